@@ -1,0 +1,52 @@
+"""Errors netlab raises, each saying what went wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class NetlabError(Exception):
+    """Base class for every error netlab raises on purpose."""
+
+
+class ParseError(NetlabError, ValueError):
+    """Pasted text could not be read.
+
+    Names the command whose output was expected, the line number and the line,
+    and, where it can tell, what was probably pasted instead.
+    """
+
+    def __init__(self, message: str, *, command: str | None = None, lineno: int | None = None,
+                 line: str | None = None, hint: str | None = None) -> None:
+        self.command = command
+        self.lineno = lineno
+        self.line = line
+        self.hint = hint
+        parts = []
+        if command:
+            parts.append(f"cannot read this as `{command}` output")
+        if lineno is not None:
+            parts.append(f"line {lineno}: {line!r}")
+        parts.append(message)
+        if hint:
+            parts.append(hint)
+        super().__init__(" — ".join(parts))
+
+
+class SnapshotError(NetlabError):
+    """A snapshot file could not be read or a live snapshot could not be taken."""
+
+
+class CaptureError(NetlabError):
+    """A capture file is damaged, not a capture, or uses a link type netlab cannot read."""
+
+    def __init__(self, message: str, *, offset: int | None = None, packet: int | None = None) -> None:
+        self.offset = offset
+        self.packet = packet
+        super().__init__(message)
+
+
+class LabError(NetlabError):
+    """The lab could not be built here (no root, a missing tool, a kernel feature)."""
+
+
+class FilterError(NetlabError, ValueError):
+    """A display filter netlab does not understand."""

@@ -1,0 +1,150 @@
+"""Layer 7 — what a probe produced: an ordered list of events and the packets seen.
+
+Both backends return the same :class:`Journey`: the simulator writes it as it
+moves the packet, the lab rebuilds it from captures, counters and conntrack.
+Lesson 5 steps through it; the differential tests compare
+:meth:`Journey.signature` of the two backends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from netlab.packet import Frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from netlab.capture import Capture
+
+EVENT_KINDS = (
+    "send",       # a program in ``node`` sent the packet
+    "seen",       # the packet crossed ``iface`` in ``node`` (what tcpdump there shows)
+    "route",      # a routing decision (``route`` holds the route that matched)
+    "netfilter",  # one hook's tables ran (``trace`` holds the rule-by-rule trace)
+    "nat",        # a NAT rewrite (``before`` → ``after``; ``rule`` names the rule)
+    "conntrack",  # a conntrack entry created or matched (``conntrack`` describes it)
+    "fdb",        # a bridge looked up / learnt a MAC
+    "arp",        # neighbour resolution (request/reply/cached)
+    "deliver",    # handed to a socket / service in ``node``
+    "drop",       # dropped (``reason`` says by what)
+)
+
+
+@dataclass
+class Event:
+    """One thing that happened to the packet, in order."""
+
+    seq: int
+    kind: str
+    node: str  # scenario node (= namespace) it happened in
+    detail: str  # one line a learner reads
+    iface: str | None = None
+    direction: str | None = None  # "in" / "out" for "seen"
+    hook: str | None = None  # PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING
+    frame: Frame | None = None  # the packet at this point (for "seen": as tcpdump shows it)
+    rule: str | None = None  # position "nat:DOCKER:2"
+    rule_text: str | None = None
+    trace: Any = None  # netlab.netfilter.Trace
+    route: str | None = None  # "172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1"
+    before: str | None = None  # NAT: "192.168.56.38:80"
+    after: str | None = None  # NAT: "172.17.0.2:80"
+    conntrack: str | None = None
+    reason: str | None = None  # drop reason
+    time: float = 0.0
+    packet_id: int | None = None  # which logical packet of the probe (1 = first)
+    verdict: str | None = None  # netfilter: ACCEPT / DROP / REJECT
+
+    @property
+    def packet(self):  # noqa: ANN201 - scapy imported lazily
+        """The packet at this point as a scapy packet (None if the event has none)."""
+        return None if self.frame is None else self.frame.scapy()
+
+    def row(self) -> dict[str, Any]:
+        f = self.frame
+        return {
+            "seq": self.seq, "time": self.time, "kind": self.kind, "node": self.node,
+            "iface": self.iface, "direction": self.direction, "hook": self.hook,
+            "packet_id": self.packet_id,
+            "src": f.src if f else None, "dst": f.dst if f else None,
+            "proto": f.proto if f else None,
+            "sport": f.sport if f else None, "dport": f.dport if f else None,
+            "flags": f.flags if f else None, "ttl": f.ttl if f else None,
+            "rule": self.rule, "verdict": self.verdict, "route": self.route,
+            "before": self.before, "after": self.after, "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class Journey:
+    """A probe's result: ``events`` (DataFrame), ``steps`` (the Event objects),
+    ``capture`` (every packet seen, per interface), and the outcome."""
+
+    probe: dict[str, Any]
+    steps: list[Event] = field(default_factory=list)
+    outcome: str = "unknown"  # "delivered", "answered", "dropped", "timeout", "rejected"
+    reason: str | None = None
+    mode: str = "sim"
+    capture: Capture | None = None
+    replies: list[Frame] = field(default_factory=list)  # what came back to the prober
+    conntrack_entries: list[Any] = field(default_factory=list)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([e.row() for e in self.steps])
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("delivered", "answered")
+
+    def of_kind(self, *kinds: str) -> list[Event]:
+        return [e for e in self.steps if e.kind in kinds]
+
+    def seen(self, node: str | None = None, iface: str | None = None) -> list[Event]:
+        """The "seen" events, optionally only at one node / interface."""
+        return [
+            e for e in self.steps
+            if e.kind == "seen" and (node is None or e.node == node)
+            and (iface is None or e.iface == iface)
+        ]
+
+    @property
+    def nat_rewrites(self) -> list[Event]:
+        return self.of_kind("nat")
+
+    def rules(self) -> list[str]:
+        """Positions of the rules that decided something (DNAT, ACCEPT, DROP, ...)."""
+        return [e.rule for e in self.steps if e.rule]
+
+    def summary(self) -> str:
+        """One line a hop: where the packet was seen and what it looked like there."""
+        lines = [f"{self.probe.get('kind', 'probe')} {self.probe.get('src')} → "
+                 f"{self.probe.get('dst')}: {self.outcome}"
+                 + (f" ({self.reason})" if self.reason else "")]
+        for e in self.steps:
+            if e.kind in ("seen", "nat", "drop", "deliver") or (e.kind == "netfilter" and e.rule):
+                where = f"{e.node}:{e.iface}" if e.iface else e.node
+                lines.append(f"{e.seq:3d} {e.kind:9s} {where:24s} {e.detail}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+
+    def signature(self) -> list[tuple]:
+        """What the sim-vs-kernel contract compares, with kernel randomness removed.
+
+        Per packet seen: node, interface, addresses, protocol, ports (ephemeral
+        ones replaced by a role), TTL, TCP flags, ICMP type, and MAC roles (the
+        MAC replaced by the name of the node/interface that owns it).  Plus NAT
+        rewrites and the final outcome.
+        """
+        from netlab._normalise import journey_signature
+
+        return journey_signature(self)

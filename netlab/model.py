@@ -1,0 +1,586 @@
+"""Layer 1 — the host's network as plain data (no I/O).
+
+A :class:`HostState` is what every lesson asks questions of: which namespaces,
+interfaces (and which veth is whose peer), addresses, routes, bridge ports and
+FDB entries, the sysctls that change forwarding, the netfilter rules and the
+conntrack table.  It is filled by the parsers (pasted text, lesson 1–3), by the
+live snapshot (``netlab.snapshot``) or by a scenario, and it round-trips through
+JSON without loss.
+
+Everything that lives in a namespace carries ``netns``: ``""`` is the namespace
+the text or snapshot was taken in (the "host"), anything else is a named one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    import pandas as pd
+
+    from netlab.netfilter import Ruleset
+
+SCHEMA_VERSION = 1
+
+LINK_KINDS = ("loopback", "physical", "bridge", "veth", "other")
+SYSCTLS_THAT_MATTER = (
+    "net.ipv4.ip_forward",
+    "net.bridge.bridge-nf-call-iptables",
+    "net.bridge.bridge-nf-call-ip6tables",
+    "net.ipv4.conf.all.route_localnet",
+    "net.ipv4.conf.all.rp_filter",
+    "net.ipv4.conf.default.rp_filter",
+)
+
+
+@dataclass
+class Namespace:
+    """A network namespace: its own interfaces, routes and firewall.
+
+    ``ids`` maps the netnsid numbers *this* namespace uses for its peers
+    (what ``link-netnsid N`` refers to) to namespace names, where known.
+    """
+
+    name: str = ""
+    ids: dict[int, str] = field(default_factory=dict)
+    hostname: str | None = None
+
+
+@dataclass
+class Link:
+    """One interface, as ``ip -d link`` shows it."""
+
+    name: str
+    ifindex: int | None = None
+    kind: str = "other"  # loopback / physical / bridge / veth / other
+    mac: str | None = None
+    mtu: int | None = None
+    flags: list[str] = field(default_factory=list)
+    state: str | None = None  # operstate: UP, DOWN, UNKNOWN, LOWERLAYERDOWN
+    master: str | None = None
+    netns: str = ""
+    # veth peer: ifindex of the other end and where it lives (a netnsid as seen
+    # from this namespace, or a resolved namespace name).  ``peer_netnsid`` is
+    # None when the peer lives in the same namespace.
+    peer_ifindex: int | None = None
+    peer_netnsid: int | None = None
+    peer_netns: str | None = None
+    link_type: str | None = None  # "ether", "loopback", "none", ...
+    qdisc: str | None = None
+    alias: str | None = None
+
+    @property
+    def is_up(self) -> bool:
+        return "UP" in self.flags or self.state == "UP"
+
+
+@dataclass
+class Address:
+    """An address on an interface (``inet``/``inet6`` lines of ``ip addr``)."""
+
+    ifname: str
+    address: str
+    prefixlen: int
+    family: int = 4
+    scope: str = "global"
+    broadcast: str | None = None
+    label: str | None = None
+    netns: str = ""
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.address}/{self.prefixlen}"
+
+    @property
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return ipaddress.ip_interface(self.cidr).network
+
+
+@dataclass
+class Route:
+    """One route; ``dst`` is ``"default"`` or a prefix in CIDR form."""
+
+    dst: str
+    dev: str | None = None
+    gateway: str | None = None
+    table: str = "main"
+    type: str = "unicast"
+    protocol: str | None = None
+    scope: str | None = None
+    src: str | None = None
+    metric: int | None = None
+    family: int = 4
+    flags: list[str] = field(default_factory=list)
+    netns: str = ""
+
+    @property
+    def prefix(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        if self.dst == "default":
+            return ipaddress.ip_network("0.0.0.0/0" if self.family == 4 else "::/0")
+        return ipaddress.ip_network(self.dst, strict=False)
+
+
+@dataclass
+class BridgePort:
+    """An interface enslaved to a bridge (``brctl show`` / ``bridge link``)."""
+
+    bridge: str
+    port: str
+    state: str | None = None  # forwarding, blocking, disabled, ...
+    ifindex: int | None = None
+    hairpin: bool | None = None
+    cost: int | None = None
+    priority: int | None = None
+    netns: str = ""
+
+
+@dataclass
+class FdbEntry:
+    """A forwarding-database entry: where a bridge has learnt (or was told) a MAC lives."""
+
+    mac: str
+    dev: str
+    bridge: str | None = None
+    vlan: int | None = None
+    flags: list[str] = field(default_factory=list)  # self, master, extern_learn, ...
+    state: str | None = None  # permanent, static, (None = learnt / reachable)
+    netns: str = ""
+
+
+@dataclass
+class Bridge:
+    """A bridge's own settings (``brctl show`` columns)."""
+
+    name: str
+    bridge_id: str | None = None
+    stp: bool | None = None
+    netns: str = ""
+
+
+@dataclass
+class ConntrackTuple:
+    src: str
+    dst: str
+    sport: int | None = None
+    dport: int | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+    icmp_id: int | None = None
+
+
+@dataclass
+class ConntrackEntry:
+    """One connection the kernel tracks: the original and the reply direction.
+
+    When the reply tuple is not the original one turned round, NAT happened:
+    that is how lesson 4 reads DNAT and MASQUERADE off ``conntrack -L``.
+    """
+
+    proto: str
+    orig: ConntrackTuple
+    reply: ConntrackTuple
+    state: str | None = None  # TCP state: SYN_SENT, ESTABLISHED, TIME_WAIT, ...
+    timeout: int | None = None
+    status: list[str] = field(default_factory=list)  # ASSURED, UNREPLIED, ...
+    mark: int | None = None
+    zone: int | None = None
+    use: int | None = None
+    netns: str = ""
+
+    @property
+    def dnat(self) -> bool:
+        return self.reply.src != self.orig.dst or (
+            self.reply.sport is not None and self.reply.sport != self.orig.dport
+        )
+
+    @property
+    def snat(self) -> bool:
+        return self.reply.dst != self.orig.src or (
+            self.reply.dport is not None and self.reply.dport != self.orig.sport
+        )
+
+
+@dataclass
+class HostState:
+    """Everything netlab knows about one machine's networking (one or more namespaces).
+
+    Build one with ``netlab.parse_host(...)``, ``netlab.snapshot()`` or a scenario;
+    ask it questions with the pandas views and :meth:`graph`.
+    """
+
+    namespaces: list[Namespace] = field(default_factory=lambda: [Namespace("")])
+    links: list[Link] = field(default_factory=list)
+    addrs: list[Address] = field(default_factory=list)
+    route_list: list[Route] = field(default_factory=list)
+    bridges: list[Bridge] = field(default_factory=list)
+    ports: list[BridgePort] = field(default_factory=list)
+    fdb: list[FdbEntry] = field(default_factory=list)
+    sysctls: dict[str, dict[str, str]] = field(default_factory=dict)  # netns -> key -> value
+    firewall: dict[str, str] = field(default_factory=dict)  # netns -> iptables-save text
+    nftables: dict[str, str] = field(default_factory=dict)  # netns -> nft -j list ruleset
+    conntrack_entries: list[ConntrackEntry] = field(default_factory=list)
+    docker_networks: list[dict[str, Any]] = field(default_factory=list)
+    hostname: str | None = None
+    source: str = "paste"  # paste / snapshot / scenario
+    notes: list[str] = field(default_factory=list)  # what could not be read, and why
+
+    # ------------------------------------------------------------------ lookups
+    def namespace(self, name: str = "") -> Namespace:
+        for ns in self.namespaces:
+            if ns.name == name:
+                return ns
+        ns = Namespace(name)
+        self.namespaces.append(ns)
+        return ns
+
+    def link(self, name: str, netns: str = "") -> Link | None:
+        for link in self.links:
+            if link.name == name and link.netns == netns:
+                return link
+        return None
+
+    def link_by_index(self, ifindex: int, netns: str = "") -> Link | None:
+        for link in self.links:
+            if link.ifindex == ifindex and link.netns == netns:
+                return link
+        return None
+
+    def addresses_of(self, ifname: str, netns: str = "", family: int | None = None) -> list[Address]:
+        return [
+            a
+            for a in self.addrs
+            if a.ifname == ifname and a.netns == netns and (family is None or a.family == family)
+        ]
+
+    def local_addresses(self, netns: str = "", family: int | None = 4) -> list[str]:
+        """Every address the namespace owns (what ``addrtype --dst-type LOCAL`` matches)."""
+        return [
+            a.address
+            for a in self.addrs
+            if a.netns == netns and (family is None or a.family == family)
+        ]
+
+    def sysctl(self, key: str, netns: str = "", default: str | None = None) -> str | None:
+        return self.sysctls.get(netns, {}).get(key, default)
+
+    def peer_of(self, link: Link) -> Link | None:
+        """The other end of a veth, if the state holds it."""
+        if link.peer_ifindex is None:
+            return None
+        peer_ns = self.peer_namespace(link)
+        if peer_ns is None:
+            return None
+        return self.link_by_index(link.peer_ifindex, peer_ns)
+
+    def peer_namespace(self, link: Link) -> str | None:
+        """Name of the namespace holding a veth's peer (None when unknown)."""
+        if link.peer_netns is not None:
+            return link.peer_netns
+        if link.peer_netnsid is None:
+            return link.netns
+        return self.namespace(link.netns).ids.get(link.peer_netnsid)
+
+    def ruleset(self, netns: str = "") -> Ruleset:
+        """The namespace's iptables rules, parsed (layer 3; imported on first use)."""
+        from netlab.netfilter import parse_iptables
+
+        return parse_iptables(self.firewall.get(netns, ""))
+
+    # -------------------------------------------------------------- merging
+    def merge(self, other: HostState) -> HostState:
+        """Add what ``other`` knows (used when several pastes describe one host)."""
+        for ns in other.namespaces:
+            mine = self.namespace(ns.name)
+            mine.ids.update(ns.ids)
+            mine.hostname = mine.hostname or ns.hostname
+        known = {(link.netns, link.name) for link in self.links}
+        for link in other.links:
+            if (link.netns, link.name) in known:
+                self._update_link(self.link(link.name, link.netns), link)  # type: ignore[arg-type]
+            else:
+                self.links.append(link)
+        for attr in ("addrs", "route_list", "bridges", "ports", "fdb", "conntrack_entries"):
+            mine_list = getattr(self, attr)
+            for item in getattr(other, attr):
+                if item not in mine_list:
+                    mine_list.append(item)
+        for ns, values in other.sysctls.items():
+            self.sysctls.setdefault(ns, {}).update(values)
+        for ns, text in other.firewall.items():
+            self.firewall[ns] = (self.firewall.get(ns, "") + "\n" + text).strip() + "\n"
+        self.nftables.update(other.nftables)
+        self.docker_networks.extend(other.docker_networks)
+        self.hostname = self.hostname or other.hostname
+        self.notes.extend(n for n in other.notes if n not in self.notes)
+        self._sync_bridge_masters()
+        return self
+
+    @staticmethod
+    def _update_link(mine: Link, new: Link) -> None:
+        for f in dataclasses.fields(Link):
+            value = getattr(new, f.name)
+            default = f.default if f.default is not dataclasses.MISSING else None
+            if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+                default = f.default_factory()  # type: ignore[misc]
+            if value not in (None, default) and getattr(mine, f.name) in (None, default):
+                setattr(mine, f.name, value)
+
+    def _sync_bridge_masters(self) -> None:
+        """Bridge ports and link masters describe one fact; make both say it."""
+        links = {(link.netns, link.name): link for link in self.links}
+        for port in self.ports:
+            link = links.get((port.netns, port.port))
+            if link is None:
+                link = Link(port.port, netns=port.netns, ifindex=port.ifindex)
+                link.kind = "veth" if port.port.startswith("veth") else "other"
+                self.links.append(link)
+                links[(port.netns, port.port)] = link
+            link.master = link.master or port.bridge
+            br = links.get((port.netns, port.bridge))
+            if br is None:
+                br = Link(port.bridge, kind="bridge", netns=port.netns)
+                self.links.append(br)
+                links[(port.netns, port.bridge)] = br
+            elif br.kind == "other":
+                br.kind = "bridge"
+        ported = {(p.netns, p.port) for p in self.ports}
+        for link in list(self.links):
+            if link.master and (link.netns, link.name) not in ported:
+                master = links.get((link.netns, link.master))
+                if master is not None and master.kind == "bridge":
+                    self.ports.append(BridgePort(link.master, link.name, netns=link.netns,
+                                                 ifindex=link.ifindex))
+                    ported.add((link.netns, link.name))
+        for bridge_link in self.links:
+            if bridge_link.kind == "bridge" and not any(
+                b.name == bridge_link.name and b.netns == bridge_link.netns for b in self.bridges
+            ):
+                self.bridges.append(Bridge(bridge_link.name, netns=bridge_link.netns))
+
+    def normalise(self) -> HostState:
+        """Fill facts one part implies about another (bridge ports ↔ masters)."""
+        self._sync_bridge_masters()
+        return self
+
+    # ---------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["schema_version"] = SCHEMA_VERSION
+        # JSON object keys are strings: keep netnsid maps as lists of pairs.
+        for ns in data["namespaces"]:
+            ns["ids"] = [[k, v] for k, v in ns["ids"].items()]
+        return data
+
+    def to_json(self, indent: int | None = 1) -> str:
+        """Serialise losslessly (``HostState.from_json(s.to_json()) == s``)."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HostState:
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            from netlab.errors import SnapshotError
+
+            raise SnapshotError(
+                f"snapshot has schema version {version!r}, this netlab reads version "
+                f"{SCHEMA_VERSION}; re-take it with `netlab snapshot` from this netlab"
+            )
+
+        def tup(d: dict[str, Any]) -> ConntrackTuple:
+            return ConntrackTuple(**d)
+
+        return cls(
+            namespaces=[
+                Namespace(n["name"], {int(k): v for k, v in n["ids"]}, n.get("hostname"))
+                for n in data["namespaces"]
+            ],
+            links=[Link(**d) for d in data["links"]],
+            addrs=[Address(**d) for d in data["addrs"]],
+            route_list=[Route(**d) for d in data["route_list"]],
+            bridges=[Bridge(**d) for d in data["bridges"]],
+            ports=[BridgePort(**d) for d in data["ports"]],
+            fdb=[FdbEntry(**d) for d in data["fdb"]],
+            sysctls={k: dict(v) for k, v in data["sysctls"].items()},
+            firewall=dict(data["firewall"]),
+            nftables=dict(data.get("nftables", {})),
+            conntrack_entries=[
+                ConntrackEntry(**{**d, "orig": tup(d["orig"]), "reply": tup(d["reply"])})
+                for d in data["conntrack_entries"]
+            ],
+            docker_networks=list(data.get("docker_networks", [])),
+            hostname=data.get("hostname"),
+            source=data.get("source", "paste"),
+            notes=list(data.get("notes", [])),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> HostState:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            from netlab.errors import SnapshotError
+
+            raise SnapshotError(f"not a netlab snapshot (invalid JSON: {exc})") from exc
+        return cls.from_dict(data)
+
+    def save(self, path: str) -> None:
+        """Write the snapshot atomically (write a temporary file, then rename)."""
+        from netlab._atomic import atomic_write_text
+
+        atomic_write_text(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: str) -> HostState:
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_json(fh.read())
+
+    # --------------------------------------------------------- pandas views
+    @property
+    def interfaces(self) -> pd.DataFrame:
+        """One row per interface: name, kind, MAC, MTU, state, master, veth peer."""
+        import pandas as pd
+
+        rows = []
+        for link in self.links:
+            peer = self.peer_of(link)
+            rows.append(
+                {
+                    "netns": link.netns,
+                    "ifindex": link.ifindex,
+                    "name": link.name,
+                    "kind": link.kind,
+                    "mac": link.mac,
+                    "mtu": link.mtu,
+                    "state": link.state,
+                    "master": link.master,
+                    "peer": (
+                        f"{peer.name}@{self.peer_namespace(link) or 'host'}"
+                        if peer
+                        else _peer_ref(link)
+                    ),
+                    "addresses": ", ".join(a.cidr for a in self.addresses_of(link.name, link.netns)),
+                }
+            )
+        return pd.DataFrame(rows, columns=["netns", "ifindex", "name", "kind", "mac", "mtu", "state",
+                                           "master", "peer", "addresses"])
+
+    @property
+    def addresses(self) -> pd.DataFrame:
+        return _frame(self.addrs, Address)
+
+    @property
+    def routes(self) -> pd.DataFrame:
+        return _frame(self.route_list, Route)
+
+    @property
+    def bridge_ports(self) -> pd.DataFrame:
+        return _frame(self.ports, BridgePort)
+
+    @property
+    def fdb_table(self) -> pd.DataFrame:
+        return _frame(self.fdb, FdbEntry)
+
+    @property
+    def conntrack(self) -> pd.DataFrame:
+        import pandas as pd
+
+        rows = []
+        for e in self.conntrack_entries:
+            rows.append(
+                {
+                    "netns": e.netns, "proto": e.proto, "state": e.state,
+                    "src": e.orig.src, "dst": e.orig.dst, "sport": e.orig.sport,
+                    "dport": e.orig.dport, "reply_src": e.reply.src, "reply_dst": e.reply.dst,
+                    "reply_sport": e.reply.sport, "reply_dport": e.reply.dport,
+                    "dnat": e.dnat, "snat": e.snat, "status": ",".join(e.status),
+                    "timeout": e.timeout, "mark": e.mark,
+                }
+            )
+        return pd.DataFrame(rows, columns=["netns", "proto", "state", "src", "dst", "sport", "dport",
+                                           "reply_src", "reply_dst", "reply_sport", "reply_dport",
+                                           "dnat", "snat", "status", "timeout", "mark"])
+
+    def veth_pairs(self) -> list[tuple[Link, Link | None, str | None]]:
+        """Each veth with its peer (None if the peer is outside what we know)."""
+        pairs, seen = [], set()
+        for link in self.links:
+            if link.kind != "veth" or (link.netns, link.name) in seen:
+                continue
+            peer = self.peer_of(link)
+            seen.add((link.netns, link.name))
+            if peer is not None:
+                seen.add((peer.netns, peer.name))
+            pairs.append((link, peer, self.peer_namespace(link)))
+        return pairs
+
+    # ---------------------------------------------------------------- graph
+    def graph(self) -> nx.Graph:
+        """Namespaces, interfaces and bridges as a networkx graph.
+
+        Nodes: ``("netns", name)``, ``("if", netns, name)``.  Edges carry
+        ``relation``: ``"in-namespace"``, ``"enslaved"`` (port → bridge) or
+        ``"veth-peer"``.  A veth whose peer lives in a namespace the text does
+        not show gets a placeholder peer node (``("if", "netnsid 0", "if5")``).
+        """
+        import networkx as nx
+
+        g = nx.Graph()
+        for ns in self.namespaces:
+            g.add_node(("netns", ns.name), type="netns", name=ns.name or "host")
+        for link in self.links:
+            node = ("if", link.netns, link.name)
+            g.add_node(node, type="bridge" if link.kind == "bridge" else "interface",
+                       name=link.name, kind=link.kind, netns=link.netns, mac=link.mac,
+                       ifindex=link.ifindex,
+                       addresses=[a.cidr for a in self.addresses_of(link.name, link.netns)])
+            if ("netns", link.netns) not in g:
+                g.add_node(("netns", link.netns), type="netns", name=link.netns or "host")
+            g.add_edge(node, ("netns", link.netns), relation="in-namespace")
+        for link in self.links:
+            node = ("if", link.netns, link.name)
+            if link.master:
+                master = ("if", link.netns, link.master)
+                if master not in g:
+                    g.add_node(master, type="bridge", name=link.master, kind="bridge",
+                               netns=link.netns)
+                    g.add_edge(master, ("netns", link.netns), relation="in-namespace")
+                g.add_edge(node, master, relation="enslaved")
+            if link.kind == "veth" and link.peer_ifindex is not None:
+                peer = self.peer_of(link)
+                if peer is not None:
+                    g.add_edge(node, ("if", peer.netns, peer.name), relation="veth-peer")
+                else:
+                    where = self.peer_namespace(link)
+                    if where is None:
+                        where = f"netnsid {link.peer_netnsid}"
+                    pnode = ("if", where, f"if{link.peer_ifindex}")
+                    if pnode not in g:
+                        g.add_node(pnode, type="interface", name=f"if{link.peer_ifindex}",
+                                   kind="veth", netns=where, ifindex=link.peer_ifindex,
+                                   placeholder=True)
+                        if ("netns", where) not in g:
+                            g.add_node(("netns", where), type="netns", name=where,
+                                       placeholder=True)
+                        g.add_edge(pnode, ("netns", where), relation="in-namespace")
+                    g.add_edge(node, pnode, relation="veth-peer")
+        return g
+
+
+def _peer_ref(link: Link) -> str | None:
+    if link.peer_ifindex is None:
+        return None
+    if link.peer_netnsid is not None:
+        return f"if{link.peer_ifindex}@netnsid {link.peer_netnsid}"
+    return f"if{link.peer_ifindex}"
+
+
+def _frame(items: list[Any], cls: type) -> pd.DataFrame:
+    import pandas as pd
+
+    cols = [f.name for f in dataclasses.fields(cls)]
+    return pd.DataFrame([dataclasses.asdict(i) for i in items], columns=cols)
