@@ -43,7 +43,7 @@ def lab_unavailable_reason() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reason = None
     for item in items:
-        if "lab" in item.keywords:
+        if "lab" in item.keywords or "/tests/lab/" in str(item.path):
             if reason is None:
                 reason = lab_unavailable_reason() or ""
             if reason:
