@@ -1,0 +1,115 @@
+"""The package set-up a newcomer and Binder rely on: pyproject, binder/, README, CI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _binder_pins() -> tuple[dict[str, str], list[str]]:
+    lines = [
+        line.strip()
+        for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    pins = {}
+    for line in lines:
+        if line.startswith("-e"):
+            continue
+        req = Requirement(line)
+        spec = list(req.specifier)
+        assert len(spec) == 1 and spec[0].operator == "==", f"binder pin must be exact: {line}"
+        pins[req.name.lower()] = spec[0].version
+    return pins, lines
+
+
+def test_top_level_layout() -> None:
+    for name in ("pyproject.toml", "netlab", "notebooks", "tests", "binder", "benchmarks",
+                 "README.md", ".ci/run"):
+        assert (ROOT / name).exists(), name
+
+
+def test_pyproject_dependencies_and_extras() -> None:
+    project = _pyproject()["project"]
+    assert _pyproject()["build-system"]["build-backend"] == "hatchling.build"
+    assert SpecifierSet(project["requires-python"]).contains("3.11")
+    names = {Requirement(d).name.lower(): Requirement(d) for d in project["dependencies"]}
+    assert {"scapy", "pandas", "networkx", "matplotlib", "ipywidgets", "jupyterlab"} <= set(names)
+    scapy = names["scapy"].specifier
+    # pinned to one minor version: 2.6.x in, 2.7 out
+    assert scapy.contains("2.6.1") and not scapy.contains("2.7.0") and not scapy.contains("2.5.0")
+    test_extra = {Requirement(d).name.lower() for d in project["optional-dependencies"]["test"]}
+    assert {"pytest", "nbmake", "hypothesis", "ruff"} <= test_extra
+
+
+def test_binder_pins_agree_with_pyproject() -> None:
+    pins, lines = _binder_pins()
+    assert lines[-1] == "-e .", "binder/requirements.txt must end by installing the package"
+    for dep in _pyproject()["project"]["dependencies"]:
+        req = Requirement(dep)
+        assert req.name.lower() in pins, f"{req.name} missing from binder/requirements.txt"
+        assert req.specifier.contains(Version(pins[req.name.lower()])), (
+            f"binder pins {req.name}=={pins[req.name.lower()]}, pyproject wants {req.specifier}"
+        )
+    assert set(pins) == {Requirement(d).name.lower() for d in _pyproject()["project"]["dependencies"]}
+
+
+def test_binder_runtime_and_start() -> None:
+    runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
+    m = re.fullmatch(r"python-(\d+)\.(\d+)", runtime)
+    assert m, runtime
+    assert SpecifierSet(_pyproject()["project"]["requires-python"]).contains(f"{m[1]}.{m[2]}")
+    start = (ROOT / "binder" / "start").read_text()
+    assert "NETLAB_MODE=sim" in start and 'exec "$@"' in start
+    assert (ROOT / "binder" / "start").stat().st_mode & 0o111
+    for forbidden in ("Dockerfile", "environment.yml"):
+        assert not (ROOT / "binder" / forbidden).exists()
+        assert not (ROOT / forbidden).exists()
+
+
+def test_readme_quick_start_is_two_commands() -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)\n```", section, re.S)
+    assert len(blocks) == 2 and all("\n" not in b.strip() for b in blocks)
+    opener, tester = blocks
+    assert "jupyter lab notebooks/00_start_here.ipynb" in opener
+    assert "pytest" in tester and '".[test]"' in tester
+    ci = subprocess.run([sys.executable, str(ROOT / ".ci" / "readme_command.py"), "test"],
+                        capture_output=True, text=True, check=True).stdout.strip()
+    assert ci == tester.strip(), "CI must run exactly the README's test command"
+
+
+def test_ci_script_installs_tools_and_checks() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    for pkg in ("iproute2", "iptables", "tcpdump", "tshark", "conntrack", "bridge-utils"):
+        assert pkg in ci
+    assert "ruff check" in ci and "check_notebooks.py" in ci
+
+
+def test_committed_notebooks_have_no_outputs() -> None:
+    out = subprocess.run([sys.executable, str(ROOT / ".ci" / "check_notebooks.py")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout
+
+
+def test_import_is_lazy() -> None:
+    code = ("import sys, time; t=time.perf_counter(); import netlab; "
+            "heavy=[m for m in ('scapy','matplotlib','pandas','networkx') if m in sys.modules]; "
+            "print(heavy, time.perf_counter()-t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    heavy, _ = out.stdout.rsplit("]", 1)
+    assert heavy.strip() == "[", f"import netlab pulled in {heavy}]"
