@@ -8,7 +8,6 @@ The README's test command also runs ``--nbmake notebooks``, which uses
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import nbformat
@@ -25,8 +24,5 @@ def test_lesson_runs_in_sim_mode(path: Path, monkeypatch: pytest.MonkeyPatch, tm
     monkeypatch.setenv("NETLAB_MODE", "sim")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
     NotebookClient(nb, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 60, f"{path.name} took {elapsed:.1f} s in sim mode (goal: under 20 s)"
