@@ -1,0 +1,46 @@
+"""Layer 8 — pictures of the network, each returned as a matplotlib ``Figure``.
+
+- :func:`draw_topology` — the host, its NICs, docker0, the veth pairs into the
+  containers and the peers outside (lessons 1–3).
+- :func:`draw_journey` — the same picture with a probe's path as numbered hops,
+  the addresses at each and the NAT rewrites (lessons 4–5).
+- :func:`draw_hooks` — the netfilter hook map with a packet's path through it and
+  where tcpdump sees it (lessons 4–5).
+- :func:`draw_flow` — a capture drawn as a flow (sequence) diagram (lesson 6).
+
+matplotlib is imported only when a function is called; figures are drawn on the
+Agg canvas and never touch pyplot's global state.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "draw_topology": ("netlab.viz.topology", "draw_topology"),
+    "topology_model": ("netlab.viz.topology", "topology_model"),
+    "layout_topology": ("netlab.viz.topology", "layout_topology"),
+    "draw_journey": ("netlab.viz.journey", "draw_journey"),
+    "hop_table": ("netlab.viz.journey", "hop_table"),
+    "draw_hooks": ("netlab.viz.hooks", "draw_hooks"),
+    "hook_path": ("netlab.viz.hooks", "hook_path"),
+    "draw_flow": ("netlab.viz.flow", "draw_flow"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'netlab.viz' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module_name), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = sorted(_EXPORTS)

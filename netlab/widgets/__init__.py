@@ -1,0 +1,42 @@
+"""Layer 9 — small ipywidgets apps over the layers below.
+
+- :class:`JourneyStepper` — step a probe's journey event by event (lesson 5).
+- :class:`RuleTracer` — edit a packet, watch its iptables trace, try what-ifs (lesson 4).
+- :class:`Check` — a self-checking exercise whose answer is tested by running netlab.
+- :class:`CaptureAnnotator` — page, filter and annotate a capture (lesson 6).
+
+The logic lives in the layers below; a widget wires controls to it, so tests
+drive every widget by setting ``.value`` and calling ``.click()``.  ipywidgets
+is imported when a widget is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "JourneyStepper": ("netlab.widgets.stepper", "JourneyStepper"),
+    "RuleTracer": ("netlab.widgets.tracer", "RuleTracer"),
+    "Check": ("netlab.widgets.check", "Check"),
+    "CaptureAnnotator": ("netlab.widgets.annotator", "CaptureAnnotator"),
+    "what_if": ("netlab.widgets.whatif", "what_if"),
+    "WHAT_IFS": ("netlab.widgets.whatif", "WHAT_IFS"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'netlab.widgets' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module_name), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = sorted(_EXPORTS)
