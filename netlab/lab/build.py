@@ -1,0 +1,249 @@
+"""Running a plan: build a lab up, tear it down, and clean up after a crash.
+
+Before the first namespace exists, a state file ``/run/netlab/<prefix>.json``
+records the lab's namespaces; the pids of its processes are added as they
+start.  :func:`down_all` uses those files and the ``nl<6 hex>-`` names to
+remove every lab namespace and kill every recorded process, even when the
+Python that built the lab died mid-build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netlab._atomic import atomic_write_text
+from netlab.errors import LabError
+from netlab.lab import names
+from netlab.lab.plan import Command, Plan
+
+STATE_DIR = Path(os.environ.get("NETLAB_STATE_DIR", "/run/netlab"))
+TIMEOUT = 30.0
+
+
+@dataclass
+class Running:
+    """What a built lab holds: its namespaces and its processes."""
+
+    prefix: str
+    netns: list[str]
+    pids: list[int] = field(default_factory=list)
+    procs: list[subprocess.Popen] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def state_path(prefix: str) -> Path:
+    return STATE_DIR / f"{names.check_prefix(prefix)}.json"
+
+
+def write_state(run: Running) -> None:
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(state_path(run.prefix), json.dumps(
+        {"prefix": run.prefix, "netns": run.netns, "pids": run.pids, "owner": os.getpid(),
+         "created": time.time()}))
+
+
+def _fail(cmd: Command, rc: int | None, err: bytes) -> LabError:
+    text = err.decode(errors="replace").strip()
+    return LabError(f"building the lab failed at `{' '.join(cmd.argv)}` (exit {rc}): {text}\n"
+                    "The lab is being removed; `netlab lab down --all` removes any leftovers.")
+
+
+_PR_SET_PDEATHSIG = 1
+_prctl = None
+
+
+def _die_with_parent() -> None:
+    """In a build command's child: be killed if the Python that runs the build dies, so a
+    crash mid-build leaves no half-finished ``ip`` behind (only namespaces ``down --all`` removes)."""
+    global _prctl
+    if _prctl is None:
+        import ctypes
+
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def run_stage(commands: list[Command]) -> None:
+    """Run the commands of one stage at the same time; raise on the first failure."""
+    procs = []
+    for cmd in commands:
+        p = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE if cmd.stdin is not None else subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+        procs.append((cmd, p))
+    # feed every stdin first, then wait: the processes overlap
+    for cmd, p in procs:
+        if cmd.stdin is not None:
+            assert p.stdin is not None
+            try:
+                p.stdin.write(cmd.stdin.encode())
+                p.stdin.close()
+            except BrokenPipeError:
+                pass
+    failure = None
+    for cmd, p in procs:
+        assert p.stderr is not None
+        try:
+            err = p.stderr.read()
+            p.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        p.stderr.close()
+        if p.returncode != 0 and failure is None:
+            failure = _fail(cmd, p.returncode, err or b"")
+    if failure:
+        raise failure
+
+
+def start_background(cmd: Command, run: Running) -> None:
+    """Start a long-running command (the services) and wait for its ``ready`` line."""
+    p = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    run.pids.append(p.pid)
+    run.procs.append(p)
+    write_state(run)
+    assert p.stdin is not None and p.stdout is not None
+    p.stdin.write((cmd.stdin or "").encode())
+    p.stdin.close()
+    line = p.stdout.readline()
+    if not line.startswith(b"ready"):
+        p.wait(timeout=5)
+        err = p.stderr.read() if p.stderr else b""
+        raise _fail(cmd, p.returncode, err)
+
+
+def up(plan: Plan) -> Running:
+    """Build the lab ``plan`` describes.  On any failure, remove what was made and raise."""
+    run = Running(plan.prefix, list(plan.netns.values()))
+    existing = set(list_netns())
+    clash = existing & set(run.netns)
+    if clash:
+        raise LabError(f"namespaces {sorted(clash)} already exist: another lab uses prefix "
+                       f"{plan.prefix}; run `netlab lab down --all` or pick another prefix")
+    write_state(run)
+    try:
+        for stage in plan.stages:
+            t0 = time.perf_counter()
+            background = [c for c in stage.commands if c.background]
+            run_stage([c for c in stage.commands if not c.background])
+            for c in background:
+                start_background(c, run)
+            run.timings[stage.name] = time.perf_counter() - t0
+    except BaseException:
+        down(run)
+        raise
+    return run
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        return
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        try:  # reap it if it is our child
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            pass
+        time.sleep(0.01)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _is_lab_process(pid: int, netns: list[str]) -> bool:
+    """Only kill a recorded pid if it is still one of ours (its command line names a lab
+    namespace or our server script): a pid may have been reused after a crash."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    text = [c.decode(errors="replace") for c in cmdline]
+    return any(n in text for n in netns) or any(t.endswith("netlab/lab/servers.py") for t in text)
+
+
+def list_netns() -> list[str]:
+    try:
+        return sorted(os.listdir("/run/netns"))
+    except FileNotFoundError:
+        return []
+
+
+def delete_netns(netns: list[str]) -> None:
+    """``ip netns del`` every name given that exists (one ``ip -batch``)."""
+    present = set(list_netns())
+    todo = [n for n in netns if n in present and names.is_lab_netns(n)]
+    if not todo:
+        return
+    subprocess.run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in todo).encode(),
+                   capture_output=True, timeout=TIMEOUT)
+    left = set(todo) & set(list_netns())
+    for n in left:  # one by one, to report the one that will not go
+        r = subprocess.run(["ip", "netns", "del", n], capture_output=True, timeout=TIMEOUT)
+        if r.returncode != 0 and n in list_netns():
+            raise LabError(f"could not delete namespace {n}: {r.stderr.decode().strip()}")
+
+
+def down(run: Running) -> None:
+    """Stop the lab's processes, then delete its namespaces and its state file."""
+    for p in run.procs:
+        if p.poll() is None:
+            _kill(p.pid)
+        for f in (p.stdout, p.stderr):
+            if f:
+                f.close()
+    for pid in run.pids:
+        if _is_lab_process(pid, run.netns):
+            _kill(pid)
+    delete_netns(run.netns)
+    try:
+        state_path(run.prefix).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def down_all() -> list[str]:
+    """Remove every lab namespace and kill every recorded lab process (after a crash too).
+
+    Returns the namespaces removed.  Only names of the form ``nl<6 hex>-<node>``
+    are touched; namespaces of anything else on the machine are left alone.
+    """
+    removed: list[str] = []
+    states = sorted(STATE_DIR.glob("nl*.json")) if STATE_DIR.is_dir() else []
+    for path in states:
+        try:
+            data = json.loads(path.read_text())
+            run = Running(names.check_prefix(data["prefix"]), [n for n in data.get("netns", [])
+                                                            if names.is_lab_netns(n)],
+                          [int(p) for p in data.get("pids", [])])
+        except (ValueError, KeyError, LabError, OSError):
+            continue
+        removed += [n for n in run.netns if n in list_netns()]
+        down(run)
+    # namespaces with a lab name but no state file (a crash before it was written)
+    stray = [n for n in list_netns() if names.is_lab_netns(n)]
+    for n in stray:  # processes still inside them
+        for pid in _pids_in(n):
+            _kill(pid)
+    delete_netns(stray)
+    return removed + stray
+
+
+def _pids_in(netns: str) -> list[int]:
+    r = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, timeout=TIMEOUT)
+    return [int(x) for x in r.stdout.split() if x.isdigit() and int(x) != os.getpid()]

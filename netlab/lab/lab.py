@@ -1,0 +1,135 @@
+"""``Lab``: a scenario built for real in network namespaces.
+
+The Docker host is itself a namespace, so building, probing and tearing down a
+lab never changes the machine's own interfaces, routes or firewall.  Used by
+``netlab.connect(mode="lab")`` and by the lessons' "this was real" cells.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import TYPE_CHECKING, Any
+
+from netlab.errors import LabError
+from netlab.lab import build, names
+from netlab.lab.plan import Plan, make_plan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from netlab.journey import Journey
+    from netlab.model import HostState
+    from netlab.scenarios.topology import Scenario
+
+
+def lab_unavailable_reason() -> str | None:
+    """Why a lab cannot be built here (None when it can)."""
+    import os
+
+    if os.geteuid() != 0:
+        return "the lab needs root (CAP_NET_ADMIN) to create network namespaces"
+    for tool in ("ip", "iptables-restore"):
+        if shutil.which(tool) is None:
+            return f"the lab needs `{tool}` (apt-get install iproute2 iptables)"
+    return None
+
+
+class Lab:
+    """A scenario in namespaces ``nl<6 hex>-<node>``.
+
+    ``Lab(scenario).up()`` builds it, ``.probe(...)`` sends real packets and
+    returns the same :class:`~netlab.journey.Journey` as the simulator,
+    ``.down()`` removes everything (also on leaving a ``with`` block).
+    """
+
+    mode = "lab"
+
+    def __init__(self, scenario: Scenario | None = None, prefix: str | None = None) -> None:
+        if scenario is None:
+            from netlab.scenarios import seed_host
+
+            scenario = seed_host()
+        self.scenario = scenario
+        self.prefix = names.check_prefix(prefix) if prefix else names.new_prefix()
+        self._plan: Plan | None = None
+        self._run: build.Running | None = None
+        self.build_seconds: float | None = None
+        self._probe_count = 0
+
+    # ------------------------------------------------------------ build
+    def plan(self) -> Plan:
+        """The exact commands ``up()`` runs (``str(lab.plan())`` is a shell script)."""
+        if self._plan is None:
+            self._plan = make_plan(self.scenario, self.prefix)
+        return self._plan
+
+    @property
+    def netns(self) -> dict[str, str]:
+        """node name -> namespace name."""
+        return self.plan().netns
+
+    @property
+    def is_up(self) -> bool:
+        return self._run is not None
+
+    def up(self) -> Lab:
+        if self._run is not None:
+            return self
+        reason = lab_unavailable_reason()
+        if reason:
+            raise LabError(reason + "; use netlab.connect(mode='sim') to simulate instead")
+        t0 = time.perf_counter()
+        self._run = build.up(self.plan())
+        self.build_seconds = time.perf_counter() - t0
+        return self
+
+    def down(self) -> None:
+        if self._run is not None:
+            run, self._run = self._run, None
+            build.down(run)
+
+    close = down
+
+    def __enter__(self) -> Lab:
+        return self.up()
+
+    def __exit__(self, *exc: object) -> None:
+        self.down()
+
+    def __del__(self) -> None:  # a forgotten lab does not outlive its Python
+        try:
+            self.down()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        state = "up" if self.is_up else "down"
+        return f"<Lab {self.prefix} {self.scenario.name!r} ({len(self.scenario.nodes)} namespaces, {state})>"
+
+    # ------------------------------------------------------------ look
+    def _ns(self, node: str) -> str:
+        if node not in self.scenario.nodes:
+            raise LabError(f"no node {node!r} in this lab; nodes are {sorted(self.scenario.nodes)}")
+        if not self.is_up:
+            raise LabError("the lab is not up: call lab.up() (or use `with Lab(...) as lab:`)")
+        return self.netns[node]
+
+    def snapshot(self, node: str = "host") -> HostState:
+        """The node's links, addresses, routes, rules and conntrack as a HostState."""
+        from netlab.snapshot import snapshot
+
+        return snapshot(netns=self._ns(node))
+
+    state = snapshot
+
+    def probe(self, kind: str, src: str | None = None, dst: str | None = None, dport: int | None = None,
+              sport: int | None = None, count: int = 1, timeout: float = 2.0, payload: bytes | None = None,
+              ttl: int | None = None, **options: Any) -> Journey:
+        """Send a real probe from ``src`` to ``dst`` and rebuild its journey from captures
+        on every interface, the rule counters and conntrack (see ``netlab.lab.journey``)."""
+        from netlab.lab.journey import run_probe
+
+        if not self.is_up:
+            raise LabError("the lab is not up: call lab.up() before probing")
+        self._probe_count += 1
+        return run_probe(self, kind, src=src, dst=dst, dport=dport, sport=sport, count=count,
+                         timeout=timeout, payload=payload, ttl=ttl, **options)

@@ -1,0 +1,152 @@
+"""The services of a lab, all in one small process (standard library only).
+
+Run as ``ip netns exec <lab host ns> python -I -S servers.py`` with a JSON list
+of services on standard input.  Each service's socket is opened inside its
+node's namespace (``setns`` to ``/run/netns/<ns>``, create the socket, come
+back): a socket stays in the namespace it was created in, so one process can
+serve every container.  Kinds: ``http`` (answers one GET with a short page and
+closes), ``tcp`` (accepts, waits for the peer to close, closes), ``udp-echo``
+and ``docker-proxy`` (the userland proxy: forwards a TCP port to ``target``).
+Prints ``ready <pid>`` once every socket listens; exits on SIGTERM.
+"""
+
+import ctypes
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+BODY = b"<html><body>netlab: hello from {node}</body></html>\n"
+
+
+def setns(fd):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+class Namespaces:
+    """Opens sockets in a named namespace and returns to the home one."""
+
+    def __init__(self):
+        self.home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        self.fds = {}
+
+    def socket(self, netns, *args):
+        fd = self.fds.get(netns)
+        if fd is None:
+            fd = self.fds[netns] = os.open(f"/run/netns/{netns}", os.O_RDONLY)
+        setns(fd)
+        try:
+            return socket.socket(*args)
+        finally:
+            setns(self.home)
+
+
+def main():
+    specs = json.load(sys.stdin)
+    spaces = Namespaces()
+    sel = selectors.DefaultSelector()
+    for spec in specs:
+        if spec["proto"] == "udp":
+            s = spaces.socket(spec["netns"], socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((spec["bind"], spec["port"]))
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ, ("udp", spec))
+        else:
+            s = spaces.socket(spec["netns"], socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((spec["bind"], spec["port"]))
+            s.listen(1024)
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ, ("listen", spec))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"ready {os.getpid()}", flush=True)
+    sys.stdout.close()
+    pending = {}  # conn -> (spec, buffer) / proxy pairs
+
+    def close(conn):
+        pair = pending.pop(conn, None)
+        try:
+            sel.unregister(conn)
+        except (KeyError, ValueError):
+            pass
+        conn.close()
+        if pair and pair[0] == "proxy":
+            other = pair[1]
+            if other in pending:
+                close(other)
+
+    while True:
+        for key, _ in sel.select():
+            what, spec = key.data
+            sock = key.fileobj
+            if what == "udp":
+                try:
+                    data, peer = sock.recvfrom(65535)
+                    sock.sendto(data, peer)
+                except OSError:
+                    pass
+            elif what == "listen":
+                try:
+                    conn, _ = sock.accept()
+                except OSError:
+                    continue
+                conn.setblocking(False)
+                if spec["kind"] == "docker-proxy":
+                    out = spaces.socket(spec["netns"], socket.AF_INET, socket.SOCK_STREAM)
+                    try:
+                        out.settimeout(2.0)
+                        out.connect(tuple(spec["target"]))
+                        out.setblocking(False)
+                    except OSError:
+                        out.close()
+                        conn.close()
+                        continue
+                    pending[conn] = ("proxy", out)
+                    pending[out] = ("proxy", conn)
+                    sel.register(conn, selectors.EVENT_READ, ("proxy", spec))
+                    sel.register(out, selectors.EVENT_READ, ("proxy", spec))
+                else:
+                    pending[conn] = (spec["kind"], b"")
+                    sel.register(conn, selectors.EVENT_READ, ("conn", spec))
+            elif what == "conn":
+                try:
+                    data = sock.recv(65535)
+                except OSError:
+                    data = b""
+                kind, buf = pending.get(sock, (spec["kind"], b""))
+                if not data:
+                    close(sock)
+                    continue
+                buf += data
+                pending[sock] = (kind, buf)
+                if kind == "http" and b"\r\n\r\n" in buf:
+                    body = BODY.replace(b"{node}", spec["node"].encode())
+                    sock.setblocking(True)
+                    sock.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n"
+                                 b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+                                 b"Connection: close\r\n\r\n" + body)
+                    close(sock)
+            elif what == "proxy":
+                try:
+                    data = sock.recv(65535)
+                except OSError:
+                    data = b""
+                pair = pending.get(sock)
+                if not data or pair is None:
+                    close(sock)
+                    continue
+                try:
+                    pair[1].sendall(data)
+                except OSError:
+                    close(sock)
+
+
+if __name__ == "__main__":
+    main()
