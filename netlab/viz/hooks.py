@@ -1,0 +1,329 @@
+"""The netfilter hook map: where the kernel runs each table, and a packet's path through it.
+
+A packet arriving on an interface meets PREROUTING (raw, conntrack, mangle, nat),
+then the routing decision sends it either up to INPUT (a local socket) or across
+FORWARD; everything leaving goes through POSTROUTING (mangle, nat).  A packet a
+local program sends starts at OUTPUT.  tcpdump on an interface sees an incoming
+packet *before* PREROUTING and an outgoing one *after* POSTROUTING — which is why
+a capture on the NIC and one on docker0 show different addresses (lessons 4–5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netlab.viz._figure import FONT, new_figure
+
+HOOKS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
+# tables in the order the kernel runs them at each hook (by hook priority)
+HOOK_TABLES: dict[str, tuple[str, ...]] = {
+    "PREROUTING": ("raw", "conntrack", "mangle", "nat"),
+    "INPUT": ("mangle", "filter", "nat"),
+    "FORWARD": ("mangle", "filter"),
+    "OUTPUT": ("raw", "conntrack", "mangle", "nat", "filter"),
+    "POSTROUTING": ("mangle", "nat"),
+}
+TABLE_ROLE = {
+    "raw": "raw (before conntrack)",
+    "conntrack": "conntrack lookup",
+    "mangle": "mangle",
+    "nat": "nat (first packet only)",
+    "filter": "filter",
+}
+
+
+@dataclass
+class HookVisit:
+    """What happened to the packet at one hook: tables that ran, the deciding rules."""
+
+    hook: str
+    tables: dict[str, str] = field(default_factory=dict)  # table -> "ACCEPT nat:DOCKER:2"
+    verdict: str | None = None
+    nat: str | None = None  # "DNAT 192.168.56.38:80 → 172.17.0.2:80"
+    rules: list[str] = field(default_factory=list)  # "nat:DOCKER:2  -A DOCKER ..."
+
+
+@dataclass
+class HookPath:
+    """A packet's walk through one namespace's hooks."""
+
+    visits: list[HookVisit] = field(default_factory=list)
+    in_iface: str | None = None
+    out_iface: str | None = None
+    local: str | None = None  # "delivered to a socket" / "sent by a local program"
+    dropped: bool = False
+    title: str = ""
+
+    def hooks(self) -> list[str]:
+        return [v.hook for v in self.visits]
+
+
+def _trace_hook(trace: Any) -> str | None:
+    hook = getattr(trace, "hook", None)
+    if hook:
+        return str(hook)
+    for s in getattr(trace, "step_list", []) or []:
+        if getattr(s, "chain", None) in HOOKS:
+            return s.chain
+    return None
+
+
+def _visit_from_trace(trace: Any, hook: str | None = None) -> HookVisit:
+    visit = HookVisit(hook or _trace_hook(trace) or "PREROUTING")
+    for s in getattr(trace, "step_list", []) or []:
+        table = getattr(s, "table", None)
+        if table is None:
+            continue
+        visit.tables.setdefault(table, "")
+        if getattr(s, "matched", False) and getattr(s, "target", None) not in (None, "RETURN"):
+            target = s.target
+            if target in ("ACCEPT", "DROP", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
+                visit.tables[table] = f"{target} {s.position}"
+                text = getattr(s, "rule_text", None) or ""
+                visit.rules.append(f"{s.position}  {text}".rstrip())
+    decisive = getattr(trace, "decisive", None)
+    visit.verdict = getattr(trace, "verdict", None)
+    if decisive is not None and getattr(decisive, "table", None):
+        if not visit.tables.get(decisive.table):
+            label = getattr(decisive, "target", None) or visit.verdict or ""
+            pos = getattr(decisive, "position", "") or f"{decisive.table}:{decisive.chain} policy"
+            visit.tables[decisive.table] = f"{label} {pos}".strip()
+    nat = getattr(trace, "nat", None)
+    if nat is not None:
+        visit.nat = f"{nat.kind} {_hp(nat.before)} → {_hp(nat.after)}"
+    return visit
+
+
+def _hp(value: Any) -> str:
+    if isinstance(value, tuple):
+        ip, port = (list(value) + [None])[:2]
+        return f"{ip}:{port}" if port is not None else str(ip)
+    return str(value)
+
+
+def hook_path(obj: Any, node: str = "host", packet: int | None | str = "first") -> HookPath:
+    """The hooks a Trace or a Journey's packet went through in ``node``."""
+    from netlab.journey import Journey
+
+    if not isinstance(obj, Journey):
+        visit = _visit_from_trace(obj)
+        path = HookPath([visit], title=f"trace at {visit.hook}")
+        path.in_iface = getattr(obj, "in_iface", None)
+        path.out_iface = getattr(obj, "out_iface", None)
+        path.dropped = visit.verdict in ("DROP", "REJECT")
+        return path
+    if packet == "first":
+        from netlab.viz.journey import first_packet_id
+
+        packet = first_packet_id(obj)
+    path = HookPath(title=f"{obj.probe.get('kind', 'probe')} {obj.probe.get('src')} → "
+                          f"{obj.probe.get('dst')} in {node}")
+    for e in obj.steps:
+        if e.node != node or (packet is not None and e.packet_id not in (packet, None)):
+            continue
+        if e.kind == "seen":
+            if e.direction == "in" and path.in_iface is None and not path.visits:
+                path.in_iface = e.iface
+            elif e.direction == "out" and path.out_iface is None:
+                path.out_iface = e.iface
+        elif e.kind == "send" and not path.visits:
+            path.local = "sent by a local program"
+        elif e.kind == "deliver":
+            path.local = "delivered to a local socket"
+        elif e.kind == "netfilter" and e.hook:
+            if path.visits and path.visits[-1].hook == e.hook:
+                visit = path.visits[-1]
+            else:
+                visit = HookVisit(e.hook)
+                path.visits.append(visit)
+            if e.trace is not None:
+                sub = _visit_from_trace(e.trace, e.hook)
+                for t, v in sub.tables.items():
+                    if v or t not in visit.tables:
+                        visit.tables[t] = v
+                visit.rules.extend(sub.rules)
+                visit.nat = visit.nat or sub.nat
+                visit.verdict = sub.verdict or visit.verdict
+            table = (e.rule or "").split(":")[0] or None
+            if table and e.rule:
+                label = e.verdict or ""
+                visit.tables[table] = f"{label} {e.rule}".strip()
+                line = f"{e.rule}  {e.rule_text or ''}".rstrip()
+                if line not in visit.rules:
+                    visit.rules.append(line)
+            visit.verdict = e.verdict or visit.verdict
+        elif e.kind == "nat":
+            hook = e.hook or ("PREROUTING" if (e.detail or "").startswith(("DNAT", "REDIRECT"))
+                              else "POSTROUTING")
+            target = next((v for v in path.visits if v.hook == hook), None)
+            if target is None:
+                target = HookVisit(hook)
+                path.visits.append(target)
+            target.nat = f"{(e.detail or 'NAT').split()[0]} {e.before} → {e.after}"
+            if e.rule:
+                target.tables["nat"] = f"{target.nat.split()[0]} {e.rule}"
+        elif e.kind == "drop":
+            path.dropped = True
+    return path
+
+
+# ------------------------------------------------------------------ drawing
+
+BOX_W, ROW_H, HEAD_H = 2.05, 0.24, 0.3
+POS = {  # hook -> (x, y of the box centre); routing decisions and ends in between
+    "PREROUTING": (2.2, 1.45),
+    "FORWARD": (6.6, 1.45),
+    "POSTROUTING": (10.75, 1.45),
+    "INPUT": (4.3, 3.85),
+    "OUTPUT": (10.75, 3.85),
+}
+WIDTH, HEIGHT = 14.7, 5.3
+
+
+def _box_h(hook: str) -> float:
+    return HEAD_H + ROW_H * len(HOOK_TABLES[hook]) + 0.08
+
+
+def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
+               title: str | None = None) -> Any:
+    """Draw the hook map with the path of a Trace, or of a Journey's packet in ``node``.
+
+    Hook boxes list their tables in the kernel's order; the ones the packet went
+    through are coloured, with the rule that decided there.  Returns a Figure.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    path = hook_path(obj, node=node, packet=packet)
+    on_path = set(path.hooks())
+    rules = [r for v in path.visits for r in v.rules]
+    extra_h = 0.35 + 0.19 * (len(rules) + len([v for v in path.visits if v.nat]))
+    fig, ax = new_figure(WIDTH, HEIGHT + extra_h)
+    ax.set_ylim(-extra_h, HEIGHT)
+    ax.text(0.15, HEIGHT - 0.15, title or f"netfilter hooks — {path.title}",
+            fontsize=FONT + 2.5, weight="bold", va="top")
+    ax.text(0.15, HEIGHT - 0.45, "tables run top to bottom in each hook; coloured = "
+            "this packet went through; nat runs only for a connection's first packet",
+            fontsize=FONT, va="top", color="#555555")
+    boxes: dict[str, tuple[float, float, float, float]] = {}
+    visits = {v.hook: v for v in path.visits}
+    for hook, (x, cy) in POS.items():
+        h = _box_h(hook)
+        top = cy + h / 2
+        active = hook in on_path
+        ax.add_patch(FancyBboxPatch((x, top - h), BOX_W, h,
+                                    boxstyle="round,pad=0,rounding_size=0.06",
+                                    fc="#eaf2f8" if active else "#f7f7f7",
+                                    ec="#1f618d" if active else "#aaaaaa",
+                                    lw=1.8 if active else 1.0, zorder=2))
+        ax.text(x + BOX_W / 2, top - 0.16, hook, ha="center", va="center",
+                fontsize=FONT + 1, weight="bold", color="#1b4f72" if active else "#777777",
+                zorder=3)
+        visit = visits.get(hook)
+        stopped = False  # a DROP in one table means the later ones never ran
+        for i, table in enumerate(HOOK_TABLES[hook]):
+            y = top - HEAD_H - ROW_H * (i + 0.5)
+            ran = visit is not None and not stopped
+            decided = visit.tables.get(table, "") if visit else ""
+            stopped = stopped or decided.startswith(("DROP", "REJECT"))
+            color = "#1b4f72" if ran else "#999999"
+            if decided.startswith(("DROP", "REJECT")):
+                color = "#c0392b"
+            elif decided.startswith(("DNAT", "SNAT", "MASQUERADE", "REDIRECT")):
+                color = "#b9770e"
+            ax.text(x + 0.1, y, TABLE_ROLE[table] if not decided else table, ha="left",
+                    va="center", fontsize=FONT, color=color,
+                    weight="bold" if decided else "normal", zorder=3)
+            if decided:
+                ax.text(x + BOX_W - 0.08, y, decided, ha="right", va="center",
+                        fontsize=FONT - 0.8, color=color, family="DejaVu Sans Mono", zorder=3)
+        boxes[hook] = (x, top - h, BOX_W, h)
+
+    def small(key: str, x: float, y: float, w: float, lines: list[str], active: bool,
+              color: str = "#1e8449") -> tuple[float, float, float, float]:
+        h = 0.17 * len(lines) + 0.16
+        ax.add_patch(FancyBboxPatch((x, y - h / 2), w, h,
+                                    boxstyle="round,pad=0,rounding_size=0.06",
+                                    fc="#e9f7ef" if active else "#f7f7f7",
+                                    ec=color if active else "#aaaaaa", lw=1.2, zorder=2))
+        for i, line in enumerate(lines):
+            ax.text(x + w / 2, y + (len(lines) - 1) * 0.085 - i * 0.17, line, ha="center",
+                    va="center", fontsize=FONT - (0.5 if i else 0),
+                    weight="bold" if i == 0 else "normal",
+                    color="#333333" if active else "#888888", zorder=3)
+        boxes[key] = (x, y - h / 2, w, h)
+        return boxes[key]
+
+    mid = POS["PREROUTING"][1]
+    came_in = path.in_iface is not None or "PREROUTING" in on_path
+    went_out = path.out_iface is not None or "POSTROUTING" in on_path
+    small("in", 0.15, mid, 1.75, ["packet in", path.in_iface or "(an interface)",
+                                  "tcpdump sees it here:", "before any rule"], came_in,
+          "#2b6ca3")
+    small("route1", 4.55, mid, 1.6, ["routing", "decision", "local? or forward?"],
+          came_in)
+    small("out", 13.0, mid, 1.55, ["packet out", path.out_iface or "(an interface)",
+                                   "tcpdump sees it here:", "after SNAT"], went_out,
+          "#2b6ca3")
+    up = POS["INPUT"][1]
+    local_in = "INPUT" in on_path
+    local_out = "OUTPUT" in on_path
+    small("local", 6.7, up, 1.8, ["local process", "socket, docker-proxy",
+                                  path.local or ""], local_in or local_out, "#6c3483")
+    small("route2", 8.85, up, 1.5, ["routing", "(output)"], local_out)
+
+    def centre(key: str, side: str) -> tuple[float, float]:
+        x, y, w, h = boxes[key]
+        return {"l": (x, y + h / 2), "r": (x + w, y + h / 2), "t": (x + w / 2, y + h),
+                "b": (x + w / 2, y)}[side]
+
+    # which links the packet used
+    used: set[tuple[str, str]] = set()
+    seq = ["in"] if came_in else []
+    for hook in path.hooks():
+        if hook == "PREROUTING":
+            seq += ["PREROUTING", "route1"]
+        elif hook == "INPUT":
+            seq += ["INPUT", "local"]
+        elif hook == "OUTPUT":
+            seq += ["local", "route2", "OUTPUT"] if "local" not in seq else ["route2", "OUTPUT"]
+        else:
+            seq.append(hook)
+    if went_out:
+        seq.append("out")
+    for a, b in zip(seq, seq[1:], strict=False):
+        used.add((a, b))
+    links = [("in", "r", "PREROUTING", "l"), ("PREROUTING", "r", "route1", "l"),
+             ("route1", "r", "FORWARD", "l"), ("FORWARD", "r", "POSTROUTING", "l"),
+             ("POSTROUTING", "r", "out", "l"), ("route1", "t", "INPUT", "b"),
+             ("INPUT", "r", "local", "l"), ("local", "r", "route2", "l"),
+             ("route2", "r", "OUTPUT", "l"), ("local", "r", "OUTPUT", "l"),
+             ("OUTPUT", "b", "POSTROUTING", "t")]
+    for a, sa, b, sb in links:
+        if (a, b) == ("local", "OUTPUT"):
+            continue  # drawn through route2
+        active = (a, b) in used or (a, b) == ("route2", "OUTPUT") and ("route2", "OUTPUT") in used
+        if (a, b) == ("local", "route2"):
+            active = ("local", "route2") in used
+        ax.add_patch(FancyArrowPatch(centre(a, sa), centre(b, sb), arrowstyle="-|>",
+                                     mutation_scale=12, lw=2.6 if active else 1.0,
+                                     color="#c0392b" if active else "#bbbbbb",
+                                     zorder=4 if active else 1, shrinkA=1, shrinkB=1))
+    if path.dropped and path.visits:
+        last = path.visits[-1].hook
+        x, y, w, h = boxes[last]
+        ax.text(x + w / 2, y - 0.14, "packet dropped here", ha="center", va="top",
+                fontsize=FONT + 0.5, weight="bold", color="#c0392b")
+    # the rules that decided, under the map
+    y = -0.15
+    for v in path.visits:
+        if v.nat:
+            ax.text(0.15, y, f"{v.hook}: {v.nat}", fontsize=FONT, va="top",
+                    family="DejaVu Sans Mono", color="#b9770e", weight="bold")
+            y -= 0.19
+        for r in v.rules:
+            ax.text(0.15, y, f"{v.hook}: {r}"[:190], fontsize=FONT, va="top",
+                    family="DejaVu Sans Mono")
+            y -= 0.19
+    fig.netlab_hook_path = path
+    return fig
