@@ -1,0 +1,333 @@
+"""Read ``iptables-save`` and ``iptables -S`` output into a :class:`Ruleset`.
+
+Accepts what people paste: several tables in one paste, the ``# ---- iptables -S
+-t nat ----`` section markers of the fixtures, shell prompts with the command
+(``# iptables -t nat -S``), ``-P``/``-N``/``-A``/``-I`` lines, ``:CHAIN POLICY
+[packets:bytes]`` headers, ``[p:b] -A`` counter prefixes (``iptables-save -c``),
+quoted comments, CRLF, non-breaking spaces, colour codes and elided ``...``
+lines.  Most lines are split with ``str.split``; only lines with quotes take
+the slower, quote-aware path.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from netlab.errors import ParseError
+from netlab.netfilter.ruleset import BUILTIN_CHAINS, Rule, Ruleset, Table
+
+_WORD = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'])+""")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_COUNTERS = re.compile(r"^\[(\d+):(\d+)\]\s*")
+_MARKER = re.compile(r"^#\s*-{2,}\s*(.*?)\s*-{2,}\s*$")
+_PROMPT = re.compile(r"^(?:[^\s#]*[#$%>]\s*)?(?:sudo\s+)?(ip6?tables(?:-legacy|-nft)?(?:-save)?)(?:\s+(.*))?$")
+
+NAT_TARGETS = frozenset({"DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"})
+MANGLE_TARGETS = frozenset({"MARK", "CONNMARK", "TCPMSS", "TOS", "TTL", "DSCP", "CLASSIFY",
+                            "TPROXY", "CHECKSUM", "ECN"})
+RAW_TARGETS = frozenset({"NOTRACK", "CT"})
+
+
+def _unquote(word: str) -> str:
+    if word[0] == '"' and word[-1] == '"' and len(word) >= 2 and '"' not in word[1:-1].replace('\\"', ""):
+        inner = word[1:-1]
+        return inner.replace('\\"', '"').replace("\\\\", "\\") if "\\" in inner else inner
+    try:
+        parts = shlex.split(word)
+    except ValueError:
+        return word
+    return "".join(parts)
+
+
+def split_words(line: str) -> list[str]:
+    """The words of a rule line, honouring ``"quoted words"`` (fast for unquoted lines)."""
+    if '"' not in line and "'" not in line:
+        return line.split()
+    return [_unquote(w) if ('"' in w or "'" in w) else w for w in _WORD.findall(line)]
+
+
+@dataclass
+class _Segment:
+    """Consecutive ``iptables -S`` lines of one table (before the table is known)."""
+
+    table: str | None = None
+    chain_only: str | None = None
+    lines: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    policies: list[str] = field(default_factory=list)
+    has_rules: bool = False
+
+    def guess_table(self) -> str:
+        pol = set(self.policies)
+        if pol:
+            if pol <= {"PREROUTING", "OUTPUT"} and "PREROUTING" in pol:
+                return "raw"
+            if "FORWARD" in pol and ("PREROUTING" in pol or "POSTROUTING" in pol):
+                return "mangle"
+            if "PREROUTING" in pol or "POSTROUTING" in pol:
+                return "nat"
+            return "filter"
+        targets: set[str] = set()
+        chains: set[str] = set()
+        for _, _, words in self.lines:
+            if len(words) > 1:
+                chains.add(words[1])
+            for k, w in enumerate(words[:-1]):
+                if w in ("-j", "-g", "--jump", "--goto"):
+                    targets.add(words[k + 1])
+        if targets & NAT_TARGETS:
+            return "nat"
+        if targets & RAW_TARGETS:
+            return "raw"
+        if targets & MANGLE_TARGETS:
+            return "mangle"
+        if chains & {"PREROUTING", "POSTROUTING"}:
+            return "raw" if "POSTROUTING" not in chains else "nat"
+        return "filter"
+
+
+def _parse_counters(text: str) -> tuple[int, int] | None:
+    m = re.match(r"^\[(\d+):(\d+)\]$", text)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _command_table(args: list[str]) -> tuple[str | None, list[str]]:
+    """Take ``-t TABLE`` out of a command's arguments."""
+    table = None
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-t", "--table") and i + 1 < len(args):
+            table = args[i + 1]
+            i += 2
+            continue
+        if a.startswith("-t") and len(a) > 2 and a[2] != "-":
+            table = a[2:]
+        else:
+            rest.append(a)
+        i += 1
+    return table, rest
+
+
+def parse_iptables(text: str) -> Ruleset:
+    """Read ``iptables-save`` or ``iptables -S`` output (one or more tables).
+
+    Returns a :class:`Ruleset`; raises :class:`netlab.errors.ParseError` naming
+    the line it cannot read.  Used by every notebook that shows Docker's rules.
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"expected the text of iptables-save or iptables -S, got {type(text).__name__}",
+                         hint="read the file first: open(path).read()")
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    if "\xa0" in text:
+        text = text.replace("\xa0", " ")
+    rs = Ruleset()
+    table: Table | None = None  # inside *table ... COMMIT
+    segments: list[_Segment] = []
+    seg: _Segment | None = None
+    seen_save = False
+
+    def new_segment(table_name: str | None = None, chain_only: str | None = None) -> _Segment:
+        s = _Segment(table_name, chain_only)
+        segments.append(s)
+        return s
+
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        c = line[0]
+        if c == "-" and table is not None:
+            # the fast path: a rule of an iptables-save table
+            if line.startswith("-A "):
+                words = split_words(line)
+                if len(words) < 2:
+                    raise ParseError("-A needs a chain name", command="iptables-save", lineno=lineno, line=raw)
+                chain = table.chains.get(words[1]) or table.chain(words[1])
+                chain.rules.append(Rule(table.name, chain.name, len(chain.rules) + 1, words[2:], line,
+                                        None, lineno))
+                continue
+            _apply(rs, table, split_words(line), line, lineno, None)
+            continue
+        if c == "[" and table is not None:
+            m = _COUNTERS.match(line)
+            if not m:
+                raise ParseError("expected [packets:bytes] before the rule", command="iptables-save",
+                                 lineno=lineno, line=raw)
+            _apply(rs, table, split_words(line[m.end():]), line, lineno,
+                   (int(m.group(1)), int(m.group(2))))
+            continue
+        if c == "*":
+            name = line[1:].strip()
+            if not name or " " in name:
+                raise ParseError("a table line is `*name`", command="iptables-save", lineno=lineno, line=raw)
+            table = rs.table(name)
+            seen_save = True
+            seg = None
+            continue
+        if c == ":":
+            if table is None:
+                raise ParseError("a chain header (:CHAIN POLICY [p:b]) outside a *table section",
+                                 command="iptables-save", lineno=lineno, line=raw,
+                                 hint="the paste is missing its `*filter`/`*nat` line")
+            words = line[1:].split()
+            if not words:
+                raise ParseError("empty chain header", command="iptables-save", lineno=lineno, line=raw)
+            chain = table.chain(words[0])
+            if len(words) > 1 and words[1] != "-":
+                chain.policy = words[1]
+            if len(words) > 2:
+                chain.counters = _parse_counters(words[2])
+            continue
+        if line == "COMMIT":
+            table = None
+            continue
+        if line in ("...", "…") or line.startswith("...") and not line.strip("."):
+            rs.warnings.append(f"line {lineno}: elided lines ('...') skipped; the rule set is incomplete")
+            continue
+        if c == "#":
+            m = _MARKER.match(line)
+            if m:
+                pm = _PROMPT.match(m.group(1))
+                if pm:
+                    seg = _start_command(pm, new_segment)
+                continue
+            pm = _PROMPT.match(line)
+            if pm:
+                seg = _start_command(pm, new_segment)
+            continue
+        if c == "-":
+            words = split_words(line)
+            op = words[0]
+            if op in ("-P", "--policy", "-N", "--new-chain", "--new", "-A", "--append", "-I", "--insert"):
+                if seg is None:
+                    seg = new_segment()
+                if op in ("-P", "--policy"):
+                    if len(words) < 3:
+                        raise ParseError("-P needs a chain and a policy", command="iptables -S",
+                                         lineno=lineno, line=raw)
+                    if seg.table is None and (seg.has_rules or words[1] in seg.policies):
+                        seg = new_segment()  # a second table's -S output begins
+                    seg.policies.append(words[1])
+                else:
+                    seg.has_rules = True
+                seg.lines.append((lineno, line, words))
+                continue
+            raise ParseError(f"unknown command {op!r}", command="iptables -S", lineno=lineno, line=raw,
+                             hint="expected -P, -N or -A lines (iptables -S) or iptables-save output")
+        pm = _PROMPT.match(line)
+        if pm:
+            rest = shlex.split(pm.group(2) or "")
+            tname, args = _command_table(rest)
+            if args and args[0] in ("-A", "--append", "-I", "--insert", "-N", "--new-chain", "-P", "--policy"):
+                s = _Segment(tname or "filter")
+                s.lines.append((lineno, line, args))
+                segments.append(s)
+                seg = None
+            else:
+                seg = _start_command(pm, new_segment)
+            continue
+        hint = "paste the output of `iptables-save` or `iptables -S` (all tables: iptables-save)"
+        if line.startswith("Chain ") or line.startswith("target ") or line.startswith("num "):
+            hint = "this looks like `iptables -L`; netlab reads `iptables-save` or `iptables -S` output"
+        elif line.startswith("table ") or line.startswith("chain "):
+            hint = "this looks like nftables (`nft list ruleset`); paste `iptables-save` output"
+        raise ParseError("not an iptables-save / iptables -S line", command="iptables-save",
+                         lineno=lineno, line=raw, hint=hint)
+    if table is not None and seen_save:
+        rs.warnings.append(f"table {table.name!r} has no COMMIT line; read it anyway")
+    _apply_segments(rs, segments)
+    return rs
+
+
+def _start_command(pm: re.Match[str], new_segment) -> _Segment | None:  # noqa: ANN001
+    """A command line (prompt or marker): ``iptables -S -t nat [CHAIN]`` opens a section."""
+    prog = pm.group(1)
+    try:
+        args = shlex.split(pm.group(2) or "")
+    except ValueError:
+        args = (pm.group(2) or "").split()
+    if prog.endswith("-save"):
+        return None
+    tname, rest = _command_table(args)
+    if not any(a in ("-S", "--list-rules") or (a.startswith("-") and not a.startswith("--")
+                                               and "S" in a[1:]) for a in rest):
+        return None
+    chain = next((a for a in rest if not a.startswith("-")), None)
+    return new_segment(tname or "filter", chain)
+
+
+def _apply_segments(rs: Ruleset, segments: list[_Segment]) -> None:
+    used: set[str] = set()
+    for s in segments:
+        if not s.lines:
+            continue
+        name = s.table
+        if name is None:
+            name = s.guess_table()
+            if name in used and s.policies:
+                if name == "filter" and "security" not in used:
+                    name = "security"
+                rs.warnings.append(f"line {s.lines[0][0]}: guessed table {name!r} for this -S section; "
+                                   "add `# iptables -S -t TABLE` lines to say which")
+        used.add(name)
+        table = rs.table(name)
+        if s.chain_only:
+            existing = table.chains.get(s.chain_only)
+            words = [w for _, _, w in s.lines if w[0] in ("-A", "--append")]
+            if existing is not None and existing.rules:
+                if [r.tokens for r in existing.rules] == [w[2:] for w in words]:
+                    continue  # the same chain listed again (iptables -S CHAIN)
+                rs.warnings.append(f"chain {name}:{s.chain_only} listed twice with different rules; "
+                                   "the later listing wins")
+                existing.rules.clear()
+        for lineno, line, words in s.lines:
+            _apply(rs, table, words, line, lineno, None)
+
+
+def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
+           counters: tuple[int, int] | None) -> None:
+    """Apply one ``-P``/``-N``/``-A``/``-I`` line to ``table``."""
+    op = words[0]
+    if len(words) < 2:
+        raise ParseError(f"{op} needs a chain name", command="iptables", lineno=lineno, line=line)
+    if op in ("-P", "--policy"):
+        if len(words) < 3:
+            raise ParseError("-P needs a chain and a policy", command="iptables -S", lineno=lineno, line=line)
+        ch = table.chain(words[1])
+        ch.policy = words[2]
+        if len(words) >= 6 and words[3] in ("-c", "--set-counters"):
+            ch.counters = (int(words[4]), int(words[5]))
+        return
+    if op in ("-N", "--new-chain", "--new"):
+        table.chain(words[1])
+        return
+    if op in ("-A", "--append", "-I", "--insert"):
+        chain = table.chain(words[1])
+        rest = words[2:]
+        # counters written as `-c p b` (iptables -S -v / iptables-save -c style)
+        if "-c" in rest or "--set-counters" in rest:
+            k = rest.index("-c") if "-c" in rest else rest.index("--set-counters")
+            if k + 2 < len(rest) and rest[k + 1].isdigit() and rest[k + 2].isdigit():
+                counters = (int(rest[k + 1]), int(rest[k + 2]))
+                rest = rest[:k] + rest[k + 3:]
+        if op in ("-I", "--insert"):
+            pos = 1
+            if rest and rest[0].isdigit():
+                pos = int(rest[0])
+                rest = rest[1:]
+            chain.rules.insert(pos - 1, Rule(table.name, chain.name, pos, rest, line, counters, lineno))
+            for i, r in enumerate(chain.rules, 1):
+                r.index = i
+        else:
+            chain.rules.append(Rule(table.name, chain.name, len(chain.rules) + 1, rest, line,
+                                    counters, lineno))
+        return
+    raise ParseError(f"unknown command {op!r}", command="iptables-save", lineno=lineno, line=line,
+                     hint="inside a *table section only :CHAIN, -A and COMMIT lines belong")
+
+
+__all__ = ["parse_iptables", "split_words", "BUILTIN_CHAINS"]

@@ -1,0 +1,432 @@
+"""Walk a packet through a hook's tables rule by rule: the :class:`Trace`.
+
+The evaluator follows jumps, gotos, RETURN and chain policies as the kernel
+does, records one :class:`Step` per rule it looked at (with the first failed
+condition in words), applies NAT and marks as it goes, detects jump cycles,
+and never guesses silently: anything it cannot model makes ``uncertain`` true.
+
+Rules are compiled to predicate functions once per rule and cached; big
+chains (such as kube-proxy's KUBE-SERVICES) get an index by destination
+address, so only the rules that could match are evaluated — the skipped ones
+are summed up in one step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netlab.errors import NetlabError
+from netlab.netfilter.context import Context, int_to_ip
+from netlab.netfilter.hooks import hook_tables
+from netlab.netfilter.matches import Unsupported, compile_matches, parse_net
+from netlab.netfilter.packet import Packet
+from netlab.netfilter.ruleset import Chain, Rule, Ruleset, Table
+from netlab.netfilter.targets import Action, NatRewrite, compile_target
+
+INDEX_MIN_RULES = 48  # chains at least this long get a destination index
+
+
+@dataclass(slots=True)
+class Step:
+    """One rule (or policy / return / summary) the packet met.
+
+    ``kind`` is ``"rule"``, ``"policy"``, ``"return"`` (end of a user chain),
+    ``"skipped"`` (rules an index ruled out) or ``"note"``."""
+
+    table: str
+    chain: str
+    index: int | None
+    position: str
+    rule_text: str
+    matched: bool
+    reason: str
+    target: str | None
+    kind: str = "rule"
+    depth: int = 0
+    note: str = ""
+    unsupported: bool = False
+
+    def __str__(self) -> str:
+        return _step_line(self)
+
+
+@dataclass
+class Trace:
+    """Where a packet went through one hook, and why.
+
+    ``verdict`` ACCEPT/DROP/REJECT/QUEUE; ``uncertain`` true when something
+    could not be modelled; ``nat`` the :class:`NatRewrite` if any; ``decisive``
+    the step that decided; ``step_list`` every step; ``steps`` as a DataFrame.
+    """
+
+    packet: Packet
+    hook: str
+    in_iface: str | None
+    out_iface: str | None
+    ct_state: str
+    verdict: str = "ACCEPT"
+    uncertain: bool = False
+    nat: NatRewrite | None = None
+    decisive: Step | None = None
+    step_list: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tables_run: list[str] = field(default_factory=list)
+    packet_after: Packet | None = None
+    reply: str | None = None
+    mark: int = 0
+    ctmark: int = 0
+    ct_state_after: str = "NEW"
+
+    @property
+    def steps(self) -> Any:
+        """The steps as a pandas DataFrame (one row per rule looked at)."""
+        import pandas as pd
+
+        cols = ["table", "chain", "index", "position", "rule_text", "matched", "reason", "target",
+                "kind", "depth", "note", "unsupported"]
+        return pd.DataFrame([[getattr(s, c) for c in cols] for s in self.step_list], columns=cols)
+
+    @property
+    def matched_steps(self) -> list[Step]:
+        return [s for s in self.step_list if s.matched and s.kind == "rule"]
+
+    @property
+    def positions(self) -> list[str]:
+        """Positions of the rules that matched, in order (handy in tests)."""
+        return [s.position for s in self.matched_steps]
+
+    def __str__(self) -> str:
+        ifaces = []
+        if self.in_iface:
+            ifaces.append(f"in {self.in_iface}")
+        if self.out_iface:
+            ifaces.append(f"out {self.out_iface}")
+        head = f"{self.packet.summary()}  hook {self.hook}"
+        head += ("  " + " ".join(ifaces) if ifaces else "") + f"  state {self.ct_state}"
+        lines = [head]
+        cur = None
+        for s in self.step_list:
+            where = (s.table, s.chain, s.depth)
+            if s.kind in ("rule", "policy", "skipped") and where != cur:
+                lines.append(f"{'  ' * s.depth}  [{s.table} {s.chain}]")
+                cur = where
+            lines.append(_step_line(s))
+            if s.kind == "return":
+                cur = None
+        v = f"verdict: {self.verdict}"
+        if self.decisive is not None:
+            v += f"  (decided by {self.decisive.position})"
+        if self.uncertain:
+            v += "  UNCERTAIN"
+        lines.append(v)
+        if self.nat is not None:
+            lines.append(f"NAT: {self.nat}")
+        if self.reply:
+            lines.append(f"reply: {self.reply}")
+        if self.packet_after is not None and self.packet_after != self.packet:
+            lines.append(f"packet now: {self.packet_after.summary()}")
+        for n in self.notes:
+            lines.append(f"note: {n}")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython
+        p.text(str(self))
+
+
+def _step_line(s: Step) -> str:
+    pad = "  " * s.depth + "    "
+    if s.kind == "rule":
+        mark = "✓" if s.matched else ("?" if s.unsupported else "✗")
+        line = f"{pad}{s.index:>3} {mark} {s.rule_text}"
+        if s.matched:
+            return line + (f"\n{pad}      -> {s.note}" if s.note else "")
+        return line + f"\n{pad}      {s.reason}"
+    if s.kind == "policy":
+        return f"{pad}  policy {s.target}: {s.reason}"
+    return f"{pad}  ({s.reason})"
+
+
+# ---------------------------------------------------------------- compiling
+class _Compiled:
+    __slots__ = ("preds", "target", "target_name")
+
+    def __init__(self, rule: Rule, chains: dict[str, Chain]) -> None:
+        self.preds = compile_matches(rule)
+        self.target = compile_target(rule, chains)
+        self.target_name = rule.target_name
+
+
+def _compiled(rule: Rule, table: Table) -> _Compiled:
+    c = rule._compiled
+    if c is None:
+        try:
+            c = _Compiled(rule, table.chains)
+        except Exception as exc:  # a rule netlab cannot decode: say so, do not guess
+            c = _Compiled.__new__(_Compiled)
+            reason = Unsupported(f"unsupported: netlab cannot read this rule ({exc})")
+            c.preds = [lambda ctx, r=reason: r]
+            c.target = lambda ctx: Action("continue")
+            c.target_name = None
+        rule._compiled = c
+    return c
+
+
+class _Index:
+    """Rules of a long chain grouped by the exact destination they need."""
+
+    __slots__ = ("by_dst", "general", "count")
+
+    def __init__(self, chain: Chain) -> None:
+        self.by_dst: dict[int, list[int]] = {}
+        self.general: list[int] = []
+        self.count = len(chain.rules)
+        for i, rule in enumerate(chain.rules):
+            key = None
+            try:
+                opt = rule.builtin("-d")
+            except Exception:  # noqa: BLE001 - undecodable rules stay general
+                opt = None
+            if opt is not None and not opt.negated and opt.value and "," not in opt.value:
+                try:
+                    fam, net, mask = parse_net(opt.value)
+                except (ValueError, OSError):
+                    fam = 0
+                if fam == 4 and mask == 0xFFFFFFFF:
+                    key = net
+            if key is None:
+                self.general.append(i)
+            else:
+                self.by_dst.setdefault(key, []).append(i)
+
+    def candidates(self, dst: int) -> list[int]:
+        hit = self.by_dst.get(dst)
+        if not hit:
+            return self.general
+        return sorted(hit + self.general)
+
+
+def _index(ruleset: Ruleset, chain: Chain) -> _Index | None:
+    if len(chain.rules) < INDEX_MIN_RULES:
+        return None
+    key = ("index", chain.table, chain.name)
+    idx = ruleset._cache.get(key)
+    if idx is None or idx.count != len(chain.rules) or (idx.general and idx.count and False):
+        idx = ruleset._cache[key] = _Index(chain)
+    if not idx.by_dst:
+        return None
+    return idx
+
+
+# ---------------------------------------------------------------- walking
+class _Frame:
+    __slots__ = ("chain", "order", "pos", "path_len")
+
+    def __init__(self, chain: Chain, order: list[int] | None, pos: int, path_len: int) -> None:
+        self.chain = chain
+        self.order = order
+        self.pos = pos
+        self.path_len = path_len
+
+
+def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: list[Step],
+               budget: list[int]) -> tuple[str, Step | None, NatRewrite | None, str | None]:
+    """Walk one table's ``hook`` chain; returns (verdict, deciding step, nat, reply)."""
+    start = table.chains.get(hook)
+    if start is None:
+        return "ACCEPT", None, None, None
+    tname = table.name
+    stack: list[_Frame] = []
+    path: list[str] = [start.name]
+
+    def enter(chain: Chain) -> tuple[list[int] | None, int]:
+        idx = _index(ruleset, chain)
+        return (idx.candidates(ctx.dst) if idx is not None else None), 0
+
+    chain = start
+    order, pos = enter(chain)
+    depth = 0
+    while True:
+        rules = chain.rules
+        n = len(order) if order is not None else len(rules)
+        if pos < n:
+            if budget[0] <= 0:
+                ctx.note(f"gave up after {len(steps)} steps; the policy of {tname} {hook} is "
+                         "shown as the verdict", uncertain=True)
+                pol = start.policy or "ACCEPT"
+                st = Step(tname, hook, None, f"{tname}:{hook}:policy", f"-P {hook} {pol}", True,
+                          "step limit reached", pol, kind="policy")
+                steps.append(st)
+                return pol, st, None, None
+            budget[0] -= 1
+            if order is not None:
+                i = order[pos]
+                prev = order[pos - 1] + 1 if pos else 0
+                if i > prev:
+                    steps.append(Step(tname, chain.name, None, f"{tname}:{chain.name}:{prev + 1}-{i}",
+                                      "", False, f"rules {prev + 1}-{i} skipped: each needs another "
+                                      f"destination than {int_to_ip(ctx.dst)}", None, kind="skipped",
+                                      depth=depth))
+            else:
+                i = pos
+            pos += 1
+            rule = rules[i]
+            comp = _compiled(rule, table)
+            reason = None
+            for pred in comp.preds:
+                reason = pred(ctx)
+                if reason is not None:
+                    break
+            if reason is not None:
+                unsupported = type(reason) is Unsupported
+                if unsupported:
+                    ctx.note(f"{rule.position}: {reason}; treated as not matching", uncertain=True)
+                steps.append(Step(tname, chain.name, i + 1, f"{tname}:{chain.name}:{i + 1}", rule.text,
+                                  False, str(reason), comp.target_name, depth=depth,
+                                  unsupported=unsupported))
+                continue
+            action = comp.target(ctx)
+            step = Step(tname, chain.name, i + 1, f"{tname}:{chain.name}:{i + 1}", rule.text, True,
+                        "all conditions hold", comp.target_name, depth=depth)
+            steps.append(step)
+            kind = action.kind
+            if kind == "continue":
+                step.note = action.note or f"{comp.target_name}: go on with the next rule"
+                continue
+            if kind in ("jump", "goto"):
+                target = table.chains[action.chain]  # type: ignore[index]
+                if target.name in path:
+                    loop = " -> ".join([*path[path.index(target.name):], target.name])
+                    step.note = (f"jump cycle {loop}: the kernel refuses to load such rules; "
+                                 "netlab skips this jump")
+                    ctx.note(f"{rule.position}: {step.note}", uncertain=True)
+                    continue
+                step.note = f"{kind} to {target.name}"
+                if kind == "jump":
+                    stack.append(_Frame(chain, order, pos, len(path)))
+                    depth += 1
+                path.append(target.name)
+                chain = target
+                order, pos = enter(chain)
+                continue
+            if kind == "return":
+                if stack:
+                    fr = stack.pop()
+                    step.note = f"RETURN to {fr.chain.name}"
+                    chain, order, pos = fr.chain, fr.order, fr.pos
+                    del path[fr.path_len:]
+                    depth -= 1
+                    continue
+                pol = start.policy or "ACCEPT"
+                step.note = f"RETURN from built-in chain {start.name}: its policy decides"
+                pst = Step(tname, start.name, None, f"{tname}:{start.name}:policy", f"-P {start.name} {pol}",
+                           True, f"RETURN in built-in chain {start.name}, so its policy applies", pol,
+                           kind="policy")
+                steps.append(pst)
+                return pol, pst, None, None
+            if kind == "nat":
+                step.note = action.note
+                return "ACCEPT", step, action.nat, None
+            if kind == "verdict":
+                step.note = action.note or f"{action.verdict}: the {tname} table's decision"
+                if action.verdict == "ACCEPT":
+                    step.note = action.note or (f"ACCEPT: done with the {tname} table"
+                                                + (" (later tables still run)" if tname != "nat" else ""))
+                return action.verdict or "ACCEPT", step, None, action.reply
+            # unsupported target
+            step.unsupported = True
+            step.note = action.note
+            ctx.note(f"{rule.position}: {action.note}", uncertain=True)
+            continue
+        # end of this chain
+        if stack:
+            fr = stack.pop()
+            steps.append(Step(tname, chain.name, None, f"{tname}:{chain.name}:end", "", False,
+                              f"end of {chain.name}, back to {fr.chain.name}", None, kind="return",
+                              depth=depth))
+            chain, order, pos = fr.chain, fr.order, fr.pos
+            del path[fr.path_len:]
+            depth -= 1
+            continue
+        if chain is not start:  # reached by goto from the built-in chain
+            pass
+        pol = start.policy or "ACCEPT"
+        st = Step(tname, start.name, None, f"{tname}:{start.name}:policy", f"-P {start.name} {pol}", True,
+                  f"no rule decided: the policy of {start.name} applies", pol, kind="policy")
+        steps.append(st)
+        return pol, st, None, None
+
+
+def trace(ruleset: Ruleset, packet: Any, hook: str = "PREROUTING", in_iface: str | None = None,
+          out_iface: str | None = None, local_addrs: Any = (), ct_state: str = "NEW",
+          tables: Any = None, ipsets: dict | None = None, seed: int = 0,
+          iface_addrs: dict | None = None, conntrack: Any = None, next_hop: str | None = None,
+          max_steps: int = 100_000) -> Trace:
+    """Walk ``packet`` through the tables ``hook`` runs, in the kernel's order.
+
+    ``packet``: a :class:`Packet`, a dict such as ``{"proto": "tcp", "src": ...,
+    "dst": ..., "dport": 80}``, a :class:`netlab.packet.Frame` or a scapy packet.
+    ``local_addrs``: the host's own addresses (for ``addrtype LOCAL``);
+    ``iface_addrs``: ``{iface: ["addr/prefix", ...]}`` (MASQUERADE, REDIRECT,
+    ``--limit-iface-*``, broadcast addresses); ``ct_state``: NEW, ESTABLISHED,
+    RELATED, INVALID or UNTRACKED (the nat table only sees NEW connections);
+    ``tables``: only run these tables; ``ipsets``: ``{name: [members]}``;
+    ``seed``: chooses ``-m statistic`` outcomes; ``conntrack``: dict/object with
+    ``orig_dst``, ``orig_dport``, ``direction``, ``status``… for ``--ctorig*``
+    and ``--ctdir``; ``next_hop``: the gateway, for MASQUERADE's address choice.
+    """
+    pkt = Packet.coerce(packet)
+    hook = hook.upper()
+    order = hook_tables(hook)
+    if tables is not None:
+        wanted = [tables] if isinstance(tables, str) else list(tables)
+        bad = [t for t in wanted if t not in ("raw", "mangle", "nat", "filter", "security")]
+        if bad:
+            raise NetlabError(f"unknown table(s) {bad}; use raw, mangle, nat, filter, security")
+        order = tuple(t for t in order if t in wanted)
+    state = (ct_state or "NEW").upper()
+    if state not in ("NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED"):
+        raise NetlabError(f"unknown ct_state {ct_state!r}; use NEW, ESTABLISHED, RELATED, INVALID "
+                          "or UNTRACKED")
+    ctx = Context(pkt, hook=hook, in_iface=in_iface, out_iface=out_iface, local_addrs=local_addrs,
+                  ct_state=state, ipsets=ipsets, seed=seed, iface_addrs=iface_addrs,
+                  conntrack=conntrack, next_hop=next_hop)
+    tr = Trace(packet=pkt, hook=hook, in_iface=in_iface, out_iface=out_iface, ct_state=state)
+    steps = tr.step_list
+    budget = [max_steps]
+    verdict = "ACCEPT"
+    decisions: dict[str, Step | None] = {}
+    for tname in order:
+        table = ruleset.tables.get(tname)
+        if table is None:
+            continue
+        if tname == "nat" and ctx.ct_state != "NEW":
+            ctx.note(f"nat table skipped: only the first packet of a connection (state NEW) "
+                     f"goes through nat, this one is {ctx.ct_state}")
+            continue
+        tr.tables_run.append(tname)
+        v, decider, nat, reply = _run_table(ruleset, table, hook, ctx, steps, budget)
+        decisions[tname] = decider
+        if nat is not None:
+            tr.nat = nat
+        if v != "ACCEPT":
+            verdict = v
+            tr.decisive = decider
+            tr.reply = reply
+            break
+    if verdict == "ACCEPT" and decisions:
+        tr.decisive = decisions.get("filter") or next(
+            (d for d in reversed(list(decisions.values())) if d is not None), None)
+    tr.verdict = verdict
+    tr.uncertain = ctx.uncertain
+    tr.notes = ctx.notes
+    tr.mark, tr.ctmark, tr.ct_state_after = ctx.mark, ctx.ctmark, ctx.ct_state
+    if ctx.family == 4:
+        tr.packet_after = pkt.copy(src=int_to_ip(ctx.src), dst=int_to_ip(ctx.dst), sport=ctx.sport,
+                                   dport=ctx.dport, mark=ctx.mark, ctmark=ctx.ctmark)
+    else:
+        tr.packet_after = pkt
+    return tr
+
+
+__all__ = ["Step", "Trace", "NatRewrite", "trace"]
