@@ -16,6 +16,7 @@ class ParseError(NetlabError, ValueError):
 
     def __init__(self, message: str, *, command: str | None = None, lineno: int | None = None,
                  line: str | None = None, hint: str | None = None) -> None:
+        self.reason = message  # what was wrong, without the command/line decoration
         self.command = command
         self.lineno = lineno
         self.line = line

@@ -73,6 +73,9 @@ class Link:
     link_type: str | None = None  # "ether", "loopback", "none", ...
     qdisc: str | None = None
     alias: str | None = None
+    # the kernel's own name for the link type, as ``ip -d link`` prints it
+    # ("veth", "bridge", "vxlan", "dummy", ...); None when the paste had no -d
+    driver: str | None = None
 
     @property
     def is_up(self) -> bool:
@@ -91,6 +94,8 @@ class Address:
     broadcast: str | None = None
     label: str | None = None
     netns: str = ""
+    peer: str | None = None  # point-to-point peer (``inet A peer B/32``)
+    flags: list[str] = field(default_factory=list)  # secondary, dynamic, noprefixroute, ...
 
     @property
     def cidr(self) -> str:
@@ -117,6 +122,8 @@ class Route:
     family: int = 4
     flags: list[str] = field(default_factory=list)
     netns: str = ""
+    # multipath routes: one dict per ``nexthop`` (gateway, dev, weight, flags)
+    nexthops: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def prefix(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -306,9 +313,22 @@ class HostState:
                 self.links.append(link)
         for attr in ("addrs", "route_list", "bridges", "ports", "fdb", "conntrack_entries"):
             mine_list = getattr(self, attr)
+            key_of = _MERGE_KEYS.get(attr)
+            if key_of is None:
+                for item in getattr(other, attr):
+                    if item not in mine_list:
+                        mine_list.append(item)
+                continue
+            # the same fact from two pastes (brctl and ip -d link, say): one item,
+            # with the fields either paste knew
+            index = {key_of(item): item for item in mine_list}
             for item in getattr(other, attr):
-                if item not in mine_list:
+                known_item = index.get(key_of(item))
+                if known_item is None:
                     mine_list.append(item)
+                    index[key_of(item)] = item
+                else:
+                    _fill_missing(known_item, item)
         for ns, values in other.sysctls.items():
             self.sysctls.setdefault(ns, {}).update(values)
         for ns, text in other.firewall.items():
@@ -318,6 +338,36 @@ class HostState:
         self.hostname = self.hostname or other.hostname
         self.notes.extend(n for n in other.notes if n not in self.notes)
         self._sync_bridge_masters()
+        self.resolve_netnsids()
+        return self
+
+    def resolve_netnsids(self) -> HostState:
+        """Name the namespaces behind netnsids that two veth ends reveal.
+
+        A veth whose peer is "ifindex 2 in netnsid 0" and a veth in namespace B
+        with ifindex 2 whose own peer points back (its peer ifindex is ours)
+        are the two ends of one pair: so netnsid 0, as seen from our namespace,
+        is B.  Only a unique match is recorded; known ids are never changed.
+        """
+        by_index: dict[int, list[Link]] = {}
+        for link in self.links:
+            if link.kind == "veth" and link.ifindex is not None:
+                by_index.setdefault(link.ifindex, []).append(link)
+        for link in self.links:
+            if (link.kind != "veth" or link.peer_netnsid is None or link.peer_netns is not None
+                    or link.peer_ifindex is None):
+                continue
+            ns = self.namespace(link.netns)
+            if link.peer_netnsid in ns.ids:
+                continue
+            matches = [
+                other for other in by_index.get(link.peer_ifindex, [])
+                if other.netns != link.netns and other.peer_ifindex == link.ifindex
+                and other.peer_netnsid is not None
+                and self.namespace(other.netns).ids.get(other.peer_netnsid, link.netns) == link.netns
+            ]
+            if len({m.netns for m in matches}) == 1:
+                ns.ids[link.peer_netnsid] = matches[0].netns
         return self
 
     @staticmethod
@@ -569,6 +619,25 @@ class HostState:
                         g.add_edge(pnode, ("netns", where), relation="in-namespace")
                     g.add_edge(node, pnode, relation="veth-peer")
         return g
+
+
+_MERGE_KEYS: dict[str, Any] = {
+    "addrs": lambda a: (a.netns, a.ifname, a.address, a.prefixlen),
+    "route_list": lambda r: (r.netns, r.family, r.table, r.type, r.dst, r.metric, r.dev,
+                             r.gateway),
+    "bridges": lambda b: (b.netns, b.name),
+    "ports": lambda p: (p.netns, p.port),
+    "fdb": lambda f: (f.netns, f.mac, f.dev, f.vlan, f.bridge),
+}
+
+
+def _fill_missing(mine: Any, new: Any) -> None:
+    """Copy into ``mine`` each field it lacks (None or empty) that ``new`` has."""
+    for f in dataclasses.fields(mine):
+        value = getattr(new, f.name)
+        if value in (None, "", []) or getattr(mine, f.name) not in (None, "", []):
+            continue
+        setattr(mine, f.name, value)
 
 
 def _peer_ref(link: Link) -> str | None:

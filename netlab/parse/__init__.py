@@ -1,0 +1,152 @@
+"""Layer 2 — text a person can paste → :class:`~netlab.model.HostState`.
+
+One function per command (``parse_ip_addr``, ``parse_ip_route``, ``parse_brctl_show``,
+...) and :func:`parse_host`, which takes several pastes, recognises each (or is
+told by keyword) and merges them into one picture of the host.  Every parser
+tolerates what real pastes contain (see :mod:`netlab.parse.clean`) and raises
+:class:`netlab.ParseError` naming the command, the line number and the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from netlab.errors import ParseError
+from netlab.model import HostState
+from netlab.parse.bridge import parse_brctl_show, parse_bridge_fdb, parse_bridge_link
+from netlab.parse.clean import Cleaned, clean_lines, split_by_prompts
+from netlab.parse.conntrack import parse_conntrack
+from netlab.parse.detect import PARSER_FOR, command_key, detect, detect_lines, hint_for
+from netlab.parse.docker import parse_docker_network_inspect
+from netlab.parse.ipjson import parse_ip_json
+from netlab.parse.iproute import parse_ip_addr, parse_ip_link, parse_ip_route
+from netlab.parse.iptables import parse_iptables_text
+from netlab.parse.sysctl import parse_sysctl, proc_path_to_key
+
+__all__ = [
+    "parse_host", "parse_ip_addr", "parse_ip_link", "parse_ip_route", "parse_brctl_show",
+    "parse_bridge_link", "parse_bridge_fdb", "parse_ip_json", "parse_conntrack",
+    "parse_docker_network_inspect", "parse_sysctl", "parse_iptables_text", "detect",
+    "clean_lines",
+]
+
+Parser = Callable[..., HostState]
+
+# keyword of parse_host → parser
+KEYWORDS: dict[str, Parser] = {
+    "ip_addr": parse_ip_addr,
+    "ip_link": parse_ip_link,
+    "ip_route": parse_ip_route,
+    "brctl": parse_brctl_show,
+    "brctl_show": parse_brctl_show,
+    "bridge_link": parse_bridge_link,
+    "bridge_fdb": parse_bridge_fdb,
+    "iptables": parse_iptables_text,
+    "iptables_save": parse_iptables_text,
+    "ip_json": parse_ip_json,
+    "conntrack": parse_conntrack,
+    "docker": parse_docker_network_inspect,
+    "docker_network": parse_docker_network_inspect,
+    "sysctl": parse_sysctl,
+}
+
+_BY_NAME: dict[str, Parser] = {
+    "parse_ip_addr": parse_ip_addr, "parse_ip_link": parse_ip_link,
+    "parse_ip_route": parse_ip_route, "parse_brctl_show": parse_brctl_show,
+    "parse_bridge_link": parse_bridge_link, "parse_bridge_fdb": parse_bridge_fdb,
+    "parse_iptables_text": parse_iptables_text, "parse_conntrack": parse_conntrack,
+    "parse_sysctl": parse_sysctl, "parse_ip_json": parse_ip_json,
+    "parse_docker_network_inspect": parse_docker_network_inspect,
+}
+
+SUPPORTED = ("ip addr", "ip link", "ip route", "ip -br addr", "brctl show", "bridge link",
+             "bridge fdb", "iptables-save", "iptables -S", "ip -j …", "bridge -j …",
+             "conntrack -L", "docker network inspect", "sysctl")
+
+
+def parser_for(command: str) -> Parser | None:
+    """The parser for a command key from :func:`netlab.parse.detect.detect`."""
+    name = PARSER_FOR.get(command)
+    return _BY_NAME.get(name) if name else None
+
+
+def _cat_proc_sys(cmd: str, cleaned: Cleaned, netns: str) -> HostState | None:
+    """``$ cat /proc/sys/net/ipv4/ip_forward`` followed by ``1``: the key is in the command."""
+    words = cmd.split()
+    while words and words[0] in ("sudo", "doas"):
+        words = words[1:]
+    paths = words[1:]
+    if not words or words[0] != "cat" or not paths or not all(
+            p.startswith("/proc/sys/") for p in paths):
+        return None
+    if len(cleaned.lines) != len(paths):
+        raise ParseError(f"`{cmd}` should print {len(paths)} value line(s), found "
+                         f"{len(cleaned.lines)}", command=cmd)
+    state = HostState(source="paste")
+    state.sysctls[netns] = {proc_path_to_key(p): v.strip() for p, (_, v) in
+                            zip(paths, cleaned.lines, strict=True)}
+    state.namespace(netns)
+    state.hostname = cleaned.hostname()
+    return state
+
+
+def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState | None:
+    cleaned = clean_lines(text, start=start)
+    if not cleaned.lines:
+        return None  # a prompt with no output, or only blank / `...` lines
+    key = command_key(cmd) if cmd else None
+    if cmd and key is None:
+        state = _cat_proc_sys(cmd, cleaned, netns)
+        if state is not None:
+            return state
+    if key is None:
+        key = detect_lines(cleaned)
+    parser = parser_for(key) if key else None
+    if parser is None:
+        lineno, line = cleaned.lines[0]
+        if key:
+            hint = hint_for("ip addr", cleaned) if key not in PARSER_FOR else None
+            raise ParseError(f"netlab cannot read `{key}` output", command=cmd or key,
+                             lineno=lineno, line=line, hint=hint)
+        raise ParseError(
+            "cannot tell which command printed this paste",
+            command=cmd, lineno=lineno, line=line,
+            hint="netlab reads the output of: " + ", ".join(f"`{c}`" for c in SUPPORTED)
+                 + "; a prompt line such as `$ ip addr` before the output names it, "
+                   "or pass it by keyword (parse_host(ip_addr=...))",
+        )
+    return parser(cleaned, netns=netns)
+
+
+def parse_host(*texts: str | bytes, netns: str = "", **named: str | bytes | Iterable[str]
+               ) -> HostState:
+    """Read several pastes of one host into one :class:`HostState`.
+
+    Each positional paste is recognised by its content, or by a prompt line
+    (``$ ip route``) — one paste may hold several commands, each after its
+    prompt.  Keywords say what a paste is: ``ip_addr``, ``ip_link``, ``ip_route``,
+    ``brctl``, ``bridge_link``, ``bridge_fdb``, ``iptables``, ``ip_json``,
+    ``conntrack``, ``docker``, ``sysctl``.  Lesson 1 builds the article's host::
+
+        state = netlab.parse_host(ip_addr=..., ip_route=..., brctl=..., iptables=...)
+    """
+    unknown = sorted(set(named) - set(KEYWORDS))
+    if unknown:
+        raise ParseError(f"unknown keyword(s) {unknown}",
+                         hint="use one of: " + ", ".join(sorted(KEYWORDS)))
+    state = HostState(source="paste")
+    for text in texts:
+        if not isinstance(text, (str, bytes)):
+            raise ParseError(f"a paste must be text, not {type(text).__name__}")
+        for cmd, part, start in split_by_prompts(text):
+            partial = _parse_part(cmd, part, start, netns)
+            if partial is not None:
+                state.merge(partial)
+    for key, value in named.items():
+        values = [value] if isinstance(value, (str, bytes)) else list(value)
+        for text in values:
+            if not isinstance(text, (str, bytes)):
+                raise ParseError(f"{key}= must be text, not {type(text).__name__}")
+            state.merge(KEYWORDS[key](text, netns=netns))
+    state.namespace(netns)
+    return state.normalise()

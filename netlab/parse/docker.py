@@ -1,0 +1,97 @@
+"""``docker network inspect`` JSON → the Docker networks, their bridges and containers.
+
+Lesson 1 compares what Docker says (network ``bridge`` is docker0, 172.17.0.0/16,
+container ``web`` at 172.17.0.2 with this MAC) with what the kernel shows.
+The raw network objects are kept in ``state.docker_networks``; from them the
+host gets its bridge (with the gateway address and the subnet's route) and each
+attached container a namespace named after it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any
+
+from netlab.model import Address, HostState, Link, Route
+from netlab.parse._errors import empty_error, parse_error
+from netlab.parse.clean import clean_lines
+
+_BRIDGE_OPTION = "com.docker.network.bridge.name"
+
+
+def _load_json(command: str, text: str | bytes) -> tuple[Any, Any]:
+    cleaned = clean_lines(text, keep_blank=True)
+    body = "\n".join(line for _, line in cleaned.lines)
+    if not body.strip():
+        raise empty_error(command, cleaned)
+    try:
+        return json.loads(body), cleaned
+    except RecursionError:
+        raise parse_error(command, "the JSON is nested too deeply", cleaned) from None
+    except json.JSONDecodeError as exc:
+        # map the decoder's line (in the cleaned text) back to the paste's line
+        idx = min(max(exc.lineno - 1, 0), len(cleaned.lines) - 1)
+        lineno, line = cleaned.lines[idx]
+        raise parse_error(command, f"invalid JSON: {exc.msg} (column {exc.colno})", cleaned,
+                          lineno, line) from None
+
+
+def bridge_name(network: dict[str, Any]) -> str | None:
+    """The Linux bridge behind a Docker bridge network (docker0, br-<id[:12]>)."""
+    if network.get("Driver") != "bridge":
+        return None
+    options = network.get("Options") or {}
+    if isinstance(options, dict) and isinstance(options.get(_BRIDGE_OPTION), str):
+        return options[_BRIDGE_OPTION]
+    net_id = network.get("Id")
+    return f"br-{net_id[:12]}" if isinstance(net_id, str) and net_id else None
+
+
+def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostState:
+    """Read ``docker network inspect NETWORK...`` JSON (one network or a list)."""
+    command = "docker network inspect"
+    data, cleaned = _load_json(command, text)
+    if isinstance(data, dict):
+        data = [data]
+    first = cleaned.lines[0] if cleaned.lines else (None, None)
+    if not isinstance(data, list) or not data:
+        raise parse_error(command, "expected a JSON list of networks", cleaned, *first)
+    state = HostState(source="paste")
+    for number, net in enumerate(data, 1):
+        if not isinstance(net, dict) or not isinstance(net.get("Name"), str) or not (
+                "IPAM" in net or "Driver" in net):
+            raise parse_error(command, f"item {number} is not a Docker network (it has no Name, "
+                              "Driver and IPAM)", cleaned, *first)
+        state.docker_networks.append(net)
+        try:
+            _network(state, net, netns)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise parse_error(command, f"network {net['Name']!r}: unexpected value ({exc})",
+                              cleaned, *first) from None
+    state.namespace(netns)
+    return state.normalise()
+
+
+def _network(state: HostState, net: dict[str, Any], netns: str) -> None:
+    bridge = bridge_name(net)
+    configs = ((net.get("IPAM") or {}).get("Config") or [])
+    if bridge:
+        state.links.append(Link(name=bridge, kind="bridge", netns=netns))
+        for cfg in configs:
+            subnet, gateway = cfg.get("Subnet"), cfg.get("Gateway")
+            if not isinstance(subnet, str):
+                continue
+            network = ipaddress.ip_network(subnet, strict=False)
+            if isinstance(gateway, str) and gateway:
+                gw = ipaddress.ip_address(gateway.split("/")[0])
+                state.addrs.append(Address(ifname=bridge, address=str(gw),
+                                           prefixlen=network.prefixlen, family=network.version,
+                                           netns=netns))
+                state.route_list.append(Route(dst=str(network), dev=bridge, protocol="kernel",
+                                              scope="link", src=str(gw), family=network.version,
+                                              netns=netns))
+    for container in (net.get("Containers") or {}).values():
+        name = container.get("Name")
+        if isinstance(name, str) and name:
+            state.namespace(name)
