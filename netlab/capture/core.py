@@ -1,0 +1,638 @@
+"""The :class:`Capture`: every packet seen, with the interface it was seen on, and what
+a learner wrote on it.
+
+A capture keeps the packets' bytes as they were read (one ``bytes`` object) and
+decodes their headers for all packets at once (:mod:`netlab.capture.fast`);
+``capture.df`` is the table lessons 5 and 6 read, ``capture.packet(n)`` the full
+scapy dissection of one packet, made only when a learner opens it.  Annotations
+(:mod:`netlab.capture.annotations`) are saved to a sidecar file after every
+change and travel in pcapng as packet comments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from netlab.capture.annotations import (
+    COLOUR_PREFIX,
+    Annotation,
+    Sidecar,
+    clean_tags,
+    read_sidecar,
+    sidecar_path,
+)
+from netlab.capture.fast import (
+    P_ARP,
+    P_ICMP,
+    P_TCP,
+    P_UDP,
+    PROTOCOLS,
+    address_columns,
+    categorical,
+    decode,
+    mac_text,
+    summaries,
+)
+from netlab.capture.pcapng import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL2,
+    Interface,
+    RawCapture,
+    read_capture_bytes,
+    write_pcapng,
+)
+from netlab.errors import CaptureError
+from netlab.packet import Frame, int_to_flags
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
+
+
+class CaptureWarning(UserWarning):
+    """A capture loaded only in part, or a sidecar that was not applied."""
+
+
+class Capture:
+    """Packets with the interface they were seen on; see the module docstring.
+
+    Build one with :meth:`from_records` (what the simulator and lab do) or
+    :func:`load_capture` (a pcap / pcapng file).
+    """
+
+    def __init__(self, raw: RawCapture, *, path: str | None = None, digest: str | None = None,
+                 interface_names: dict[int, str] | None = None) -> None:
+        self._raw = raw
+        self.problem: CaptureError | None = raw.problem
+        self.path = path
+        self._split_cooked_interfaces(interface_names)
+        self._cols = decode(raw)
+        self._digest = digest
+        self.annotations: dict[int, Annotation] = {}
+        self.colour_rules: list[tuple[str, str]] = []
+        self.sidecar: str | None = None
+        self.sidecar_problem: str | None = None
+        self._df: pd.DataFrame | None = None
+        self._df_version = -1
+        self._version = 0
+        self._batch = 0
+        self._dirty = False
+        self._addr: tuple[Any, Any] | None = None
+        self._links_cache: Any = None
+        for number, texts in raw.comments.items():
+            if 1 <= number <= len(self):
+                self.annotations[number] = Annotation.from_comments(texts)
+        for text in raw.section_comments:
+            if text.startswith(COLOUR_PREFIX):
+                import json
+
+                with contextlib.suppress(ValueError, TypeError):
+                    self.colour_rules = [(str(f), str(c)) for f, c in
+                                         json.loads(text[len(COLOUR_PREFIX):])]
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_records(cls, records: Iterable[tuple]) -> Capture:
+        """A capture from ``(time, netns, iface, bytes | Frame[, comment])`` records, in order."""
+        import numpy as np
+
+        interfaces: list[Interface] = []
+        index: dict[tuple[str, str], int] = {}
+        chunks: list[bytes] = []
+        offs, caps, times, ifs = [], [], [], []
+        comments: dict[int, list[str]] = {}
+        pos = 0
+        for k, rec in enumerate(records, start=1):
+            if not isinstance(rec, (tuple, list)) or len(rec) not in (4, 5):
+                raise CaptureError(f"record {k} should be (time, netns, iface, bytes or Frame"
+                                   f"[, comment]), got {rec!r:.80}")
+            t, netns, iface, pkt = rec[:4]
+            if isinstance(pkt, Frame):
+                data = pkt.to_bytes()
+            elif isinstance(pkt, (bytes, bytearray, memoryview)):
+                data = bytes(pkt)
+            elif hasattr(pkt, "__bytes__"):  # a scapy packet
+                data = bytes(pkt)
+            else:
+                raise CaptureError(f"record {k}: the packet must be bytes or a netlab Frame, "
+                                   f"not {type(pkt).__name__}")
+            key = (str(netns or ""), str(iface or ""))
+            if key not in index:
+                index[key] = len(interfaces)
+                interfaces.append(Interface(key[0], key[1], LINKTYPE_ETHERNET))
+            offs.append(pos)
+            caps.append(len(data))
+            times.append(int(round(float(t) * 1e9)))
+            ifs.append(index[key])
+            chunks.append(data)
+            pos += len(data)
+            if len(rec) == 5 and rec[4]:
+                comments[k] = [str(rec[4])]
+        data = b"".join(chunks)
+        caplens = np.asarray(caps, dtype=np.int64)
+        raw = RawCapture(data=data, offsets=np.asarray(offs, dtype=np.int64), caplens=caplens,
+                         origlens=caplens.copy(), times_ns=np.asarray(times, dtype=np.int64),
+                         ifaces=np.asarray(ifs, dtype=np.int32), interfaces=interfaces,
+                         comments=comments, kind="records")
+        return cls(raw)
+
+    def _split_cooked_interfaces(self, names: dict[int, str] | None = None) -> None:
+        """``tcpdump -i any`` (Linux cooked v2) records each packet's interface index:
+        give every index its own interface (named ``if<index>`` unless ``names`` says)."""
+        import numpy as np
+
+        raw = self._raw
+        split = [i for i, it in enumerate(raw.interfaces)
+                 if it.linktype == LINKTYPE_LINUX_SLL2 and not it.name]
+        if not split:
+            return
+        buf = np.frombuffer(raw.data + b"\0" * 8, dtype=np.uint8)
+        keep = [i for i in range(len(raw.interfaces)) if i not in split]
+        interfaces = [raw.interfaces[i] for i in keep]
+        remap = np.full(len(raw.interfaces), 0, dtype=np.int32)
+        remap[keep] = np.arange(len(keep), dtype=np.int32)
+        new_ifaces = remap[raw.ifaces] if len(raw.ifaces) else raw.ifaces.copy()
+        for old in split:
+            rows = np.flatnonzero(raw.ifaces == old)
+            o = raw.offsets[rows] + 4
+            idx = ((buf[o].astype(np.int64) << 24) | (buf[o + 1].astype(np.int64) << 16)
+                   | (buf[o + 2].astype(np.int64) << 8) | buf[o + 3])
+            idx[raw.caplens[rows] < 20] = -1
+            base = raw.interfaces[old]
+            for value in np.unique(idx).tolist():
+                name = (names or {}).get(value, f"if{value}" if value >= 0 else "unknown")
+                interfaces.append(Interface(base.namespace, name, base.linktype,
+                                            f"interface index {value} (tcpdump -i any)",
+                                            base.snaplen, base.ts_ns))
+                new_ifaces[rows[idx == value]] = len(interfaces) - 1
+        raw.interfaces = interfaces
+        raw.ifaces = new_ifaces.astype(np.int32)
+
+    def rename_interfaces(self, names: dict[str, str] | None = None, namespace: str | None = None) -> None:
+        """Name interfaces a pcap could not name (``{"if3": "docker0"}``, or ``{"": "eth0"}``
+        for a single-interface pcap) and set their namespace."""
+        for it in self._raw.interfaces:
+            if names and it.name in names:
+                it.name = names[it.name]
+            if namespace is not None:
+                it.namespace = namespace
+        self._df = None
+
+    # ------------------------------------------------------------------ basics
+    def __len__(self) -> int:
+        return self._cols.n
+
+    def __repr__(self) -> str:
+        ifaces = ", ".join(self.interface_names()[:6])
+        extra = f"; stopped early: {self.problem}" if self.problem else ""
+        return f"<Capture {len(self)} packets on {ifaces or 'no interface'}{extra}>"
+
+    def _repr_html_(self) -> str:
+        head = self.df.head(30)[["time", "namespace", "interface", "src", "dst", "protocol",
+                                 "summary", "comment"]]
+        more = f"<p>… {len(self) - 30} more packets</p>" if len(self) > 30 else ""
+        warn = f"<p><b>Note:</b> {self.problem}</p>" if self.problem else ""
+        return f"<p>Capture: {len(self)} packets</p>{warn}{head.to_html()}{more}"
+
+    def interface_names(self) -> list[str]:
+        return [f"{i.namespace}/{i.name}" if i.namespace else (i.name or "?")
+                for i in self._raw.interfaces]
+
+    @property
+    def interfaces(self) -> list[Interface]:
+        """The interfaces packets were seen on (namespace, name, link type)."""
+        return list(self._raw.interfaces)
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 identifying this capture (of the file's bytes, for a loaded file)."""
+        if self._digest is None:
+            h = hashlib.sha256(self._raw.data)
+            h.update(self._raw.times_ns.tobytes())
+            h.update("\n".join(self.interface_names()).encode())
+            self._digest = h.hexdigest()
+        return self._digest
+
+    def _check(self, n: int) -> int:
+        try:
+            n = int(n)
+        except (TypeError, ValueError):
+            raise CaptureError(f"packet numbers are whole numbers from 1, not {n!r}") from None
+        if not 1 <= n <= len(self):
+            raise CaptureError(f"there is no packet {n}: this capture has packets 1 to {len(self)} "
+                               "(numbered from 1, as in Wireshark)")
+        return n
+
+    def raw_bytes(self, n: int) -> bytes:
+        """Packet ``n``'s bytes as captured (link-layer header included)."""
+        n = self._check(n)
+        start = int(self._raw.offsets[n - 1])
+        return self._raw.data[start:start + int(self._raw.caplens[n - 1])]
+
+    def linktype(self, n: int) -> int:
+        return self._raw.interfaces[int(self._raw.ifaces[self._check(n) - 1])].linktype
+
+    def frame(self, n: int) -> Frame:
+        """Packet ``n`` as a :class:`~netlab.packet.Frame` (headers as plain data)."""
+        n = self._check(n)
+        data = self.raw_bytes(n)
+        if self.linktype(n) == LINKTYPE_ETHERNET:
+            return Frame.from_bytes(data)
+        c = self._cols
+        i = n - 1
+        l3 = int(c.l3_off[i])
+        if l3 < 0:
+            return Frame(payload=data, ethertype=0)
+        start = int(self._raw.offsets[i])
+        src = c.src_mac[i]
+        eth = (b"\0" * 6 + (int(src).to_bytes(6, "big") if src >= 0 else b"\0" * 6)
+               + int(max(c.ethertype[i], 0)).to_bytes(2, "big"))
+        return Frame.from_bytes(eth + data[l3 - start:])
+
+    def packet(self, n: int):  # noqa: ANN201 - scapy is imported lazily
+        """Packet ``n`` fully dissected by scapy (imported on first use)."""
+        n = self._check(n)
+        import scapy.layers.inet  # noqa: F401 - registers the link types below
+        import scapy.layers.inet6  # noqa: F401
+        import scapy.layers.l2  # noqa: F401
+        from scapy.config import conf
+        from scapy.packet import Raw
+
+        layer = conf.l2types.num2layer.get(self.linktype(n), Raw)
+        pkt = layer(self.raw_bytes(n))
+        pkt.time = float(self._raw.times_ns[n - 1]) / 1e9
+        return pkt
+
+    # ------------------------------------------------------------------ the table
+    def _address_categorical(self, which: str) -> Any:
+        if self._addr is None:
+            self._addr = address_columns(self._cols)
+        return self._addr[0 if which == "src" else 1]
+
+    def _iface_column(self, attr: str) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        names = [getattr(i, attr) for i in self._raw.interfaces]
+        uniq = list(dict.fromkeys(names))
+        if not names:
+            return pd.Categorical.from_codes(np.zeros(0, dtype=np.int64), categories=[])
+        lookup = np.array([uniq.index(x) for x in names], dtype=np.int64)
+        return pd.Categorical.from_codes(lookup[self._raw.ifaces],
+                                         categories=pd.Index(uniq, dtype=object))
+
+    @property
+    def df(self) -> pd.DataFrame:
+        """One row per packet, indexed by packet number from 1 (as Wireshark numbers them)."""
+        if self._df is None:
+            self._df = self._build_df()
+        if self._df_version != self._version:
+            self._refresh_annotation_columns(self._df)
+        return self._df
+
+    def _build_df(self) -> pd.DataFrame:
+        import numpy as np
+        import pandas as pd
+
+        c = self._cols
+        n = c.n
+        src, dst = address_columns(c)
+        self._addr = (src, dst)
+
+        def nullable(values: np.ndarray) -> Any:
+            return pd.arrays.IntegerArray(values.astype(np.int64), values < 0)
+
+        def objects(cat: Any) -> np.ndarray:
+            cats = np.append(np.asarray(cat.categories, dtype=object), None)
+            return cats[np.asarray(cat.codes)]
+
+        flag_codes = np.where(c.flags >= 0, c.flags, -1)
+        flags = categorical(flag_codes, lambda u: [int_to_flags(int(v)) for v in u])
+        columns: dict[str, Any] = {
+            "time": self._raw.times_ns / 1e9,
+            "namespace": self._iface_column("namespace"),
+            "interface": self._iface_column("name"),
+            "src_mac": categorical(c.src_mac, mac_text),
+            "dst_mac": categorical(c.dst_mac, mac_text),
+            "src": src, "dst": dst,
+            "protocol": pd.Categorical.from_codes(c.proto.astype(np.int64),
+                                                  categories=pd.Index(PROTOCOLS, dtype=object)),
+            "sport": nullable(c.sport), "dport": nullable(c.dport),
+            "flags": flags, "ttl": nullable(c.ttl),
+            "length": self._raw.origlens.astype(np.int64),
+            "summary": pd.array(summaries(c, self._raw.data, objects(src), objects(dst)),
+                                dtype=object),
+            "comment": pd.array(np.full(n, "", dtype=object), dtype=object),
+            "tags": pd.array(np.full(n, None, dtype=object), dtype=object),
+            "ip_id": nullable(c.ip_id), "seq": nullable(c.seq), "ack": nullable(c.ack),
+            "window": nullable(c.window), "icmp_type": nullable(c.icmp_type),
+            "payload_len": c.payload_len,
+            "hop": pd.array(np.full(n, "", dtype=object), dtype=object),
+            "hook": pd.array(np.full(n, "", dtype=object), dtype=object),
+            "rule": pd.array(np.full(n, "", dtype=object), dtype=object),
+        }
+        df = pd.DataFrame(columns, index=pd.RangeIndex(1, n + 1, name="number"))
+        self._df_version = -1
+        return df
+
+    def _refresh_annotation_columns(self, df: pd.DataFrame) -> None:
+        import numpy as np
+
+        n = len(self)
+        cols = {k: np.full(n, "", dtype=object) for k in ("comment", "hop", "hook", "rule")}
+        tags = np.empty(n, dtype=object)
+        tags.fill(())
+        for number, a in self.annotations.items():
+            i = number - 1
+            cols["comment"][i] = a.comment
+            cols["hop"][i] = a.hop or ""
+            cols["hook"][i] = a.hook or ""
+            cols["rule"][i] = a.rule or ""
+            tags[i] = tuple(a.tags)
+        for k, v in cols.items():
+            df[k] = v.astype(object)
+        df["tags"] = tags
+        self._df_version = self._version
+
+    def filter(self, expression: str) -> pd.DataFrame:
+        """The rows of ``df`` a display filter keeps (``"tcp.flags.syn == 1 and iface == docker0"``)."""
+        return self.df[self.mask(expression)]
+
+    def mask(self, expression: str) -> np.ndarray:
+        """Boolean array (one per packet) of a display filter; raises FilterError if unreadable."""
+        from netlab.capture.filters import evaluate
+
+        return evaluate(expression, self)
+
+    def numbers(self, expression: str) -> list[int]:
+        """Packet numbers a display filter keeps."""
+        import numpy as np
+
+        return (np.flatnonzero(self.mask(expression)) + 1).tolist()
+
+    # ------------------------------------------------------------------ annotating
+    def annotate(self, n: int, comment: str | None = None, tags: Iterable[str] | str | None = None,
+                 *, add_tags: Iterable[str] | str | None = None, hop: str | None = None,
+                 hook: str | None = None, rule: str | None = None,
+                 links: Iterable[int] | None = None) -> Annotation:
+        """Write on packet ``n``: ``comment`` replaces the comment (``""`` clears it),
+        ``tags`` replaces the tags, ``add_tags`` adds some.  Saved to the sidecar at once."""
+        n = self._check(n)
+        a = self.annotations.get(n) or Annotation()
+        if comment is not None:
+            a.comment = str(comment)
+        if tags is not None:
+            a.tags = clean_tags(tags)
+        if add_tags is not None:
+            a.tags = clean_tags([*a.tags, *clean_tags(add_tags)])
+        if hop is not None:
+            a.hop = hop or None
+        if hook is not None:
+            a.hook = hook or None
+        if rule is not None:
+            a.rule = rule or None
+        if links is not None:
+            a.links = sorted({self._check(x) for x in links} - {n})
+        if a.is_empty():
+            self.annotations.pop(n, None)
+        else:
+            self.annotations[n] = a
+        self._changed()
+        return a
+
+    def tag(self, expression: str, tag: str) -> list[int]:
+        """Add ``tag`` to every packet a display filter keeps; returns their numbers."""
+        numbers = self.numbers(expression)
+        with self.batch():
+            for n in numbers:
+                self.annotate(n, add_tags=[tag])
+        return numbers
+
+    def link(self, a: int, b: int) -> None:
+        """Record that packets ``a`` and ``b`` are the same packet at two hops."""
+        a, b = self._check(a), self._check(b)
+        if a == b:
+            raise CaptureError("a packet cannot be linked to itself")
+        with self.batch():
+            for x, y in ((a, b), (b, a)):
+                ann = self.annotations.get(x) or Annotation()
+                self.annotate(x, links=sorted({*ann.links, y}))
+
+    def unlink(self, a: int, b: int) -> None:
+        with self.batch():
+            for x, y in ((a, b), (b, a)):
+                ann = self.annotations.get(self._check(x))
+                if ann and y in ann.links:
+                    self.annotate(x, links=[v for v in ann.links if v != y])
+
+    def colour(self, expression: str, colour: str) -> None:
+        """Add a colouring rule (like Wireshark's): packets the filter keeps get ``colour``."""
+        from netlab.capture.filters import compile_filter
+
+        compile_filter(expression)
+        self.colour_rules = [r for r in self.colour_rules if r[0] != expression]
+        self.colour_rules.append((expression, str(colour)))
+        self._changed()
+
+    def remove_colour(self, expression: str) -> None:
+        self.colour_rules = [r for r in self.colour_rules if r[0] != expression]
+        self._changed()
+
+    def colours(self) -> list[str | None]:
+        """Per packet, the colour of the first rule that matches (None if none do)."""
+        import numpy as np
+
+        out = np.full(len(self), None, dtype=object)
+        for expression, colour in reversed(self.colour_rules):
+            out[self.mask(expression)] = colour
+        return out.tolist()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many annotations, one save: ``with capture.batch(): ...``."""
+        self._batch += 1
+        try:
+            yield
+        finally:
+            self._batch -= 1
+            if not self._batch and self._dirty:
+                self._save()
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._dirty = True
+        if not self._batch:
+            self._save()
+
+    def _save(self) -> None:
+        self._dirty = False
+        if self.sidecar:
+            self._sidecar().save(self.sidecar)
+
+    def _sidecar(self) -> Sidecar:
+        return Sidecar(digest=self.digest, packets=len(self), annotations=self.annotations,
+                       colour_rules=self.colour_rules,
+                       capture_file=os.path.basename(self.path or ""))
+
+    def save_annotations(self, path: str | None = None) -> str:
+        """Write the sidecar now (to ``path``, or where the capture keeps it)."""
+        target = path or self.sidecar
+        if not target:
+            raise CaptureError("this capture has no file yet, so no sidecar place: call "
+                               "capture.attach_sidecar(path) or capture.to_pcapng(path) first")
+        self._sidecar().save(target)
+        return target
+
+    def attach_sidecar(self, path: str | os.PathLike[str]) -> None:
+        """Keep this capture's annotations in ``path``; if it already holds annotations of this
+        same capture, they are restored.  A sidecar of another capture is refused."""
+        path = os.fspath(path)
+        if os.path.exists(path):
+            side = read_sidecar(path, self.digest)
+            self.annotations = side.annotations
+            self.colour_rules = side.colour_rules
+            self._version += 1
+        self.sidecar = path
+        self.sidecar_problem = None
+        self._save()
+
+    def load_annotations(self, path: str | os.PathLike[str]) -> None:
+        """Apply a sidecar explicitly (raises CaptureError if it belongs to another capture)."""
+        side = read_sidecar(path, self.digest)
+        self.annotations = side.annotations
+        self.colour_rules = side.colour_rules
+        self._changed()
+
+    def annotate_from(self, journey: Any) -> dict[int, int]:
+        """Write hop, hook and rule on every packet of a netlab journey; returns
+        {event seq: packet number} for the "seen" events it matched."""
+        from netlab.capture.journey_notes import annotate_from
+
+        return annotate_from(self, journey)
+
+    def match_journey(self, journey: Any) -> dict[int, int]:
+        """{event seq: packet number} for the journey's "seen" events found in this capture."""
+        from netlab.capture.journey_notes import match_events
+
+        return match_events(self, journey)
+
+    def expert(self, tag: bool = True) -> pd.DataFrame:
+        """What Wireshark's Expert Info would flag; with ``tag`` also written as tags."""
+        from netlab.capture.expert import expert
+
+        return expert(self, tag=tag)
+
+    def propose_links(self) -> pd.DataFrame:
+        """Pairs of packets that look like the same packet at two hops (also across NAT)."""
+        from netlab.capture.links import propose_links
+
+        if self._links_cache is None:
+            self._links_cache = propose_links(self)
+        return self._links_cache
+
+    def accept_links(self, proposals: pd.DataFrame | None = None) -> int:
+        """Record proposed links (all of them by default); returns how many."""
+        props = self.propose_links() if proposals is None else proposals
+        with self.batch():
+            for a, b in zip(props["a"].tolist(), props["b"].tolist(), strict=True):
+                self.link(a, b)
+        return len(props)
+
+    def follow_stream(self, n: int) -> Any:
+        from netlab.capture.stream import follow_stream
+
+        return follow_stream(self, n)
+
+    # ------------------------------------------------------------------ writing
+    def to_pcapng_bytes(self) -> bytes:
+        """The capture as pcapng: one interface block per interface, annotations as comments."""
+        import json
+
+        raw = self._raw
+        offs = raw.offsets.tolist()
+        caps = raw.caplens.tolist()
+        data = raw.data
+        notes = {n: a.to_comments() for n, a in self.annotations.items()}
+        packets = [
+            (i, t, data[o:o + c], ol, notes.get(k))
+            for k, (i, t, o, c, ol) in enumerate(zip(raw.ifaces.tolist(), raw.times_ns.tolist(),
+                                                     offs, caps, raw.origlens.tolist(),
+                                                     strict=True), start=1)]
+        section = []
+        if self.colour_rules:
+            section.append(COLOUR_PREFIX + json.dumps([list(r) for r in self.colour_rules]))
+        return write_pcapng(raw.interfaces, packets, section)
+
+    def to_pcapng(self, path: str | os.PathLike[str]) -> str:
+        """Write a pcapng Wireshark opens (written atomically); returns the path.  A capture
+        that had no file keeps its annotations next to this one from now on."""
+        from netlab._atomic import atomic_write_bytes
+
+        path = os.fspath(path)
+        blob = self.to_pcapng_bytes()
+        atomic_write_bytes(path, blob)
+        if self.path is None:
+            self.path = path
+            self._digest = hashlib.sha256(blob).hexdigest()
+            self.sidecar = sidecar_path(path)
+            self._save()
+        return path
+
+
+def load_capture(path: str | os.PathLike[str], *, interface: str | None = None,
+                 namespace: str | None = None, interface_names: dict[int, str] | None = None,
+                 strict: bool = False) -> Capture:
+    """Read a pcap or pcapng file (tcpdump's or Wireshark's) into a :class:`Capture`.
+
+    A damaged file loads the packets before the damage, with a warning saying at
+    which byte and packet it stopped (``capture.problem``); ``strict=True`` raises
+    instead.  ``interface`` / ``namespace`` name a pcap's single interface;
+    ``interface_names`` names the interface indexes of a ``tcpdump -i any`` capture.
+    Annotations saved beside the file earlier are restored.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise CaptureError(f"no capture file at {path}") from None
+    except IsADirectoryError:
+        raise CaptureError(f"{path} is a folder, not a capture file") from None
+    name = os.path.basename(path)
+    raw = read_capture_bytes(data, name)
+    if raw.problem is not None and strict:
+        raise raw.problem
+    for it in raw.interfaces:
+        if interface is not None and not it.name and it.linktype != LINKTYPE_LINUX_SLL2:
+            it.name = interface
+        if namespace is not None and not it.namespace:
+            it.namespace = namespace
+    cap = Capture(raw, path=path, digest=hashlib.sha256(data).hexdigest(),
+                  interface_names=interface_names)
+    if raw.problem is not None:
+        warnings.warn(str(raw.problem), CaptureWarning, stacklevel=2)
+    side = sidecar_path(path)
+    if os.path.exists(side):
+        try:
+            s = read_sidecar(side, cap.digest)
+        except CaptureError as exc:
+            cap.sidecar_problem = str(exc)
+            warnings.warn(str(exc), CaptureWarning, stacklevel=2)
+            return cap  # no sidecar bound: the other capture's file is never overwritten
+        cap.annotations = {k: v for k, v in s.annotations.items() if 1 <= k <= len(cap)}
+        cap.colour_rules = s.colour_rules
+        cap._version += 1
+    cap.sidecar = side
+    return cap
+
+
+def protocol_of(cap: Capture, n: int) -> str:
+    return PROTOCOLS[int(cap._cols.proto[n - 1])]
+
+
+__all__ = ["Capture", "CaptureWarning", "load_capture", "P_TCP", "P_UDP", "P_ICMP", "P_ARP"]

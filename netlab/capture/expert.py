@@ -1,0 +1,76 @@
+"""What Wireshark's Expert Info would flag, as tags (lesson 6).
+
+Per interface and per direction of each TCP flow: retransmissions (a segment
+carrying bytes, or a SYN/FIN, already sent), duplicate ACKs (a bare ACK
+repeating the previous one), zero windows; plus every RST and every ICMP
+destination-unreachable.  A packet seen on two interfaces is not a
+retransmission: each interface is looked at on its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netlab.capture.fast import P_ICMP, P_TCP
+from netlab.packet import ICMP_NAMES
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from netlab.capture.core import Capture
+
+UNREACHABLE_CODES = {0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
+                     3: "port unreachable", 4: "fragmentation needed", 9: "network prohibited",
+                     10: "host prohibited", 13: "administratively prohibited"}
+
+
+def expert(cap: Capture, tag: bool = True) -> pd.DataFrame:
+    """A DataFrame (number, severity, tag, message); with ``tag`` the tags are written too."""
+    import numpy as np
+    import pandas as pd
+
+    c = cap._cols
+    found: list[tuple[int, str, str, str]] = []
+    tcp = np.flatnonzero(c.proto == P_TCP)
+    ifs = cap._raw.ifaces[tcp].tolist()
+    keys = zip(ifs, c.v4src[tcp].tolist(), c.sport[tcp].tolist(), c.v4dst[tcp].tolist(),
+               c.dport[tcp].tolist(), strict=True)
+    seqs, acks = c.seq[tcp].tolist(), c.ack[tcp].tolist()
+    flags, wins, plens = c.flags[tcp].tolist(), c.window[tcp].tolist(), c.payload_len[tcp].tolist()
+    next_seq: dict[tuple, int] = {}
+    last_ack: dict[tuple, tuple[int, int, int]] = {}  # key -> (ack, window, first number)
+    for k, key in enumerate(keys):
+        n = int(tcp[k]) + 1
+        fl, seq, plen = flags[k], seqs[k], plens[k]
+        seglen = plen + (1 if fl & 0x02 else 0) + (1 if fl & 0x01 else 0)
+        if fl & 0x04:
+            found.append((n, "warning", "rst", "connection reset (RST)"))
+        if wins[k] == 0 and not fl & 0x04:
+            found.append((n, "warning", "zero-window", "zero window: the receiver's buffer is full"))
+        expected = next_seq.get(key)
+        if seglen > 0 and expected is not None and (expected - (seq + seglen)) % 2**32 < 2**31:
+            found.append((n, "note", "retransmission",
+                          f"retransmission: seq {seq} was already sent on this interface"))
+        end = (seq + seglen) % 2**32
+        if expected is None or (end - expected) % 2**32 < 2**31:
+            next_seq[key] = end
+        pure_ack = seglen == 0 and fl & 0x10 and not fl & 0x04
+        if pure_ack:
+            prev = last_ack.get(key)
+            if prev is not None and prev[0] == acks[k] and prev[1] == wins[k]:
+                found.append((n, "note", "dup-ack", f"duplicate ACK of packet {prev[2]}"))
+            else:
+                last_ack[key] = (acks[k], wins[k], n)
+        else:
+            last_ack.pop(key, None)
+    for i in np.flatnonzero((c.proto == P_ICMP) & (c.icmp_type == 3)).tolist():
+        code = int(c.icmp_code[i])
+        found.append((i + 1, "warning", "icmp-unreachable",
+                      f"ICMP {ICMP_NAMES[3]}: {UNREACHABLE_CODES.get(code, f'code {code}')}"))
+    found.sort()
+    df = pd.DataFrame(found, columns=["number", "severity", "tag", "message"])
+    if tag and found:
+        with cap.batch():
+            for n, _, t, _ in found:
+                cap.annotate(n, add_tags=[t])
+    return df

@@ -1,0 +1,355 @@
+"""Header fields of every packet at once, with numpy over the file's bytes.
+
+scapy dissects one packet at a time (about 2,000 a second); a lesson's table
+only needs the headers, which sit at offsets we can compute for all packets
+together: the link layer says where IP starts, IP's header length says where
+TCP/UDP starts.  Each field is then one fancy-indexing gather over the whole
+capture.  Bytes past a packet's captured length are never trusted: every field
+has a validity mask, and what a packet does not hold stays missing.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from netlab.capture.pcapng import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV4,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    LINKTYPE_NULL,
+    LINKTYPE_RAW,
+    RawCapture,
+)
+from netlab.packet import ICMP_NAMES, int_to_flags
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+# protocol codes of the ``proto`` column, and their names in ``capture.df``
+PROTOCOLS = ("other", "arp", "ip", "tcp", "udp", "icmp", "ipv6", "icmpv6", "igmp")
+P_OTHER, P_ARP, P_IP, P_TCP, P_UDP, P_ICMP, P_IPV6, P_ICMPV6, P_IGMP = range(len(PROTOCOLS))
+ETHERTYPE_NAMES = {0x88CC: "LLDP", 0x8035: "RARP", 0x88A8: "802.1ad", 0x8863: "PPPoE discovery",
+                   0x8864: "PPPoE session", 0x888E: "EAPOL", 0x0842: "Wake-on-LAN"}
+PAD = 96  # zero bytes appended so a gather past the last packet stays inside the buffer
+
+
+@dataclass
+class Columns:
+    """Per-packet header fields as numpy arrays (missing = -1 unless noted)."""
+
+    n: int
+    proto: np.ndarray  # int8 code into PROTOCOLS
+    ethertype: np.ndarray  # int32
+    src_mac: np.ndarray  # int64 (48-bit value), -1 missing
+    dst_mac: np.ndarray
+    v4src: np.ndarray  # int64 IPv4 address, -1 missing
+    v4dst: np.ndarray
+    v6: np.ndarray  # bool: src6/dst6 hold an IPv6 address
+    src6: np.ndarray | None  # (n, 16) uint8 for IPv6 packets only (rows where v6)
+    dst6: np.ndarray | None
+    ipproto: np.ndarray  # IP protocol / IPv6 next header, -1 missing
+    ttl: np.ndarray
+    ip_id: np.ndarray
+    sport: np.ndarray
+    dport: np.ndarray
+    seq: np.ndarray
+    ack: np.ndarray
+    flags: np.ndarray  # TCP flag byte, -1 missing
+    window: np.ndarray
+    icmp_type: np.ndarray
+    icmp_code: np.ndarray
+    icmp_id: np.ndarray
+    icmp_seq: np.ndarray
+    arp_op: np.ndarray
+    arp_spa: np.ndarray  # ARP sender / target protocol address (IPv4), -1 missing
+    arp_tpa: np.ndarray
+    arp_sha: np.ndarray
+    payload_off: np.ndarray  # absolute offset of the L4 payload in the data, -1 missing
+    payload_len: np.ndarray  # 0 if none
+    l3_off: np.ndarray  # absolute offset of the network layer, -1 missing
+    ifindex: np.ndarray  # SLL2 interface index, -1 missing
+    outgoing: np.ndarray  # bool: SLL/SLL2 packet type "outgoing"
+
+
+def decode(raw: RawCapture) -> Columns:
+    """Decode every packet's headers of ``raw`` into :class:`Columns`."""
+    import numpy as np
+
+    n = len(raw.offsets)
+    buf = np.frombuffer(raw.data + b"\0" * PAD, dtype=np.uint8)
+    off = raw.offsets
+    end = off + raw.caplens
+    i64 = np.int64
+
+    def u8(pos: np.ndarray) -> np.ndarray:
+        return buf[pos].astype(i64)
+
+    def u16(pos: np.ndarray) -> np.ndarray:
+        return (buf[pos].astype(i64) << 8) | buf[pos + 1]
+
+    def u32(pos: np.ndarray) -> np.ndarray:
+        return (u16(pos) << 16) | u16(pos + 2)
+
+    def u48(pos: np.ndarray) -> np.ndarray:
+        return (u16(pos) << 32) | u32(pos + 2)
+
+    def full() -> np.ndarray:
+        return np.full(n, -1, dtype=i64)
+
+    linktypes = np.array([i.linktype for i in raw.interfaces] or [LINKTYPE_ETHERNET], dtype=i64)
+    lt = linktypes[raw.ifaces] if n else np.zeros(0, dtype=i64)
+    caplen = raw.caplens
+    ethertype = np.full(n, -1, dtype=i64)
+    l3 = full()
+    src_mac, dst_mac, ifindex = full(), full(), full()
+    outgoing = np.zeros(n, dtype=bool)
+
+    m = (lt == LINKTYPE_ETHERNET) & (caplen >= 14)
+    if m.any():
+        o = off[m]
+        et = u16(o + 12)
+        vlan = (et == 0x8100) & (caplen[m] >= 18)
+        et = np.where(vlan, u16(o + 16), et)
+        ethertype[m] = et
+        l3[m] = np.where(vlan, o + 18, o + 14)
+        dst_mac[m] = u48(o)
+        src_mac[m] = u48(o + 6)
+    m = (lt == LINKTYPE_LINUX_SLL) & (caplen >= 16)
+    if m.any():
+        o = off[m]
+        ethertype[m] = u16(o + 14)
+        l3[m] = o + 16
+        src_mac[m] = np.where(u16(o + 4) == 6, u48(o + 6), -1)
+        outgoing[m] = u16(o) == 4
+    m = (lt == LINKTYPE_LINUX_SLL2) & (caplen >= 20)
+    if m.any():
+        o = off[m]
+        ethertype[m] = u16(o)
+        ifindex[m] = u32(o + 4)
+        src_mac[m] = np.where(u8(o + 11) == 6, u48(o + 12), -1)
+        outgoing[m] = u8(o + 10) == 4
+        l3[m] = o + 20
+    m = ((lt == LINKTYPE_RAW) | (lt == LINKTYPE_IPV4)) & (caplen >= 1)
+    if m.any():
+        o = off[m]
+        version = u8(o) >> 4
+        ethertype[m] = np.where(version == 4, 0x0800, np.where(version == 6, 0x86DD, -1))
+        l3[m] = o
+    m = (lt == LINKTYPE_NULL) & (caplen >= 4)
+    if m.any():
+        o = off[m]
+        fam_le = u8(o) | (u8(o + 1) << 8) | (u8(o + 2) << 16) | (u8(o + 3) << 24)
+        fam = np.where(fam_le > 0xFFFF, u32(o), fam_le)
+        ethertype[m] = np.where(fam == 2, 0x0800,
+                                np.where(np.isin(fam, (10, 24, 28, 30)), 0x86DD, -1))
+        l3[m] = o + 4
+
+    l3len = np.where(l3 >= 0, end - l3, -1)
+    proto = np.full(n, P_OTHER, dtype=np.int8)
+    v4src, v4dst, ipproto, ttl, ip_id = full(), full(), full(), full(), full()
+    l4 = full()
+    l4end = full()
+
+    # IPv4
+    m = (ethertype == 0x0800) & (l3len >= 20)
+    if m.any():
+        o = l3[m]
+        first = u8(o)
+        ihl = (first & 0x0F) * 4
+        ok = ((first >> 4) == 4) & (ihl >= 20) & (l3len[m] >= ihl)
+        idx = np.flatnonzero(m)[ok]
+        o, ihl = o[ok], ihl[ok]
+        total = u16(o + 2)
+        frag = u16(o + 6)
+        proto[idx] = P_IP
+        ip_id[idx] = u16(o + 4)
+        ttl[idx] = u8(o + 8)
+        ipproto[idx] = u8(o + 9)
+        v4src[idx] = u32(o + 12)
+        v4dst[idx] = u32(o + 16)
+        first_fragment = (frag & 0x1FFF) == 0
+        l4[idx] = np.where(first_fragment, o + ihl, -1)
+        l4end[idx] = np.where(total >= ihl, np.minimum(end[idx], o + total), end[idx])
+        proto[idx[ipproto[idx] == 2]] = P_IGMP
+    # IPv6 (fixed header; extension headers leave the next header as it is)
+    v6 = (ethertype == 0x86DD) & (l3len >= 40)
+    src6 = dst6 = None
+    if v6.any():
+        o = l3[v6]
+        ok = (u8(o) >> 4) == 6
+        v6[np.flatnonzero(v6)[~ok]] = False
+        idx = np.flatnonzero(v6)
+        o = o[ok]
+        proto[idx] = P_IPV6
+        ipproto[idx] = u8(o + 6)
+        ttl[idx] = u8(o + 7)
+        plen = u16(o + 4)
+        l4[idx] = o + 40
+        l4end[idx] = np.minimum(end[idx], o + 40 + plen)
+        src6 = buf[(o + 8)[:, None] + np.arange(16)]
+        dst6 = buf[(o + 24)[:, None] + np.arange(16)]
+    # ARP (Ethernet / IPv4)
+    arp_op, arp_spa, arp_tpa, arp_sha = full(), full(), full(), full()
+    m = (ethertype == 0x0806) & (l3len >= 28)
+    if m.any():
+        o = l3[m]
+        proto[m] = P_ARP
+        arp_op[m] = u16(o + 6)
+        arp_sha[m] = u48(o + 8)
+        arp_spa[m] = u32(o + 14)
+        arp_tpa[m] = u32(o + 24)
+
+    l4len = np.where(l4 >= 0, l4end - l4, -1)
+    sport, dport, seq, ack, flags, window = full(), full(), full(), full(), full(), full()
+    icmp_type, icmp_code, icmp_id, icmp_seq = full(), full(), full(), full()
+    payload_off = full()
+    payload_len = np.zeros(n, dtype=i64)
+    ip = (proto == P_IP) | (proto == P_IPV6)
+    m = ip & (ipproto == 6) & (l4len >= 20)
+    if m.any():
+        o = l4[m]
+        proto[m] = P_TCP
+        sport[m], dport[m] = u16(o), u16(o + 2)
+        seq[m], ack[m] = u32(o + 4), u32(o + 8)
+        doff = (u8(o + 12) >> 4) * 4
+        flags[m] = u8(o + 13)
+        window[m] = u16(o + 14)
+        start = o + doff
+        payload_off[m] = start
+        payload_len[m] = np.maximum(l4end[m] - start, 0)
+    m = ip & (ipproto == 17) & (l4len >= 8)
+    if m.any():
+        o = l4[m]
+        proto[m] = P_UDP
+        sport[m], dport[m] = u16(o), u16(o + 2)
+        payload_off[m] = o + 8
+        payload_len[m] = np.maximum(l4end[m] - o - 8, 0)
+    m = ip & (((ipproto == 1) & (proto == P_IP)) | ((ipproto == 58) & (proto == P_IPV6))) & (l4len >= 4)
+    if m.any():
+        o = l4[m]
+        proto[m] = np.where(ipproto[m] == 1, P_ICMP, P_ICMPV6)
+        icmp_type[m], icmp_code[m] = u8(o), u8(o + 1)
+        echo = np.isin(icmp_type[m], (0, 8, 128, 129)) & (l4len[m] >= 8)
+        idx = np.flatnonzero(m)[echo]
+        icmp_id[idx], icmp_seq[idx] = u16(o[echo] + 4), u16(o[echo] + 6)
+        payload_off[m] = o + 8
+        payload_len[m] = np.maximum(l4len[m] - 8, 0)
+    return Columns(n=n, proto=proto, ethertype=ethertype, src_mac=src_mac, dst_mac=dst_mac,
+                   v4src=v4src, v4dst=v4dst, v6=v6, src6=src6, dst6=dst6, ipproto=ipproto,
+                   ttl=ttl, ip_id=ip_id, sport=sport, dport=dport, seq=seq, ack=ack, flags=flags,
+                   window=window, icmp_type=icmp_type, icmp_code=icmp_code, icmp_id=icmp_id,
+                   icmp_seq=icmp_seq, arp_op=arp_op, arp_spa=arp_spa, arp_tpa=arp_tpa,
+                   arp_sha=arp_sha, payload_off=payload_off, payload_len=payload_len, l3_off=l3,
+                   ifindex=ifindex, outgoing=outgoing)
+
+
+# ---------------------------------------------------------------------------- strings
+
+def ipv4_text(values: np.ndarray) -> list[str]:
+    """Dotted-quad text of IPv4 addresses held as integers."""
+    packed = values.astype(">u4").tobytes()
+    return [socket.inet_ntoa(packed[i:i + 4]) for i in range(0, len(packed), 4)]
+
+
+def mac_text(values: np.ndarray) -> list[str]:
+    """``aa:bb:cc:dd:ee:ff`` text of MAC addresses held as 48-bit integers."""
+    return [int(v).to_bytes(6, "big").hex(":") for v in values]
+
+
+def categorical(values: np.ndarray, fmt) -> object:  # noqa: ANN001 - fmt: ndarray -> list[str]
+    """A pandas Categorical of ``values`` formatted once per distinct value (-1 = missing)."""
+    import numpy as np
+    import pandas as pd
+
+    present = values >= 0
+    uniq, inverse = np.unique(values[present], return_inverse=True)
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[present] = inverse
+    return pd.Categorical.from_codes(codes, categories=pd.Index(fmt(uniq), dtype=object))
+
+
+def address_columns(cols: Columns) -> tuple[object, object]:
+    """``src`` / ``dst`` as Categoricals of IPv4 and IPv6 text."""
+    import numpy as np
+    import pandas as pd
+
+    out = []
+    for v4, v6b in ((cols.v4src, cols.src6), (cols.v4dst, cols.dst6)):
+        present = v4 >= 0
+        u4, inv4 = np.unique(v4[present], return_inverse=True)
+        cats = ipv4_text(u4)
+        codes = np.full(cols.n, -1, dtype=np.int64)
+        codes[present] = inv4
+        if v6b is not None and len(v6b):
+            rows = np.ascontiguousarray(v6b).view(np.dtype((np.void, 16))).ravel()
+            u6, inv6 = np.unique(rows, return_inverse=True)
+            cats6 = [socket.inet_ntop(socket.AF_INET6, bytes(u)) for u in u6]
+            codes[np.flatnonzero(cols.v6)] = inv6.ravel() + len(cats)
+            cats = cats + cats6
+        out.append(pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object)))
+    return out[0], out[1]
+
+
+def flag_text(values: np.ndarray) -> list[str]:
+    return [int_to_flags(int(v)) for v in values]
+
+
+def summaries(cols: Columns, data: bytes, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """One line per packet, in the spirit of tcpdump's (``src``/``dst``: object arrays)."""
+    import numpy as np
+
+    out = np.empty(cols.n, dtype=object)
+    P = cols.proto
+    sp, dp, fl = cols.sport, cols.dport, cols.flags
+    idx = np.flatnonzero(P == P_TCP)
+    if len(idx):
+        ftext = np.array([int_to_flags(i) for i in range(256)], dtype=object)
+        parts = zip(src[idx].tolist(), sp[idx].tolist(), dst[idx].tolist(), dp[idx].tolist(),
+                    ftext[fl[idx]].tolist(), strict=True)
+        out[idx] = [f"TCP {a}:{b} > {c}:{d} [{f}]" for a, b, c, d, f in parts]
+        # the first line of a text payload (an HTTP request or status line)
+        withdata = idx[cols.payload_len[idx] > 0]
+        for i in withdata.tolist():
+            start = int(cols.payload_off[i])
+            head = data[start:start + min(int(cols.payload_len[i]), 48)]
+            line = head.split(b"\r\n", 1)[0][:40]
+            if len(line) >= 4 and all(32 <= c < 127 for c in line[:4]):
+                out[i] = f"{out[i]} {line.decode('latin-1')}"
+            else:
+                out[i] = f"{out[i]} len={int(cols.payload_len[i])}"
+    idx = np.flatnonzero(P == P_UDP)
+    if len(idx):
+        parts = zip(src[idx].tolist(), sp[idx].tolist(), dst[idx].tolist(), dp[idx].tolist(),
+                    cols.payload_len[idx].tolist(), strict=True)
+        out[idx] = [f"UDP {a}:{b} > {c}:{d} len={n}" for a, b, c, d, n in parts]
+    for code, label in ((P_ICMP, "ICMP"), (P_ICMPV6, "ICMPv6")):
+        for i in np.flatnonzero(P == code).tolist():
+            t = int(cols.icmp_type[i])
+            if code == P_ICMP:
+                name = ICMP_NAMES.get(t, f"type {t}")
+                extra = (f" id={cols.icmp_id[i]} seq={cols.icmp_seq[i]}" if t in (0, 8) and
+                         cols.icmp_id[i] >= 0 else f" code {cols.icmp_code[i]}" if t == 3 else "")
+            else:
+                name = {128: "echo-request", 129: "echo-reply", 133: "router-solicitation",
+                        134: "router-advertisement", 135: "neighbor-solicitation",
+                        136: "neighbor-advertisement", 1: "destination-unreachable"}.get(t, f"type {t}")
+                extra = ""
+            out[i] = f"{label} {src[i]} > {dst[i]} {name}{extra}"
+    idx = np.flatnonzero(P == P_ARP)
+    if len(idx):
+        spa, tpa = ipv4_text(cols.arp_spa[idx]), ipv4_text(cols.arp_tpa[idx])
+        sha = mac_text(cols.arp_sha[idx])
+        ops = cols.arp_op[idx].tolist()
+        out[idx] = [f"ARP who-has {t} tell {s}" if op == 1 else f"ARP {s} is-at {h}" if op == 2
+                    else f"ARP op {op} {s} > {t}" for op, s, t, h in zip(ops, spa, tpa, sha, strict=True)]
+    for code, label in ((P_IP, "IPv4"), (P_IPV6, "IPv6"), (P_IGMP, "IGMP")):
+        for i in np.flatnonzero(P == code).tolist():
+            out[i] = f"{label} {src[i]} > {dst[i]} proto {cols.ipproto[i]}"
+    for i in np.flatnonzero(P == P_OTHER).tolist():
+        et = int(cols.ethertype[i])
+        out[i] = (f"{ETHERTYPE_NAMES[et]}" if et in ETHERTYPE_NAMES
+                  else f"ethertype 0x{et:04x}" if et >= 0 else "unreadable frame (too short)")
+    return out

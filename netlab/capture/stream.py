@@ -1,0 +1,151 @@
+"""Follow a TCP or UDP conversation, like Wireshark's "Follow Stream" (lesson 6).
+
+The conversation is the packets with the same two endpoints on the same
+interface as the packet you pick (a NATed hop has other addresses: follow the
+packet there to see that side).  TCP payload is put back in sequence order per
+direction, retransmitted bytes counted once; UDP datagrams are taken as they came.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from netlab.capture.fast import P_TCP, P_UDP
+from netlab.errors import CaptureError
+from netlab.packet import int_to_flags
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from netlab.capture.core import Capture
+
+
+@dataclass
+class Stream:
+    """A conversation: ``segments`` (DataFrame), the bytes each side sent, and ``text``."""
+
+    protocol: str
+    client: tuple[str, int]
+    server: tuple[str, int]
+    interface: str
+    numbers: list[int]
+    segments: pd.DataFrame
+    client_data: bytes
+    server_data: bytes
+    chunks: list[tuple[str, bytes]] = field(default_factory=list)  # (">" or "<", bytes) in order
+
+    @property
+    def text(self) -> str:
+        """Both directions interleaved as they were sent (bytes decoded as UTF-8, lossy)."""
+        return "".join(b.decode("utf-8", "replace") for _, b in self.chunks)
+
+    @property
+    def df(self) -> pd.DataFrame:
+        return self.segments
+
+    def __str__(self) -> str:
+        head = (f"{self.protocol.upper()} stream {self.client[0]}:{self.client[1]} ⇄ "
+                f"{self.server[0]}:{self.server[1]} on {self.interface}: {len(self.numbers)} "
+                f"packets, {len(self.client_data)} bytes → , {len(self.server_data)} bytes ←")
+        return head + "\n" + self.text
+
+    def _repr_html_(self) -> str:
+        parts = []
+        for direction, data in self.chunks:
+            colour = "#b00020" if direction == ">" else "#1a4fb0"
+            parts.append(f'<span style="color:{colour}">'
+                         f"{html.escape(data.decode('utf-8', 'replace'))}</span>")
+        head = html.escape(str(self).split("\n", 1)[0])
+        return f"<p><b>{head}</b> (client red, server blue)</p><pre>{''.join(parts)}</pre>"
+
+
+def follow_stream(capture: Capture, packet: int) -> Stream:
+    """The TCP or UDP conversation packet ``packet`` belongs to, reassembled both ways."""
+    import numpy as np
+    import pandas as pd
+
+    n = capture._check(packet)
+    c = capture._cols
+    i = n - 1
+    proto = int(c.proto[i])
+    if proto not in (P_TCP, P_UDP):
+        from netlab.capture.fast import PROTOCOLS
+
+        raise CaptureError(f"packet {n} is {PROTOCOLS[proto]}, not TCP or UDP: pick a packet "
+                           "of the conversation to follow (filter `tcp or udp` to find one)")
+    src_cat = capture._address_categorical("src")
+    dst_cat = capture._address_categorical("dst")
+    s_codes, d_codes = np.asarray(src_cat.codes), np.asarray(dst_cat.codes)
+    # address text -> comparable: map both categoricals onto their text
+    s_txt = np.append(np.asarray(src_cat.categories, dtype=object), None)[s_codes]
+    d_txt = np.append(np.asarray(dst_cat.categories, dtype=object), None)[d_codes]
+    a = (s_txt[i], int(c.sport[i]))
+    b = (d_txt[i], int(c.dport[i]))
+    iface = capture._raw.ifaces[i]
+    cand = np.flatnonzero((c.proto == proto) & (capture._raw.ifaces == iface)
+                          & (((c.sport == a[1]) & (c.dport == b[1]))
+                             | ((c.sport == b[1]) & (c.dport == a[1]))))
+    rows = [int(k) for k in cand
+            if ((s_txt[k], int(c.sport[k])) == a and (d_txt[k], int(c.dport[k])) == b)
+            or ((s_txt[k], int(c.sport[k])) == b and (d_txt[k], int(c.dport[k])) == a)]
+    # the client is who sent the SYN (else who sent first)
+    client, server = a, b
+    if proto == P_TCP:
+        for k in rows:
+            if c.flags[k] & 0x12 == 0x02:
+                client = (s_txt[k], int(c.sport[k]))
+                server = (d_txt[k], int(c.dport[k]))
+                break
+    else:
+        k = rows[0]
+        client, server = (s_txt[k], int(c.sport[k])), (d_txt[k], int(c.dport[k]))
+    data = capture._raw.data
+    isn: dict[str, int] = {}
+    next_seq: dict[str, int | None] = {">": None, "<": None}
+    sent: dict[str, list[bytes]] = {">": [], "<": []}
+    chunks: list[tuple[str, bytes]] = []
+    records: list[dict[str, Any]] = []
+    for k in rows:
+        d = ">" if (s_txt[k], int(c.sport[k])) == client else "<"
+        plen = int(c.payload_len[k])
+        poff = int(c.payload_off[k])
+        payload = data[poff:poff + plen] if plen > 0 else b""
+        new = payload
+        note = ""
+        if proto == P_TCP:
+            seq = int(c.seq[k])
+            fl = int(c.flags[k])
+            isn.setdefault(d, seq if fl & 0x02 else seq - 1)
+            expected = next_seq[d]
+            if expected is None:
+                expected = seq + (1 if fl & 0x02 else 0)
+            start = seq + (1 if fl & 0x02 else 0)
+            if payload:
+                if (start - expected) % 2**32 > 2**31:  # starts before what we have: overlap
+                    skip = (expected - start) % 2**32
+                    new = payload[skip:] if skip < len(payload) else b""
+                    note = "retransmission" if not new else "partial overlap"
+                elif start != expected:
+                    note = f"gap of {(start - expected) % 2**32} bytes before this segment"
+            end = (start + len(payload) + (1 if fl & 0x01 else 0)) % 2**32
+            if next_seq[d] is None or (end - next_seq[d]) % 2**32 < 2**31:
+                next_seq[d] = end
+            records.append({
+                "number": k + 1, "time": float(capture._raw.times_ns[k]) / 1e9, "direction": d,
+                "flags": int_to_flags(fl), "seq": (seq - isn[d]) % 2**32,
+                "ack": ((int(c.ack[k]) - isn[{">": "<", "<": ">"}[d]]) % 2**32
+                        if fl & 0x10 and ({">": "<", "<": ">"}[d]) in isn else None),
+                "len": plen, "note": note})
+        else:
+            records.append({"number": k + 1, "time": float(capture._raw.times_ns[k]) / 1e9,
+                            "direction": d, "len": plen, "note": ""})
+        if new:
+            sent[d].append(new)
+            chunks.append((d, new))
+    seg = pd.DataFrame(records).set_index("number") if records else pd.DataFrame()
+    return Stream(protocol="tcp" if proto == P_TCP else "udp", client=client, server=server,
+                  interface=capture.interface_names()[int(iface)], numbers=[k + 1 for k in rows],
+                  segments=seg, client_data=b"".join(sent[">"]), server_data=b"".join(sent["<"]),
+                  chunks=chunks)
