@@ -1,0 +1,336 @@
+"""A lab probe's Journey, rebuilt from what the kernel shows.
+
+While the probe runs, every interface of every namespace is captured
+(:mod:`netlab.lab.capture`).  Afterwards:
+
+- every IPv4/ARP packet captured becomes a ``seen`` event (node, interface,
+  direction, the frame as tcpdump there shows it), in time order;
+- copies of one packet at different hops are joined into one logical packet
+  (``packet_id``) by what NAT never changes: IP ID, TCP sequence and
+  acknowledgement numbers, flags and payload;
+- where a packet entered a node with one address and left with another, a
+  ``nat`` event records the rewrite, naming the NAT rule whose counter grew;
+- the rules whose per-rule counters grew (``iptables-save -c`` before and
+  after) give the ``netfilter`` events: the rule that accepted or dropped;
+- a packet last seen entering a node is ``deliver``-ed when addressed to it,
+  otherwise ``drop``-ped, with the reason (the DROP rule or policy whose counter
+  grew, ip_forward off, no route);
+- ``conntrack -L`` in each firewalled namespace fills ``conntrack_entries``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from netlab.errors import LabError
+from netlab.journey import Event, Journey
+from netlab.lab import counters as ctr
+from netlab.lab import probes
+from netlab.lab.capture import Record, Sniffer
+from netlab.packet import Frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from netlab.lab.lab import Lab
+
+DEFAULT_PORTS = {"tcp": 80, "http": 80, "udp": 7}
+
+
+@dataclass
+class _Obs:
+    rec: Record
+    frame: Frame
+    pid: int = 0
+
+
+@dataclass
+class _Logical:
+    pid: int
+    key: tuple
+    obs: list[_Obs] = field(default_factory=list)
+
+
+def _key(f: Frame) -> tuple:
+    """What stays the same when a packet is forwarded, bridged or NATed."""
+    if f.proto == "arp":
+        return ("arp", f.arp_op, f.arp_sender_mac, f.arp_sender_ip, f.arp_target_ip)
+    return (f.proto, f.ip_id, f.seq, f.ack, f.flags, f.icmp_type, f.icmp_code, f.icmp_seq,
+            len(f.payload), bytes(f.payload[:64]))
+
+
+def _endpoint(f: Frame, side: str) -> str:
+    ip = f.src if side == "src" else f.dst
+    port = f.sport if side == "src" else f.dport
+    if f.proto == "icmp" and f.icmp_type in (0, 8):
+        return f"{ip} id {f.icmp_id}"
+    return f"{ip}:{port}" if port is not None else str(ip)
+
+
+def _group(records: list[Record]) -> list[_Logical]:
+    packets: list[_Logical] = []
+    open_by_key: dict[tuple, _Logical] = {}
+    for r in records:
+        f = Frame.from_bytes(r.data)
+        if f.proto == "arp" or (f.ethertype == 0x0800 and f.src is not None):
+            k = _key(f)
+            lp = open_by_key.get(k)
+            # one logical packet crosses hops within a few milliseconds
+            if lp is None or r.time_ns - lp.obs[-1].rec.time_ns > 200_000_000:
+                lp = _Logical(len(packets) + 1, k)
+                packets.append(lp)
+                open_by_key[k] = lp
+            lp.obs.append(_Obs(r, f, lp.pid))
+    return packets
+
+
+def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: int | None = None,
+              sport: int | None = None, count: int = 1, timeout: float = 2.0, payload: bytes | None = None,
+              ttl: int | None = None, max_hops: int = 8, settle: float = 0.05, **_: Any) -> Journey:
+    """Send one probe in ``lab`` and return its Journey (see the module docstring)."""
+    sc = lab.scenario
+    probes.check_bounds(kind, count, timeout)
+    if src is None or dst is None:
+        raise LabError("a probe needs src= and dst= (node names or IPv4 addresses)")
+    try:
+        src_node, src_ip = sc.resolve(src)
+        dst_node, dst_ip = sc.resolve(dst)
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+    if src_node is None:
+        raise LabError(f"source {src!r} is no node's address; a probe is sent from a node of the lab")
+    if dport is None:
+        dport = DEFAULT_PORTS.get(kind)
+    ns = lab.netns[src_node.name]
+    firewalled = {n.name: lab.netns[n.name] for n in sc.nodes.values() if (n.iptables or "").strip()}
+
+    before = {n: ctr.read_counters(s) for n, s in firewalled.items()}
+    sniffer = Sniffer(lab.netns).start()
+    t0 = time.time()
+    try:
+        if kind == "ping":
+            res = probes.ping(ns, dst_ip, count, timeout, ttl, payload)
+        elif kind == "arping":
+            hit = probes.route_iface([(i.name, i.addresses) for i in src_node.interfaces], dst_ip)
+            if hit is None:
+                raise LabError(f"arping: {src_node.name} has no interface on the subnet of {dst_ip}")
+            res = probes.arping(ns, hit[0], hit[1], dst_ip, count, timeout)
+        elif kind in ("tcp", "http"):
+            req = None
+            if kind == "http":
+                req = f"GET / HTTP/1.0\r\nHost: {dst_ip}\r\nUser-Agent: netlab\r\n\r\n".encode()
+            res = probes._tcp(ns, dst_ip, int(dport or 80), sport, timeout, req, ttl)
+        elif kind == "udp":
+            res = probes.udp(ns, dst_ip, int(dport or 7), sport, count, timeout, payload, ttl)
+        else:
+            res = probes.traceroute(ns, dst_ip, dport, min(max_hops, probes.MAX_HOPS), min(timeout, 1.0))
+    finally:
+        records = sniffer.stop(settle)
+    res.started, res.ended = t0, time.time()
+    after = {n: ctr.read_counters(s) for n, s in firewalled.items()}
+    grown = {n: ctr.grown(before[n], after[n]) for n in firewalled}
+    entries = []
+    for n, s in firewalled.items():
+        r = subprocess.run(["ip", "netns", "exec", s, "conntrack", "-L"], capture_output=True, text=True,
+                           timeout=10)
+        entries += [f"{n}: {line}" for line in r.stdout.splitlines() if line.strip()]
+    probe = {"kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip, "dport": dport,
+             "sport": res.sport, "count": count, "timeout": timeout, "ttl": ttl}
+    journey = build_journey(lab, probe, records, grown, res, src_node.name)
+    journey.conntrack_entries = entries
+    journey.mode = "lab"
+    if sniffer.drops:
+        journey.probe["capture_drops"] = sniffer.drops
+    return journey
+
+
+def _local_ips(lab: Lab, node: str) -> set[str]:
+    ips = set(lab.scenario.node(node).ips())
+    return ips | {"127.0.0.1"}
+
+
+def _forwarding(lab: Lab, node: str) -> bool:
+    s = lab.scenario.node(node).sysctls
+    v = s.get("net.ipv4.ip_forward", s.get("net/ipv4/ip_forward", "0"))
+    return str(v).strip() == "1"
+
+
+def _rule_event(node: str, c: ctr.Counter, d: int, after_obs: _Obs | None) -> Event:
+    verdict = c.target if c.target in ("ACCEPT", "DROP", "REJECT") else None
+    hook = c.chain if c.chain in ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING") else None
+    what = "policy" if c.position.endswith(":policy") else c.position
+    return Event(0, "netfilter", node, f"{what} {c.target} matched {d} packet(s): {c.text}",
+                 rule=c.position, rule_text=c.text, verdict=verdict, hook=hook,
+                 time=after_obs.rec.time if after_obs else 0.0)
+
+
+def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
+                  grown: dict[str, list[tuple[ctr.Counter, int]]], res: probes.ProbeResult,
+                  src_node: str) -> Journey:
+    """The Journey of a probe from its records, counter growth and what the prober saw."""
+    packets = _group(records)
+    # the seen events, in time order, each followed by what happened to it in that node
+    obs = sorted((o for lp in packets for o in lp.obs), key=lambda o: o.rec.time_ns)
+    # (stable: copies seen at the same instant keep the kernel's order within a namespace)
+    extra_after: dict[int, list[Event]] = {}
+
+    before_obs: dict[int, list[Event]] = {}
+
+    def add_after(o: _Obs, ev: Event) -> None:
+        extra_after.setdefault(id(o), []).append(ev)
+
+    nat_rules = {n: [(c, d) for c, d in g if c.table == "nat" and c.target in
+                     ("DNAT", "SNAT", "MASQUERADE", "REDIRECT")] for n, g in grown.items()}
+    first_ip = next((lp for lp in packets if lp.key[0] != "arp"), None)
+    orig_src = first_ip.obs[0].frame.src if first_ip else probe["src_ip"]
+    drops: list[Event] = []
+    for lp in packets:
+        if lp.key[0] == "arp":
+            continue
+        first = lp.obs[0].frame
+        original = first.src == orig_src
+        # NAT: entering a node with one address, leaving with another
+        last: dict[str, _Obs] = {}
+        for o in lp.obs:
+            node = o.rec.node
+            prev = last.get(node)
+            last[node] = o
+            if o.rec.direction == "in":
+                continue
+            ref = prev.frame if prev else None
+            if ref is None and node == src_node and lp is first_ip and \
+                    probe["kind"] in ("tcp", "http", "udp", "ping"):
+                # sent by a local program: compare with what the prober addressed
+                ref = first.copy(dst=probe["dst_ip"], dport=probe.get("dport") if first.proto in
+                                 ("tcp", "udp") else first.dport)
+            if ref is None:
+                continue
+            for side in ("dst", "src"):
+                b, a = _endpoint(ref, side), _endpoint(o.frame, side)
+                if b == a:
+                    continue
+                kind = ("DNAT" if side == "dst" else "SNAT") if original else "de-NAT"
+                rule = None
+                if original:
+                    want = ("DNAT", "REDIRECT") if side == "dst" else ("SNAT", "MASQUERADE")
+                    for c, _d in nat_rules.get(node, []):
+                        if c.target in want:
+                            rule, kind = c, c.target
+                            break
+                hook = "POSTROUTING" if side == "src" else ("PREROUTING" if prev else "OUTPUT")
+                if not original:
+                    hook = "PREROUTING" if side == "dst" else "POSTROUTING"
+                ev = Event(0, "nat", node, f"{kind} {side} {b} → {a}" +
+                           (f" by {rule.position}" if rule else " (conntrack: reply of a NATed connection)"),
+                           before=b, after=a, rule=rule.position if rule else None,
+                           rule_text=rule.text if rule else None, hook=hook,
+                           frame=o.frame, packet_id=lp.pid, time=o.rec.time)
+                if prev is not None:
+                    add_after(prev, ev)
+                else:
+                    before_obs.setdefault(id(o), []).append(ev)
+        # where the packet ended
+        end = lp.obs[-1]
+        if end.rec.direction == "in":
+            node = end.rec.node
+            dst = end.frame.dst or ""
+            refusal = _refusal(packets, lp, node)
+            if refusal and (dst in _local_ips(lab, node) or ipaddress.IPv4Address(dst).is_loopback):
+                ev = Event(0, "drop", node, f"no listener in {node} on {_endpoint(end.frame, 'dst')}: "
+                           f"answered with {refusal}", reason="no listener", frame=end.frame,
+                           packet_id=lp.pid, time=end.rec.time)
+                add_after(end, ev)
+                drops.append(ev)
+            elif dst in _local_ips(lab, node) or ipaddress.IPv4Address(dst).is_loopback:
+                add_after(end, Event(0, "deliver", node, f"delivered to {node} ({_endpoint(end.frame, 'dst')})",
+                                     frame=end.frame, packet_id=lp.pid, time=end.rec.time))
+            else:
+                reason = (("TTL exceeded", None) if (end.frame.ttl or 0) <= 1 and _forwarding(lab, node)
+                          else _drop_reason(lab, node, grown.get(node, [])))
+                ev = Event(0, "drop", node, f"dropped in {node}: {reason[0]}", reason=reason[0],
+                           rule=reason[1], frame=end.frame, packet_id=lp.pid, time=end.rec.time,
+                           verdict="DROP")
+                add_after(end, ev)
+                drops.append(ev)
+
+    # the rules that decided: per node, after the first packet that entered it
+    for node, g in grown.items():
+        decisive = [(c, d) for c, d in g if c.table == "filter" and
+                    (c.target in ("ACCEPT", "DROP", "REJECT") or c.position.endswith(":policy"))]
+        if not decisive:
+            continue
+        firsts = [o for o in obs if o.rec.node == node and o.frame.proto != "arp"]
+        anchor = firsts[0] if firsts else None
+        for c, d in decisive:
+            if anchor is not None:
+                add_after(anchor, _rule_event(node, c, d, anchor))
+
+    steps: list[Event] = []
+    src_frame = packets[0].obs[0] if packets else None
+    steps.append(Event(0, "send", src_node, f"{probe['kind']} from {src_node} to {probe['dst_ip']}"
+                       + (f":{probe['dport']}" if probe.get("dport") else ""),
+                       time=src_frame.rec.time if src_frame else 0.0))
+    for o in obs:
+        steps.extend(before_obs.pop(id(o), []))
+        f = o.frame
+        steps.append(Event(0, "seen", o.rec.node, f"{o.rec.direction:3s} {f.summary()}", iface=o.rec.iface,
+                           direction=o.rec.direction, frame=f, packet_id=o.pid, time=o.rec.time))
+        steps.extend(extra_after.pop(id(o), []))
+    for i, e in enumerate(steps, 1):
+        e.seq = i
+
+    replies = [o.frame for o in obs if o.rec.node == src_node and o.rec.direction == "in"
+               and (o.frame.dst == probe["src_ip"] or (o.frame.proto == "arp" and o.frame.arp_op == 2))]
+    if res.answered:
+        outcome, reason = "answered", None
+    elif res.refused:
+        outcome, reason = "rejected", res.error
+    elif drops:
+        outcome, reason = "dropped", drops[0].reason
+    else:
+        outcome, reason = "timeout", res.error
+    j = Journey(probe=probe, steps=steps, outcome=outcome, reason=reason, mode="lab", replies=replies)
+    j.probe["result"] = res.replies
+    if res.hops:
+        j.probe["hops"] = res.hops
+    try:
+        from netlab.lab.capture import to_capture
+
+        j.capture = to_capture(records, {i: f"{r.node} {r.iface} {r.direction}" for i, r in enumerate(records)})
+    except ImportError:  # netlab.capture not available: the frames stay in the events
+        j.capture = None
+    return j
+
+
+def _refusal(packets: list[_Logical], lp: _Logical, node: str) -> str | None:
+    """The RST or ICMP port-unreachable ``node`` sent back for ``lp``, if any."""
+    f = lp.obs[-1].frame
+    for other in packets[lp.pid:]:
+        o = other.obs[0]
+        g = o.frame
+        if o.rec.node != node or o.rec.direction != "out":
+            continue
+        if f.proto == "tcp" and g.proto == "tcp" and "R" in (g.flags or "") and g.sport == f.dport \
+                and g.dport == f.sport:
+            return "a TCP RST"
+        if g.proto == "icmp" and g.icmp_type == 3 and g.icmp_code == 3 and g.quoted is not None \
+                and g.quoted.dst == f.dst and g.quoted.proto == f.proto:
+            return "ICMP port unreachable"
+    return None
+
+
+def _drop_reason(lab: Lab, node: str, grown: list[tuple[ctr.Counter, int]]) -> tuple[str, str | None]:
+    for c, _d in grown:
+        if c.table == "filter" and c.target in ("DROP", "REJECT") and not c.position.endswith(":policy"):
+            return f"rule {c.position} ({c.text})", c.position
+    for c, _d in grown:
+        if c.table == "filter" and c.position.endswith(":policy") and c.target == "DROP":
+            return f"policy DROP of {c.table}:{c.chain}", c.position
+    for c, _d in grown:
+        if c.table == "raw" and c.target == "DROP":
+            return f"rule {c.position} ({c.text})", c.position
+    if not _forwarding(lab, node):
+        return "ip_forward off", None
+    return "no route or not accepted (no counter grew)", None

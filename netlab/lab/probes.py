@@ -1,0 +1,244 @@
+"""Real probes sent from inside a lab namespace, bounded in count and time.
+
+Each probe opens its sockets inside the source node's namespace (see
+:mod:`netlab.lab.netns`) and uses the kernel's own stack, as the real client
+would: ``ping`` (ICMP echo on a raw socket), ``arping`` (an ARP request on a
+packet socket), ``tcp`` (connect, then close), ``http`` (GET and read the
+answer), ``udp`` (one datagram and its echo) and ``traceroute`` (UDP to port
+33434+ with rising TTL, listening for ICMP time-exceeded / port-unreachable).
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+import select
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+from netlab.errors import LabError
+from netlab.lab import netns as nsmod
+from netlab.packet import Frame
+
+KINDS = ("ping", "arping", "tcp", "http", "udp", "traceroute")
+MAX_COUNT = 20
+MAX_TIMEOUT = 10.0
+MAX_HOPS = 16
+TRACEROUTE_PORT = 33434
+IP_RECVERR = 11
+
+
+@dataclass
+class ProbeResult:
+    """What the prober itself saw: the replies it got, or why it got none."""
+
+    kind: str
+    answered: bool = False
+    refused: bool = False  # RST / ICMP unreachable came back
+    replies: list[str] = field(default_factory=list)
+    error: str | None = None
+    sport: int | None = None
+    hops: list[str | None] = field(default_factory=list)  # traceroute
+    started: float = 0.0
+    ended: float = 0.0
+
+
+def _icmp_echo(ident: int, seq: int, payload: bytes) -> bytes:
+    from netlab.packet import checksum
+
+    msg = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + payload
+    return msg[:2] + struct.pack("!H", checksum(msg)) + msg[4:]
+
+
+def ping(ns: str, dst: str, count: int, timeout: float, ttl: int | None, payload: bytes | None) -> ProbeResult:
+    r = ProbeResult("ping")
+    s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    try:
+        if ttl:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        ident = os.getpid() & 0xFFFF
+        data = payload if payload is not None else bytes(range(0x10, 0x10 + 48))
+        for seq in range(1, count + 1):
+            s.sendto(_icmp_echo(ident, seq, data), (dst, 0))
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                if not select.select([s], [], [], left)[0]:
+                    break
+                pkt, addr = s.recvfrom(65535)
+                f = Frame(ethertype=0x0800)
+                f.read_ip(pkt)
+                if f.icmp_type == 0 and f.icmp_id == ident and f.icmp_seq == seq:
+                    r.answered = True
+                    r.replies.append(f"echo-reply from {addr[0]} seq={seq} ttl={f.ttl}")
+                    break
+                if f.icmp_type in (3, 11) and f.quoted is not None and f.quoted.dst == dst:
+                    r.refused = f.icmp_type == 3
+                    r.replies.append(f"{f.summary()} from {addr[0]}")
+                    break
+    finally:
+        s.close()
+    return r
+
+
+def arping(ns: str, iface: str, src_ip: str, dst: str, count: int, timeout: float) -> ProbeResult:
+    r = ProbeResult("arping")
+    s = nsmod.socket_in(ns, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+    try:
+        s.bind((iface, 0x0806))
+        mac = s.getsockname()[4].hex(":")
+        req = Frame(src_mac=mac, dst_mac="ff:ff:ff:ff:ff:ff", ethertype=0x0806, proto="arp", arp_op=1,
+                    arp_sender_mac=mac, arp_sender_ip=src_ip, arp_target_mac="00:00:00:00:00:00",
+                    arp_target_ip=dst).to_bytes()
+        for _ in range(count):
+            s.send(req)
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                if not select.select([s], [], [], left)[0]:
+                    break
+                f = Frame.from_bytes(s.recv(65535))
+                if f.proto == "arp" and f.arp_op == 2 and f.arp_sender_ip == dst:
+                    r.answered = True
+                    r.replies.append(f"{dst} is-at {f.arp_sender_mac}")
+                    break
+            if r.answered:
+                break
+    finally:
+        s.close()
+    return r
+
+
+def _tcp(ns: str, dst: str, dport: int, sport: int | None, timeout: float, request: bytes | None,
+         ttl: int | None) -> ProbeResult:
+    r = ProbeResult("http" if request is not None else "tcp")
+    s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.settimeout(timeout)
+        if ttl:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        if sport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", sport))
+        try:
+            s.connect((dst, dport))
+        except ConnectionRefusedError:
+            r.refused = True
+            r.error = "connection refused (RST)"
+            return r
+        except TimeoutError:
+            r.error = f"no answer within {timeout} s"
+            return r
+        except OSError as exc:
+            r.refused = exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
+            r.error = os.strerror(exc.errno or 0) if exc.errno else str(exc)
+            return r
+        r.sport = s.getsockname()[1]
+        r.answered = True
+        r.replies.append("connected")
+        if request is not None:
+            s.sendall(request)
+            chunks = []
+            try:
+                while chunk := s.recv(65535):
+                    chunks.append(chunk)
+            except TimeoutError:
+                r.error = "the answer did not end within the timeout"
+            body = b"".join(chunks)
+            if body:
+                r.replies.append(body.split(b"\r\n", 1)[0].decode("latin-1"))
+            r.answered = bool(body)
+    finally:
+        s.close()
+    return r
+
+
+def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: float,
+        payload: bytes | None, ttl: int | None) -> ProbeResult:
+    r = ProbeResult("udp")
+    s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        if ttl:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        if sport:
+            s.bind(("0.0.0.0", sport))
+        s.connect((dst, dport))
+        r.sport = s.getsockname()[1]
+        s.settimeout(timeout)
+        for _ in range(count):
+            s.send(payload if payload is not None else b"netlab probe\n")
+            try:
+                data = s.recv(65535)
+                r.answered = True
+                r.replies.append(f"{len(data)} bytes back")
+                break
+            except ConnectionRefusedError:
+                r.refused = True
+                r.error = "ICMP port unreachable"
+                break
+            except TimeoutError:
+                r.error = f"no answer within {timeout} s"
+            except OSError as exc:
+                r.refused = True
+                r.error = os.strerror(exc.errno or 0)
+                break
+    finally:
+        s.close()
+    return r
+
+
+def traceroute(ns: str, dst: str, dport: int | None, max_hops: int, timeout: float) -> ProbeResult:
+    r = ProbeResult("traceroute")
+    icmp = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    out = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        out.bind(("0.0.0.0", 0))
+        r.sport = out.getsockname()[1]
+        for ttl in range(1, max_hops + 1):
+            port = (dport or TRACEROUTE_PORT) + ttl - 1
+            out.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+            out.sendto(b"\0" * 32, (dst, port))
+            deadline = time.monotonic() + timeout
+            hop = None
+            done = False
+            while (left := deadline - time.monotonic()) > 0:
+                if not select.select([icmp], [], [], left)[0]:
+                    break
+                pkt, addr = icmp.recvfrom(65535)
+                f = Frame(ethertype=0x0800)
+                f.read_ip(pkt)
+                q = f.quoted
+                if f.icmp_type in (3, 11) and q is not None and q.proto == "udp" and q.dport == port:
+                    hop = addr[0]
+                    done = f.icmp_type == 3
+                    break
+            r.hops.append(hop)
+            r.replies.append(f"{ttl} {hop or '*'}")
+            if done:
+                r.answered = True
+                break
+    finally:
+        icmp.close()
+        out.close()
+    return r
+
+
+def route_iface(node_ifaces: list[tuple[str, list[str]]], dst: str) -> tuple[str, str] | None:
+    """The (interface, own address) of a node on the same subnet as ``dst``."""
+    ip = ipaddress.IPv4Address(dst)
+    for name, cidrs in node_ifaces:
+        for c in cidrs:
+            if ip in ipaddress.IPv4Interface(c).network:
+                return name, c.split("/")[0]
+    return None
+
+
+def check_bounds(kind: str, count: int, timeout: float) -> None:
+    if kind not in KINDS:
+        raise LabError(f"unknown probe kind {kind!r}; use one of {', '.join(KINDS)}")
+    if not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise LabError(f"count must be between 1 and {MAX_COUNT} (got {count!r})")
+    if not 0 < float(timeout) <= MAX_TIMEOUT:
+        raise LabError(f"timeout must be between 0 and {MAX_TIMEOUT} seconds (got {timeout!r})")
