@@ -97,6 +97,9 @@ class Node:
     network: str | None = None  # the host bridge it is plugged into ("docker0", "br-…")
     ports: list[PortMapping] = field(default_factory=list)
     label: str | None = None  # what a diagram writes under the box
+    # ipsets the node's iptables rules match (``-m set --match-set NAME``):
+    # name -> members (Docker 28.0.0 keeps its bridges' subnets in docker-ext-bridges-v4)
+    ipsets: dict[str, list[str]] = field(default_factory=dict)
 
     def interface(self, name: str) -> Interface:
         for i in self.interfaces:
@@ -134,6 +137,10 @@ class BridgeNetwork:
     gateway: str
     internal: bool = False
     icc: bool = True
+    # com.docker.network.bridge.gateway_mode_ipv4: "nat", "nat-unprotected" or "routed" (28+)
+    gateway_mode: str = "nat"
+    masquerade: bool = True  # com.docker.network.bridge.enable_ip_masquerade
+    host_ipv4: str | None = None  # com.docker.network.host_ipv4: SNAT to this address
 
 
 @dataclass
