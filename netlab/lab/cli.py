@@ -1,0 +1,108 @@
+"""``netlab lab up|down|plan`` — build the lab from a terminal, or see its commands.
+
+``netlab lab plan`` / ``netlab lab up --dry-run`` print the shell script the lab
+runs; ``netlab lab up`` builds it and prints its prefix (it stays up until
+``netlab lab down --prefix nl…``); ``netlab lab down --all`` removes every lab
+namespace and process, after a crash too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from netlab.errors import LabError
+
+
+def _scenario(name: str | None):  # noqa: ANN202 - a Scenario
+    if name is None or name in ("seed", "seed_host", "article"):
+        try:
+            from netlab.scenarios import seed_host
+
+            return seed_host()
+        except ImportError:
+            from netlab.lab.handmade import article_host
+
+            return article_host()
+    if name.endswith(".json"):
+        from netlab.scenarios.topology import Scenario
+
+        with open(name) as fh:
+            return Scenario.from_dict(json.load(fh))
+    from netlab.lab.catalogue import scenario_by_name
+
+    return scenario_by_name(name)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from netlab.lab import Lab
+
+    lab = Lab(_scenario(args.scenario), prefix=args.prefix)
+    print(lab.plan().script(teardown=getattr(args, "teardown", False)), end="")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from netlab.lab import Lab
+
+    lab = Lab(_scenario(args.scenario), prefix=args.prefix)
+    if args.dry_run:
+        print(lab.plan().script(), end="")
+        return 0
+    lab.up()
+    run = lab._run
+    assert run is not None
+    # the lab outlives this command: forget the process handles, keep the state file
+    for p in run.procs:
+        for f in (p.stdout, p.stderr):
+            if f:
+                f.close()
+    lab._run = None
+    print(f"lab {lab.prefix} is up ({lab.build_seconds:.3f} s): namespaces "
+          + " ".join(lab.netns.values()))
+    print(f"remove it with: netlab lab down --prefix {lab.prefix}")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    from netlab.lab import build
+
+    if args.all:
+        removed = build.down_all()
+        print(f"removed {len(removed)} lab namespace(s)" + (": " + " ".join(removed) if removed else ""))
+        return 0
+    if not args.prefix:
+        raise LabError("say which lab: `netlab lab down --prefix nl1a2b3c`, or `--all` for every lab")
+    import json as _json
+
+    from netlab.lab import names
+
+    path = build.state_path(names.check_prefix(args.prefix))
+    if not path.exists():
+        raise LabError(f"no lab {args.prefix} is recorded in {build.STATE_DIR}; "
+                       "`netlab lab down --all` removes every lab namespace")
+    data = _json.loads(path.read_text())
+    build.down(build.Running(args.prefix, [n for n in data["netns"] if names.is_lab_netns(n)],
+                             [int(p) for p in data.get("pids", [])]))
+    print(f"lab {args.prefix} removed")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("lab", help="build a scenario in real network namespaces (root)")
+    sub = p.add_subparsers(dest="lab_command", metavar="up|down|plan")
+    up = sub.add_parser("up", help="build the lab (or print its commands with --dry-run)")
+    up.add_argument("--scenario", help="seed (default), a catalogue name, or a scenario .json file")
+    up.add_argument("--prefix", help="namespace prefix nl + 6 hex (default: a fresh one)")
+    up.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
+    up.set_defaults(func=_up)
+    down = sub.add_parser("down", help="remove a lab (or every lab with --all)")
+    down.add_argument("--prefix", help="the lab to remove")
+    down.add_argument("--all", action="store_true", help="remove every lab namespace and process")
+    down.set_defaults(func=_down)
+    plan = sub.add_parser("plan", help="print the shell script that builds the lab")
+    plan.add_argument("--scenario")
+    plan.add_argument("--prefix")
+    plan.add_argument("--teardown", action="store_true", help="print the tear-down commands instead")
+    plan.set_defaults(func=_plan)
+    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
