@@ -256,7 +256,7 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
 
     mid = POS["PREROUTING"][1]
     came_in = path.in_iface is not None or "PREROUTING" in on_path
-    went_out = path.out_iface is not None or "POSTROUTING" in on_path
+    went_out = not path.dropped and (path.out_iface is not None or "POSTROUTING" in on_path)
     small("in", 0.15, mid, 1.75, ["packet in", path.in_iface or "(an interface)",
                                   "tcpdump sees it here:", "before any rule"], came_in,
           "#2b6ca3")

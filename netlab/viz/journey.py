@@ -124,14 +124,27 @@ def model_from_journey(journey: Any) -> TopologyModel:
     return model
 
 
+def current_hop(hops: list[Hop], current: int | None) -> int | None:
+    """Index of the hop where the packet is at event ``current`` (its seq)."""
+    if current is None:
+        return None
+    k = None
+    for i, h in enumerate(hops):
+        if h.event_seq <= current:
+            k = i
+    return k
+
+
 def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first",
-                 title: str | None = None) -> Any:
+                 title: str | None = None, current: int | None = None) -> Any:
     """Draw ``journey`` on the topology of ``on`` (a net, Scenario or HostState).
 
     Numbered markers show where the packet was seen, in order; the table under
     the picture gives the addresses at each hop and every NAT rewrite (before →
     after, and the rule).  ``packet`` picks one packet of the probe (default:
-    the first; None: all).  Returns a matplotlib Figure.  Lessons 4–5.
+    the first; None: all).  ``current`` (an event's seq) rings the hop where the
+    packet is at that event and fades the ones still to come (the stepper uses
+    it).  Returns a matplotlib Figure.  Lessons 4–5.
     """
     from matplotlib.patches import Circle, FancyArrowPatch
 
@@ -154,7 +167,8 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
     # markers and arrows
     per_box: dict[tuple[str, str], int] = {}
     points: list[tuple[float, float] | None] = []
-    for h in hops:
+    here = current_hop(hops, current)
+    for i, h in enumerate(hops):
         box = lay.anchor(h.node, h.iface)
         if box is None:
             points.append(None)
@@ -165,8 +179,11 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
         x = box.x + 0.13 + (k % per_row) * 0.24
         y = box.y + box.h + 0.02 + (k // per_row) * 0.24
         points.append((x, y))
-        ax.add_patch(Circle((x, y), 0.1, fc="#c0392b" if h.nat or h.nat_after else "#1f618d", ec="white",
-                            lw=0.8, zorder=6))
+        later = here is not None and i > here
+        if here is not None and i == here:
+            ax.add_patch(Circle((x, y), 0.17, fc="#f4d03f", ec="#b7950b", lw=1.0, zorder=5.5))
+        ax.add_patch(Circle((x, y), 0.1, fc="#c0392b" if h.nat or h.nat_after else "#1f618d",
+                            ec="white", lw=0.8, zorder=6, alpha=0.35 if later else 1.0))
         ax.text(x, y, str(h.number), ha="center", va="center", fontsize=FONT - 1,
                 color="white", weight="bold", zorder=7)
     router = lay.boxes.get(("router", "host"))
@@ -179,8 +196,8 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
 
     prev = prev_hop = None
     nat_labels: list[str] = []
-    for h, pt in zip(hops, points, strict=True):
-        if pt is None:
+    for i, (h, pt) in enumerate(zip(hops, points, strict=True)):
+        if pt is None or (here is not None and i > here):
             continue
         if prev is not None and prev != pt:
             kinds = {lay.anchor(prev_hop.node, prev_hop.iface).kind,
@@ -220,8 +237,11 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
     y -= LINE
     for h in hops:
         where = f"{h.node}:{h.iface or '-'}" + (f" ({h.direction})" if h.direction else "")
+        is_here = here is not None and h.number - 1 == here
         ax.text(0.15, y, f"{h.number:>3}  {where:<27.27} {h.summary:<64.64} {h.macs}",
-                fontsize=FONT, family="DejaVu Sans Mono", va="top")
+                fontsize=FONT, family="DejaVu Sans Mono", va="top",
+                weight="bold" if is_here else "normal",
+                **({"backgroundcolor": "#fcf3cf"} if is_here else {}))
         y -= LINE
         for when, items in (("before", h.nat), ("after", h.nat_after)):
             for n in items:
@@ -234,4 +254,5 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
         y -= LINE
     fig.netlab_layout = lay
     fig.netlab_hops = hops
+    fig.netlab_current_hop = here
     return fig

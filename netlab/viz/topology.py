@@ -221,9 +221,8 @@ def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
     gw_nics = set()
     for r in state.route_list:
         if r.netns == "" and r.family == 4 and r.dst == "default" and r.gateway:
-            model.peers.append(PeerInfo(f"gateway {r.gateway}", "gateway", [r.gateway], r.dev))
-            model.peers.append(PeerInfo("internet", "internet", [],
-                                        f"gateway {r.gateway}"))
+            model.peers.append(PeerInfo("gateway", "gateway", [r.gateway], r.dev))
+            model.peers.append(PeerInfo("internet", "internet", [], "gateway"))
             gw_nics.add(r.dev)
             break
     for nic in model.nics:
@@ -234,19 +233,23 @@ def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
     return _sort(model)
 
 
+def _is_scenario(obj: Any) -> bool:
+    """A Scenario (checked by shape, so this module never imports the scenarios package)."""
+    return hasattr(obj, "nodes") and hasattr(obj, "wires") and hasattr(obj, "peer")
+
+
 def topology_model(obj: Any) -> TopologyModel:
     """A :class:`TopologyModel` from a net, a Scenario, a HostState or a model."""
     if isinstance(obj, TopologyModel):
         return obj
     from netlab.model import HostState
-    from netlab.scenarios.topology import Scenario
 
     if isinstance(obj, HostState):
         return model_from_state(obj)
-    if isinstance(obj, Scenario):
+    if _is_scenario(obj):
         return model_from_scenario(obj)
     scenario = getattr(obj, "scenario", None)
-    if isinstance(scenario, Scenario):
+    if _is_scenario(scenario):
         mode = getattr(obj, "mode", None)
         return model_from_scenario(scenario, title=f"scenario {scenario.name}"
                                    + (f" ({mode})" if mode else ""))

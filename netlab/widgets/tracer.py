@@ -1,0 +1,257 @@
+"""Edit a packet and watch the iptables trace change, rule by rule (lesson 4).
+
+``RuleTracer(ruleset_or_net)``: the packet editor (protocol, source, destination,
+ports, in/out interface, hook, the host's local addresses) re-runs
+``Ruleset.trace`` on every change and lists each rule looked at, whether it
+matched and, when not, the condition that failed.  Given a net (or a Scenario),
+the what-if toggles (publish on 127.0.0.1, userland proxy off, DOCKER-USER DROP,
+ip_forward off) re-run a probe on the changed host and show the journey next to
+the original one.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from netlab.widgets.whatif import WHAT_IFS, what_if
+
+HOOK_CHOICES = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
+
+
+def _scenario_of(obj: Any) -> Any:
+    from netlab.viz.topology import _is_scenario
+
+    if _is_scenario(obj):
+        return obj
+    s = getattr(obj, "scenario", None)
+    return s if _is_scenario(s) else None
+
+
+def _ruleset_of(obj: Any) -> Any:
+    from netlab.netfilter import Ruleset, parse_iptables
+
+    if isinstance(obj, Ruleset):
+        return obj
+    if isinstance(obj, str):
+        return parse_iptables(obj)
+    scenario = _scenario_of(obj)
+    if scenario is not None:
+        return parse_iptables(scenario.host.iptables)
+    if hasattr(obj, "ruleset"):
+        return obj.ruleset()
+    raise TypeError("RuleTracer needs a Ruleset (nl.parse_iptables(text)), iptables-save "
+                    f"text, a HostState, a Scenario or a net; got {type(obj).__name__}")
+
+
+def _local_addrs_of(obj: Any) -> list[str]:
+    scenario = _scenario_of(obj)
+    if scenario is not None:
+        return [ip for i in scenario.host.interfaces for ip in i.ips] + ["127.0.0.1"]
+    if hasattr(obj, "local_addresses"):
+        return list(obj.local_addresses())
+    return []
+
+
+def journey_html(journey: Any, title: str) -> str:
+    """A journey as a compact HTML block (outcome, then one line per hop)."""
+    color = "#1e8449" if journey.ok else "#c0392b"
+    lines = html.escape(journey.summary())
+    return (f"<div style='flex:1;min-width:28em'><b>{html.escape(title)}</b><br>"
+            f"<span style='color:{color}'><b>{html.escape(journey.outcome)}</b>"
+            f"{' — ' + html.escape(journey.reason) if journey.reason else ''}</span>"
+            f"<pre style='font-size:11px'>{lines}</pre></div>")
+
+
+class RuleTracer:
+    """A packet editor bound to a ruleset, with what-if probes when a scenario is known."""
+
+    def __init__(self, source: Any, local_addrs: list[str] | None = None,
+                 probe: dict[str, Any] | None = None, connect: Any = None) -> None:
+        import ipywidgets as w
+
+        self.source = source
+        self.base_ruleset = _ruleset_of(source)
+        self.ruleset = self.base_ruleset
+        self.scenario = _scenario_of(source)
+        self.mode = getattr(source, "mode", None)
+        self._connect = connect
+        addrs = local_addrs if local_addrs is not None else _local_addrs_of(source)
+        self.trace: Any = None
+        self.error: str | None = None
+        self.proto = w.Dropdown(options=["tcp", "udp", "icmp"], value="tcp",
+                                description="proto")
+        self.src = w.Text(value="192.168.56.1", description="source", continuous_update=False)
+        lan_addr = next((a for a in addrs if a.startswith("192.168.")),
+                        addrs[0] if addrs else "192.168.56.38")
+        self.dst = w.Text(value=lan_addr,
+                          description="destination", continuous_update=False)
+        if self.scenario is not None:
+            lan = [ip for i in self.scenario.host.interfaces if i.kind != "bridge"
+                   and i.master is None for ip in i.ips if ip.startswith("192.168.")]
+            if lan:
+                self.dst.value = lan[0]
+        self.sport = w.IntText(value=40000, description="sport")
+        self.dport = w.IntText(value=80, description="dport")
+        self.in_iface = w.Text(value="enp0s8", description="in-iface", continuous_update=False)
+        self.out_iface = w.Text(value="", description="out-iface", continuous_update=False)
+        self.hook = w.Dropdown(options=list(HOOK_CHOICES), value="PREROUTING",
+                               description="hook")
+        self.local_addrs = w.Text(value=", ".join(addrs), description="local addrs",
+                                  continuous_update=False, layout=w.Layout(width="40em"))
+        self.ct_state = w.Dropdown(options=["NEW", "ESTABLISHED", "RELATED"], value="NEW",
+                                   description="ctstate")
+        self.verdict_html = w.HTML()
+        self.table_html = w.HTML()
+        editors = [self.proto, self.src, self.dst, self.sport, self.dport, self.in_iface,
+                   self.out_iface, self.hook, self.local_addrs, self.ct_state]
+        for ed in editors:
+            ed.observe(lambda _ch: self.update(), names="value")
+        # what-if side
+        self.probe_spec = probe or {"kind": "http", "src": "client",
+                                    "dst": self.dst.value, "dport": 80}
+        self.toggles = {name: w.Checkbox(value=False, description=label, indent=False)
+                        for name, label in WHAT_IFS.items()}
+        for t in self.toggles.values():
+            t.observe(lambda _ch: self.rerun(), names="value")
+        self.run_button = w.Button(description="run probe", icon="play")
+        self.run_button.on_click(lambda _b: self.rerun())
+        self.baseline: Any = None
+        self.variant: Any = None
+        self.variant_scenario: Any = None
+        self.compare_html = w.HTML()
+        parts = [w.HTML("<b>packet</b>"),
+                 w.HBox([w.VBox(editors[:5]), w.VBox(editors[5:])]),
+                 self.verdict_html, self.table_html]
+        if self.scenario is not None:
+            parts += [w.HTML("<b>what if…</b> (re-runs the probe "
+                             f"<code>{html.escape(self._probe_text())}</code>)"),
+                      w.HBox([*self.toggles.values(), self.run_button]), self.compare_html]
+        self.widget = w.VBox(parts)
+        self.update()
+
+    # ------------------------------------------------------------ trace
+    def packet(self) -> Any:
+        """The packet the editor describes, as a ``netlab.netfilter.Packet``."""
+        from netlab.netfilter import Packet
+
+        proto = self.proto.value
+        ports = proto in ("tcp", "udp")
+        return Packet(proto, self.src.value.strip(), self.dst.value.strip(),
+                      sport=self.sport.value if ports else None,
+                      dport=self.dport.value if ports else None,
+                      **({"icmp_type": 8} if proto == "icmp" else {}))
+
+    def update(self) -> Any:
+        """Re-run the trace for the packet in the editor; returns the Trace (or None)."""
+        addrs = tuple(a.strip() for a in self.local_addrs.value.split(",") if a.strip())
+        try:
+            self.trace = self.ruleset.trace(
+                self.packet(), hook=self.hook.value, in_iface=self.in_iface.value.strip() or None,
+                out_iface=self.out_iface.value.strip() or None, local_addrs=addrs,
+                ct_state=self.ct_state.value)
+            self.error = None
+        except Exception as exc:  # noqa: BLE001 - show the problem next to the editor
+            self.trace = None
+            self.error = f"{type(exc).__name__}: {exc}"
+        self._render_trace()
+        return self.trace
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per rule looked at: position, rule, matched, why not, target."""
+        if self.trace is None:
+            return []
+        return [{"position": s.position, "rule": s.rule_text, "matched": s.matched,
+                 "why not": s.reason, "target": getattr(s, "target", None)}
+                for s in self.trace.step_list]
+
+    def _render_trace(self) -> None:
+        if self.trace is None:
+            self.verdict_html.value = (f"<span style='color:#c0392b'>{html.escape(self.error or '')}"
+                                       "</span>")
+            self.table_html.value = ""
+            return
+        t = self.trace
+        nat = getattr(t, "nat", None)
+        nat_text = ""
+        if nat is not None:
+            nat_text = f" — {nat.kind} {nat.before} → {nat.after}"
+        unc = " (uncertain: a rule uses something netlab cannot evaluate)" if getattr(
+            t, "uncertain", False) else ""
+        color = "#1e8449" if t.verdict == "ACCEPT" else "#c0392b"
+        self.verdict_html.value = (f"verdict <b style='color:{color}'>{html.escape(str(t.verdict))}"
+                                   f"</b>{html.escape(nat_text)}{html.escape(unc)}")
+        decisive = getattr(t, "decisive", None)
+        body = []
+        for s in t.step_list:
+            is_decisive = decisive is not None and s is decisive
+            bg = "#d5f5e3" if s.matched else "transparent"
+            if is_decisive:
+                bg = "#f9e79f"
+            body.append(
+                f"<tr style='background:{bg}'><td><code>{html.escape(str(s.position))}</code></td>"
+                f"<td><code>{html.escape(str(s.rule_text or ''))}</code></td>"
+                f"<td>{'✔ matched' if s.matched else '✘'}</td>"
+                f"<td>{html.escape(str(s.reason or ''))}</td></tr>")
+        self.table_html.value = ("<table><tr><th>rule</th><th>text</th><th>match</th>"
+                                 "<th>failing condition</th></tr>" + "".join(body) + "</table>")
+
+    # ------------------------------------------------------------ what-if
+    def _probe_text(self) -> str:
+        p = self.probe_spec
+        return f"{p.get('kind')} {p.get('src')} → {p.get('dst')}:{p.get('dport', '')}"
+
+    @property
+    def changes(self) -> dict[str, bool]:
+        return {name: t.value for name, t in self.toggles.items()}
+
+    def _connect_fn(self) -> Any:
+        if self._connect is not None:
+            return self._connect
+        from netlab.mode import connect
+
+        return connect
+
+    def _probe(self, scenario: Any) -> Any:
+        mode = self.mode or "sim"
+        net = self._connect_fn()(mode=mode, scenario=scenario)
+        try:
+            return net.probe(**self.probe_spec)
+        finally:
+            close = getattr(net, "close", None)
+            if close is not None:
+                close()
+
+    def rerun(self) -> tuple[Any, Any] | None:
+        """Probe the original host and the host with the ticked changes; show both."""
+        if self.scenario is None:
+            self.compare_html.value = "<i>what-ifs need a net or a scenario</i>"
+            return None
+        if self.baseline is None:
+            self.baseline = self._probe(self.scenario)
+        changes = self.changes
+        try:
+            self.variant_scenario = what_if(self.scenario, **changes)
+        except Exception as exc:  # noqa: BLE001 - show why this what-if does not apply
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.compare_html.value = f"<span style='color:#c0392b'>{html.escape(self.error)}</span>"
+            return None
+        self.variant = self._probe(self.variant_scenario) if any(changes.values()) else (
+            self.baseline)
+        # the packet editor traces the changed ruleset too
+        from netlab.netfilter import parse_iptables
+
+        self.ruleset = (parse_iptables(self.variant_scenario.host.iptables)
+                        if any(changes.values()) else self.base_ruleset)
+        self.update()
+        ticked = ", ".join(WHAT_IFS[n] for n, v in changes.items() if v) or "no change"
+        self.compare_html.value = (
+            "<div style='display:flex;gap:1em'>"
+            + journey_html(self.baseline, "as the host is")
+            + journey_html(self.variant, f"with: {ticked}") + "</div>")
+        return self.baseline, self.variant
+
+    # ------------------------------------------------------------ display
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,169 @@
+"""What-if variants of a Docker host: the four changes lesson 4 asks about.
+
+Each variant is a copy of a :class:`~netlab.scenarios.topology.Scenario` with
+exactly what Docker (or an administrator) would change on a real host:
+
+- ``publish_localhost`` — ``-p 127.0.0.1:80:80``: the DNAT rule gains
+  ``-d 127.0.0.1/32`` and docker-proxy binds 127.0.0.1, so the LAN cannot reach it;
+- ``userland_proxy_off`` — ``"userland-proxy": false``: no docker-proxy; nat OUTPUT
+  jumps to DOCKER for loopback too, a MASQUERADE for host-sourced traffic into
+  docker0, ``route_localnet=1`` and hairpin on the veths;
+- ``docker_user_drop`` — an administrator's ``iptables -I DOCKER-USER -j DROP``:
+  every forwarded packet, published ports included, is dropped;
+- ``ip_forward_off`` — ``sysctl net.ipv4.ip_forward=0``: the host stops routing.
+
+The functions are pure (they return a new scenario) so the rule tracer and the
+troubleshooting lessons share them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from netlab.errors import NetlabError
+
+WHAT_IFS: dict[str, str] = {
+    "publish_localhost": "publish on 127.0.0.1 (-p 127.0.0.1:80:80)",
+    "userland_proxy_off": "userland proxy off",
+    "docker_user_drop": "DOCKER-USER: -j DROP",
+    "ip_forward_off": "ip_forward = 0",
+}
+
+
+def _copy(scenario: Any) -> Any:
+    from netlab.scenarios.topology import Scenario
+
+    return Scenario.from_dict(scenario.to_dict())
+
+
+def _sections(text: str) -> list[list[str]]:
+    """Split iptables-save text into per-table blocks (lines kept as they are)."""
+    blocks: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.startswith("*"):
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    return blocks
+
+
+def _join(blocks: list[list[str]]) -> str:
+    return "\n".join(line for b in blocks for line in b) + "\n"
+
+
+def _table(blocks: list[list[str]], name: str) -> list[str] | None:
+    for b in blocks:
+        if b and b[0].strip() == f"*{name}":
+            return b
+    return None
+
+
+def _insert_first(block: list[str], chain: str, rule: str) -> None:
+    """Insert ``rule`` as the first rule of ``chain`` (like ``iptables -I chain``)."""
+    for i, line in enumerate(block):
+        if line.startswith(f"-A {chain} "):
+            block.insert(i, rule)
+            return
+    commit = next(i for i, line in enumerate(block) if line.strip() == "COMMIT")
+    block.insert(commit, rule)
+
+
+def docker_user_drop(scenario: Any) -> Any:
+    """The host with ``iptables -I DOCKER-USER -j DROP`` added."""
+    s = _copy(scenario)
+    host = s.host
+    blocks = _sections(host.iptables)
+    flt = _table(blocks, "filter")
+    if flt is None or not any(line.startswith(":DOCKER-USER") for line in flt):
+        raise NetlabError("this host's filter table has no DOCKER-USER chain (Docker creates "
+                          "it); pick a Docker scenario, e.g. nl.docker_host() or nl.seed_host()")
+    _insert_first(flt, "DOCKER-USER", "-A DOCKER-USER -j DROP")
+    host.iptables = _join(blocks)
+    return s
+
+
+def ip_forward_off(scenario: Any) -> Any:
+    """The host with ``net.ipv4.ip_forward=0``."""
+    s = _copy(scenario)
+    s.host.sysctls["net.ipv4.ip_forward"] = "0"
+    return s
+
+
+_DNAT = re.compile(r"^-A (DOCKER\S*) (?!.*\s-d\s)(.*-j DNAT --to-destination \S+)")
+
+
+def publish_localhost(scenario: Any) -> Any:
+    """The host with every published port bound to 127.0.0.1 instead of all addresses."""
+    s = _copy(scenario)
+    host = s.host
+    blocks = _sections(host.iptables)
+    nat = _table(blocks, "nat")
+    changed = 0
+    if nat is not None:
+        for i, line in enumerate(nat):
+            m = _DNAT.match(line)
+            if m:
+                nat[i] = f"-A {m.group(1)} -d 127.0.0.1/32 {m.group(2)}"
+                changed += 1
+    if not changed:
+        raise NetlabError("no published port found (no DNAT rule in a DOCKER chain); "
+                          "pick a scenario with a container run with -p")
+    host.iptables = _join(blocks)
+    for c in s.containers:
+        for p in c.ports:
+            if p.host_ip in ("0.0.0.0", ""):
+                p.host_ip = "127.0.0.1"
+    for svc in host.services:
+        if svc.kind == "docker-proxy" and svc.bind in ("0.0.0.0", ""):
+            svc.bind = "127.0.0.1"
+    return s
+
+
+def userland_proxy_off(scenario: Any) -> Any:
+    """The host as Docker sets it up with ``"userland-proxy": false``."""
+    s = _copy(scenario)
+    host = s.host
+    host.services = [svc for svc in host.services if svc.kind != "docker-proxy"]
+    blocks = _sections(host.iptables)
+    nat = _table(blocks, "nat")
+    bridges = [i.name for i in host.interfaces if i.kind == "bridge"]
+    if nat is not None:
+        for i, line in enumerate(nat):
+            if line.startswith("-A OUTPUT ") and "! -d 127.0.0.0/8" in line and "-j DOCKER" in line:
+                nat[i] = line.replace("! -d 127.0.0.0/8 ", "")
+        for br in bridges:
+            rule = f"-A POSTROUTING -o {br} -m addrtype --src-type LOCAL -j MASQUERADE"
+            if rule not in nat:
+                _insert_first(nat, "POSTROUTING", rule)
+        host.iptables = _join(blocks)
+    for br in bridges:
+        host.sysctls[f"net.ipv4.conf.{br}.route_localnet"] = "1"
+    for iface in host.interfaces:
+        if iface.master in bridges:
+            iface.hairpin = True
+    if s.docker is not None:
+        s.docker.userland_proxy = False
+    return s
+
+
+_FUNCS = {
+    "publish_localhost": publish_localhost,
+    "userland_proxy_off": userland_proxy_off,
+    "docker_user_drop": docker_user_drop,
+    "ip_forward_off": ip_forward_off,
+}
+
+
+def what_if(scenario: Any, **changes: bool) -> Any:
+    """A copy of ``scenario`` with the named changes applied (see :data:`WHAT_IFS`)."""
+    unknown = set(changes) - set(_FUNCS)
+    if unknown:
+        raise NetlabError(f"unknown what-if {sorted(unknown)}; choose from {sorted(_FUNCS)}")
+    s = _copy(scenario)
+    for name in _FUNCS:  # a fixed order, so the result does not depend on argument order
+        if changes.get(name):
+            s = _FUNCS[name](s)
+    if any(changes.values()):
+        s.name = scenario.name + " + " + ", ".join(n for n in _FUNCS if changes.get(n))
+    return s

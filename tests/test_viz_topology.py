@@ -1,0 +1,102 @@
+"""The topology figure: renders, stays readable (no overlapping or cut-off labels), stable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from _viz_helpers import hand_scenario
+
+from netlab.viz import draw_topology, layout_topology
+from netlab.viz._figure import figure_png, labels_outside, overlapping_labels, text_boxes
+
+PNG_DIR = Path(os.environ.get("NETLAB_VIZ_PNG", "/tmp/netlab-viz-png"))
+
+
+def _save(fig, name: str) -> None:
+    PNG_DIR.mkdir(parents=True, exist_ok=True)
+    fig.savefig(PNG_DIR / name)
+
+
+@pytest.mark.parametrize("n", [1, 5, 20])
+def test_labels_never_overlap_and_fit(n: int) -> None:
+    fig = draw_topology(hand_scenario(n))
+    _save(fig, f"topology_{n}.png")
+    assert overlapping_labels(fig) == []
+    assert labels_outside(fig) == []
+    texts = [t for t, _ in text_boxes(fig)]
+    # every container and its address is labelled
+    assert sum(1 for t in texts if t.startswith("eth0 172.17.0.")) == n
+    assert "docker0" in texts and "172.17.0.1/16" in texts
+    assert "02:42:68:de:b6:2a" in texts  # docker0's MAC
+
+
+def test_veth_pairs_cross_the_namespace_boundary() -> None:
+    lay = layout_topology(hand_scenario(3))
+    boundary = lay.host_box[0] + lay.host_box[2]
+    for key, box in lay.boxes.items():
+        if key[0] == "veth":
+            assert box.x + box.w <= boundary  # host side inside the host
+        if key[0] == "container":
+            assert box.x >= boundary  # container side outside it
+    crossings = [(a, b) for a, b, kind in lay.lines if kind == "veth"]
+    assert len(crossings) == 3
+
+
+def test_layout_is_stable() -> None:
+    """Same host, same picture: the layout and the PNG bytes do not depend on order."""
+    a = hand_scenario(5)
+    b = hand_scenario(5)
+    b.nodes = dict(reversed(list(b.nodes.items())))  # same host, nodes listed backwards
+    b.host.interfaces.reverse()
+    la, lb = layout_topology(a), layout_topology(b)
+    assert {k: (v.x, v.y, v.lines) for k, v in la.boxes.items()} == {
+        k: (v.x, v.y, v.lines) for k, v in lb.boxes.items()}
+    assert figure_png(draw_topology(a)) == figure_png(draw_topology(a))
+
+
+def test_peers_outside_the_nics() -> None:
+    lay = layout_topology(hand_scenario(1))
+    client, nic = lay.boxes[("peer", "client")], lay.boxes[("nic", "enp0s8")]
+    assert client.x + client.w < lay.host_box[0] <= nic.x
+    assert abs(client.cy - nic.cy) < 1e-9  # drawn level with the NIC it hangs off
+    inet, gw = lay.boxes[("peer", "internet")], lay.boxes[("peer", "gateway")]
+    assert inet.x + inet.w < gw.x  # the internet is beyond the gateway
+
+
+def test_from_the_articles_pastes(seed_dir: Path) -> None:
+    import netlab as nl
+
+    state = nl.parse_host(ip_addr=(seed_dir / "ip-addr-show.txt").read_text(),
+                          ip_route=(seed_dir / "ip-route.txt").read_text(),
+                          brctl=(seed_dir / "brctl-show.txt").read_text())
+    fig = draw_topology(state)
+    _save(fig, "topology_seed_paste.png")
+    texts = [t for t, _ in text_boxes(fig)]
+    assert "vethca38e86" in texts
+    assert "if5 (not in the paste)" in texts  # the container side the article never printed
+    assert "192.168.56.38/24" in texts  # NIC address recovered from `ip route`
+    assert "gateway" in texts and "10.0.2.2" in texts  # from the default route
+    assert overlapping_labels(fig) == []
+
+
+def test_bad_input_says_what_to_pass() -> None:
+    with pytest.raises(TypeError, match="nl.connect"):
+        draw_topology(42)
+
+
+def test_repr_png_for_jupyter() -> None:
+    fig = draw_topology(hand_scenario(1))
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_overlap_check_can_fail() -> None:
+    """The readability check itself: two labels on one spot are reported."""
+    fig = draw_topology(hand_scenario(1))
+    ax = fig.axes[0]
+    ax.text(1.0, 1.0, "first label")
+    ax.text(1.05, 1.0, "second label")
+    ax.text(-3.0, 1.0, "off the page")
+    assert ("first label", "second label") in overlapping_labels(fig)
+    assert "off the page" in labels_outside(fig)

@@ -1,0 +1,74 @@
+"""JourneyStepper driven like a learner would: buttons and the play control."""
+
+from __future__ import annotations
+
+import pytest
+from _viz_helpers import hand_journey, hand_scenario
+
+from netlab.widgets import JourneyStepper
+from netlab.widgets.stepper import changed_fields
+
+
+@pytest.fixture(scope="module")
+def stepper() -> JourneyStepper:
+    return JourneyStepper(hand_journey(), hand_scenario(1))
+
+
+def test_forward_back_first(stepper: JourneyStepper) -> None:
+    stepper.first.click()
+    assert stepper.index == 0 and stepper.event.kind == "send"
+    stepper.back.click()
+    assert stepper.index == 0  # clamped
+    stepper.forward.click()
+    stepper.forward.click()
+    assert stepper.event.iface == "enp0s8" and stepper.play.value == 2
+    stepper.back.click()
+    assert stepper.index == 1
+
+
+def test_dnat_highlights_destination(stepper: JourneyStepper) -> None:
+    stepper.play.value = 5  # the NAT event
+    assert stepper.index == 5 and stepper.event.kind == "nat"
+    assert stepper.changed == {"dst"}
+    assert stepper.fields["dst"] == "172.17.0.2"
+    assert stepper.rule == ("nat:DOCKER:2", "")
+    assert "changed here" in stepper.fields_html.value
+    assert stepper.conntrack_entry.startswith("tcp SYN_SENT")
+
+
+def test_routed_hop_changes_macs_and_ttl(stepper: JourneyStepper) -> None:
+    stepper.go(9)  # seen on docker0, after routing
+    assert stepper.event.iface == "docker0"
+    assert stepper.changed == {"src_mac", "dst_mac", "ttl"}
+    assert stepper.route.startswith("172.17.0.0/16 dev docker0")
+    stepper.go(7)
+    assert stepper.rule[0] == "filter:DOCKER:1" and "ACCEPT" in stepper.rule_html.value
+
+
+def test_image_shows_the_position(stepper: JourneyStepper, tmp_path) -> None:
+    stepper.go(12)
+    png = stepper.image.value
+    assert png[:4] == b"\x89PNG"
+    (tmp_path / "stepper.png").write_bytes(png)
+    stepper.go(0)
+    assert stepper.image.value != png  # a different position draws a different picture
+
+
+def test_play_beyond_end_is_clamped(stepper: JourneyStepper) -> None:
+    stepper.go(99)
+    assert stepper.index == len(stepper.events) - 1 and stepper.event.kind == "deliver"
+
+
+def test_changed_fields_helper() -> None:
+    j = hand_journey()
+    a, b = j.steps[1].frame, j.steps[5].frame
+    assert changed_fields(a, b) == {"dst"}
+    assert changed_fields(None, b) == set()
+
+
+def test_empty_journey_is_refused() -> None:
+    from netlab.errors import NetlabError
+    from netlab.journey import Journey
+
+    with pytest.raises(NetlabError, match="probe"):
+        JourneyStepper(Journey({"kind": "tcp"}))
