@@ -142,7 +142,7 @@ def _networks(
             result.append(BridgeNetwork(**d))
         except TypeError as exc:
             raise ScenarioError(f"network {d['name']!r}: {exc}") from None
-    used = {ipaddress.IPv4Network(n.subnet, strict=False) for n in result if n.subnet}
+    used = {_subnet(n) for n in result if n.subnet}
     names: set[str] = set()
     for net in result:
         if net.name in names:
@@ -156,10 +156,7 @@ def _networks(
                 raise ScenarioError("Docker's default address pools are used up; give networks a subnet")
             net.subnet = free
             used.add(ipaddress.IPv4Network(free))
-        try:
-            subnet = ipaddress.IPv4Network(net.subnet, strict=False)
-        except ValueError:
-            raise ScenarioError(f"network {net.name!r}: {net.subnet!r} is not an IPv4 prefix") from None
+        subnet = _subnet(net)
         net.subnet = str(subnet)
         if not net.gateway:
             net.gateway = str(subnet.network_address + 1)
@@ -168,6 +165,15 @@ def _networks(
         if len(net.bridge) > 15 or not re.fullmatch(r"[A-Za-z0-9_.-]+", net.bridge):
             raise ScenarioError(f"network {net.name!r}: {net.bridge!r} is not a valid interface name")
     return result
+
+
+def _subnet(net: BridgeNetwork) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(net.subnet, strict=False)
+    except ValueError:
+        raise ScenarioError(
+            f"network {net.name!r}: {net.subnet!r} is not an IPv4 prefix such as '172.18.0.0/16'"
+        ) from None
 
 
 def _find_network(nets: list[BridgeNetwork], name: str, container: str) -> BridgeNetwork:
@@ -319,6 +325,11 @@ def docker_host(
                 next_port += 1
             _claim(published, pm, c.name)
             ports.append(pm)
+        if c.ip is not None and net.bridge == "docker0":
+            raise ScenarioError(
+                f"container {c.name!r}: Docker accepts --ip on user-defined networks only, not on "
+                "the default bridge; put it on a network from networks=[...]"
+            )
         ip = ipams[net.bridge].take(c.ip, c.name)
         prefix = ipaddress.IPv4Network(net.subnet).prefixlen
         veth = draws.veth_name()

@@ -232,6 +232,11 @@ class Scenario:
         return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
+    def from_json(cls, text: str) -> Scenario:
+        """The scenario :meth:`to_json` wrote (``Scenario.from_json(s.to_json()) == s``)."""
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Scenario:
         nodes = {}
         for name, n in d["nodes"].items():
