@@ -1,0 +1,289 @@
+"""``SimNet``: a scenario's namespaces as simulated kernels, and the probes that
+send packets through them and return a :class:`~netlab.journey.Journey`.
+
+Time is a sim clock (one microsecond per hop), and everything random — MACs
+the scenario leaves open, ephemeral ports, TCP sequence numbers, IP IDs, ICMP
+ids — comes from a generator seeded with ``scenario.seed``: the same scenario
+and the same probes give the same journey, number for number, every run.
+State (ARP caches, bridge FDBs, conntrack) persists from one probe to the next,
+as on a real host.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import ipaddress
+import random
+from typing import Any
+
+from netlab.errors import NetlabError
+from netlab.journey import Event, Journey
+from netlab.scenarios.topology import Scenario
+from netlab.sim.kernel import Kernel, Skb
+from netlab.sim.probes import (
+    KINDS,
+    ProbeResult,
+    start_arping,
+    start_ping,
+    start_tcp,
+    start_traceroute,
+    start_udp,
+)
+from netlab.sim.services import install_service
+
+HOP = 1e-6  # the sim clock advances one microsecond per hop
+EPHEMERAL = (32768, 60999)  # net.ipv4.ip_local_port_range
+DEFAULT_PORTS = {"tcp": 80, "http": 80, "udp": 7}
+_copy = copy.copy
+
+
+class ProbeError(NetlabError, ValueError):
+    """A probe was asked for something the scenario cannot do."""
+
+
+class SimNet:
+    """The simulated backend behind ``netlab.connect(mode="sim")``."""
+
+    mode = "sim"
+
+    def __init__(self, scenario: Scenario | None = None, *, capture_promisc: bool = True) -> None:
+        if scenario is None:
+            from netlab.scenarios import seed_host
+
+            scenario = seed_host()
+        if not isinstance(scenario, Scenario):
+            raise ProbeError(f"SimNet needs a netlab Scenario, not {type(scenario).__name__}; "
+                             "build one with netlab.scenarios.seed_host() or docker_host(...)")
+        self.scenario = scenario
+        self.seed = scenario.seed
+        self.rng = random.Random(scenario.seed)
+        self.capture_promisc = capture_promisc
+        self.now = 0.0
+        self._queue: list[tuple[float, int, Any, tuple]] = []
+        self._n = 0
+        self._journey: Journey | None = None
+        self._records: list[tuple] = []
+        self._pid = 0
+        self._t0 = 0.0
+        self._last_drop: Event | None = None
+        self.arp_watch: tuple | None = None
+        self.kernels: dict[str, Kernel] = {}
+        for name, node in scenario.nodes.items():
+            self.kernels[name] = Kernel(self, node)
+        for name, node in scenario.nodes.items():
+            for svc in node.services:
+                install_service(self.kernels[name], svc)
+        self.mac_owner = {
+            iface.mac: f"{k.name}:{iface.name}"
+            for k in self.kernels.values() for iface in k.ifaces.values()
+            if iface.kind != "loopback"
+        }
+
+    # ------------------------------------------------------------ plumbing
+    def make_mac(self) -> str:
+        b = self.rng.getrandbits(48).to_bytes(6, "big")
+        return bytes([(b[0] & 0xFC) | 0x02]).hex() + ":" + b[1:].hex(":")
+
+    def ephemeral_port(self) -> int:
+        return self.rng.randint(*EPHEMERAL)
+
+    def new_pid(self) -> int:
+        self._pid += 1
+        return self._pid
+
+    def schedule(self, fn: Any, *args: Any, delay: float = HOP) -> None:
+        self._n += 1
+        heapq.heappush(self._queue, (self.now + delay, self._n, fn, args))
+
+    def _run(self, deadline: float) -> None:
+        q = self._queue
+        while q:
+            t, _, fn, args = q[0]
+            if t > deadline:
+                break
+            heapq.heappop(q)
+            if t > self.now:
+                self.now = t
+            fn(*args)
+        self._queue = []
+        for k in self.kernels.values():  # unanswered ARP: forget, as after the retries
+            for key in [key for key, n in k.neigh.items() if n.state == "INCOMPLETE"]:
+                del k.neigh[key]
+
+    def rec(self, kind: str, node: str, detail: str, *, skb: Skb | None = None,
+            final: bool = True, frame: Any = None, **kw: Any) -> Event | None:
+        """Append an event to the journey being recorded."""
+        j = self._journey
+        if j is None:
+            return None
+        f = frame if frame is not None else (_copy(skb.f) if skb is not None else None)
+        ev = Event(seq=len(j.steps) + 1, kind=kind, node=node, detail=detail, frame=f,
+                   time=round(self.now - self._t0, 9),
+                   packet_id=skb.pid if skb is not None else None, **kw)
+        j.steps.append(ev)
+        if kind == "drop" and final:
+            self._last_drop = ev
+        return ev
+
+    def seen(self, k: Kernel, dev: str, direction: str, skb: Skb) -> None:
+        """tcpdump on ``k``'s ``dev`` shows the frame now."""
+        self.now += HOP
+        if self._journey is None:
+            return
+        f = _copy(skb.f)
+        where = f"{k.name}:{dev} {direction}"
+        comment = where + (" after " + "; ".join(skb.notes) if skb.notes else "")
+        skb.notes = []
+        j = self._journey
+        j.steps.append(Event(seq=len(j.steps) + 1, kind="seen", node=k.name, iface=dev,
+                             direction=direction, detail=f"{direction:3s} {f.summary()}"
+                             + (f" ttl={f.ttl}" if f.ttl is not None and f.proto != "arp" else ""),
+                             frame=f, time=round(self.now - self._t0, 9), packet_id=skb.pid))
+        self._records.append((round(self.now - self._t0, 9), k.name, dev, f, comment))
+
+    # ------------------------------------------------------------ API
+    def kernel(self, node: str) -> Kernel:
+        try:
+            return self.kernels[node]
+        except KeyError:
+            raise ProbeError(f"no node {node!r} in scenario {self.scenario.name!r}; nodes are "
+                             f"{', '.join(sorted(self.kernels))}") from None
+
+    def _resolve_src(self, src: str) -> tuple[Kernel, str | None]:
+        if src in self.kernels:
+            return self.kernels[src], None
+        try:
+            ipaddress.IPv4Address(src)
+        except ValueError:
+            raise ProbeError(f"probe source {src!r} is neither a node ({', '.join(sorted(self.kernels))})"
+                             " nor an IPv4 address") from None
+        for k in self.kernels.values():
+            if src in k.local_ips:
+                return k, src
+        raise ProbeError(f"no node of scenario {self.scenario.name!r} owns {src}; "
+                         "a probe is sent from a node, so give a node name or one of its addresses")
+
+    def _resolve_dst(self, dst: str, src_k: Kernel) -> str:
+        if dst in self.kernels:
+            k = self.kernels[dst]
+            candidates = [(ip, plen) for dev, lst in k.addrs.items() if dev != "lo" for ip, plen in lst]
+            if not candidates:
+                raise ProbeError(f"node {dst!r} has no IPv4 address to send to")
+            for ip, _plen in candidates:  # an address on a subnet the source is attached to
+                rt = src_k.routes.lookup(ip)
+                if rt is not None and rt.via is None and rt.type == "unicast":
+                    return ip
+            return candidates[0][0]
+        try:
+            ipaddress.IPv4Address(dst)
+        except ValueError:
+            raise ProbeError(f"probe destination {dst!r} is neither a node "
+                             f"({', '.join(sorted(self.kernels))}) nor an IPv4 address") from None
+        return dst
+
+    def probe(self, kind: str, src: str = "client", dst: str = "host", dport: int | None = None,
+              sport: int | None = None, count: int = 1, timeout: float = 2.0,
+              payload: bytes | str | None = None, ttl: int | None = None) -> Journey:
+        """Send a probe and return its journey (every hop, hook, rewrite and verdict)."""
+        if kind not in KINDS:
+            raise ProbeError(f"unknown probe kind {kind!r}; use one of {', '.join(KINDS)}")
+        if not 1 <= int(count) <= 100:
+            raise ProbeError(f"count must be between 1 and 100, not {count}")
+        if not 0 < float(timeout) <= 60:
+            raise ProbeError(f"timeout must be between 0 and 60 seconds, not {timeout}")
+        if isinstance(payload, str):
+            payload = payload.encode()
+        k, src_ip = self._resolve_src(src)
+        dst_ip = self._resolve_dst(dst, k)
+        if dport is None and kind in DEFAULT_PORTS:
+            dport = DEFAULT_PORTS[kind]
+        if src_ip is None:
+            src_ip = k.source_for(dst_ip)[0] or (k.node.ip or "0.0.0.0")
+        self.now = float(int(self.now * 1000) + 1) / 1000  # each probe starts on a fresh ms
+        self._t0 = self.now
+        self._pid = 0
+        self._records = []
+        self._last_drop = None
+        self.arp_watch = None
+        journey = Journey(probe={
+            "kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip,
+            "dport": dport, "sport": sport, "count": count, "timeout": timeout, "ttl": ttl,
+            "scenario": self.scenario.name, "seed": self.seed, "mode": "sim",
+            "mac_owner": dict(self.mac_owner), "start": self._t0,
+        }, mode="sim")
+        self._journey = journey
+        result = ProbeResult()
+        deadline = self._t0 + float(timeout)
+        try:
+            if kind == "ping":
+                start_ping(k, src_ip, dst_ip, count, ttl, payload, result)
+                deadline += count - 1
+            elif kind in ("tcp", "http"):
+                start_tcp(k, src_ip, dst_ip, int(dport or 80), sport, ttl, result, kind == "http")
+            elif kind == "udp":
+                start_udp(k, src_ip, dst_ip, int(dport or 7), sport, ttl, payload, result, count)
+                deadline += count - 1
+            elif kind == "traceroute":
+                app = start_traceroute(k, src_ip, dst_ip, dport, result, count)
+                deadline += 0.01 * 30
+            else:
+                rt = k.routes.lookup(dst_ip)
+                if rt is None:
+                    raise ProbeError(f"arping: {src} has no route to {dst_ip}")
+                start_arping(k, rt.dev, src_ip, dst_ip, count, result)
+                deadline += count - 1
+            self._run(deadline)
+        finally:
+            self._journey = None
+        if kind == "traceroute":
+            journey.probe["hops"] = list(app.hops)
+        journey.replies = list(result.replies)
+        if result.answered:
+            journey.outcome = "answered"
+        elif result.rejected:
+            journey.outcome, journey.reason = "rejected", result.reason
+        elif self._last_drop is not None:
+            journey.outcome, journey.reason = "dropped", self._last_drop.reason
+        else:
+            journey.outcome, journey.reason = "timeout", "no answer before the timeout"
+        journey.conntrack_entries = [e.describe() for k2 in self.kernels.values()
+                                     if k2.ct is not None for e in k2.ct.entries]
+        journey.capture = _capture(self._records)
+        self._records = []
+        return journey
+
+    def advance(self, seconds: float) -> None:
+        """Let sim time pass (bridge FDB entries age out after 300 s, ARP after 60 s)."""
+        if seconds < 0:
+            raise ProbeError("time only moves forward: advance() needs seconds >= 0")
+        self.now += seconds
+        for k in self.kernels.values():
+            for br in k.bridges.values():
+                br.age(self.now)
+
+    def state(self, node: str = "host") -> Any:
+        """The node's tables now, as a HostState (what ``netlab snapshot`` would read)."""
+        from netlab.sim.state import kernel_state
+
+        return kernel_state(self.kernel(node), self)
+
+    def close(self) -> None:
+        """Nothing to tear down in the simulator."""
+
+    def __enter__(self) -> SimNet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SimNet({self.scenario.name!r}, nodes={list(self.kernels)})"
+
+
+def _capture(records: list[tuple]) -> Any:
+    try:
+        from netlab.capture import Capture
+    except ImportError:  # the capture layer is not in this checkout
+        return None
+    return Capture.from_records(records)

@@ -1,0 +1,158 @@
+"""Netfilter hooks in the kernel's order, evaluated with the engine of layer 3.
+
+Each hook runs its tables by priority (PREROUTING: raw, mangle, nat; INPUT:
+mangle, filter, security, nat; FORWARD: mangle, filter, security; OUTPUT: raw,
+mangle, nat, filter, security; POSTROUTING: mangle, nat).  The ``nat`` table is
+only consulted for the first packet of a connection — later packets are
+translated by conntrack alone (lesson 4).  A hook whose tables hold no rule and
+only ACCEPT policies is skipped, as it cannot change anything.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from netlab.packet import Frame
+
+HOOK_TABLES: dict[str, tuple[str, ...]] = {
+    "PREROUTING": ("raw", "mangle", "nat"),
+    "INPUT": ("mangle", "filter", "security", "nat"),
+    "FORWARD": ("mangle", "filter", "security"),
+    "OUTPUT": ("raw", "mangle", "nat", "filter", "security"),
+    "POSTROUTING": ("mangle", "nat"),
+}
+_REJECT_WITH = re.compile(r"--reject-with\s+(\S+)")
+
+
+@dataclass
+class HookResult:
+    """What one hook decided: the verdict, the decisive rule, a NAT decision."""
+
+    hook: str
+    verdict: str
+    trace: Any
+    rule: str | None = None  # "filter:DOCKER:1" (or "filter:FORWARD:policy")
+    rule_text: str | None = None
+    nat_kind: str | None = None
+    nat_ip: str | None = None
+    nat_port: int | None = None
+    nat_rule: str | None = None
+    nat_rule_text: str | None = None
+    uncertain: bool = False
+    reject_with: str | None = None
+
+
+class Hooks:
+    """The iptables rules of one namespace, ready to be run hook by hook."""
+
+    def __init__(self, iptables_text: str, seed: int = 0) -> None:
+        self.text = iptables_text or ""
+        self.seed = seed
+        self.ruleset: Any = None
+        self.active: set[str] = set()
+        self.tracks = False  # conntrack is active in this namespace
+        self._cache: dict[tuple, HookResult] = {}
+        if self.text.strip():
+            from netlab.netfilter import parse_iptables
+
+            self.ruleset = parse_iptables(self.text)
+            self._find_active()
+        self._ct_fields = _depends_on_conntrack(self.text)
+        self._trace_params: set[str] = set()
+        if self.ruleset is not None:
+            self._trace_params = set(inspect.signature(self.ruleset.trace).parameters)
+
+    def _find_active(self) -> None:
+        tables = self.ruleset.tables
+        for hook, names in HOOK_TABLES.items():
+            for name in names:
+                t = tables.get(name)
+                if t is None:
+                    continue
+                ch = t.chains.get(hook)
+                if ch is None:
+                    continue
+                if ch.rules or (ch.policy or "ACCEPT") != "ACCEPT":
+                    self.active.add(hook)
+        self.tracks = bool(tables)
+
+    def has(self, hook: str) -> bool:
+        return hook in self.active
+
+    def run(self, hook: str, f: Frame, *, in_iface: str | None, out_iface: str | None,
+            ct_state: str, new_conn: bool, local_addrs: tuple[str, ...],
+            iface_addrs: dict[str, list[str]], physdev_in: str | None = None,
+            physdev_out: str | None = None, conntrack: Any = None) -> HookResult:
+        """Run ``hook``'s tables on ``f`` (nat only when ``new_conn``)."""
+        tables = HOOK_TABLES[hook]
+        if not new_conn:
+            tables = tuple(t for t in tables if t != "nat")
+        q = f.quoted
+        key = (hook, f.proto, f.src, f.dst, f.sport, f.dport, f.flags, f.icmp_type, f.icmp_code,
+               in_iface, out_iface, physdev_in, physdev_out, ct_state, tables,
+               (q.proto, q.src, q.dst, q.sport, q.dport) if q is not None else None)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        packet = self._packet(f, physdev_in, physdev_out)
+        kwargs: dict[str, Any] = {
+            "hook": hook, "in_iface": in_iface, "out_iface": out_iface,
+            "local_addrs": local_addrs, "ct_state": ct_state, "tables": list(tables),
+            "iface_addrs": iface_addrs, "seed": self.seed,
+        }
+        if "conntrack" in self._trace_params and conntrack is not None:
+            kwargs["conntrack"] = conntrack
+        if "physdev_in" in self._trace_params:
+            kwargs["physdev_in"] = physdev_in
+            kwargs["physdev_out"] = physdev_out
+        tr = self.ruleset.trace(packet, **kwargs)
+        res = HookResult(hook, str(tr.verdict or "ACCEPT").upper(), tr,
+                         uncertain=bool(getattr(tr, "uncertain", False)))
+        dec = getattr(tr, "decisive", None)
+        if dec is not None:
+            res.rule = getattr(dec, "position", None)
+            if res.rule and res.rule.endswith(":policy") and res.verdict == "ACCEPT":
+                res.rule = None  # an ACCEPT policy decided nothing worth naming
+            res.rule_text = getattr(dec, "rule_text", None)
+            if res.verdict == "REJECT" and res.rule_text:
+                m = _REJECT_WITH.search(res.rule_text)
+                res.reject_with = m.group(1) if m else "icmp-port-unreachable"
+        nat = getattr(tr, "nat", None)
+        if nat is not None and new_conn:
+            res.nat_kind = str(getattr(nat, "kind", "")).upper() or None
+            after = getattr(nat, "after", None)
+            if after:
+                res.nat_ip, res.nat_port = after[0], after[1]
+            res.nat_rule = getattr(nat, "position", None) or getattr(nat, "rule", None)
+            if res.nat_rule is not None and not isinstance(res.nat_rule, str):
+                res.nat_rule = getattr(res.nat_rule, "position", str(res.nat_rule))
+            res.nat_rule_text = getattr(nat, "rule_text", None)
+            if res.nat_rule_text is None and res.nat_rule:
+                try:
+                    res.nat_rule_text = self.ruleset.rule(res.nat_rule).text
+                except Exception:  # noqa: BLE001 - the text is only decoration
+                    res.nat_rule_text = None
+        if conntrack is None or not self._ct_fields:
+            self._cache[key] = res
+        return res
+
+    def _packet(self, f: Frame, physdev_in: str | None, physdev_out: str | None) -> Any:
+        from netlab.netfilter import Packet
+
+        if hasattr(Packet, "from_frame"):
+            p = Packet.from_frame(f)
+        else:  # pragma: no cover - older engine
+            p = Packet(f.proto, f.src, f.dst, sport=f.sport, dport=f.dport, tcp_flags=f.flags,
+                       icmp_type=f.icmp_type, icmp_code=f.icmp_code)
+        for attr, value in (("physdev_in", physdev_in), ("physdev_out", physdev_out)):
+            if value is not None and hasattr(p, attr):
+                setattr(p, attr, value)
+        return p
+
+
+def _depends_on_conntrack(text: str) -> bool:
+    """Rules reading conntrack fields beyond the state (ctorigdst, ...) cannot be cached."""
+    return "--ctorig" in text or "--ctrepl" in text or "--ctstatus" in text or "connmark" in text

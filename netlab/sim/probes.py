@@ -1,0 +1,204 @@
+"""The programs a probe runs in its source node: ``ping``, ``arping``, a TCP
+connect, an HTTP GET (``curl``), a UDP datagram and ``traceroute`` — each a
+small client on the simulated sockets that records what came back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from netlab.packet import Frame
+from netlab.sim.arp import BROADCAST, arp_frame
+from netlab.sim.kernel import Skb
+from netlab.sim.services import App, TcpSock, tcp_connect
+
+if TYPE_CHECKING:  # pragma: no cover
+    from netlab.sim.kernel import Kernel
+
+KINDS = ("ping", "arping", "tcp", "http", "udp", "traceroute")
+TRACEROUTE_PORT = 33434
+MAX_HOPS = 30
+
+
+@dataclass
+class ProbeResult:
+    """What the client saw: answered / rejected, and the frames that came back."""
+
+    answered: bool = False
+    rejected: bool = False
+    reason: str | None = None
+    replies: list[Frame] = field(default_factory=list)
+    done: bool = False
+
+
+class _Client(App):
+    def __init__(self, result: ProbeResult) -> None:
+        self.r = result
+
+
+class TcpConnectClient(_Client):
+    def on_connect(self, sock: TcpSock) -> None:
+        self.r.answered = True
+        sock.close()
+
+    def on_reset(self, sock: TcpSock) -> None:
+        self.r.rejected = True
+        self.r.reason = f"connection refused (RST from {sock.rip}:{sock.rport})"
+
+    def on_error(self, sock: Any, f: Frame) -> None:
+        self.r.rejected = True
+        self.r.reason = f"ICMP {f.summary()} from {f.src}"
+        sock.state = "CLOSED"
+        sock._unregister()
+
+    def on_fin(self, sock: TcpSock) -> None:
+        sock.close()
+
+
+class HttpClient(TcpConnectClient):
+    def __init__(self, result: ProbeResult, host: str) -> None:
+        super().__init__(result)
+        self.host = host
+        self.body = b""
+
+    def on_connect(self, sock: TcpSock) -> None:
+        sock.write(f"GET / HTTP/1.1\r\nHost: {self.host}\r\nUser-Agent: netlab\r\n"
+                   f"Accept: */*\r\n\r\n".encode())
+
+    def on_data(self, sock: TcpSock, data: bytes) -> None:
+        self.body += data
+        if self.body.startswith(b"HTTP/"):
+            self.r.answered = True
+
+    def on_fin(self, sock: TcpSock) -> None:
+        sock.close()
+
+
+class PingSock:
+    def __init__(self, k: Kernel, ident: int, app: App) -> None:
+        self.k, self.ident, self.app = k, ident, app
+        k.ping_socks[ident] = self
+
+
+class PingClient(_Client):
+    def on_reply(self, sock: Any, f: Frame) -> None:
+        self.r.answered = True
+        self.r.replies.append(f)
+
+    def on_error(self, sock: Any, f: Frame) -> None:
+        self.r.replies.append(f)
+        if not self.r.answered:
+            self.r.rejected = True
+            self.r.reason = f"ICMP {f.summary()} from {f.src}"
+
+
+class UdpSock:
+    def __init__(self, k: Kernel, ip: str, port: int, app: App) -> None:
+        self.k, self.ip, self.port, self.app = k, ip, port, app
+        k.udp_socks[(ip, port)] = self
+
+
+class UdpClient(_Client):
+    def on_datagram(self, sock: Any, f: Frame) -> None:
+        self.r.answered = True
+        self.r.replies.append(f)
+
+    def on_error(self, sock: Any, f: Frame) -> None:
+        self.r.replies.append(f)
+        self.r.rejected = True
+        self.r.reason = f"ICMP {f.summary()} from {f.src}"
+
+
+class TracerouteClient(_Client):
+    def __init__(self, result: ProbeResult, dst: str) -> None:
+        super().__init__(result)
+        self.dst = dst
+        self.hops: list[str | None] = []
+
+    def on_error(self, sock: Any, f: Frame) -> None:
+        self.r.replies.append(f)
+        self.hops.append(f.src)
+        if f.icmp_type == 3:
+            self.r.done = True
+            self.r.answered = f.src == self.dst
+            if not self.r.answered:
+                self.r.rejected = True
+                self.r.reason = f"ICMP {f.summary()} from {f.src}"
+
+
+# ---------------------------------------------------------------- drivers
+def send_ip(k: Kernel, f: Frame) -> None:
+    skb = Skb(f, k.net.new_pid())
+    k.net.rec("send", k.name, f"sends {f.summary()}", skb=skb)
+    k.local_out(skb)
+
+
+def start_ping(k: Kernel, src: str, dst: str, count: int, ttl: int | None, payload: bytes | None,
+               result: ProbeResult, interval: float = 1.0) -> None:
+    net = k.net
+    ident = net.rng.randrange(1, 65536)
+    PingSock(k, ident, PingClient(result))
+    data = payload if payload is not None else bytes(range(16, 64))
+    for i in range(count):
+        f = Frame(proto="icmp", src=src, dst=dst, ttl=ttl or 64, ip_id=k.next_ip_id(),
+                  icmp_type=8, icmp_code=0, icmp_id=ident, icmp_seq=i + 1, payload=data)
+        net.schedule(send_ip, k, f, delay=i * interval)
+
+
+def start_tcp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl: int | None,
+              result: ProbeResult, http: bool) -> None:
+    app: App = HttpClient(result, dst) if http else TcpConnectClient(result)
+    tcp_connect(k, dst, dport, app, sport=sport, src=src, ttl=ttl or 64)
+
+
+def start_udp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl: int | None,
+              payload: bytes | None, result: ProbeResult, count: int) -> None:
+    net = k.net
+    sport = sport or net.ephemeral_port()
+    UdpSock(k, src, sport, UdpClient(result))
+    for i in range(count):
+        f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=dport, ttl=ttl or 64,
+                  ip_id=k.next_ip_id(), payload=payload if payload is not None else b"netlab\n")
+        net.schedule(send_ip, k, f, delay=i * 1.0)
+
+
+def start_traceroute(k: Kernel, src: str, dst: str, dport: int | None, result: ProbeResult,
+                     count: int, max_hops: int = MAX_HOPS) -> TracerouteClient:
+    """``traceroute -q count``: UDP probes with TTL 1, 2, 3 … to ports 33434 upward."""
+    net = k.net
+    sport = net.ephemeral_port()
+    app = TracerouteClient(result, dst)
+    UdpSock(k, src, sport, app)
+    port = dport or TRACEROUTE_PORT
+    state = {"ttl": 0, "port": port}
+
+    def next_hop() -> None:
+        if result.done or state["ttl"] >= max_hops:
+            return
+        state["ttl"] += 1
+        for _ in range(count):
+            f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=state["port"],
+                      ttl=state["ttl"], ip_id=k.next_ip_id(), payload=b"\0" * 32, df=False)
+            state["port"] += 1
+            send_ip(k, f)
+        net.schedule(next_hop, delay=0.01)
+
+    next_hop()
+    return app
+
+
+def start_arping(k: Kernel, dev: str, src: str, dst: str, count: int,
+                 result: ProbeResult) -> None:
+    """``arping -I dev dst``: broadcast who-has requests; the answer is the is-at."""
+    net = k.net
+    iface = k.ifaces[dev]
+
+    def send() -> None:
+        f = arp_frame(1, iface.mac, BROADCAST, src, dst)
+        skb = Skb(f, net.new_pid())
+        net.rec("send", k.name, f"arping sends {f.summary()}", skb=skb)
+        k.xmit(dev, skb)
+
+    for i in range(count):
+        net.schedule(send, delay=i * 1.0)
+    net.arp_watch = (k.name, dev, dst, result)

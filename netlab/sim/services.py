@@ -1,0 +1,353 @@
+"""What answers a packet delivered to a namespace: the kernel's own TCP, UDP and
+ICMP handling, and the programs a scenario runs (an HTTP server, a TCP service
+that accepts, a UDP echo, Docker's userland proxy).
+
+TCP follows the kernel: a SYN to a listening port is answered with SYN-ACK, to
+a closed port with RST-ACK; data is acknowledged at once (quick-ack at the start
+of a connection) before the program answers; closing sends FIN.  UDP to a closed
+port gets ICMP port unreachable; ICMP echo requests are answered by the kernel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from netlab.packet import Frame
+from netlab.sim.kernel import Skb
+
+if TYPE_CHECKING:  # pragma: no cover
+    from netlab.sim.kernel import Kernel
+
+HTTP_BODY = b"<html><body>hello from netlab</body></html>\n"
+
+
+def http_response(node: str) -> bytes:
+    body = HTTP_BODY
+    return (b"HTTP/1.0 200 OK\r\nServer: netlab-sim\r\nContent-Type: text/html\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+class App:
+    """Callbacks a program gets from its sockets (all optional)."""
+
+    def on_connect(self, sock: TcpSock) -> None: ...
+    def on_accept(self, sock: TcpSock) -> None: ...
+    def on_data(self, sock: TcpSock, data: bytes) -> None: ...
+    def on_fin(self, sock: TcpSock) -> None: ...
+    def on_reset(self, sock: TcpSock) -> None: ...
+    def on_error(self, sock: Any, f: Frame) -> None: ...
+    def on_datagram(self, sock: Any, f: Frame) -> None: ...
+    def on_reply(self, sock: Any, f: Frame) -> None: ...
+
+
+class TcpSock:
+    """One end of a TCP connection (the states of ``ss -t``)."""
+
+    def __init__(self, k: Kernel, lip: str, lport: int, rip: str, rport: int, app: App,
+                 ttl: int = 64) -> None:
+        self.k, self.lip, self.lport, self.rip, self.rport = k, lip, lport, rip, rport
+        self.app = app
+        self.ttl = ttl
+        self.state = "CLOSED"
+        self.snd_nxt = k.net.rng.getrandbits(32)
+        self.rcv_nxt = 0
+        self.ip_id = k.net.rng.randrange(65536)
+        k.socks[(lip, lport, rip, rport)] = self
+
+    def _unregister(self) -> None:
+        self.k.socks.pop((self.lip, self.lport, self.rip, self.rport), None)
+
+    def send(self, flags: str, payload: bytes = b"") -> None:
+        f = Frame(proto="tcp", src=self.lip, dst=self.rip, sport=self.lport, dport=self.rport,
+                  seq=self.snd_nxt, ack=self.rcv_nxt if "A" in flags else 0, flags=flags,
+                  ttl=self.ttl, ip_id=self.ip_id, window=64240 if "S" in flags else 502,
+                  payload=payload)
+        self.ip_id = (self.ip_id + 1) & 0xFFFF
+        self.snd_nxt = (self.snd_nxt + len(payload) + ("S" in flags) + ("F" in flags)) & 0xFFFFFFFF
+        skb = Skb(f, self.k.net.new_pid())
+        self.k.net.rec("send", self.k.name, f"{self.state}: sends {f.summary()}", skb=skb)
+        self.k.local_out(skb)
+
+    def connect(self) -> None:
+        self.state = "SYN_SENT"
+        self.send("S")
+
+    def write(self, data: bytes) -> None:
+        if self.state in ("ESTABLISHED", "CLOSE_WAIT"):
+            self.send("PA", data)
+
+    def close(self) -> None:
+        if self.state == "ESTABLISHED":
+            self.state = "FIN_WAIT1"
+            self.send("FA")
+        elif self.state == "CLOSE_WAIT":
+            self.state = "LAST_ACK"
+            self.send("FA")
+
+    def rcv(self, f: Frame) -> None:
+        flags = f.flags or ""
+        net = self.k.net
+        if "R" in flags:
+            self.state = "CLOSED"
+            self._unregister()
+            net.rec("deliver", self.k.name, f"connection {self.lip}:{self.lport} reset by peer",
+                    frame=f)
+            self.app.on_reset(self)
+            return
+        if self.state == "SYN_SENT":
+            if "S" in flags and "A" in flags:
+                self.rcv_nxt = ((f.seq or 0) + 1) & 0xFFFFFFFF
+                self.state = "ESTABLISHED"
+                self.send("A")
+                self.app.on_connect(self)
+            return
+        if self.state == "SYN_RECV" and "A" in flags and f.ack == self.snd_nxt:
+            self.state = "ESTABLISHED"
+            self.app.on_accept(self)
+        if "A" in flags and f.ack == self.snd_nxt:
+            if self.state == "FIN_WAIT1":
+                self.state = "FIN_WAIT2"
+            elif self.state == "LAST_ACK":
+                self.state = "CLOSED"
+                self._unregister()
+                return
+        data = f.payload
+        fin = "F" in flags
+        if data:
+            self.rcv_nxt = (self.rcv_nxt + len(data)) & 0xFFFFFFFF
+        if fin:
+            self.rcv_nxt = (self.rcv_nxt + 1) & 0xFFFFFFFF
+        if data or fin:
+            self.send("A")
+        if data:
+            self.app.on_data(self, data)
+        if fin:
+            if self.state == "ESTABLISHED":
+                self.state = "CLOSE_WAIT"
+            elif self.state in ("FIN_WAIT1", "FIN_WAIT2"):
+                self.state = "TIME_WAIT"
+                self._unregister()
+            self.app.on_fin(self)
+
+
+# ---------------------------------------------------------------- programs
+class HttpServer(App):
+    """Answers a GET with a short HTTP/1.0 page, then closes (as ``python -m http.server``)."""
+
+    def on_data(self, sock: TcpSock, data: bytes) -> None:
+        if data.startswith((b"GET", b"HEAD")):
+            sock.k.net.rec("deliver", sock.k.name, f"HTTP server on port {sock.lport} answers "
+                           f"{data.split(b' ', 2)[1].decode('latin-1', 'replace')}")
+            sock.write(http_response(sock.k.name))
+            sock.close()
+
+    def on_fin(self, sock: TcpSock) -> None:
+        sock.close()
+
+
+class TcpService(App):
+    """Accepts connections and closes its side when the client does."""
+
+    def on_fin(self, sock: TcpSock) -> None:
+        sock.close()
+
+
+class ProxyConn(App):
+    """docker-proxy for one connection: the front socket was accepted on the
+    host, the back socket is its own new connection to the container."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.front: TcpSock | None = None
+        self.back: TcpSock | None = None
+        self.pending: list[bytes] = []
+
+    def on_accept(self, sock: TcpSock) -> None:
+        k = sock.k
+        self.front = sock
+        ip, port = self.target
+        k.net.rec("deliver", k.name, f"docker-proxy accepted {sock.rip}:{sock.rport} on "
+                  f"{sock.lip}:{sock.lport}; opens its own connection to {ip}:{port}")
+        self.back = tcp_connect(k, ip, port, _ProxyBack(self))
+
+    def on_data(self, sock: TcpSock, data: bytes) -> None:
+        if self.back is not None and self.back.state == "ESTABLISHED":
+            self.back.write(data)
+        else:
+            self.pending.append(data)
+
+    def on_fin(self, sock: TcpSock) -> None:
+        if self.back is not None and self.back.state in ("ESTABLISHED", "CLOSE_WAIT"):
+            self.back.close()
+        elif self.back is None or self.back.state in ("CLOSED", "TIME_WAIT"):
+            sock.close()
+
+
+class _ProxyBack(App):
+    def __init__(self, conn: ProxyConn) -> None:
+        self.conn = conn
+
+    def on_connect(self, sock: TcpSock) -> None:
+        for data in self.conn.pending:
+            sock.write(data)
+        self.conn.pending = []
+
+    def on_data(self, sock: TcpSock, data: bytes) -> None:
+        if self.conn.front is not None:
+            self.conn.front.write(data)
+
+    def on_fin(self, sock: TcpSock) -> None:
+        sock.close()
+        if self.conn.front is not None:
+            self.conn.front.close()
+
+    def on_reset(self, sock: TcpSock) -> None:
+        if self.conn.front is not None:
+            self.conn.front.state = "CLOSED"
+            self.conn.front.send("RA")
+            self.conn.front._unregister()
+
+
+def install_service(k: Kernel, svc: Any) -> None:
+    """Start a scenario ``Service`` in ``k``: register its listening socket."""
+    kind = svc.kind
+    proto = (svc.proto or "tcp").lower()
+    if kind == "udp-echo" or proto == "udp":
+        factory: Any = "udp-echo"
+        proto = "udp"
+    elif kind == "docker-proxy" and svc.target:
+        ip, _, port = svc.target.rpartition(":")
+        target = (ip, int(port))
+
+        def factory(target: tuple[str, int] = target) -> App:
+            return ProxyConn(target)
+    elif kind == "http":
+        factory = HttpServer
+    else:
+        factory = TcpService
+    k.listeners.setdefault((proto, int(svc.port)), []).append((svc.bind or "0.0.0.0", factory))
+
+
+def _listener(k: Kernel, proto: str, ip: str, port: int) -> Any:
+    for bind, factory in k.listeners.get((proto, port), ()):
+        if bind in ("0.0.0.0", "", ip) or (bind == "127.0.0.1" and ip.startswith("127.")):
+            return factory
+    return None
+
+
+def tcp_connect(k: Kernel, dst: str, dport: int, app: App, sport: int | None = None,
+                src: str | None = None, ttl: int = 64) -> TcpSock:
+    """Open a connection from ``k`` (the program's ``connect()``)."""
+    if src is None:
+        src = k.source_for(dst)[0] or "0.0.0.0"
+    if sport is None:
+        sport = k.net.ephemeral_port()
+    sock = TcpSock(k, src, sport, dst, dport, app, ttl=ttl)
+    sock.connect()
+    return sock
+
+
+# ---------------------------------------------------------------- demux
+def l4_rcv(k: Kernel, skb: Skb) -> None:
+    f = skb.f
+    if f.proto == "tcp":
+        tcp_rcv(k, skb)
+    elif f.proto == "udp":
+        udp_rcv(k, skb)
+    elif f.proto == "icmp":
+        icmp_rcv(k, skb)
+
+
+def tcp_rcv(k: Kernel, skb: Skb) -> None:
+    f = skb.f
+    net = k.net
+    sock = k.socks.get((f.dst, f.dport, f.src, f.sport))
+    if sock is not None:
+        net.rec("deliver", k.name, f"to socket {f.dst}:{f.dport} ({sock.state})", skb=skb)
+        sock.rcv(f)
+        return
+    flags = f.flags or ""
+    if "S" in flags and "A" not in flags:
+        factory = _listener(k, "tcp", f.dst or "", f.dport or 0)
+        if factory is not None:
+            app = factory()
+            sock = TcpSock(k, f.dst or "", f.dport or 0, f.src or "", f.sport or 0, app)
+            sock.rcv_nxt = ((f.seq or 0) + 1) & 0xFFFFFFFF
+            sock.state = "SYN_RECV"
+            net.rec("deliver", k.name, f"SYN to listening port {f.dport}: answer SYN-ACK",
+                    skb=skb)
+            sock.send("SA")
+            return
+    if "R" in flags:
+        return
+    reason = f"nothing listens on tcp port {f.dport}: the kernel answers RST"
+    net.rec("drop", k.name, reason, reason=reason, skb=skb)
+    if "A" in flags:
+        r = Frame(proto="tcp", src=f.dst, dst=f.src, sport=f.dport, dport=f.sport,
+                  seq=f.ack or 0, ack=0, flags="R", ttl=64, ip_id=0, window=0)
+    else:
+        seglen = len(f.payload) + ("S" in flags) + ("F" in flags)
+        r = Frame(proto="tcp", src=f.dst, dst=f.src, sport=f.dport, dport=f.sport, seq=0,
+                  ack=((f.seq or 0) + seglen) & 0xFFFFFFFF, flags="RA", ttl=64, ip_id=0, window=0)
+    out = Skb(r, net.new_pid())
+    net.rec("send", k.name, f"sends {r.summary()}", skb=out)
+    k.local_out(out)
+
+
+def udp_rcv(k: Kernel, skb: Skb) -> None:
+    f = skb.f
+    net = k.net
+    sock = k.udp_socks.get((f.dst, f.dport)) or k.udp_socks.get(("0.0.0.0", f.dport))
+    if sock is not None:
+        net.rec("deliver", k.name, f"to UDP socket {f.dst}:{f.dport}", skb=skb)
+        sock.app.on_datagram(sock, f)
+        return
+    factory = _listener(k, "udp", f.dst or "", f.dport or 0)
+    if factory == "udp-echo":
+        net.rec("deliver", k.name, f"UDP echo on port {f.dport} sends the datagram back", skb=skb)
+        r = Frame(proto="udp", src=f.dst, dst=f.src, sport=f.dport, dport=f.sport, ttl=64,
+                  ip_id=k.next_ip_id(), payload=f.payload)
+        out = Skb(r, net.new_pid())
+        net.rec("send", k.name, f"sends {r.summary()}", skb=out)
+        k.local_out(out)
+        return
+    if f.dst in k.local_ips or (f.dst or "").startswith("127."):
+        reason = f"nothing listens on udp port {f.dport}: ICMP port unreachable"
+        net.rec("drop", k.name, reason, reason=reason, skb=skb, final=False)
+        k.icmp_error(skb, 3, 3)
+
+
+def icmp_rcv(k: Kernel, skb: Skb) -> None:
+    f = skb.f
+    net = k.net
+    if f.icmp_type == 8:
+        if f.dst not in k.local_ips and not (f.dst or "").startswith("127."):
+            return
+        net.rec("deliver", k.name, f"echo request to {f.dst}: the kernel answers", skb=skb)
+        r = Frame(proto="icmp", src=f.dst, dst=f.src, ttl=64, ip_id=k.next_ip_id(), icmp_type=0,
+                  icmp_code=0, icmp_id=f.icmp_id, icmp_seq=f.icmp_seq, payload=f.payload,
+                  df=False)
+        out = Skb(r, net.new_pid())
+        net.rec("send", k.name, f"sends {r.summary()}", skb=out)
+        k.local_out(out)
+        return
+    if f.icmp_type == 0:
+        sock = k.ping_socks.get(f.icmp_id or 0)
+        if sock is not None:
+            net.rec("deliver", k.name, f"echo reply to the ping socket (id {f.icmp_id})", skb=skb)
+            sock.app.on_reply(sock, f)
+        return
+    q = f.quoted
+    if q is None:
+        return
+    sock = None
+    if q.proto == "tcp":
+        sock = k.socks.get((q.src, q.sport, q.dst, q.dport))
+    elif q.proto == "udp":
+        sock = k.udp_socks.get((q.src, q.sport)) or k.udp_socks.get(("0.0.0.0", q.sport))
+    elif q.proto == "icmp":
+        sock = k.ping_socks.get(q.icmp_id or 0)
+    if sock is not None:
+        net.rec("deliver", k.name, f"ICMP error {f.summary()} to the socket that sent "
+                f"{q.src}:{q.sport or q.icmp_id}", skb=skb)
+        sock.app.on_error(sock, f)

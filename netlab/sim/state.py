@@ -1,0 +1,76 @@
+"""A simulated namespace's tables as a :class:`~netlab.model.HostState`, so the
+lessons ask the simulator the same questions they ask a real host."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netlab.model import (
+    Address,
+    Bridge,
+    BridgePort,
+    ConntrackEntry,
+    ConntrackTuple,
+    FdbEntry,
+    HostState,
+    Link,
+    Namespace,
+    Route,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from netlab.sim.kernel import Kernel
+    from netlab.sim.net import SimNet
+
+
+def kernel_state(k: Kernel, net: SimNet) -> HostState:
+    st = HostState(namespaces=[Namespace("", hostname=k.name)], hostname=k.name, source="scenario")
+    index = {name: i + 1 for i, name in enumerate(k.ifaces)}
+    for name, iface in k.ifaces.items():
+        link = Link(name, ifindex=index[name], kind=iface.kind if iface.kind != "veth" else "veth",
+                    mac=iface.mac, mtu=iface.mtu, flags=["UP", "LOWER_UP"], state="UP",
+                    master=iface.master, link_type="loopback" if iface.kind == "loopback" else "ether")
+        if iface.kind == "veth" and iface.peer is not None:
+            pnode, pif = iface.peer
+            pk = net.kernels[pnode]
+            link.peer_ifindex = list(pk.ifaces).index(pif) + 1
+            link.peer_netns = pnode
+        st.links.append(link)
+        for ip, plen in iface.addrs:
+            st.addrs.append(Address(name, ip, plen, scope="host" if ip.startswith("127.") else "global"))
+    for table, routes in (("main", k.routes.main), ("local", k.routes.local)):
+        for r in routes:
+            st.route_list.append(Route(r.dst, dev=r.dev, gateway=r.via, table=table, type=r.type,
+                                       protocol=r.proto, scope=r.scope, src=r.src,
+                                       metric=r.metric or None))
+    for br in k.bridges.values():
+        st.bridges.append(Bridge(br.name, bridge_id="8000." + br.mac.replace(":", ""), stp=False))
+        for p in br.ports:
+            st.ports.append(BridgePort(br.name, p, state="forwarding", ifindex=index.get(p),
+                                       hairpin=p in br.hairpin))
+        for e in br.fdb.values():
+            if br.lookup(e.mac, net.now) is None:
+                continue
+            dev = br.name if e.port == br.name else e.port
+            st.fdb.append(FdbEntry(e.mac, dev, bridge=br.name, flags=["master"] if dev != br.name else [],
+                                   state="permanent" if e.local else None))
+    st.sysctls[""] = {key: str(v) for key, v in k.sysctls.items()}
+    st.sysctls[""].setdefault("net.ipv4.ip_forward", "1" if k.ip_forward else "0")
+    if k.hooks.text.strip():
+        st.firewall[""] = k.hooks.text
+    if k.ct is not None:
+        for e in k.ct.entries:
+            o, r = e.orig, e.reply
+            if o[0] == "icmp":
+                ot = ConntrackTuple(o[1], o[3], icmp_type=8, icmp_code=0, icmp_id=o[2])
+                rt = ConntrackTuple(r[1], r[3], icmp_type=0, icmp_code=0, icmp_id=r[2])
+            else:
+                ot = ConntrackTuple(o[1], o[3], o[2], o[4])
+                rt = ConntrackTuple(r[1], r[3], r[2], r[4])
+            status = sorted(s for s in e.status if s in ("ASSURED",))
+            if "SEEN_REPLY" not in e.status:
+                status.append("UNREPLIED")
+            st.conntrack_entries.append(ConntrackEntry(
+                o[0], ot, rt, state=e.tcp_state, timeout=max(0, int(e.expires - net.now)),
+                status=status))
+    return st
