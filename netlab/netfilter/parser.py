@@ -11,6 +11,7 @@ the slower, quote-aware path.
 
 from __future__ import annotations
 
+import gc
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -41,11 +42,36 @@ def _unquote(word: str) -> str:
     return "".join(parts)
 
 
-def split_words(line: str) -> list[str]:
-    """The words of a rule line, honouring ``"quoted words"`` (fast for unquoted lines)."""
-    if '"' not in line and "'" not in line:
-        return line.split()
+def _split_slow(line: str) -> list[str]:
     return [_unquote(w) if ('"' in w or "'" in w) else w for w in _WORD.findall(line)]
+
+
+def split_words(line: str) -> list[str]:
+    """The words of a rule line, honouring ``"quoted words"``.
+
+    Unquoted lines use ``str.split``; lines whose quotes stand alone as words
+    (as iptables-save writes comments) are split at the quotes; anything else
+    (escapes, single quotes, quotes inside a word) takes the regex path."""
+    if '"' not in line:
+        return line.split() if "'" not in line else _split_slow(line)
+    if "\\" in line or "'" in line:
+        return _split_slow(line)
+    parts = line.split('"')
+    last = len(parts) - 1
+    if last & 1:  # unbalanced quotes
+        return _split_slow(line)
+    out: list[str] = []
+    for k, part in enumerate(parts):
+        if k & 1:
+            out.append(part)
+            continue
+        if part:
+            if (k and not part[0].isspace()) or (k < last and not part[-1].isspace()):
+                return _split_slow(line)
+            out.extend(part.split())
+        elif 0 < k < last:
+            return _split_slow(line)
+    return out
 
 
 @dataclass
@@ -88,6 +114,8 @@ class _Segment:
 
 
 def _parse_counters(text: str) -> tuple[int, int] | None:
+    if text == "[0:0]":
+        return (0, 0)
     m = re.match(r"^\[(\d+):(\d+)\]$", text)
     return (int(m.group(1)), int(m.group(2))) if m else None
 
@@ -117,6 +145,21 @@ def parse_iptables(text: str) -> Ruleset:
     Returns a :class:`Ruleset`; raises :class:`netlab.errors.ParseError` naming
     the line it cannot read.  Used by every notebook that shows Docker's rules.
     """
+    # a big rule set makes ~100k small objects and no cycles: the cyclic
+    # garbage collector would only slow the reading down
+    # (for a big paste, one full pass at the end: the cost is paid here, once,
+    # instead of by whatever code allocates next, such as the first trace)
+    if len(text) < 500_000 or not gc.isenabled():
+        return _parse(text)
+    gc.disable()
+    try:
+        return _parse(text)
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+def _parse(text: str) -> Ruleset:
     if not isinstance(text, str):
         raise ParseError(f"expected the text of iptables-save or iptables -S, got {type(text).__name__}",
                          hint="read the file first: open(path).read()")
@@ -147,7 +190,7 @@ def parse_iptables(text: str) -> Ruleset:
                 if len(words) < 2:
                     raise ParseError("-A needs a chain name", command="iptables-save", lineno=lineno, line=raw)
                 chain = table.chains.get(words[1]) or table.chain(words[1])
-                chain.rules.append(Rule(table.name, chain.name, len(chain.rules) + 1, words[2:], line,
+                chain.rules.append(Rule(table.name, chain.name, len(chain.rules) + 1, tuple(words[2:]), line,
                                         None, lineno))
                 continue
             _apply(rs, table, split_words(line), line, lineno, None)
@@ -279,7 +322,7 @@ def _apply_segments(rs: Ruleset, segments: list[_Segment]) -> None:
             existing = table.chains.get(s.chain_only)
             words = [w for _, _, w in s.lines if w[0] in ("-A", "--append")]
             if existing is not None and existing.rules:
-                if [r.tokens for r in existing.rules] == [w[2:] for w in words]:
+                if [r.tokens for r in existing.rules] == [tuple(w[2:]) for w in words]:
                     continue  # the same chain listed again (iptables -S CHAIN)
                 rs.warnings.append(f"chain {name}:{s.chain_only} listed twice with different rules; "
                                    "the later listing wins")
@@ -307,7 +350,7 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
         return
     if op in ("-A", "--append", "-I", "--insert"):
         chain = table.chain(words[1])
-        rest = words[2:]
+        rest = tuple(words[2:])
         # counters written as `-c p b` (iptables -S -v / iptables-save -c style)
         if "-c" in rest or "--set-counters" in rest:
             k = rest.index("-c") if "-c" in rest else rest.index("--set-counters")

@@ -110,7 +110,7 @@ class RuleSpec:
     target: Target | None
 
 
-def decode_rule(tokens: list[str], *, lineno: int | None = None, line: str | None = None) -> RuleSpec:
+def decode_rule(tokens: tuple[str, ...] | list[str], *, lineno: int | None = None, line: str | None = None) -> RuleSpec:
     """Split a rule's words (after ``-A CHAIN``) into matches and a target."""
     matches: list[Match] = []
     target: Target | None = None
@@ -214,7 +214,7 @@ def quote_word(word: str, force: bool = False) -> str:
     return word
 
 
-def render_words(tokens: list[str]) -> str:
+def render_words(tokens: tuple[str, ...] | list[str]) -> str:
     out = []
     prev = ""
     for tok in tokens:
@@ -230,12 +230,12 @@ class Rule:
     __slots__ = ("table", "chain", "index", "text", "tokens", "counters", "lineno",
                  "_spec", "_compiled")
 
-    def __init__(self, table: str, chain: str, index: int, tokens: list[str], text: str,
+    def __init__(self, table: str, chain: str, index: int, tokens: tuple[str, ...], text: str,
                  counters: tuple[int, int] | None = None, lineno: int | None = None) -> None:
         self.table = table
         self.chain = chain
         self.index = index
-        self.tokens = tokens
+        self.tokens = tuple(tokens)
         self.text = text
         self.counters = counters
         self.lineno = lineno

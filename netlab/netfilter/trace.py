@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netlab.errors import NetlabError
-from netlab.netfilter.context import Context, int_to_ip
+from netlab.netfilter.context import Context, int_to_ip, ip_to_int
 from netlab.netfilter.hooks import hook_tables
-from netlab.netfilter.matches import Unsupported, compile_matches, parse_net
+from netlab.netfilter.matches import Unsupported, compile_matches
 from netlab.netfilter.packet import Packet
-from netlab.netfilter.ruleset import Chain, Rule, Ruleset, Table
+from netlab.netfilter.ruleset import ALWAYS_ONE_ARG, TWO_ARG_OPTIONS, Chain, Rule, Ruleset, Table
 from netlab.netfilter.targets import Action, NatRewrite, compile_target
 
 INDEX_MIN_RULES = 48  # chains at least this long get a destination index
@@ -172,6 +172,35 @@ def _compiled(rule: Rule, table: Table) -> _Compiled:
     return c
 
 
+def _exact_dst(tokens: tuple[str, ...]) -> int | None:
+    """The single IPv4 address a rule's ``-d`` demands, read straight from its
+    words (the same reading :func:`decode_rule` gives), or None."""
+    if "-d" in tokens:
+        k = tokens.index("-d")
+    elif "--destination" in tokens:
+        k = tokens.index("--destination")
+    elif "--dst" in tokens:
+        k = tokens.index("--dst")
+    else:
+        return None
+    if k < 0 or k + 1 >= len(tokens):
+        return None
+    before = tokens[k - 1] if k else ""
+    if before == "!" or before in ALWAYS_ONE_ARG or before in TWO_ARG_OPTIONS or (
+            k >= 2 and tokens[k - 2] in TWO_ARG_OPTIONS):
+        return None
+    value = tokens[k + 1]
+    if value == "!" or "," in value or ":" in value:
+        return None
+    addr, _, plen = value.partition("/")
+    if plen not in ("", "32", "255.255.255.255"):
+        return None
+    try:
+        return ip_to_int(addr)
+    except (ValueError, OSError):
+        return None
+
+
 class _Index:
     """Rules of a long chain grouped by the exact destination they need."""
 
@@ -182,18 +211,7 @@ class _Index:
         self.general: list[int] = []
         self.count = len(chain.rules)
         for i, rule in enumerate(chain.rules):
-            key = None
-            try:
-                opt = rule.builtin("-d")
-            except Exception:  # noqa: BLE001 - undecodable rules stay general
-                opt = None
-            if opt is not None and not opt.negated and opt.value and "," not in opt.value:
-                try:
-                    fam, net, mask = parse_net(opt.value)
-                except (ValueError, OSError):
-                    fam = 0
-                if fam == 4 and mask == 0xFFFFFFFF:
-                    key = net
+            key = _exact_dst(rule.tokens)
             if key is None:
                 self.general.append(i)
             else:
@@ -211,7 +229,7 @@ def _index(ruleset: Ruleset, chain: Chain) -> _Index | None:
         return None
     key = ("index", chain.table, chain.name)
     idx = ruleset._cache.get(key)
-    if idx is None or idx.count != len(chain.rules) or (idx.general and idx.count and False):
+    if idx is None or idx.count != len(chain.rules):
         idx = ruleset._cache[key] = _Index(chain)
     if not idx.by_dst:
         return None
