@@ -1,0 +1,121 @@
+"""seed_host(): the article's host, read from the article's own outputs through the parsers."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from conftest import SEED
+
+from netlab.scenarios import Scenario, ScenarioError, Service, docker_host, seed_host
+from netlab.scenarios.seed import SEED_FILES, seed_state, seed_texts
+
+
+@pytest.fixture(scope="module")
+def seed() -> Scenario:
+    return seed_host()
+
+
+def test_the_packaged_outputs_are_the_articles_byte_for_byte() -> None:
+    if not SEED.is_dir():
+        pytest.skip(f"fixtures not found at {SEED}")
+    texts = seed_texts()
+    for name in SEED_FILES:
+        assert texts[name].encode("utf-8") == (SEED / name).read_bytes(), name
+    assert texts["ip-addr-show.txt"].splitlines()[0] == "..."  # the article elided lo, enp0s3, enp0s8
+
+
+def test_host_nics_and_routes_as_the_article_shows(seed: Scenario) -> None:
+    host = seed.host
+    assert host.interface("enp0s3").addresses == ["10.0.2.15/24"]
+    assert host.interface("enp0s8").addresses == ["192.168.56.38/24"]
+    assert [(r.dst, r.dev, r.via, r.src, r.metric, r.scope, r.proto) for r in host.routes] == [
+        ("default", "enp0s3", "10.0.2.2", None, 100, None, "static"),
+        ("10.0.2.0/24", "enp0s3", None, "10.0.2.15", 100, "link", "kernel"),
+        ("172.17.0.0/16", "docker0", None, "172.17.0.1", None, "link", "kernel"),
+        ("192.168.56.0/24", "enp0s8", None, "192.168.56.38", 100, "link", "kernel"),
+    ]
+
+
+def test_docker0_and_the_veth_come_from_the_paste(seed: Scenario) -> None:
+    docker0 = seed.host.interface("docker0")
+    assert docker0.kind == "bridge"
+    assert docker0.mac == "02:42:68:de:b6:2a"
+    assert docker0.addresses == ["172.17.0.1/16"]
+    veth = seed.host.interface("vethca38e86")
+    assert (veth.kind, veth.master, veth.mac) == ("veth", "docker0", "22:35:bb:aa:3d:15")
+    assert seed.peer("host", "vethca38e86") == ("web", "eth0")
+
+
+def test_the_container_the_article_does_not_print(seed: Scenario) -> None:
+    web = seed.node("web")
+    assert web.role == "container" and web.image == "nginx" and web.network == "docker0"
+    eth0 = web.interface("eth0")
+    assert eth0.addresses == ["172.17.0.2/16"]
+    assert eth0.mac == "02:42:ac:11:00:02"
+    assert [(r.dst, r.via, r.src) for r in web.routes] == [
+        ("default", "172.17.0.1", None), ("172.17.0.0/16", None, "172.17.0.2")]
+    assert web.services == [Service("tcp", 80, "http")]
+    assert [str(p) for p in web.ports] == ["80:80/tcp"]
+    assert seed.host.services == [Service("tcp", 80, "docker-proxy", "0.0.0.0", "172.17.0.2:80")]
+
+
+def test_the_world_around_the_vm(seed: Scenario) -> None:
+    assert seed.peer("host", "enp0s3") == ("gateway", "eth0")
+    assert seed.peer("host", "enp0s8") == ("client", "eth0")
+    assert seed.node("client").ip == "192.168.56.1"
+    assert seed.node("gateway").ip == "10.0.2.2"
+    assert seed.node("internet").ip == "203.0.113.10"
+
+
+def test_rules_verbatim_and_sysctls(seed: Scenario) -> None:
+    assert seed.host.iptables == seed_texts()["iptables-save.txt"]
+    assert "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 80 -j DNAT --to-destination 172.17.0.2:80" \
+        in seed.host.iptables
+    assert ":FORWARD DROP [0:0]" in seed.host.iptables
+    assert seed.host.sysctls["net.ipv4.ip_forward"] == "1"
+    assert seed.host.sysctls["net.bridge.bridge-nf-call-iptables"] == "1"
+    assert seed.docker is not None and seed.docker.version == "27" and seed.docker.userland_proxy
+
+
+def test_seed_host_is_what_the_profile_builds(seed: Scenario) -> None:
+    """Apart from the names and MACs Docker drew at random, the parsed host and
+    docker_host('article') are the same host."""
+    built = docker_host("article")
+
+    def shape(s: Scenario) -> dict:
+        return {
+            name: (
+                n.role,
+                [(i.kind, i.addresses, i.master) for i in n.interfaces],
+                [(r.dst, r.dev if r.dev == "eth0" or not r.dev.startswith("veth") else "veth",
+                  r.via, r.src, r.metric, r.proto) for r in n.routes],
+                n.services,
+                n.sysctls,
+            )
+            for name, n in s.nodes.items()
+        }
+
+    assert shape(seed) == shape(built)
+    assert seed.node("web").interface("eth0").mac == built.node("web").interface("eth0").mac
+    strip = lambda text: [ln.split(" [")[0] for ln in text.splitlines()  # noqa: E731
+                          if ln and not ln.startswith("#")]
+    assert sorted(strip(seed.host.iptables)) == sorted(strip(built.host.iptables))
+
+
+def test_json_round_trip_and_determinism(seed: Scenario) -> None:
+    assert Scenario.from_json(seed.to_json()) == seed
+    assert seed_host() == seed
+    assert seed_host(seed=3).host.interface("enp0s3").mac != seed.host.interface("enp0s3").mac
+
+
+def test_parsed_state_is_available_for_lesson_1() -> None:
+    state = seed_state()
+    assert {link.name for link in state.links} >= {"docker0", "vethca38e86"}
+    assert state.firewall[""].startswith("# Generated by iptables-save v1.4.21")
+
+
+def test_without_the_parsers_the_error_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "netlab.parse", None)
+    with pytest.raises(ScenarioError, match="docker_host\\('article'\\)"):
+        seed_host()
