@@ -1,0 +1,103 @@
+"""The normalisation behind :meth:`netlab.journey.Journey.signature`: what the
+simulator and the real kernel must agree on, with what the kernel randomises
+taken out.
+
+Kept: for every packet seen, in order — node, interface, direction, the MAC
+*owners* (``"host:docker0"``, not the random MAC), addresses, protocol,
+well-known ports, TTL, TCP flags, ICMP type/code, ARP operation and addresses;
+every NAT rewrite (node, hook, before → after); the outcome.
+Replaced: ephemeral ports and ICMP ids by roles in order of first appearance
+(``"eph1"``, ``"id1"``).  Dropped: sequence numbers, IP IDs, timestamps,
+payload bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+EPHEMERAL_LOW = 1024  # a port at or above this that the probe did not name is ephemeral
+TRACEROUTE_PORTS = range(33434, 33434 + 3 * 64)
+_HOSTPORT = re.compile(r"^(?P<ip>[0-9.]+)(?::(?P<port>\d+))?$")
+
+
+class _Roles:
+    def __init__(self, fixed: set[int]) -> None:
+        self.fixed = fixed
+        self.ports: dict[int, str] = {}
+        self.ids: dict[int, str] = {}
+
+    def port(self, p: int | None) -> Any:
+        if p is None or p < EPHEMERAL_LOW or p in self.fixed:
+            return p
+        if p not in self.ports:
+            self.ports[p] = f"eph{len(self.ports) + 1}"
+        return self.ports[p]
+
+    def ident(self, i: int | None) -> Any:
+        if i is None:
+            return None
+        if i not in self.ids:
+            self.ids[i] = f"id{len(self.ids) + 1}"
+        return self.ids[i]
+
+    def hostport(self, text: str | None) -> Any:
+        if not text:
+            return text
+        m = _HOSTPORT.match(text.strip())
+        if not m:
+            return text
+        port = m.group("port")
+        if port is None:
+            return m.group("ip")
+        return f"{m.group('ip')}:{self.port(int(port))}"
+
+
+def _mac(mac: str | None, owners: dict[str, str]) -> str | None:
+    if mac is None:
+        return None
+    mac = mac.lower()
+    if mac == "ff:ff:ff:ff:ff:ff":
+        return "broadcast"
+    if mac == "00:00:00:00:00:00":
+        return "zero"
+    return owners.get(mac, "unknown-mac")
+
+
+def _frame_sig(f: Any, owners: dict[str, str], roles: _Roles) -> tuple:
+    if f is None:
+        return ()
+    if f.proto == "arp":
+        return ("arp", _mac(f.src_mac, owners), _mac(f.dst_mac, owners), f.arp_op,
+                f.arp_sender_ip, f.arp_target_ip)
+    quoted = None
+    if f.quoted is not None:
+        q = f.quoted
+        quoted = (q.proto, q.src, roles.port(q.sport), q.dst, roles.port(q.dport), q.ttl)
+    if f.proto == "icmp":
+        ident = roles.ident(f.icmp_id) if f.icmp_type in (0, 8) else None
+        return ("icmp", _mac(f.src_mac, owners), _mac(f.dst_mac, owners), f.src, f.dst, f.ttl,
+                f.icmp_type, f.icmp_code, ident, f.icmp_seq if f.icmp_type in (0, 8) else None,
+                quoted)
+    return (f.proto, _mac(f.src_mac, owners), _mac(f.dst_mac, owners), f.src, roles.port(f.sport),
+            f.dst, roles.port(f.dport), f.ttl, f.flags)
+
+
+def journey_signature(journey: Any) -> list[tuple]:
+    """The journey as a list of comparable tuples (see the module docstring)."""
+    probe = journey.probe or {}
+    owners = {k.lower(): v for k, v in (probe.get("mac_owner") or {}).items()}
+    fixed: set[int] = set()
+    if probe.get("dport"):
+        fixed.add(int(probe["dport"]))
+    if probe.get("kind") == "traceroute":
+        fixed.update(TRACEROUTE_PORTS)
+    roles = _Roles(fixed)
+    sig: list[tuple] = []
+    for e in journey.steps:
+        if e.kind == "seen":
+            sig.append(("seen", e.node, e.iface, e.direction, *_frame_sig(e.frame, owners, roles)))
+        elif e.kind == "nat":
+            sig.append(("nat", e.node, e.hook, roles.hostport(e.before), roles.hostport(e.after)))
+    sig.append(("outcome", journey.outcome))
+    return sig

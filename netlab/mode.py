@@ -1,0 +1,121 @@
+"""``netlab.connect``: one call that gives a lesson its backend — the real kernel
+in namespaces (``lab``) where this machine allows it, the simulator (``sim``)
+everywhere else — and says which in one line.  ``banner`` is the badge each
+notebook shows so a learner knows whether what they see was simulated.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from typing import Any
+
+from netlab.errors import NetlabError
+
+MODES = ("auto", "sim", "lab")
+_last_mode: dict[str, Any] = {"mode": None, "why": None}
+
+
+def lab_possible() -> str | None:
+    """None when namespaces can be made here, else why not."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "not root (the lab needs CAP_NET_ADMIN to make network namespaces)"
+    for tool in ("ip", "iptables-restore"):
+        if shutil.which(tool) is None:
+            return f"`{tool}` is not installed"
+    name = f"nlprobe-{uuid.uuid4().hex[:6]}"
+    try:
+        subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, timeout=10)
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        err = getattr(exc, "stderr", b"") or b""
+        return f"`ip netns add` failed here ({err.decode(errors='replace').strip() or exc})"
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+    return None
+
+
+def connect(mode: str = "auto", scenario: Any = None, *, quiet: bool = False) -> Any:
+    """A backend for ``scenario`` (default: the article's host, ``seed_host()``).
+
+    ``mode="sim"``: the simulator; ``"lab"``: the real kernel in namespaces (root);
+    ``"auto"``: the lab where possible, else the simulator.  The environment
+    variable ``NETLAB_MODE`` overrides ``"auto"``.  Prints one line saying which
+    backend runs and why.
+    """
+    if mode not in MODES:
+        raise NetlabError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    why = f"mode={mode!r} asked for"
+    if mode == "auto":
+        env = os.environ.get("NETLAB_MODE", "").strip().lower()
+        if env:
+            if env not in ("sim", "lab"):
+                raise NetlabError(f"NETLAB_MODE must be 'sim' or 'lab', not {env!r}")
+            mode, why = env, f"NETLAB_MODE={env}"
+    if scenario is None:
+        from netlab.scenarios import seed_host
+
+        scenario = seed_host()
+    if mode == "auto":
+        reason = lab_possible()
+        if reason is None:
+            net, fallback = _try_lab(scenario)
+            if net is not None:
+                return _announce(net, "root and network namespaces are available", quiet)
+            return _announce(_sim(scenario), f"the lab could not be built ({fallback})", quiet)
+        return _announce(_sim(scenario), f"no lab here: {reason}", quiet)
+    if mode == "lab":
+        from netlab.lab import Lab
+
+        return _announce(Lab(scenario).up(), why, quiet)
+    return _announce(_sim(scenario), why, quiet)
+
+
+def _sim(scenario: Any) -> Any:
+    from netlab.sim import SimNet
+
+    return SimNet(scenario)
+
+
+def _try_lab(scenario: Any) -> tuple[Any, str | None]:
+    try:
+        from netlab.lab import Lab
+
+        return Lab(scenario).up(), None
+    except Exception as exc:  # noqa: BLE001 - any failure means: simulate instead
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _announce(net: Any, why: str, quiet: bool) -> Any:
+    _last_mode.update(mode=net.mode, why=why)
+    if not quiet:
+        what = ("lab — real network namespaces on this kernel" if net.mode == "lab"
+                else "sim — a simulated Linux network stack")
+        print(f"netlab: {what} ({why}); scenario {net.scenario.name!r}")
+    return net
+
+
+_BADGE = ('<span style="display:inline-block;padding:2px 8px;border-radius:4px;'
+          'font:12px sans-serif;color:#fff;background:{bg}" title="{title}">{text}</span>')
+
+
+class Banner(str):
+    """The badge as HTML (a ``str``), shown as a badge in a notebook."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def banner(net: Any = None) -> Banner:
+    """A small HTML badge: "this was simulated" or "this ran on the real kernel"."""
+    mode = getattr(net, "mode", None) or _last_mode["mode"] or "sim"
+    why = _last_mode["why"] if net is None or mode == _last_mode["mode"] else None
+    if mode == "lab":
+        text, bg = "this ran on the real kernel", "#2e7d32"
+    elif mode == "host":
+        text, bg = "read from this machine", "#1565c0"
+    else:
+        text, bg = "this was simulated", "#6a1b9a"
+    title = f"netlab mode: {mode}" + (f" ({why})" if why else "")
+    return Banner(_BADGE.format(bg=bg, title=title.replace('"', "'"), text=text))

@@ -1,0 +1,70 @@
+"""``netlab probe KIND --src … --dst …``: send a probe through a scenario and
+print its journey, one line a hop."""
+
+from __future__ import annotations
+
+import argparse
+
+from netlab.errors import NetlabError
+
+SHORTCUTS = {"seed": None, "docker27": "27", "docker28": "28", "docker29": "29"}
+
+
+def scenario_by_name(name: str, version: str | None = None, seed: int = 0):  # noqa: ANN201
+    """``seed`` (the article's host), ``docker27|28|29`` (the article's host built by that
+    Docker) or a catalogue name (``two-containers``, ``hairpin`` …)."""
+    from netlab.scenarios import catalogue, seed_host
+
+    if name == "seed":
+        return seed_host()
+    if name in SHORTCUTS:
+        return catalogue.build("article", version=version or SHORTCUTS[name], seed=seed)
+    if name in catalogue.names():
+        kwargs = {"seed": seed}
+        if version:
+            kwargs["version"] = version
+        return catalogue.build(name, **kwargs)
+    raise NetlabError(f"unknown scenario {name!r}; use one of "
+                      f"{', '.join([*SHORTCUTS, *catalogue.names()])}")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("probe", help="send a probe and print its journey hop by hop",
+                              description="Send a ping / TCP / HTTP / UDP / traceroute / arping "
+                              "probe through a scenario and print where the packet went.")
+    p.add_argument("kind", choices=["ping", "arping", "tcp", "http", "udp", "traceroute"])
+    p.add_argument("--src", default="client", help="node name or address (default: client)")
+    p.add_argument("--dst", default="host", help="node name or address (default: host)")
+    p.add_argument("--dport", type=int, default=None)
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.add_argument("--ttl", type=int, default=None)
+    p.add_argument("--scenario", default="seed",
+                   help="seed, docker27, docker28, docker29 or a catalogue scenario name")
+    p.add_argument("--version", default=None, help="Docker version for catalogue scenarios")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the scenario")
+    p.add_argument("--mode", default="sim", choices=["sim", "lab", "auto"])
+    p.add_argument("--events", action="store_true", help="print every event, not one line a hop")
+    p.add_argument("--pcap", default=None, help="write the capture to this pcapng file")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from netlab.mode import connect
+
+    scenario = scenario_by_name(args.scenario, args.version, args.seed)
+    net = connect(args.mode, scenario, quiet=True)
+    try:
+        j = net.probe(args.kind, src=args.src, dst=args.dst, dport=args.dport, count=args.count,
+                      timeout=args.timeout, ttl=args.ttl)
+    finally:
+        net.close()
+    print(j.summary())
+    if args.events:
+        for e in j.steps:
+            where = f"{e.node}:{e.iface}" if e.iface else e.node
+            print(f"{e.seq:4d} {e.time * 1e6:8.0f}us {e.kind:9s} {where:24s} {e.detail}")
+    if args.pcap and j.capture is not None:
+        j.capture.to_pcapng(args.pcap)
+        print(f"capture written to {args.pcap}")
+    return 0 if j.ok else 1
