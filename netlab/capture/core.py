@@ -307,10 +307,6 @@ class Capture:
         def nullable(values: np.ndarray) -> Any:
             return pd.arrays.IntegerArray(values.astype(np.int64), values < 0)
 
-        def objects(cat: Any) -> np.ndarray:
-            cats = np.append(np.asarray(cat.categories, dtype=object), None)
-            return cats[np.asarray(cat.codes)]
-
         flag_codes = np.where(c.flags >= 0, c.flags, -1)
         flags = categorical(flag_codes, lambda u: [int_to_flags(int(v)) for v in u])
         columns: dict[str, Any] = {
@@ -325,8 +321,7 @@ class Capture:
             "sport": nullable(c.sport), "dport": nullable(c.dport),
             "flags": flags, "ttl": nullable(c.ttl),
             "length": self._raw.origlens.astype(np.int64),
-            "summary": pd.array(summaries(c, self._raw.data, objects(src), objects(dst)),
-                                dtype=object),
+            "summary": pd.array(summaries(c, self._raw.data, src, dst), dtype=object),
             "comment": pd.array(np.full(n, "", dtype=object), dtype=object),
             "tags": pd.array(np.full(n, None, dtype=object), dtype=object),
             "ip_id": nullable(c.ip_id), "seq": nullable(c.seq), "ack": nullable(c.ack),

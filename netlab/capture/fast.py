@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netlab.capture.pcapng import (
     LINKTYPE_ETHERNET,
@@ -33,6 +33,9 @@ PROTOCOLS = ("other", "arp", "ip", "tcp", "udp", "icmp", "ipv6", "icmpv6", "igmp
 P_OTHER, P_ARP, P_IP, P_TCP, P_UDP, P_ICMP, P_IPV6, P_ICMPV6, P_IGMP = range(len(PROTOCOLS))
 ETHERTYPE_NAMES = {0x88CC: "LLDP", 0x8035: "RARP", 0x88A8: "802.1ad", 0x8863: "PPPoE discovery",
                    0x8864: "PPPoE session", 0x888E: "EAPOL", 0x0842: "Wake-on-LAN"}
+ICMPV6_NAMES = {1: "destination-unreachable", 3: "time-exceeded", 128: "echo-request",
+                129: "echo-reply", 133: "router-solicitation", 134: "router-advertisement",
+                135: "neighbor-solicitation", 136: "neighbor-advertisement"}
 PAD = 96  # zero bytes appended so a gather past the last packet stays inside the buffer
 
 
@@ -297,59 +300,138 @@ def flag_text(values: np.ndarray) -> list[str]:
     return [int_to_flags(int(v)) for v in values]
 
 
-def summaries(cols: Columns, data: bytes, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """One line per packet, in the spirit of tcpdump's (``src``/``dst``: object arrays)."""
+def _payload_lines(cols: Columns, data: bytes, idx: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """For packets ``idx``: the id of the first text line of their payload (an HTTP request or
+    status line) in the returned list; -1 no payload, -2 a binary payload."""
+    import numpy as np
+
+    ids = np.full(len(idx), -1, dtype=np.int64)
+    has = np.flatnonzero(cols.payload_len[idx] > 0)
+    lines: list[str] = []
+    if not len(has):
+        return ids, lines
+    rows = idx[has]
+    width = 44
+    buf = np.frombuffer(data + b"\0" * (width + 8), dtype=np.uint8)
+    pos = cols.payload_off[rows][:, None] + np.arange(width)
+    block = buf[pos]
+    block[np.arange(width)[None, :] >= cols.payload_len[rows][:, None]] = 0
+    uniq, inverse = np.unique(np.ascontiguousarray(block).view(np.dtype((np.void, width))).ravel(),
+                              return_inverse=True)
+    codes = []
+    for u in uniq:
+        head = bytes(u).rstrip(b"\0")
+        line = head.split(b"\r\n", 1)[0].split(b"\n", 1)[0][:40]
+        if len(line) >= 4 and all(32 <= c < 127 for c in line[:4]):
+            codes.append(len(lines))
+            lines.append(line.decode("latin-1"))
+        else:
+            codes.append(-2)
+    ids[has] = np.asarray(codes, dtype=np.int64)[inverse.ravel()]
+    return ids, lines
+
+
+def _group(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by several integer key columns: (first row of each group, group of each row).
+    Pairs of columns are folded into one dense code at a time, so each step is a 1-D unique."""
+    import numpy as np
+
+    code = np.zeros(len(keys[0]), dtype=np.int64)
+    size = 1
+    for k in keys:
+        uk, ik = np.unique(k, return_inverse=True)
+        code = code * len(uk) + ik.ravel()
+        size *= max(len(uk), 1)
+        if size > 2**40:  # keep the folded code small
+            _, code = np.unique(code, return_inverse=True)
+            code = code.ravel()
+            size = int(code.max()) + 1 if len(code) else 1
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
+def summaries(cols: Columns, data: bytes, src: Any, dst: Any) -> np.ndarray:
+    """One line per packet, in the spirit of tcpdump's (``src``/``dst``: Categoricals).
+
+    Packets with the same fields share a line, so each distinct line is formatted once."""
     import numpy as np
 
     out = np.empty(cols.n, dtype=object)
+    src_codes, dst_codes = np.asarray(src.codes), np.asarray(dst.codes)
+    src_cats = [*src.categories, None]  # code -1 -> None
+    dst_cats = [*dst.categories, None]
     P = cols.proto
     sp, dp, fl = cols.sport, cols.dport, cols.flags
-    idx = np.flatnonzero(P == P_TCP)
-    if len(idx):
-        ftext = np.array([int_to_flags(i) for i in range(256)], dtype=object)
-        parts = zip(src[idx].tolist(), sp[idx].tolist(), dst[idx].tolist(), dp[idx].tolist(),
-                    ftext[fl[idx]].tolist(), strict=True)
-        out[idx] = [f"TCP {a}:{b} > {c}:{d} [{f}]" for a, b, c, d, f in parts]
-        # the first line of a text payload (an HTTP request or status line)
-        withdata = idx[cols.payload_len[idx] > 0]
-        for i in withdata.tolist():
-            start = int(cols.payload_off[i])
-            head = data[start:start + min(int(cols.payload_len[i]), 48)]
-            line = head.split(b"\r\n", 1)[0][:40]
-            if len(line) >= 4 and all(32 <= c < 127 for c in line[:4]):
-                out[i] = f"{out[i]} {line.decode('latin-1')}"
-            else:
-                out[i] = f"{out[i]} len={int(cols.payload_len[i])}"
-    idx = np.flatnonzero(P == P_UDP)
-    if len(idx):
-        parts = zip(src[idx].tolist(), sp[idx].tolist(), dst[idx].tolist(), dp[idx].tolist(),
-                    cols.payload_len[idx].tolist(), strict=True)
-        out[idx] = [f"UDP {a}:{b} > {c}:{d} len={n}" for a, b, c, d, n in parts]
-    for code, label in ((P_ICMP, "ICMP"), (P_ICMPV6, "ICMPv6")):
-        for i in np.flatnonzero(P == code).tolist():
-            t = int(cols.icmp_type[i])
-            if code == P_ICMP:
-                name = ICMP_NAMES.get(t, f"type {t}")
-                extra = (f" id={cols.icmp_id[i]} seq={cols.icmp_seq[i]}" if t in (0, 8) and
-                         cols.icmp_id[i] >= 0 else f" code {cols.icmp_code[i]}" if t == 3 else "")
-            else:
-                name = {128: "echo-request", 129: "echo-reply", 133: "router-solicitation",
-                        134: "router-advertisement", 135: "neighbor-solicitation",
-                        136: "neighbor-advertisement", 1: "destination-unreachable"}.get(t, f"type {t}")
-                extra = ""
-            out[i] = f"{label} {src[i]} > {dst[i]} {name}{extra}"
-    idx = np.flatnonzero(P == P_ARP)
-    if len(idx):
-        spa, tpa = ipv4_text(cols.arp_spa[idx]), ipv4_text(cols.arp_tpa[idx])
-        sha = mac_text(cols.arp_sha[idx])
-        ops = cols.arp_op[idx].tolist()
-        out[idx] = [f"ARP who-has {t} tell {s}" if op == 1 else f"ARP {s} is-at {h}" if op == 2
-                    else f"ARP op {op} {s} > {t}" for op, s, t, h in zip(ops, spa, tpa, sha, strict=True)]
-    for code, label in ((P_IP, "IPv4"), (P_IPV6, "IPv6"), (P_IGMP, "IGMP")):
-        for i in np.flatnonzero(P == code).tolist():
-            out[i] = f"{label} {src[i]} > {dst[i]} proto {cols.ipproto[i]}"
-    for i in np.flatnonzero(P == P_OTHER).tolist():
+    ftext = [int_to_flags(i) for i in range(256)]
+
+    def fill(code: int | tuple[int, ...], keys: list[np.ndarray], fmt: Any) -> None:
+        idx = np.flatnonzero(np.isin(P, code))
+        if not len(idx):
+            return
+        first, inverse = _group(*(k[idx] for k in keys))
+        text = [fmt(i) for i in idx[first].tolist()]
+        out[idx] = np.asarray(text, dtype=object)[inverse]
+
+    def ends(i: int) -> tuple[Any, Any]:
+        return src_cats[src_codes[i]], dst_cats[dst_codes[i]]
+
+    line_id = np.full(cols.n, -1, dtype=np.int64)
+    tcp = np.flatnonzero(P == P_TCP)
+    ids, lines = _payload_lines(cols, data, tcp)
+    line_id[tcp] = ids
+    binary_len = np.where(line_id == -2, cols.payload_len, 0)
+
+    def tcp_line(i: int) -> str:
+        a, b = ends(i)
+        text = f"TCP {a}:{sp[i]} > {b}:{dp[i]} [{ftext[fl[i]]}]"
+        if line_id[i] >= 0:
+            return f"{text} {lines[line_id[i]]}"
+        return f"{text} len={cols.payload_len[i]}" if line_id[i] == -2 else text
+
+    fill(P_TCP, [src_codes, sp, dst_codes, dp, fl, line_id, binary_len], tcp_line)
+
+    def udp_line(i: int) -> str:
+        a, b = ends(i)
+        return f"UDP {a}:{sp[i]} > {b}:{dp[i]} len={cols.payload_len[i]}"
+
+    fill(P_UDP, [src_codes, sp, dst_codes, dp, cols.payload_len], udp_line)
+
+    def icmp_line(i: int) -> str:
+        a, b = ends(i)
+        t = int(cols.icmp_type[i])
+        if P[i] == P_ICMP:
+            name = ICMP_NAMES.get(t, f"type {t}")
+            extra = (f" id={cols.icmp_id[i]} seq={cols.icmp_seq[i]}" if t in (0, 8)
+                     and cols.icmp_id[i] >= 0 else f" code {cols.icmp_code[i]}" if t == 3 else "")
+            return f"ICMP {a} > {b} {name}{extra}"
+        name = ICMPV6_NAMES.get(t, f"type {t}")
+        return f"ICMPv6 {a} > {b} {name}"
+
+    fill((P_ICMP, P_ICMPV6), [P, src_codes, dst_codes, cols.icmp_type, cols.icmp_code,
+                              cols.icmp_id, cols.icmp_seq], icmp_line)
+
+    def arp_line(i: int) -> str:
+        s, t = ipv4_text(cols.arp_spa[i:i + 1])[0], ipv4_text(cols.arp_tpa[i:i + 1])[0]
+        op = int(cols.arp_op[i])
+        if op == 1:
+            return f"ARP who-has {t} tell {s}"
+        if op == 2:
+            return f"ARP {s} is-at {mac_text(cols.arp_sha[i:i + 1])[0]}"
+        return f"ARP op {op} {s} > {t}"
+
+    fill(P_ARP, [cols.arp_op, cols.arp_spa, cols.arp_tpa, cols.arp_sha], arp_line)
+
+    def ip_line(i: int) -> str:
+        a, b = ends(i)
+        label = {P_IP: "IPv4", P_IPV6: "IPv6", P_IGMP: "IGMP"}[int(P[i])]
+        return f"{label} {a} > {b} proto {cols.ipproto[i]}"
+
+    fill((P_IP, P_IPV6, P_IGMP), [P, src_codes, dst_codes, cols.ipproto], ip_line)
+
+    def other_line(i: int) -> str:
         et = int(cols.ethertype[i])
-        out[i] = (f"{ETHERTYPE_NAMES[et]}" if et in ETHERTYPE_NAMES
-                  else f"ethertype 0x{et:04x}" if et >= 0 else "unreadable frame (too short)")
+        return (f"{ETHERTYPE_NAMES[et]}" if et in ETHERTYPE_NAMES
+                else f"ethertype 0x{et:04x}" if et >= 0 else "unreadable frame (too short)")
+
+    fill(P_OTHER, [cols.ethertype], other_line)
     return out

@@ -155,40 +155,47 @@ def _read_pcap(data: bytes, source: str) -> RawCapture:
     linktype = network & 0x0FFFFFFF
     _check_linktype(linktype, source, 20)
     iface = Interface("", "", linktype, snaplen=snaplen, ts_ns=unit_ns)
-    offs: list[int] = []
-    caps: list[int] = []
-    origs: list[int] = []
-    times: list[int] = []
-    unpack = struct.Struct(order + "IIII").unpack_from
+    import numpy as np
+
+    starts: list[int] = []
+    add = starts.append
+    caplen_at = struct.Struct(order + "I").unpack_from
     pos, end = 24, len(data)
     problem = None
-    oa, ca, ra, ta = offs.append, caps.append, origs.append, times.append
+    # the walk is sequential (each record says where the next starts): keep it minimal and
+    # read the record headers afterwards, for all packets at once
     while pos < end:
         if pos + 16 > end:
             problem = CaptureError(
-                f"{source} ends inside the record header of packet {len(offs) + 1} at byte "
-                f"{pos} (the file is truncated); read the {len(offs)} packets before it.",
-                offset=pos, packet=len(offs) + 1)
+                f"{source} ends inside the record header of packet {len(starts) + 1} at byte "
+                f"{pos} (the file is truncated); read the {len(starts)} packets before it.",
+                offset=pos, packet=len(starts) + 1)
             break
-        sec, frac, caplen, origlen = unpack(data, pos)
+        caplen = caplen_at(data, pos + 8)[0]
         if caplen > MAX_PACKET:
             problem = CaptureError(
-                f"{source} is damaged at byte {pos}: packet {len(offs) + 1} claims {caplen} "
-                f"captured bytes (more than {MAX_PACKET}); read the {len(offs)} packets before it.",
-                offset=pos, packet=len(offs) + 1)
+                f"{source} is damaged at byte {pos}: packet {len(starts) + 1} claims {caplen} "
+                f"captured bytes (more than {MAX_PACKET}); read the {len(starts)} packets before "
+                "it.", offset=pos, packet=len(starts) + 1)
             break
         if pos + 16 + caplen > end:
             problem = CaptureError(
-                f"{source} ends inside packet {len(offs) + 1}, which starts at byte {pos} and "
+                f"{source} ends inside packet {len(starts) + 1}, which starts at byte {pos} and "
                 f"needs {caplen} bytes but only {end - pos - 16} remain (the file is truncated); "
-                f"read the {len(offs)} packets before it.", offset=pos, packet=len(offs) + 1)
+                f"read the {len(starts)} packets before it.", offset=pos, packet=len(starts) + 1)
             break
-        oa(pos + 16)
-        ca(caplen)
-        ra(origlen)
-        ta(sec * 1_000_000_000 + frac * unit_ns)
+        add(pos)
         pos += 16 + caplen
-    return _finish(data, offs, caps, origs, times, None, [iface], {}, problem, "pcap")
+    at = np.asarray(starts, dtype=np.int64)
+    dt = np.dtype(order + "u4")
+    headers = np.frombuffer(data, dtype=np.uint8)[at[:, None] + np.arange(16)] if len(at) else \
+        np.zeros((0, 16), dtype=np.uint8)
+    fields = np.ascontiguousarray(headers).view(dt).astype(np.int64).reshape(-1, 4)
+    raw = RawCapture(
+        data=data, offsets=at + 16, caplens=fields[:, 2].copy(), origlens=fields[:, 3].copy(),
+        times_ns=fields[:, 0] * 1_000_000_000 + fields[:, 1] * unit_ns,
+        ifaces=np.zeros(len(at), dtype=np.int32), interfaces=[iface], problem=problem, kind="pcap")
+    return raw
 
 
 def _options(data: bytes, pos: int, end: int, order: str) -> list[tuple[int, bytes]]:
