@@ -236,19 +236,27 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
         if end.rec.direction == "in":
             node = end.rec.node
             dst = end.frame.dst or ""
-            refusal = _refusal(packets, lp, node)
-            if refusal and (dst in _local_ips(lab, node) or ipaddress.IPv4Address(dst).is_loopback):
+            local = dst in _local_ips(lab, node) or ipaddress.IPv4Address(dst).is_loopback
+            refusal = _refusal(packets, lp, node) if local else None
+            dropper = _dropping_rule(grown.get(node, []))
+            if (end.frame.ttl or 0) <= 1 and not local and _forwarding(lab, node):
+                reason: tuple[str, str | None] | None = ("TTL exceeded", None)
+            elif dropper is not None and not refusal:
+                reason = dropper
+            elif local:
+                reason = None
+            else:
+                reason = _drop_reason(lab, node, grown.get(node, []))
+            if refusal:
                 ev = Event(0, "drop", node, f"no listener in {node} on {_endpoint(end.frame, 'dst')}: "
                            f"answered with {refusal}", reason="no listener", frame=end.frame,
                            packet_id=lp.pid, time=end.rec.time)
                 add_after(end, ev)
                 drops.append(ev)
-            elif dst in _local_ips(lab, node) or ipaddress.IPv4Address(dst).is_loopback:
+            elif reason is None:
                 add_after(end, Event(0, "deliver", node, f"delivered to {node} ({_endpoint(end.frame, 'dst')})",
                                      frame=end.frame, packet_id=lp.pid, time=end.rec.time))
             else:
-                reason = (("TTL exceeded", None) if (end.frame.ttl or 0) <= 1 and _forwarding(lab, node)
-                          else _drop_reason(lab, node, grown.get(node, [])))
                 ev = Event(0, "drop", node, f"dropped in {node}: {reason[0]}", reason=reason[0],
                            rule=reason[1], frame=end.frame, packet_id=lp.pid, time=end.rec.time,
                            verdict="DROP")
@@ -318,6 +326,17 @@ def _refusal(packets: list[_Logical], lp: _Logical, node: str) -> str | None:
         if g.proto == "icmp" and g.icmp_type == 3 and g.icmp_code == 3 and g.quoted is not None \
                 and g.quoted.dst == f.dst and g.quoted.proto == f.proto:
             return "ICMP port unreachable"
+    return None
+
+
+def _dropping_rule(grown: list[tuple[ctr.Counter, int]]) -> tuple[str, str] | None:
+    """The DROP/REJECT rule or DROP policy whose counter grew in a node, if any."""
+    for c, _d in grown:
+        if c.target in ("DROP", "REJECT") and not c.position.endswith(":policy"):
+            return f"rule {c.position} ({c.text})", c.position
+    for c, _d in grown:
+        if c.position.endswith(":policy") and c.target == "DROP":
+            return f"policy DROP of {c.table}:{c.chain}", c.position
     return None
 
 

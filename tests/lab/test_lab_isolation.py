@@ -1,0 +1,119 @@
+"""The machine's own namespace is never touched: 20 up/down cycles, one killed mid-build."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from netlab.lab import Lab, build, names
+from netlab.lab.handmade import article_host
+
+SYSCTLS = [
+    "net/ipv4/ip_forward", "net/ipv4/conf/all/forwarding", "net/ipv4/conf/default/forwarding",
+    "net/ipv4/conf/all/route_localnet", "net/ipv4/conf/all/rp_filter",
+    "net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables",
+    "net/ipv6/conf/all/disable_ipv6", "net/ipv6/conf/default/disable_ipv6",
+    "net/ipv4/ip_local_port_range",
+]
+
+
+def _run(*argv: str) -> str:
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=30).stdout
+
+
+def _without_counters(text: str) -> str:
+    lines = [re.sub(r"\[\d+:\d+\]", "[]", x) for x in text.splitlines() if not x.startswith("#")]
+    return "\n".join(lines)
+
+
+def root_snapshot() -> dict[str, object]:
+    """Links, addresses, routes (all tables), rules, firewall and sysctls of the root namespace."""
+    snap: dict[str, object] = {}
+    links = json.loads(_run("ip", "-j", "link", "show"))
+    snap["links"] = [{k: v for k, v in link.items() if k not in ("stats", "stats64")} for link in links]
+    snap["addr"] = json.loads(_run("ip", "-j", "addr", "show"))
+    snap["route"] = json.loads(_run("ip", "-j", "route", "show", "table", "all"))
+    snap["rule"] = json.loads(_run("ip", "-j", "rule", "show"))
+    snap["neigh-count"] = len(json.loads(_run("ip", "-j", "neigh", "show", "dev", "lo") or "[]"))
+    snap["iptables"] = _without_counters(_run("iptables-save"))
+    snap["iptables-legacy"] = _without_counters(_run("iptables-legacy-save"))
+    snap["nft"] = _run("nft", "list", "ruleset")
+    for key in SYSCTLS:
+        p = Path("/proc/sys") / key
+        snap[key] = p.read_text() if p.exists() else None
+    snap["proc-net-dev-names"] = sorted(line.split(":")[0].strip()
+                                        for line in Path("/proc/net/dev").read_text().splitlines()[2:])
+    return snap
+
+
+def _lab_namespaces(prefix: str | None = None) -> list[str]:
+    return [n for n in build.list_netns() if names.is_lab_netns(n) and (prefix is None or n.startswith(prefix))]
+
+
+CHILD = """
+import sys
+from netlab.lab import Lab
+from netlab.lab.handmade import article_host
+lab = Lab(article_host(containers=40), prefix=sys.argv[1])
+print("building", flush=True)
+lab.up()
+print("built", flush=True)
+"""
+
+
+def test_twenty_cycles_and_a_crash_leave_the_root_namespace_alone(tmp_path):
+    before = root_snapshot()
+    own_before = set(build.list_netns()) - set(_lab_namespaces())
+    crashed_prefix = names.new_prefix()
+    try:
+        for cycle in range(20):
+            if cycle == 7:
+                # killed with SIGKILL mid-build, then `netlab lab down --all`
+                child = subprocess.Popen([sys.executable, "-c", CHILD, crashed_prefix],
+                                         stdout=subprocess.PIPE, text=True)
+                assert child.stdout is not None
+                assert child.stdout.readline().strip() == "building"
+                state = build.state_path(crashed_prefix)
+                deadline = time.monotonic() + 10
+                while not _lab_namespaces(crashed_prefix) and time.monotonic() < deadline:
+                    time.sleep(0.002)
+                os.kill(child.pid, signal.SIGKILL)
+                child.wait()
+                assert "built" not in child.stdout.read()
+                assert _lab_namespaces(crashed_prefix), "the kill came too late to be mid-build"
+                assert state.exists()
+                from netlab.cli import main
+
+                assert main(["lab", "down", "--all"]) == 0
+                assert _lab_namespaces(crashed_prefix) == []
+                assert not state.exists()
+                continue
+            with Lab(article_host(containers=1 + cycle % 3)) as lab:
+                assert len(_lab_namespaces(lab.prefix)) == len(lab.scenario.nodes)
+                if cycle % 5 == 0:
+                    j = lab.probe("http", src="client", dst="192.168.56.38", timeout=2)
+                    assert j.ok, j.summary()
+            assert _lab_namespaces(lab.prefix) == []
+    finally:
+        build.down_all()
+    after = root_snapshot()
+    for key in before:
+        assert after[key] == before[key], f"the root namespace's {key} changed"
+    assert _lab_namespaces() == []
+    assert set(build.list_netns()) >= own_before  # other namespaces were left alone
+    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and
+                 _cmdline(p).endswith("netlab/lab/servers.py")]
+    assert leftovers == []
+
+
+def _cmdline(p: Path) -> str:
+    try:
+        return " ".join(x for x in p.joinpath("cmdline").read_text().split("\0") if x)
+    except OSError:
+        return ""
