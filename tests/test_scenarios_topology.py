@@ -240,12 +240,20 @@ def test_docker_picks_host_ports_from_32768() -> None:
     (dict(containers=[Container("a"), Container("a")]), "already used"),
     (dict(containers=[Container("client")]), "already used"),
     (dict(networks=[{"name": "x", "subnet": "nonsense"}]), "IPv4 prefix"),
+    (dict(networks=[{"name": "x", "subnet": "172.17.5.0/24"}]), "overlaps 'bridge'"),
+    (dict(networks=["x", "x"]), "two networks"),
+    (dict(default_bridge=False), "does not have"),
     (dict(version="27", networks=[{"name": "x", "gateway_mode": "routed"}]), "from Docker 28"),
     (dict(version="29", networks=[{"name": "x", "gateway_mode": "bridged"}]), "gateway_mode"),
 ])
 def test_bad_input_gets_a_clear_error(kwargs: dict, match: str) -> None:
     with pytest.raises(ScenarioError, match=match):
         docker_host(**kwargs)
+
+
+def test_one_port_string_is_one_mapping() -> None:
+    s = docker_host("27", [Container("web", ports="8080:80")])  # type: ignore[arg-type]
+    assert [str(p) for p in s.node("web").ports] == ["8080:80/tcp"]
 
 
 def test_same_host_port_on_different_addresses_is_fine() -> None:

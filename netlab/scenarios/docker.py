@@ -158,6 +158,13 @@ def _networks(
             used.add(ipaddress.IPv4Network(free))
         subnet = _subnet(net)
         net.subnet = str(subnet)
+        clash = next((o for o in result if o is not net and o.subnet and o.name in names
+                      and _subnet(o).overlaps(subnet)), None)
+        if clash is not None:
+            raise ScenarioError(
+                f"network {net.name!r}: {subnet} overlaps {clash.name!r} ({clash.subnet}); Docker "
+                "refuses overlapping subnets — give it another one"
+            )
         if not net.gateway:
             net.gateway = str(subnet.network_address + 1)
         if ipaddress.IPv4Address(net.gateway) not in subnet:
@@ -319,7 +326,7 @@ def docker_host(
         names.add(c.name)
         net = _find_network(nets, c.network, c.name)
         ports = []
-        for spec in c.ports:
+        for spec in [c.ports] if isinstance(c.ports, str | PortMapping) else c.ports:
             pm = parse_port(spec, next_port)
             if _auto_host_port(spec):
                 next_port += 1
