@@ -388,14 +388,16 @@ class Ruleset:
             chains = self._ordered_chains(table)
             for ch in chains:
                 p, b = ch.counters or (0, 0)
-                out.append(f":{ch.name} {ch.policy or 'ACCEPT' if ch.builtin else '-'} [{p}:{b}]")
+                policy = (ch.policy or "ACCEPT") if ch.builtin else "-"
+                out.append(f":{ch.name} {policy} [{p}:{b}]")
             for ch in table.chains.values():
                 out.extend(r.save_line() for r in ch.rules)
             out.append("COMMIT")
         return "\n".join(out) + "\n"
 
-    def to_iptables_S(self, table: str | None = None) -> str:
-        """The rule set as ``iptables -S`` prints it (one table, or all with markers)."""
+    def to_iptables_S(self, table: str | None = None, counters: bool = False) -> str:
+        """The rule set as ``iptables -S`` prints it (one table, or all with markers);
+        ``counters=True`` adds policy counters as ``iptables -S -v`` does."""
         out: list[str] = []
         tables = [self.tables[table]] if table else self._ordered_tables()
         for t in tables:
@@ -404,7 +406,8 @@ class Ruleset:
             chains = self._ordered_chains(t)
             for ch in chains:
                 if ch.builtin:
-                    out.append(f"-P {ch.name} {ch.policy or 'ACCEPT'}")
+                    extra = f" -c {ch.counters[0]} {ch.counters[1]}" if counters and ch.counters else ""
+                    out.append(f"-P {ch.name} {ch.policy or 'ACCEPT'}{extra}")
             for ch in chains:
                 if not ch.builtin:
                     out.append(f"-N {ch.name}")
