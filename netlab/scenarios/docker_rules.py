@@ -226,7 +226,9 @@ def _nat_rules(rt: RuleTables, p: VersionProfile, net: BridgeNetwork, br: str, s
             rt.insert("nat", "POSTROUTING", f"-s {subnet} ! -o {br} -j SNAT --to-source {net.host_ipv4}")
         else:
             rt.insert("nat", "POSTROUTING", f"-s {subnet} ! -o {br} -j MASQUERADE")
-    if p.nat_skip_bridge and not hairpin:
+    # "skip DNAT": before 28 `ipmasq && !hairpin`; 28.x `!nat || (ipmasq && !hairpin)`; 29 none
+    routed = net.gateway_mode == "routed"
+    if p.nat_skip_bridge and ((net.masquerade and not hairpin) or (routed and p.family >= 28)):
         rt.insert("nat", "DOCKER", f"-i {br} -j RETURN")
     if hairpin:
         if net.host_ipv4:
