@@ -42,6 +42,8 @@ class HookVisit:
     verdict: str | None = None
     nat: str | None = None  # "DNAT 192.168.56.38:80 → 172.17.0.2:80"
     rules: list[str] = field(default_factory=list)  # "nat:DOCKER:2  -A DOCKER ..."
+    tables_run: list[str] | None = None  # from the trace: tables that had rules to walk
+    ct_state: str | None = None  # NEW / ESTABLISHED / ... as the trace saw it
 
 
 @dataclass
@@ -92,6 +94,9 @@ def _visit_from_trace(trace: Any, hook: str | None = None) -> HookVisit:
     nat = getattr(trace, "nat", None)
     if nat is not None:
         visit.nat = f"{nat.kind} {_hp(nat.before)} → {_hp(nat.after)}"
+    run = getattr(trace, "tables_run", None)
+    visit.tables_run = list(run) if run is not None else None
+    visit.ct_state = getattr(trace, "ct_state", None)
     return visit
 
 
@@ -138,7 +143,15 @@ def hook_path(obj: Any, node: str = "host", packet: int | None | str = "first") 
                 visit = HookVisit(e.hook)
                 path.visits.append(visit)
             if e.trace is not None:
+                t_in = getattr(e.trace, "in_iface", None)
+                t_out = getattr(e.trace, "out_iface", None)
+                if t_in and not path.visits[:-1] and visit.tables_run is None:
+                    path.in_iface = t_in  # what iptables calls -i (docker0, not the veth)
+                if t_out:
+                    path.out_iface = t_out
                 sub = _visit_from_trace(e.trace, e.hook)
+                visit.tables_run = sub.tables_run
+                visit.ct_state = sub.ct_state
                 for t, v in sub.tables.items():
                     if v or t not in visit.tables:
                         visit.tables[t] = v
@@ -160,7 +173,10 @@ def hook_path(obj: Any, node: str = "host", packet: int | None | str = "first") 
             if target is None:
                 target = HookVisit(hook)
                 path.visits.append(target)
-            target.nat = f"{(e.detail or 'NAT').split()[0]} {e.before} → {e.after}"
+            kind = (e.detail or "NAT").split()[0]
+            if kind == "conntrack":
+                kind = "conntrack re-applies NAT:"
+            target.nat = f"{kind} {e.before} → {e.after}"
             if e.rule:
                 target.tables["nat"] = f"{target.nat.split()[0]} {e.rule}"
         elif e.kind == "drop":
@@ -224,14 +240,20 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
         for i, table in enumerate(HOOK_TABLES[hook]):
             y = top - HEAD_H - ROW_H * (i + 0.5)
             ran = visit is not None and not stopped
+            if ran and visit.tables_run is not None and table != "conntrack":
+                ran = table in visit.tables_run or table in visit.tables
             decided = visit.tables.get(table, "") if visit else ""
+            label = TABLE_ROLE[table]
+            if (table == "nat" and visit is not None and not ran and visit.ct_state
+                    and visit.ct_state != "NEW"):
+                label = f"nat skipped ({visit.ct_state.lower()})"
             stopped = stopped or decided.startswith(("DROP", "REJECT"))
             color = "#1b4f72" if ran else "#999999"
             if decided.startswith(("DROP", "REJECT")):
                 color = "#c0392b"
             elif decided.startswith(("DNAT", "SNAT", "MASQUERADE", "REDIRECT")):
                 color = "#b9770e"
-            ax.text(x + 0.1, y, TABLE_ROLE[table] if not decided else table, ha="left",
+            ax.text(x + 0.1, y, label if not decided else table, ha="left",
                     va="center", fontsize=FONT, color=color,
                     weight="bold" if decided else "normal", zorder=3)
             if decided:

@@ -46,11 +46,12 @@ def _ruleset_of(obj: Any) -> Any:
 
 def _local_addrs_of(obj: Any) -> list[str]:
     scenario = _scenario_of(obj)
+    addrs: list[str] = []
     if scenario is not None:
-        return [ip for i in scenario.host.interfaces for ip in i.ips] + ["127.0.0.1"]
-    if hasattr(obj, "local_addresses"):
-        return list(obj.local_addresses())
-    return []
+        addrs = [ip for i in scenario.host.interfaces for ip in i.ips] + ["127.0.0.1"]
+    elif hasattr(obj, "local_addresses"):
+        addrs = list(obj.local_addresses())
+    return list(dict.fromkeys(addrs))  # each once, in order
 
 
 def journey_html(journey: Any, title: str) -> str:

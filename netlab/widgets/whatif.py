@@ -13,7 +13,9 @@ exactly what Docker (or an administrator) would change on a real host:
 - ``ip_forward_off`` — ``sysctl net.ipv4.ip_forward=0``: the host stops routing.
 
 The functions are pure (they return a new scenario) so the rule tracer and the
-troubleshooting lessons share them.
+troubleshooting lessons share them.  For a scenario with a Docker profile the
+rules are replayed by the scenarios layer's generator (exactly what that Docker
+version writes); otherwise the text of the rules is edited the same way.
 """
 
 from __future__ import annotations
@@ -90,6 +92,24 @@ def ip_forward_off(scenario: Any) -> Any:
     return s
 
 
+def _regenerate(s: Any, userland_proxy: bool) -> bool:
+    """Rewrite the host's rules as Docker would for its containers (False: not a Docker
+    scenario netlab can replay, e.g. a host read from pastes without a profile)."""
+    if s.docker is None or not s.docker.networks:
+        return False
+    from netlab.scenarios.docker_rules import Endpoint, docker_rules
+
+    endpoints = [Endpoint(c.network, c.ip, list(c.ports)) for c in s.containers
+                 if c.network and c.ip]
+    rules = docker_rules(s.docker.version, s.docker.networks, endpoints,
+                         userland_proxy=userland_proxy,
+                         ip_forward_was_on=s.docker.ip_forward_was_on)
+    s.host.iptables = rules.to_iptables_save()
+    if hasattr(s.host, "ipsets"):
+        s.host.ipsets = rules.ipsets
+    return True
+
+
 _DNAT = re.compile(r"^-A (DOCKER\S*) (?!.*\s-d\s)(.*-j DNAT --to-destination \S+)")
 
 
@@ -97,46 +117,50 @@ def publish_localhost(scenario: Any) -> Any:
     """The host with every published port bound to 127.0.0.1 instead of all addresses."""
     s = _copy(scenario)
     host = s.host
-    blocks = _sections(host.iptables)
-    nat = _table(blocks, "nat")
-    changed = 0
-    if nat is not None:
+    ports = [p for c in s.containers for p in c.ports]
+    if not ports:
+        raise NetlabError("no published port to rebind; pick a scenario with a container "
+                          "run with -p (nl.seed_host() or nl.docker_host())")
+    for p in ports:
+        if p.host_ip in ("0.0.0.0", ""):
+            p.host_ip = "127.0.0.1"
+    for svc in host.services:
+        if svc.kind == "docker-proxy" and svc.bind in ("0.0.0.0", ""):
+            svc.bind = "127.0.0.1"
+    proxy = s.docker.userland_proxy if s.docker is not None else True
+    if not _regenerate(s, proxy):
+        blocks = _sections(host.iptables)
+        nat = _table(blocks, "nat") or []
         for i, line in enumerate(nat):
             m = _DNAT.match(line)
             if m:
                 nat[i] = f"-A {m.group(1)} -d 127.0.0.1/32 {m.group(2)}"
-                changed += 1
-    if not changed:
-        raise NetlabError("no published port found (no DNAT rule in a DOCKER chain); "
-                          "pick a scenario with a container run with -p")
-    host.iptables = _join(blocks)
-    for c in s.containers:
-        for p in c.ports:
-            if p.host_ip in ("0.0.0.0", ""):
-                p.host_ip = "127.0.0.1"
-    for svc in host.services:
-        if svc.kind == "docker-proxy" and svc.bind in ("0.0.0.0", ""):
-            svc.bind = "127.0.0.1"
+        host.iptables = _join(blocks)
     return s
 
 
 def userland_proxy_off(scenario: Any) -> Any:
-    """The host as Docker sets it up with ``"userland-proxy": false``."""
+    """The host as Docker sets it up with ``"userland-proxy": false`` (hairpin mode)."""
     s = _copy(scenario)
     host = s.host
     host.services = [svc for svc in host.services if svc.kind != "docker-proxy"]
-    blocks = _sections(host.iptables)
-    nat = _table(blocks, "nat")
     bridges = [i.name for i in host.interfaces if i.kind == "bridge"]
-    if nat is not None:
-        for i, line in enumerate(nat):
-            if line.startswith("-A OUTPUT ") and "! -d 127.0.0.0/8" in line and "-j DOCKER" in line:
-                nat[i] = line.replace("! -d 127.0.0.0/8 ", "")
-        for br in bridges:
-            rule = f"-A POSTROUTING -o {br} -m addrtype --src-type LOCAL -j MASQUERADE"
-            if rule not in nat:
-                _insert_first(nat, "POSTROUTING", rule)
-        host.iptables = _join(blocks)
+    if not _regenerate(s, userland_proxy=False):
+        blocks = _sections(host.iptables)
+        nat = _table(blocks, "nat")
+        if nat is not None:
+            for i, line in enumerate(nat):
+                if line.startswith("-A OUTPUT ") and "! -d 127.0.0.0/8 " in line:
+                    nat[i] = line.replace("! -d 127.0.0.0/8 ", "")
+                for br in bridges:
+                    nat[i] = nat[i].replace(f"-A DOCKER ! -i {br} ", "-A DOCKER ")
+            nat[:] = [line for line in nat
+                      if not any(line == f"-A DOCKER -i {br} -j RETURN" for br in bridges)]
+            for br in bridges:
+                rule = f"-A POSTROUTING -o {br} -m addrtype --src-type LOCAL -j MASQUERADE"
+                if rule not in nat:
+                    _insert_first(nat, "POSTROUTING", rule)
+            host.iptables = _join(blocks)
     for br in bridges:
         host.sysctls[f"net.ipv4.conf.{br}.route_localnet"] = "1"
     for iface in host.interfaces:

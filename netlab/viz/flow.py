@@ -1,0 +1,214 @@
+"""``draw_flow(capture, stream)`` — one conversation as a sequence diagram across its hops (lesson 6).
+
+Like Wireshark's Flow Graph, but across interfaces: the columns are the two
+endpoints and the interfaces the conversation crossed in between (in the order
+the first packet crossed them), each row is one packet, drawn as arrows from
+column to column through the hops where it was captured.  Copies of the same
+packet at different hops are found with the capture's links (accepted, or
+proposed by netlab from IP ID / TCP sequence numbers / the conntrack tuple), so
+a DNAT between ``enp0s8`` and ``docker0`` shows as a red note at the hop where
+the addresses changed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from netlab.capture.fast import P_ICMP, P_TCP, P_UDP
+from netlab.errors import CaptureError
+from netlab.packet import int_to_flags
+
+if TYPE_CHECKING:  # pragma: no cover
+    from netlab.capture import Capture
+
+ROW = 0.42  # inches per packet row
+COL = 2.5  # inches between columns
+TOP = 1.0
+LEFT = 1.3
+NAT_COLOUR = "#c62828"
+FWD_COLOUR = "#1f4e9c"
+REV_COLOUR = "#2e7d32"
+
+
+def _endpoint(cap: Capture, i: int, side: str) -> tuple[str, int]:
+    cat = cap._address_categorical(side)
+    code = int(cat.codes[i])
+    ip = str(cat.categories[code]) if code >= 0 else "?"
+    port = int((cap._cols.sport if side == "src" else cap._cols.dport)[i])
+    return ip, port
+
+
+def _ep_text(ep: tuple[str, int]) -> str:
+    return f"{ep[0]}:{ep[1]}" if ep[1] >= 0 else ep[0]
+
+
+def _conversation(cap: Capture, i: int) -> list[int]:
+    """Packet indexes (0-based) with the same endpoints (either way) on the same interface."""
+    import numpy as np
+
+    c = cap._cols
+    a, b = _endpoint(cap, i, "src"), _endpoint(cap, i, "dst")
+    same_if = cap._raw.ifaces == cap._raw.ifaces[i]
+    cand = np.flatnonzero(same_if & (c.proto == c.proto[i]))
+    out = []
+    for k in cand.tolist():
+        pair = (_endpoint(cap, k, "src"), _endpoint(cap, k, "dst"))
+        if pair in ((a, b), (b, a)):
+            if c.proto[i] == P_ICMP and c.icmp_id[i] >= 0 and c.icmp_id[k] != c.icmp_id[i]:
+                continue
+            out.append(k)
+    return out
+
+
+def flow_packets(cap: Capture, packet: int) -> list[list[int]]:
+    """The conversation of ``packet`` at every hop, grouped into logical packets: each
+    inner list holds the packet numbers of one packet's copies, in time order."""
+    n = cap._check(packet)
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    props = cap.propose_links()
+    for a, b in zip(props["a"].tolist(), props["b"].tolist(), strict=True):
+        neighbours[a - 1].add(b - 1)
+        neighbours[b - 1].add(a - 1)
+    for number, ann in cap.annotations.items():
+        for other in ann.links:
+            neighbours[number - 1].add(other - 1)
+            neighbours[other - 1].add(number - 1)
+    members: set[int] = set()
+    done_conv: set[tuple] = set()
+    todo = [n - 1]
+    while todo:
+        i = todo.pop()
+        if i in members:
+            continue
+        key = (int(cap._raw.ifaces[i]), frozenset((_endpoint(cap, i, "src"), _endpoint(cap, i, "dst"))))
+        if key not in done_conv:
+            done_conv.add(key)
+            todo.extend(k for k in _conversation(cap, i) if k not in members)
+        members.add(i)
+        todo.extend(k for k in neighbours.get(i, ()) if k not in members)
+    # logical packets: connected components of the links among members
+    seen: set[int] = set()
+    groups = []
+    for i in sorted(members, key=lambda k: (int(cap._raw.times_ns[k]), k)):
+        if i in seen:
+            continue
+        comp, stack = [], [i]
+        while stack:
+            k = stack.pop()
+            if k in seen or k not in members:
+                continue
+            seen.add(k)
+            comp.append(k)
+            stack.extend(neighbours.get(k, ()))
+        groups.append(sorted(comp, key=lambda k: (int(cap._raw.times_ns[k]), k)))
+    return [[k + 1 for k in g] for g in groups]
+
+
+def _label(cap: Capture, i: int) -> str:
+    c = cap._cols
+    p = int(c.proto[i])
+    if p == P_TCP:
+        text = f"[{int_to_flags(int(c.flags[i]))}]"
+        summary = str(cap.df["summary"].iat[i])
+        tail = summary.split("] ", 1)[1] if "] " in summary else ""
+        return f"{text} {tail}".strip() if tail else text
+    if p == P_UDP:
+        return f"UDP len={int(c.payload_len[i])}"
+    if p == P_ICMP:
+        return {8: "ping request", 0: "ping reply", 3: "unreachable", 11: "time exceeded"}.get(
+            int(c.icmp_type[i]), f"ICMP type {int(c.icmp_type[i])}")
+    return str(cap.df["summary"].iat[i])[:30]
+
+
+def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int = 40,
+              title: str | None = None) -> Any:
+    """A matplotlib Figure: the conversation of packet ``stream`` (default: the first TCP,
+    UDP or ICMP packet) drawn across the interfaces it crossed, NAT rewrites in red."""
+    import numpy as np
+
+    from netlab.viz._figure import new_figure
+
+    cap = capture
+    if stream is None:
+        cand = np.flatnonzero(np.isin(cap._cols.proto, (P_TCP, P_UDP, P_ICMP)))
+        if not len(cand):
+            raise CaptureError("this capture has no TCP, UDP or ICMP packet to draw a flow of")
+        stream = int(cand[0]) + 1
+    n = cap._check(stream)
+    if int(cap._cols.proto[n - 1]) not in (P_TCP, P_UDP, P_ICMP):
+        raise CaptureError(f"packet {n} is not TCP, UDP or ICMP: pick a packet of a "
+                           "conversation (filter `tcp or udp or icmp`)")
+    groups = flow_packets(cap, n)[:max_packets]
+    names = cap.interface_names()
+    ifaces = cap._raw.ifaces
+    first = groups[0]
+    client = _endpoint(cap, first[0] - 1, "src")
+    server = _endpoint(cap, first[-1] - 1, "dst")
+    # direction of each logical packet, and interface order along the forward direction
+    client_of: dict[int, tuple[str, int]] = {}
+    position: dict[str, list[float]] = defaultdict(list)
+    directions = []
+    for g in groups:
+        i0 = g[0] - 1
+        iface0 = int(ifaces[i0])
+        client_of.setdefault(iface0, _endpoint(cap, i0, "src"))
+        forward = _endpoint(cap, i0, "src") == client_of[iface0]
+        directions.append(forward)
+        for k, num in enumerate(g):
+            rel = (k + 1) / (len(g) + 1)
+            position[names[int(ifaces[num - 1])]].append(rel if forward else 1 - rel)
+    columns = sorted(position, key=lambda nm: (float(np.mean(position[nm])), nm))
+    cols = [_ep_text(client), *columns, _ep_text(server)]
+    x_of = {name: LEFT + COL * (k + 1) for k, name in enumerate(columns)}
+    x_client, x_server = LEFT, LEFT + COL * (len(columns) + 1)
+    width = x_server + 1.6
+    height = TOP + ROW * (len(groups) + 1) + 0.5
+    fig, ax = new_figure(width, height)
+    y_top = height - 0.35
+    ax.text(width / 2, y_top, title or f"Flow of packet {n}'s conversation across "
+            f"{len(columns)} interface(s)", ha="center", va="center", fontsize=10, weight="bold")
+    heads = [(x_client, f"client\n{cols[0]}"), *[(x_of[c], c) for c in columns],
+             (x_server, f"server\n{cols[-1]}")]
+    y_head = height - TOP + 0.25
+    y_bottom = 0.3
+    for x, text in heads:
+        ax.text(x, y_head, text, ha="center", va="center", fontsize=8,
+                bbox=dict(boxstyle="round", fc="#eeeeee", ec="#999999"))
+        ax.plot([x, x], [y_bottom, y_head - 0.2], color="#aaaaaa", lw=1, ls="--", zorder=1)
+    for row, (g, forward) in enumerate(zip(groups, directions, strict=True)):
+        y = height - TOP - ROW * (row + 0.6)
+        xs = [x_of[names[int(ifaces[num - 1])]] for num in g]
+        start, end = (x_client, x_server) if forward else (x_server, x_client)
+        path = [start, *xs, end]
+        colour = FWD_COLOUR if forward else REV_COLOUR
+        for a, b in zip(path[:-1], path[1:], strict=True):
+            if a == b:
+                continue
+            ax.annotate("", xy=(b, y), xytext=(a, y),
+                        arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.2), zorder=2)
+        i0 = g[0] - 1
+        t = float(cap._raw.times_ns[i0] - cap._raw.times_ns[first[0] - 1]) / 1e9
+        ax.text(0.08, y, f"{t * 1000:8.3f} ms", ha="left", va="center", fontsize=7,
+                family="monospace", color="#555555")
+        label = _label(cap, i0)
+        mid = (path[0] + path[1]) / 2 if len(path) > 1 else path[0]
+        ax.text(mid, y + 0.07, label[:34], ha="center", va="bottom", fontsize=7, color=colour)
+        prev = None
+        for num, x in zip(g, xs, strict=True):
+            i = num - 1
+            ax.plot([x], [y], "o", ms=4, color=colour, zorder=3)
+            ax.text(x + 0.05, y - 0.06, f"#{num}", ha="left", va="top", fontsize=6.5,
+                    color="#333333")
+            tup = (_endpoint(cap, i, "src"), _endpoint(cap, i, "dst"))
+            if prev is not None and tup != prev:
+                changed = []
+                if tup[1] != prev[1]:
+                    changed.append(f"dst {_ep_text(prev[1])}→{_ep_text(tup[1])}")
+                if tup[0] != prev[0]:
+                    changed.append(f"src {_ep_text(prev[0])}→{_ep_text(tup[0])}")
+                ax.text(x, y + 0.07, "NAT: " + ", ".join(changed), ha="center", va="bottom",
+                        fontsize=6.5, color=NAT_COLOUR, weight="bold",
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=NAT_COLOUR, lw=0.6))
+            prev = tup
+    return fig
