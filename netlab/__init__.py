@@ -35,6 +35,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "parse_conntrack": ("netlab.parse", "parse_conntrack"),
     "parse_docker_network_inspect": ("netlab.parse", "parse_docker_network_inspect"),
     "parse_sysctl": ("netlab.parse", "parse_sysctl"),
+    "parse_iptables_text": ("netlab.parse", "parse_iptables_text"),
     "snapshot": ("netlab.snapshot", "snapshot"),
     # layer 3: netfilter
     "parse_iptables": ("netlab.netfilter", "parse_iptables"),

@@ -24,7 +24,8 @@ def infer_kind(link: Link, *, has_at: bool = False, parent_is_peer: bool = True)
         return "loopback"
     if link.driver:
         return DRIVER_KIND.get(link.driver, "other")
-    if has_at and parent_is_peer and not _VLAN.match(link.name):
+    if has_at and parent_is_peer and link.link_type in (None, "ether") \
+            and not _VLAN.match(link.name):
         return "veth"
     if link.name.startswith("veth"):
         return "veth"

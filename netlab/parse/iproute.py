@@ -138,7 +138,7 @@ class _AddrReader:
             raise self.fail(lineno, line, "the mtu is not a number")
         self.state.links.append(link)
         self.link = link
-        self.at[name] = at is not None
+        self.at[name] = at is not None and at != "NONE"
         if at is not None:
             peer_name = set_peer(link, at, None, None)
             if peer_name:
