@@ -150,10 +150,15 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     position: dict[str, list[float]] = defaultdict(list)
     directions = []
     for g in groups:
-        i0 = g[0] - 1
-        iface0 = int(ifaces[i0])
-        client_of.setdefault(iface0, _endpoint(cap, i0, "src"))
-        forward = _endpoint(cap, i0, "src") == client_of[iface0]
+        forward = True
+        for num in g:
+            known = client_of.get(int(ifaces[num - 1]))
+            if known is not None:
+                forward = _endpoint(cap, num - 1, "src") == known
+                break
+        for num in g:  # the client's end of the tuple as this interface sees it
+            client_of.setdefault(int(ifaces[num - 1]),
+                                 _endpoint(cap, num - 1, "src" if forward else "dst"))
         directions.append(forward)
         for k, num in enumerate(g):
             rel = (k + 1) / (len(g) + 1)
@@ -163,7 +168,7 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     x_of = {name: LEFT + COL * (k + 1) for k, name in enumerate(columns)}
     x_client, x_server = LEFT, LEFT + COL * (len(columns) + 1)
     width = x_server + 1.6
-    height = TOP + ROW * (len(groups) + 1) + 0.5
+    height = TOP + ROW * len(groups) + 0.45
     fig, ax = new_figure(width, height)
     y_top = height - 0.35
     ax.text(width / 2, y_top, title or f"Flow of packet {n}'s conversation across "
