@@ -321,3 +321,51 @@ def _blocks(text: str) -> dict[str, list[str]]:
         elif line and not line.startswith("#"):
             current.append(line)
     return blocks
+
+
+# ---------------------------------------------------------------- properties
+def _property_cases():  # noqa: ANN202 - a hypothesis strategy
+    from hypothesis import strategies as st
+
+    net = st.sampled_from(["bridge", "a", "b", "i"])
+    port = st.tuples(st.integers(1, 3), st.sampled_from(["tcp", "udp"]), st.booleans())
+    container = st.tuples(net, st.lists(port, max_size=2))
+    return st.tuples(st.sampled_from(VERSIONS), st.lists(container, max_size=12), st.booleans(),
+                     st.integers(0, 5))
+
+
+def test_invariants_hold_for_any_mix_of_containers() -> None:
+    from hypothesis import given, settings
+
+    @settings(max_examples=60, deadline=None)
+    @given(_property_cases())
+    def check(case: tuple) -> None:
+        version, specs, proxy, seed = case
+        containers, host_port = [], 1000
+        for i, (net, ports) in enumerate(specs):
+            mapped = []
+            for container_port, proto, localhost in ports:
+                host_port += 1
+                mapped.append(f"{'127.0.0.1:' if localhost else ''}{host_port}:{container_port}/{proto}")
+            containers.append(Container(f"c{i}", network=net, ports=mapped))
+        s = docker_host(version, containers, userland_proxy=proxy, seed=seed,
+                        networks=["a", "b", {"name": "i", "internal": True}])
+        assert len(s.containers) == len(specs)
+        ips = [c.ip for c in s.containers]
+        assert len(ips) == len(set(ips))
+        veths = _veths(s)
+        assert len(veths) == len(set(veths)) == len(specs)
+        assert sorted(s.peer("host", v)[0] for v in veths) == sorted(c.name for c in s.containers)
+        internal = s.docker.networks[3]
+        assert internal.name == "i" and internal.internal
+        published = [p for c in s.containers if c.network != internal.bridge for p in c.ports]
+        assert s.host.iptables.count("-j DNAT") == len(published)
+        assert len(s.host.services) == (len(published) if proxy else 0)
+        for c in s.containers:
+            first = c.interface("eth0").addresses[0]
+            assert ipaddress.IPv4Interface(first).ip.packed[-1] >= 2
+        assert Scenario.from_json(s.to_json()) == s
+        assert docker_host(version, containers, userland_proxy=proxy, seed=seed,
+                           networks=["a", "b", {"name": "i", "internal": True}]) == s
+
+    check()
