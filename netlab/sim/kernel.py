@@ -33,7 +33,7 @@ class Skb:
     the frame, which logical packet of the probe it is, its conntrack entry and
     what happened to it since it was last seen on an interface."""
 
-    __slots__ = ("f", "pid", "ct", "br_pre", "iif", "physin", "notes")
+    __slots__ = ("f", "pid", "ct", "br_pre", "iif", "physin", "notes", "bridged_dnat")
 
     def __init__(self, f: Frame, pid: int) -> None:
         self.f = f
@@ -43,6 +43,7 @@ class Skb:
         self.iif: str | None = None
         self.physin: str | None = None
         self.notes: list[str] = []
+        self.bridged_dnat: tuple[str, str] | None = None  # (ingress port, source MAC)
 
     def clone(self, keep: bool = False) -> Skb:
         """A copy of the packet; ``keep`` keeps the per-namespace state (conntrack,
@@ -194,6 +195,12 @@ class Kernel:
             return
         self.net.seen(self, dev, "out", skb)
         if iface.kind == "bridge":
+            if skb.bridged_dnat is not None:  # br_nf_pre_routing_finish_bridge_slow
+                port, mac = skb.bridged_dnat
+                skb.bridged_dnat = None
+                skb.f.src_mac = mac
+                self.br_handle_finish(self.bridges[dev], port, skb, True)
+                return
             self.br_dev_xmit(self.bridges[dev], skb)
         elif iface.kind == "loopback":
             s = skb.clone()
@@ -241,9 +248,42 @@ class Kernel:
         ipv4 = f.ethertype == ETH_IPV4 and f.src is not None
         if ipv4 and self.brnf:
             skb.physin = port
+            old_dst = f.dst
             if not self.pre_routing(skb, br.name, physin=port):
                 return
             skb.br_pre = True
+            if f.dst != old_dst:
+                # br_nf_pre_routing_finish: the destination changed, route it again
+                rt = self.routes.lookup(f.dst or "")
+                if rt is not None and rt.type == "unicast" and rt.dev == br.name:
+                    self.br_bridged_dnat(br, port, skb, rt)
+                    return
+                if rt is not None:
+                    f.dst_mac = br.mac  # PACKET_HOST: up to the IP layer, to be routed
+        self.br_handle_finish(br, port, skb, ipv4)
+
+    def br_bridged_dnat(self, br: Bridge, port: str, skb: Skb, rt: Route) -> None:
+        """DNAT at the bridge to an address on the same bridge: the frame is not
+        routed (no TTL decrement) but sent on at layer 2 to the new owner's MAC —
+        out of the port it came in by, which needs hairpin mode on that port."""
+        f = skb.f
+        nexthop = rt.via or f.dst or ""
+        self.net.rec("route", self.name, f"route {rt.text()}: the new destination is on "
+                     f"{br.name} itself, so the frame stays on the bridge (bridged DNAT)",
+                     route=rt.text(), skb=skb)
+        n = self.neigh.get((br.name, nexthop))
+        if n is not None and n.state == "REACHABLE" and self.net.now - n.updated <= 30.0:
+            f.dst_mac = n.mac  # type: ignore[assignment]
+            self.br_handle_finish(br, port, skb, True)
+            return
+        # neighbour not confirmed: resolve it through the bridge device, then bridge on
+        skb.bridged_dnat = (port, f.src_mac)
+        self.neigh_output(br.name, nexthop, skb, rt)
+
+    def br_handle_finish(self, br: Bridge, port: str, skb: Skb, ipv4: bool) -> None:
+        """``br_handle_frame_finish``: forward by the FDB, flood, or pass up."""
+        net = self.net
+        f = skb.f
         dst = f.dst_mac
         if _is_group(dst):
             net.rec("fdb", self.name, f"{br.name}: {dst} is broadcast: flood to every port"
