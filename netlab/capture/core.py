@@ -204,6 +204,11 @@ class Capture:
                 for i in self._raw.interfaces]
 
     @property
+    def times_ns(self) -> np.ndarray:
+        """Each packet's timestamp in nanoseconds since the epoch (exact; ``df.time`` is a float)."""
+        return self._raw.times_ns
+
+    @property
     def interfaces(self) -> list[Interface]:
         """The interfaces packets were seen on (namespace, name, link type)."""
         return list(self._raw.interfaces)
