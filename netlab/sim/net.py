@@ -11,7 +11,7 @@ as on a real host.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import heapq
 import ipaddress
 import random
@@ -19,6 +19,7 @@ from typing import Any
 
 from netlab.errors import NetlabError
 from netlab.journey import Event, Journey
+from netlab.packet import Frame
 from netlab.scenarios.topology import Scenario
 from netlab.sim.kernel import Kernel, Skb
 from netlab.sim.probes import (
@@ -35,7 +36,14 @@ from netlab.sim.services import install_service
 HOP = 1e-6  # the sim clock advances one microsecond per hop
 EPHEMERAL = (32768, 60999)  # net.ipv4.ip_local_port_range
 DEFAULT_PORTS = {"tcp": 80, "http": 80, "udp": 7}
-_copy = copy.copy
+def _copy(f: Frame) -> Frame:
+    """A shallow copy of a frame (much faster than ``copy.copy`` on a dataclass)."""
+    new = object.__new__(Frame)
+    new.__dict__.update(f.__dict__)
+    return new
+
+
+_EVENT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Event)}
 
 
 class ProbeError(NetlabError, ValueError):
@@ -67,6 +75,7 @@ class SimNet:
         self._pid = 0
         self._t0 = 0.0
         self._last_drop: Event | None = None
+        self._touched: dict[int, Any] = {}  # conntrack entries this probe created or matched
         self.arp_watch: tuple | None = None
         self.kernels: dict[str, Kernel] = {}
         for name, node in scenario.nodes.items():
@@ -129,18 +138,29 @@ class SimNet:
     def seen(self, k: Kernel, dev: str, direction: str, skb: Skb) -> None:
         """tcpdump on ``k``'s ``dev`` shows the frame now."""
         self.now += HOP
-        if self._journey is None:
-            return
-        f = _copy(skb.f)
-        where = f"{k.name}:{dev} {direction}"
-        comment = where + (" after " + "; ".join(skb.notes) if skb.notes else "")
-        skb.notes = []
         j = self._journey
-        j.steps.append(Event(seq=len(j.steps) + 1, kind="seen", node=k.name, iface=dev,
-                             direction=direction, detail=f"{direction:3s} {f.summary()}"
-                             + (f" ttl={f.ttl}" if f.ttl is not None and f.proto != "arp" else ""),
-                             frame=f, time=round(self.now - self._t0, 9), packet_id=skb.pid))
-        self._records.append((round(self.now - self._t0, 9), k.name, dev, f, comment))
+        if j is None:
+            return
+        f = skb.f
+        if f.proto != "arp":  # ARP frames are never rewritten in flight: no copy needed
+            f = _copy(f)
+        t = round(self.now - self._t0, 9)
+        notes = skb.notes
+        if notes:
+            comment = f"{k.name}:{dev} {direction} after {'; '.join(notes)}"
+            skb.notes = []
+        else:
+            comment = f"{k.name}:{dev} {direction}"
+        detail = f"{direction:3s} {f.summary()}"
+        if f.ttl is not None and f.proto != "arp":
+            detail += f" ttl={f.ttl}"
+        ev = object.__new__(Event)  # Event(...) without the dataclass __init__: hot path
+        d = dict(_EVENT_DEFAULTS)
+        d.update(seq=len(j.steps) + 1, kind="seen", node=k.name, iface=dev, direction=direction,
+                 detail=detail, frame=f, time=t, packet_id=skb.pid)
+        ev.__dict__ = d
+        j.steps.append(ev)
+        self._records.append((t, k.name, dev, f, comment))
 
     # ------------------------------------------------------------ API
     def kernel(self, node: str) -> Kernel:
@@ -205,8 +225,9 @@ class SimNet:
         self._pid = 0
         self._records = []
         self._last_drop = None
+        self._touched = {}
         self.arp_watch = None
-        journey = Journey(probe={
+        journey = SimJourney(probe={
             "kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip,
             "dport": dport, "sport": sport, "count": count, "timeout": timeout, "ttl": ttl,
             "scenario": self.scenario.name, "seed": self.seed, "mode": "sim",
@@ -247,9 +268,8 @@ class SimNet:
             journey.outcome, journey.reason = "dropped", self._last_drop.reason
         else:
             journey.outcome, journey.reason = "timeout", "no answer before the timeout"
-        journey.conntrack_entries = [e.describe() for k2 in self.kernels.values()
-                                     if k2.ct is not None for e in k2.ct.entries]
-        journey.capture = _capture(self._records)
+        journey.conntrack_entries = [e.describe() for e in self._touched.values()]
+        journey.capture_records = self._records
         self._records = []
         return journey
 
@@ -281,9 +301,21 @@ class SimNet:
         return f"SimNet({self.scenario.name!r}, nodes={list(self.kernels)})"
 
 
-def _capture(records: list[tuple]) -> Any:
-    try:
-        from netlab.capture import Capture
-    except ImportError:  # the capture layer is not in this checkout
-        return None
-    return Capture.from_records(records)
+class SimJourney(Journey):
+    """A Journey whose ``capture`` is built from the recorded frames on first use."""
+
+    capture_records: list[tuple] | None = None
+
+    @property  # type: ignore[override]
+    def capture(self) -> Any:
+        cap = self.__dict__.get("_capture")
+        if cap is None and self.capture_records is not None:
+            from netlab.capture import Capture
+
+            cap = Capture.from_records(self.capture_records)
+            self.__dict__["_capture"] = cap
+        return cap
+
+    @capture.setter
+    def capture(self, value: Any) -> None:
+        self.__dict__["_capture"] = value
