@@ -150,13 +150,21 @@ def parse_iptables(text: str) -> Ruleset:
     # (for a big paste, one full pass at the end: the cost is paid here, once,
     # instead of by whatever code allocates next, such as the first trace)
     if len(text) < 500_000 or not gc.isenabled():
-        return _parse(text)
+        return _prepared(_parse(text))
     gc.disable()
     try:
-        return _parse(text)
+        return _prepared(_parse(text))
     finally:
         gc.enable()
         gc.collect()
+
+
+def _prepared(rs: Ruleset) -> Ruleset:
+    """Index the long chains now, so the first trace is as fast as the next."""
+    from netlab.netfilter.trace import prepare
+
+    prepare(rs)
+    return rs
 
 
 def _parse(text: str) -> Ruleset:

@@ -236,6 +236,14 @@ def _index(ruleset: Ruleset, chain: Chain) -> _Index | None:
     return idx
 
 
+def prepare(ruleset: Ruleset) -> None:
+    """Build the destination index of every long chain (parse_iptables calls this)."""
+    for table in ruleset.tables.values():
+        for chain in table.chains.values():
+            if len(chain.rules) >= INDEX_MIN_RULES:
+                _index(ruleset, chain)
+
+
 # ---------------------------------------------------------------- walking
 class _Frame:
     __slots__ = ("chain", "order", "pos", "path_len")
