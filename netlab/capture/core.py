@@ -470,9 +470,9 @@ class Capture:
             self._save()
 
     def _save(self) -> None:
-        self._dirty = False
         if self.sidecar:
             self._sidecar().save(self.sidecar)
+        self._dirty = False
 
     def _sidecar(self) -> Sidecar:
         return Sidecar(digest=self.digest, packets=len(self), annotations=self.annotations,
