@@ -20,8 +20,8 @@ BROADCAST = "ff:ff:ff:ff:ff:ff"
 ZERO_MAC = "00:00:00:00:00:00"
 RETRANS_TIME = 1.0  # net.ipv4.neigh.*.retrans_time_ms / 1000
 MCAST_SOLICIT = 3
-GC_STALE_TIME = 60.0
-QUEUE_LEN = 101  # unres_qlen
+REACHABLE_TIME = 30.0  # base_reachable_time (the kernel picks 15–45 s at random)
+DELAY_FIRST_PROBE = 5.0  # delay_first_probe_time
 
 
 @dataclass
@@ -37,9 +37,37 @@ class Neigh:
     queue: list = field(default_factory=list)
 
     def usable(self, now: float) -> bool:
+        """A MAC to send to (a STALE entry is used as is: small tables are never
+        garbage-collected, and the kernel re-checks it with a unicast probe later)."""
         if self.mac is None or self.state in ("INCOMPLETE", "FAILED"):
             return False
-        return self.state == "PERMANENT" or now - self.updated <= GC_STALE_TIME
+        if self.state == "REACHABLE" and now - self.updated > REACHABLE_TIME:
+            self.state = "STALE"
+        return True
+
+
+def use_entry(k: Kernel, n: Neigh) -> None:
+    """Sending through a STALE entry: it goes to DELAY, and 5 s later, unless
+    confirmed, to PROBE with a unicast ARP request to the cached MAC."""
+    if n.state == "STALE":
+        n.state = "DELAY"
+        k.net.schedule(_delay_timer, k, n.dev, n.ip, n.updated, delay=DELAY_FIRST_PROBE)
+
+
+def _delay_timer(k: Kernel, dev: str, ip: str, updated: float) -> None:
+    from netlab.sim.kernel import Skb
+
+    n = k.neigh.get((dev, ip))
+    if n is None or n.state != "DELAY" or n.updated != updated or n.mac is None:
+        return
+    n.state = "PROBE"
+    iface = k.ifaces[dev]
+    saddr = k.select_addr(dev, ip) or "0.0.0.0"
+    f = arp_frame(1, iface.mac, n.mac, saddr, ip)
+    out = Skb(f, k.net.new_pid())
+    k.net.rec("arp", k.name, f"{ip} on {dev} unconfirmed for {DELAY_FIRST_PROBE:g} s: unicast ARP "
+              f"probe to {n.mac}", iface=dev, skb=out)
+    k.xmit(dev, out)
 
 
 def arp_frame(op: int, src_mac: str, dst_mac: str, sender_ip: str, target_ip: str,
@@ -111,6 +139,8 @@ def arp_rcv(k: Kernel, dev: str, skb: Skb) -> None:
         watch[3].answered = True
         watch[3].replies.append(f)
     if f.arp_op == 2 and (dev, sip) in k.neigh:
+        if f.dst_mac != k.ifaces[dev].mac and f.arp_target_ip not in k.local_ips:
+            return
         k.net.rec("arp", k.name, f"ARP reply: {sip} is-at {smac}", iface=dev, skb=skb)
         _learn(k, dev, sip, smac, "REACHABLE", now)
 
@@ -121,8 +151,10 @@ def _learn(k: Kernel, dev: str, ip: str, mac: str, state: str, now: float) -> No
         n = k.neigh[(dev, ip)] = Neigh(ip, dev)
     if n.state == "PERMANENT":
         return
+    if state == "STALE" and n.mac == mac and n.state in ("REACHABLE", "DELAY", "PROBE"):
+        return  # the same address again: nothing new (neigh_update keeps the state)
     n.mac, n.updated = mac, now
-    n.state = "REACHABLE" if state == "REACHABLE" or n.state == "REACHABLE" else state
+    n.state = state
     if n.queue:
         queued, n.queue = n.queue, []
         for s in queued:

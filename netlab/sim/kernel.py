@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from netlab.packet import ETH_IPV4, Frame
-from netlab.sim.arp import BROADCAST, ZERO_MAC, Neigh, arp_rcv, solicit
+from netlab.sim.arp import BROADCAST, ZERO_MAC, Neigh, arp_rcv, solicit, use_entry
 from netlab.sim.bridge import Bridge
 from netlab.sim.conntrack import Conntrack, CtMatch
 from netlab.sim.netfilter_hooks import HookResult, Hooks
@@ -100,6 +100,7 @@ class Kernel:
         self.ping_socks: dict[int, Any] = {}
         self.udp_socks: dict[tuple[str, int], Any] = {}
         self._ip_id = net.rng.randrange(65536)
+        self._redirects: dict[str, tuple[int, float]] = {}
         self._build(node)
 
     # ------------------------------------------------------------ set-up
@@ -499,6 +500,11 @@ class Kernel:
                          reason="TTL exceeded", skb=skb, final=False)
             self.icmp_error(skb, 11, 0)
             return
+        if rt.dev == skb.iif and self._redirect_due(skb, rt):
+            # out the interface it came in by, to a sender on that link: tell it
+            # the better next hop (ICMP redirect), then forward anyway
+            gw = rt.via or f.dst or ""
+            self.icmp_error(skb, 5, 1, gateway=gw)
         f.ttl = (f.ttl or 0) - 1
         skb.notes.append(f"routed, TTL {f.ttl + 1}→{f.ttl}")
         if self.hooks.has("FORWARD"):
@@ -601,6 +607,7 @@ class Kernel:
         now = self.net.now
         if n is not None and n.usable(now):
             f.dst_mac = n.mac  # type: ignore[assignment]
+            use_entry(self, n)
             self.xmit(dev, skb)
             return
         if n is not None and n.state == "INCOMPLETE":
@@ -611,7 +618,24 @@ class Kernel:
         solicit(self, dev, nexthop, skb)
 
     # ------------------------------------------------------------ errors
-    def icmp_error(self, skb: Skb, icmp_type: int, icmp_code: int) -> None:
+    def _redirect_due(self, skb: Skb, rt: Route) -> bool:
+        """``ip_rt_send_redirect``: on when send_redirects is, for an on-link sender,
+        rate-limited per sender (20 ms, doubling after each redirect)."""
+        if self.sysctl("net.ipv4.conf.all.send_redirects", "1") != "1":
+            return False
+        src = skb.f.src or ""
+        if not any((ip_int(src) & mask_of(plen)) == (ip_int(ip) & mask_of(plen))
+                   for ip, plen in self.addrs.get(rt.dev, [])):
+            return False
+        now = self.net.now
+        count, last = self._redirects.get(src, (0, -1e9))
+        if count and now < last + 0.02 * (2 ** count):
+            return False
+        self._redirects[src] = (count + 1, now)
+        return True
+
+    def icmp_error(self, skb: Skb, icmp_type: int, icmp_code: int,
+                   gateway: str | None = None) -> None:
         """``icmp_send``: an ICMP error about ``skb`` back to its sender."""
         orig = skb.f
         if orig.proto == "icmp" and orig.icmp_type not in (0, 8):
@@ -626,7 +650,8 @@ class Kernel:
         f = Frame(proto="icmp", src=src, dst=orig.src, ttl=64, ip_id=self.next_ip_id(),
                   icmp_type=icmp_type, icmp_code=icmp_code, quoted=quoted, df=False)
         out = Skb(f, self.net.new_pid())
-        self.net.rec("send", self.name, f"ICMP error: {f.summary()}", skb=out)
+        extra = f" (use gateway {gateway} for {orig.dst})" if gateway else ""
+        self.net.rec("send", self.name, f"ICMP error: {f.summary()}{extra}", skb=out)
         self.local_out(out)
 
     def reject(self, skb: Skb, reject_with: str) -> None:
