@@ -104,46 +104,69 @@ def follow_stream(capture: Capture, packet: int) -> Stream:
     data = capture._raw.data
     isn: dict[str, int] = {}
     next_seq: dict[str, int | None] = {">": None, "<": None}
+    pending: dict[str, dict[int, bytes]] = {">": {}, "<": {}}  # out-of-order, by seq
     sent: dict[str, list[bytes]] = {">": [], "<": []}
     chunks: list[tuple[str, bytes]] = []
     records: list[dict[str, Any]] = []
+
+    def deliver(d: str, payload: bytes, start: int) -> str:
+        """Hand bytes at ``start`` to the reader in sequence order, as a TCP receiver does."""
+        expected = next_seq[d]
+        assert expected is not None
+        ahead = (start - expected) % 2**32
+        if ahead and ahead < 2**31:  # a gap before it: keep it until the gap fills
+            pending[d][start] = payload
+            return f"out of order: {ahead} bytes missing before it"
+        skip = (expected - start) % 2**32
+        if skip >= len(payload):
+            return "retransmission"
+        new = payload[skip:]
+        note = "partial retransmission" if skip else ""
+        while new:
+            sent[d].append(new)
+            chunks.append((d, new))
+            expected = (expected + len(new)) % 2**32
+            new = b""
+            for seq in sorted(pending[d], key=lambda x: (x - expected) % 2**32):
+                if (seq - expected) % 2**32 < 2**31 and seq != expected:
+                    continue
+                held = pending[d].pop(seq)
+                cut = (expected - seq) % 2**32
+                if cut < len(held):
+                    new = held[cut:]
+                    break
+        next_seq[d] = expected
+        return note
+
     for k in rows:
         d = ">" if (s_txt[k], int(c.sport[k])) == client else "<"
         plen = int(c.payload_len[k])
         poff = int(c.payload_off[k])
         payload = data[poff:poff + plen] if plen > 0 else b""
-        new = payload
-        note = ""
+        row = {"number": k + 1, "time": float(capture._raw.times_ns[k]) / 1e9, "direction": d}
         if proto == P_TCP:
             seq = int(c.seq[k])
             fl = int(c.flags[k])
-            isn.setdefault(d, seq if fl & 0x02 else seq - 1)
-            expected = next_seq[d]
-            if expected is None:
-                expected = seq + (1 if fl & 0x02 else 0)
-            start = seq + (1 if fl & 0x02 else 0)
-            if payload:
-                if (start - expected) % 2**32 > 2**31:  # starts before what we have: overlap
-                    skip = (expected - start) % 2**32
-                    new = payload[skip:] if skip < len(payload) else b""
-                    note = "retransmission" if not new else "partial overlap"
-                elif start != expected:
-                    note = f"gap of {(start - expected) % 2**32} bytes before this segment"
-            end = (start + len(payload) + (1 if fl & 0x01 else 0)) % 2**32
-            if next_seq[d] is None or (end - next_seq[d]) % 2**32 < 2**31:
-                next_seq[d] = end
-            records.append({
-                "number": k + 1, "time": float(capture._raw.times_ns[k]) / 1e9, "direction": d,
-                "flags": int_to_flags(fl), "seq": (seq - isn[d]) % 2**32,
-                "ack": ((int(c.ack[k]) - isn[{">": "<", "<": ">"}[d]]) % 2**32
-                        if fl & 0x10 and ({">": "<", "<": ">"}[d]) in isn else None),
-                "len": plen, "note": note})
+            other = "<" if d == ">" else ">"
+            isn.setdefault(d, seq if fl & 0x02 else (seq - 1) % 2**32)
+            start = (seq + (1 if fl & 0x02 else 0)) % 2**32
+            if next_seq[d] is None:
+                next_seq[d] = start
+            note = deliver(d, payload, start) if payload else ""
+            row.update({"flags": int_to_flags(fl), "seq": (seq - isn[d]) % 2**32,
+                        "ack": ((int(c.ack[k]) - isn[other]) % 2**32
+                                if fl & 0x10 and other in isn else None),
+                        "len": plen, "note": note})
         else:
-            records.append({"number": k + 1, "time": float(capture._raw.times_ns[k]) / 1e9,
-                            "direction": d, "len": plen, "note": ""})
-        if new:
-            sent[d].append(new)
-            chunks.append((d, new))
+            row.update({"len": plen, "note": ""})
+            if payload:
+                sent[d].append(payload)
+                chunks.append((d, payload))
+        records.append(row)
+    for d in (">", "<"):  # bytes after a gap that never filled: shown, in sequence order
+        for seq in sorted(pending[d], key=lambda x: (x - (next_seq[d] or 0)) % 2**32):
+            sent[d].append(pending[d][seq])
+            chunks.append((d, pending[d][seq]))
     seg = pd.DataFrame(records).set_index("number") if records else pd.DataFrame()
     return Stream(protocol="tcp" if proto == P_TCP else "udp", client=client, server=server,
                   interface=capture.interface_names()[int(iface)], numbers=[k + 1 for k in rows],
