@@ -28,7 +28,7 @@ def test_expert_flags_what_wireshark_would() -> None:
     recs += [(2.0 + k, "web", "eth0", f) for k, f in enumerate(ping_frames())]  # 12 unreachable
     cap = Capture.from_records(recs)
     found = cap.expert()
-    assert set(zip(found.number, found.tag)) == {
+    assert set(zip(found.number, found.tag, strict=True)) == {
         (3, "retransmission"), (5, "retransmission"), (7, "dup-ack"), (8, "dup-ack"),
         (9, "zero-window"), (10, "rst"), (12, "icmp-unreachable")}
     assert "port unreachable" in found[found.tag == "icmp-unreachable"].message.iloc[0]
