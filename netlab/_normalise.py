@@ -44,6 +44,9 @@ class _Roles:
     def hostport(self, text: str | None) -> Any:
         if not text:
             return text
+        if " quoting " in text:  # an ICMP error: its own address and the quoted packet's
+            outer, _, inner = text.partition(" quoting ")
+            return f"{self.hostport(outer)} quoting {self.hostport(inner)}"
         m = _HOSTPORT.match(text.strip())
         if not m:
             return text

@@ -238,14 +238,14 @@ class Conntrack:
                 ip, port = o[1], o[2]
             else:
                 return None
-            if m.state == "RELATED":
-                before = f.dst or ""
-                f.dst = ip
+            if m.state == "RELATED" and f.proto == "icmp":
                 q = f.quoted
+                before = _related(f.dst, q, "src")
+                f.dst = ip
                 if q is not None:
                     q.src = ip
                     _set_port(q, "src", port)
-                return before, ip
+                return before, _related(f.dst, q, "src")
             before = _hp(f.dst or "", _get_port(f, "dst"), f.proto)
             f.dst = ip
             _set_port(f, "dst", port)
@@ -257,19 +257,28 @@ class Conntrack:
             ip, port = o[3], o[4]
         else:
             return None
-        if m.state == "RELATED":
-            before = f.src or ""
-            f.src = ip
+        if m.state == "RELATED" and f.proto == "icmp":
             q = f.quoted
+            before = _related(f.src, q, "dst")
+            f.src = ip
             if q is not None:
                 q.dst = ip
                 _set_port(q, "dst", port)
-            return before, ip
+            return before, _related(f.src, q, "dst")
         before = _hp(f.src or "", _get_port(f, "src"), f.proto)
         f.src = ip
         _set_port(f, "src", port)
         after = _hp(ip, port, f.proto)
         return (before, after) if before != after else None
+
+
+def _related(outer: str | None, q: Frame | None, side: str) -> str:
+    """An ICMP error's address and the quoted packet's address it carries:
+    ``"10.0.2.15 quoting 10.0.2.15:40000"``."""
+    if q is None:
+        return outer or ""
+    ip = q.src if side == "src" else q.dst
+    return f"{outer} quoting {_hp(ip or '', _get_port(q, side), q.proto)}"
 
 
 def _hp(ip: str, port: int | None, proto: str) -> str:

@@ -635,7 +635,7 @@ class Kernel:
         return True
 
     def icmp_error(self, skb: Skb, icmp_type: int, icmp_code: int,
-                   gateway: str | None = None) -> None:
+                   gateway: str | None = None, attach: bool = False) -> None:
         """``icmp_send``: an ICMP error about ``skb`` back to its sender."""
         orig = skb.f
         if orig.proto == "icmp" and orig.icmp_type not in (0, 8):
@@ -650,6 +650,8 @@ class Kernel:
         f = Frame(proto="icmp", src=src, dst=orig.src, ttl=64, ip_id=self.next_ip_id(),
                   icmp_type=icmp_type, icmp_code=icmp_code, quoted=quoted, df=False)
         out = Skb(f, self.net.new_pid())
+        if attach:
+            self._attach_ct(skb, out)
         extra = f" (use gateway {gateway} for {orig.dst})" if gateway else ""
         self.net.rec("send", self.name, f"ICMP error: {f.summary()}{extra}", skb=out)
         self.local_out(out)
@@ -671,6 +673,7 @@ class Kernel:
                           dport=orig.sport, seq=0, ack=((orig.seq or 0) + seglen) & 0xFFFFFFFF,
                           flags="RA", ttl=64, ip_id=0, window=0)
             out = Skb(f, self.net.new_pid())
+            self._attach_ct(skb, out)
             self.net.rec("send", self.name, f"REJECT answers with {f.summary()}", skb=out)
             self.local_out(out)
             return
@@ -678,4 +681,11 @@ class Kernel:
                  "icmp-port-unreachable": 3, "icmp-proto-unreachable": 2,
                  "icmp-net-prohibited": 9, "icmp-host-prohibited": 10,
                  "icmp-admin-prohibited": 13}
-        self.icmp_error(skb, 3, codes.get(reject_with, 3))
+        self.icmp_error(skb, 3, codes.get(reject_with, 3), attach=True)
+
+    def _attach_ct(self, skb: Skb, out: Skb) -> None:
+        """``nf_ct_attach``: the REJECT answer belongs to the rejected packet's
+        connection (RELATED, other direction), so it is de-NATed like a reply."""
+        m = skb.ct
+        if m is not None and self.ct is not None:
+            out.ct = CtMatch(m.entry, 1 - m.direction, "RELATED", False)
