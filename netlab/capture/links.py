@@ -86,13 +86,14 @@ def _compatible(cap: Capture, a: int, b: int) -> tuple[str, str] | None:
         what += f", ICMP id {int(c.icmp_id[a])} seq {int(c.icmp_seq[a])}"
     what += f", {int(c.payload_len[a])} payload bytes"
     hops = int(c.ttl[a] - c.ttl[b])
-    routed = f"; TTL {int(c.ttl[a])} → {int(c.ttl[b])}" + (" (routed)" if hops else " (bridged)")
+    routed = (f"; TTL {int(c.ttl[a])} → {int(c.ttl[b])} (routed)" if hops
+              else "; TTL unchanged (same IP hop: a cable or a bridge)")
     if sa == sb and da == db:
         return "", what + routed
     if sa == sb:
-        return "dst", (what + routed + f"; conntrack tuple: destination {_ep(*da)} rewritten "
-                        f"to {_ep(*db)} (DNAT, or its reply de-NAT)")
+        return "dst", (f"destination {_ep(*da)} rewritten to {_ep(*db)} (conntrack tuple: DNAT, "
+                       f"or a reply's de-NAT); " + what + routed)
     if da == db:
-        return "src", (what + routed + f"; conntrack tuple: source {_ep(*sa)} rewritten to "
-                        f"{_ep(*sb)} (SNAT/MASQUERADE, or its reply de-NAT)")
+        return "src", (f"source {_ep(*sa)} rewritten to {_ep(*sb)} (conntrack tuple: SNAT/"
+                       f"MASQUERADE, or a reply's de-NAT); " + what + routed)
     return None

@@ -354,7 +354,7 @@ class CaptureAnnotator:
         for a, b, reason in zip(mine["a"].tolist(), mine["b"].tolist(), mine["reason"].tolist(),
                                 strict=True):
             other = b if a == n else a
-            options.append((f"#{other}: {reason}"[:120], other))
+            options.append((f"#{other}: {reason}"[:160], other))
         self.link_choice.options = options
         self.link_choice.value = options[1][1] if len(options) > 1 else None
         ann = self.capture.annotations.get(n)
