@@ -99,7 +99,7 @@ class Context:
         self.conntrack = conntrack
         self.ipsets = ipsets
         self.seed = seed
-        self.rng = random.Random(seed)
+        self._rng: random.Random | None = None
         self.iface_addrs = parse_iface_addrs(iface_addrs)
         self.iface_addrs_given = iface_addrs is not None
         local: set[int] = set()
@@ -116,6 +116,13 @@ class Context:
         self.uncertain = False
         # the original direction of the connection, for --ctorig* when no conntrack is given
         self.orig = (self.src, self.dst, self.sport, self.dport)
+
+    @property
+    def rng(self) -> random.Random:
+        """The random source of ``-m statistic``, seeded by the trace's ``seed``."""
+        if self._rng is None:
+            self._rng = random.Random(self.seed)
+        return self._rng
 
     def note(self, text: str, uncertain: bool = False) -> None:
         if text not in self.notes:

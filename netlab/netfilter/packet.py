@@ -7,8 +7,10 @@ dport=80, tcp_flags="S")``), from a plain dict, from a scapy packet or from a
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import ipaddress
+import socket
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,12 @@ class PacketError(NetlabError, ValueError):
 
 
 def _check_ip(value: Any, what: str) -> str:
+    if type(value) is str:
+        try:
+            socket.inet_pton(socket.AF_INET, value)  # the strict dotted-quad fast path
+            return value
+        except OSError:
+            pass
     try:
         return str(ipaddress.ip_address(str(value).strip()))
     except ValueError:
@@ -92,11 +100,18 @@ class Packet:
     def copy(self, **changes: Any) -> Packet:
         return dataclasses.replace(self, **changes)
 
+    def _rewritten(self, **fields: Any) -> Packet:
+        """A copy with already-valid fields changed (no re-validation; for the tracer)."""
+        new = copy.copy(self)
+        new.__dict__.update(fields)
+        return new
+
     def summary(self) -> str:
         """One line in tcpdump's spirit: ``TCP 192.168.56.1:40000 > 192.168.56.38:80 [S]``."""
         if self.proto in ("tcp", "udp"):
-            s = f"{self.proto.upper()} {self.src}:{self.sport if self.sport is not None else '*'}"
-            s += f" > {self.dst}:{self.dport if self.dport is not None else '*'}"
+            src, dst = (f"[{self.src}]", f"[{self.dst}]") if ":" in self.src else (self.src, self.dst)
+            s = f"{self.proto.upper()} {src}:{self.sport if self.sport is not None else '*'}"
+            s += f" > {dst}:{self.dport if self.dport is not None else '*'}"
             if self.proto == "tcp":
                 s += f" [{self.tcp_flags}]"
             return s

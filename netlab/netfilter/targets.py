@@ -313,8 +313,23 @@ def _queue(rule: Rule, t: Target) -> TargetFn:
     return fn
 
 
+def _ipv4_only(fn: TargetFn, name: str) -> TargetFn:
+    def wrapped(ctx: Context) -> Action:
+        if ctx.family != 4:
+            return Action("unsupported", note=f"unsupported: {name} of IPv6 packets is not modelled")
+        return fn(ctx)
+
+    return wrapped
+
+
 def compile_target(rule: Rule, chains: dict | None = None) -> TargetFn:
     """The function that carries out a rule's target."""
+    fn = _compile_target(rule, chains)
+    name = rule.target_name
+    return _ipv4_only(fn, name) if name in NAT_TARGETS or name == "REJECT" else fn
+
+
+def _compile_target(rule: Rule, chains: dict | None = None) -> TargetFn:
     t = rule.target
     if t is None:
         return lambda ctx: Action("continue", note="no target: counters only")

@@ -299,10 +299,13 @@ def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: l
             rule = rules[i]
             comp = _compiled(rule, table)
             reason = None
-            for pred in comp.preds:
-                reason = pred(ctx)
-                if reason is not None:
-                    break
+            try:
+                for pred in comp.preds:
+                    reason = pred(ctx)
+                    if reason is not None:
+                        break
+            except Exception as exc:  # a value netlab cannot evaluate: say so, never guess
+                reason = Unsupported(f"unsupported: cannot evaluate this rule here ({exc})")
             if reason is not None:
                 unsupported = type(reason) is Unsupported
                 if unsupported:
@@ -311,7 +314,11 @@ def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: l
                                   False, str(reason), comp.target_name, depth=depth,
                                   unsupported=unsupported))
                 continue
-            action = comp.target(ctx)
+            try:
+                action = comp.target(ctx)
+            except Exception as exc:  # noqa: BLE001 - reported in the trace, never hidden
+                action = Action("unsupported", note=f"unsupported: cannot carry out {comp.target_name} "
+                                f"here ({exc}); the walk goes on as if it let the packet continue")
             step = Step(tname, chain.name, i + 1, f"{tname}:{chain.name}:{i + 1}", rule.text, True,
                         "all conditions hold", comp.target_name, depth=depth)
             steps.append(step)
@@ -448,8 +455,8 @@ def trace(ruleset: Ruleset, packet: Any, hook: str = "PREROUTING", in_iface: str
     tr.notes = ctx.notes
     tr.mark, tr.ctmark, tr.ct_state_after = ctx.mark, ctx.ctmark, ctx.ct_state
     if ctx.family == 4:
-        tr.packet_after = pkt.copy(src=int_to_ip(ctx.src), dst=int_to_ip(ctx.dst), sport=ctx.sport,
-                                   dport=ctx.dport, mark=ctx.mark, ctmark=ctx.ctmark)
+        tr.packet_after = pkt._rewritten(src=int_to_ip(ctx.src), dst=int_to_ip(ctx.dst), sport=ctx.sport,
+                                         dport=ctx.dport, mark=ctx.mark, ctmark=ctx.ctmark)
     else:
         tr.packet_after = pkt
     return tr
