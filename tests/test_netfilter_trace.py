@@ -402,7 +402,7 @@ def test_packet_sources() -> None:
     p = Packet.from_frame(f)
     assert (p.proto, p.src, p.dst, p.sport, p.dport, p.tcp_flags) == \
         ("tcp", "192.168.56.1", "192.168.56.38", 40000, 80, "S")
-    assert p.length == len(f.to_bytes())
+    assert p.length == len(f.to_bytes()) - 14  # the IP packet, without the Ethernet header
     from scapy.layers.inet import IP, TCP, UDP
     from scapy.layers.l2 import Ether
 

@@ -161,10 +161,16 @@ class Packet:
             pkttype = "broadcast"
         elif int(frame.dst_mac.split(":")[0], 16) & 1:
             pkttype = "multicast"
-        try:
-            length = frame.length
-        except Exception:  # noqa: BLE001 - length is a nicety
-            length = None
+        # the IPv4 total length (what -m length sees), without encoding the frame
+        payload = len(frame.payload or b"")
+        if proto == "tcp":
+            length = 40 + payload
+        elif proto == "udp":
+            length = 28 + payload
+        elif proto == "icmp":
+            length = 28 + (28 if frame.quoted is not None and frame.icmp_type not in (0, 8) else payload)
+        else:
+            length = 20 + payload
         return cls(proto=proto, src=frame.src, dst=frame.dst, sport=frame.sport, dport=frame.dport,
                    tcp_flags=frame.flags if proto == "tcp" else None,
                    icmp_type=frame.icmp_type, icmp_code=frame.icmp_code, length=length,
