@@ -87,17 +87,28 @@ def decode(raw: RawCapture) -> Columns:
     end = off + raw.caplens
     i64 = np.int64
 
+    i32 = np.int32
+
     def u8(pos: np.ndarray) -> np.ndarray:
-        return buf[pos].astype(i64)
+        return buf[pos].astype(i32)
 
     def u16(pos: np.ndarray) -> np.ndarray:
-        return (buf[pos].astype(i64) << 8) | buf[pos + 1]
+        hi = buf[pos].astype(i32)
+        hi <<= 8
+        hi |= buf[pos + 1]
+        return hi
 
     def u32(pos: np.ndarray) -> np.ndarray:
-        return (u16(pos) << 16) | u16(pos + 2)
+        hi = u16(pos).astype(i64)
+        hi <<= 16
+        hi |= u16(pos + 2)
+        return hi
 
     def u48(pos: np.ndarray) -> np.ndarray:
-        return (u16(pos) << 32) | u32(pos + 2)
+        hi = u16(pos).astype(i64)
+        hi <<= 32
+        hi |= u32(pos + 2)
+        return hi
 
     def full() -> np.ndarray:
         return np.full(n, -1, dtype=i64)

@@ -164,13 +164,8 @@ def _read_pcap(data: bytes, source: str) -> RawCapture:
     problem = None
     # the walk is sequential (each record says where the next starts): keep it minimal and
     # read the record headers afterwards, for all packets at once
-    while pos < end:
-        if pos + 16 > end:
-            problem = CaptureError(
-                f"{source} ends inside the record header of packet {len(starts) + 1} at byte "
-                f"{pos} (the file is truncated); read the {len(starts)} packets before it.",
-                offset=pos, packet=len(starts) + 1)
-            break
+    last = end - 16  # the last byte a record header can start at
+    while pos <= last:
         caplen = caplen_at(data, pos + 8)[0]
         if caplen > MAX_PACKET:
             problem = CaptureError(
@@ -178,14 +173,21 @@ def _read_pcap(data: bytes, source: str) -> RawCapture:
                 f"captured bytes (more than {MAX_PACKET}); read the {len(starts)} packets before "
                 "it.", offset=pos, packet=len(starts) + 1)
             break
-        if pos + 16 + caplen > end:
-            problem = CaptureError(
-                f"{source} ends inside packet {len(starts) + 1}, which starts at byte {pos} and "
-                f"needs {caplen} bytes but only {end - pos - 16} remain (the file is truncated); "
-                f"read the {len(starts)} packets before it.", offset=pos, packet=len(starts) + 1)
-            break
         add(pos)
         pos += 16 + caplen
+    else:
+        if pos > end:  # the last packet runs past the end of the file
+            pos = starts.pop()
+            problem = CaptureError(
+                f"{source} ends inside packet {len(starts) + 1}, which starts at byte {pos} and "
+                f"needs {caplen_at(data, pos + 8)[0]} bytes but only {end - pos - 16} remain (the "
+                f"file is truncated); read the {len(starts)} packets before it.",
+                offset=pos, packet=len(starts) + 1)
+        elif pos < end:
+            problem = CaptureError(
+                f"{source} ends inside the record header of packet {len(starts) + 1} at byte "
+                f"{pos} (the file is truncated); read the {len(starts)} packets before it.",
+                offset=pos, packet=len(starts) + 1)
     at = np.asarray(starts, dtype=np.int64)
     dt = np.dtype(order + "u4")
     headers = np.frombuffer(data, dtype=np.uint8)[at[:, None] + np.arange(16)] if len(at) else \
