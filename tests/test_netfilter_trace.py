@@ -443,3 +443,28 @@ def test_cli_trace(capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 0
     assert "DNAT destination 192.168.56.38:80 -> 172.17.0.2:80" in out
     assert main(["trace", "/nonexistent/rules.txt", "--src", "1.1.1.1", "--dst", "2.2.2.2"]) == 1
+
+
+def test_ctstate_dnat_follows_nat_in_the_same_trace() -> None:
+    rs = rules("*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -d 10.96.0.1 -j DNAT --to-destination 10.244.0.5\n"
+               "COMMIT\n*filter\n:OUTPUT ACCEPT [0:0]\n"
+               "-A OUTPUT -m conntrack --ctstate DNAT -j REJECT\nCOMMIT\n")
+    t = rs.trace(syn("10.96.0.1", 80, src="10.0.0.2"), hook="OUTPUT", out_iface="eth0")
+    assert t.verdict == "REJECT" and not t.uncertain
+    other = rs.trace(syn("10.96.0.2", 80, src="10.0.0.2"), hook="OUTPUT", out_iface="eth0")
+    assert other.verdict == "ACCEPT" and not other.uncertain
+    fwd = rs.trace(syn("10.244.0.5", 80), hook="FORWARD")  # no filter FORWARD chain: nothing asked
+    assert not fwd.uncertain
+    rs2 = rules("-P FORWARD ACCEPT\n-A FORWARD -m conntrack --ctstate DNAT -j DROP\n")
+    assert rs2.trace(syn("10.244.0.5", 80), hook="FORWARD").uncertain  # DNAT unknown without conntrack
+    assert rs2.trace(syn("10.244.0.5", 80), hook="FORWARD",
+                     conntrack={"status": ["DST_NAT"]}).verdict == "DROP"
+
+
+def test_loopback_broadcast_and_missing_prefixes() -> None:
+    rs = rules("-P INPUT ACCEPT\n-A INPUT -m addrtype --dst-type BROADCAST -j DROP\n")
+    assert rs.trace(syn("127.255.255.255", 80), hook="INPUT").verdict == "DROP"
+    unsure = rs.trace(syn("192.168.56.255", 80), hook="INPUT", local_addrs=LOCAL)
+    assert unsure.verdict == "ACCEPT" and unsure.uncertain
+    sure = rs.trace(syn("192.168.56.255", 80), hook="INPUT", iface_addrs=IFACES)
+    assert sure.verdict == "DROP" and not sure.uncertain

@@ -116,6 +116,8 @@ class Context:
         self.uncertain = False
         # the original direction of the connection, for --ctorig* when no conntrack is given
         self.orig = (self.src, self.dst, self.sport, self.dport)
+        # NAT done to this connection during this trace (for --ctstate DNAT/SNAT)
+        self.nat_states: set[str] = set()
 
     @property
     def rng(self) -> random.Random:
@@ -153,6 +155,8 @@ class Context:
             return "BROADCAST"
         if (addr >> 28) == 0xE:
             return "MULTICAST"
+        if addr == 0x7FFFFFFF:  # lo's broadcast route beats its local 127.0.0.0/8
+            return "BROADCAST"
         if iface is not None:
             if iface == "lo":
                 return "LOCAL" if (addr & LOOPBACK_MASK) == LOOPBACK_NET else "UNICAST"
@@ -163,6 +167,6 @@ class Context:
             return "UNICAST"
         if self.is_local(addr):
             return "LOCAL"
-        if addr in self.broadcasts() or addr == 0x7FFFFFFF:
+        if addr in self.broadcasts():
             return "BROADCAST"
         return "UNICAST"

@@ -361,6 +361,9 @@ def _compile_addrtype(m: Match) -> list[Predicate]:
             if "LOCAL" in types and not ctx.local_given and kind != "LOCAL":
                 ctx.note("no local addresses given (local_addrs= or iface_addrs=): addrtype LOCAL "
                          "only knew 127.0.0.0/8", uncertain=True)
+            if "BROADCAST" in types and not ctx.iface_addrs_given and kind != "BROADCAST":
+                ctx.note("no interface addresses with prefixes given (iface_addrs=): addrtype "
+                         "BROADCAST only knew 255.255.255.255 and 0.0.0.0/8", uncertain=True)
             hit = kind in types
             if hit != neg:
                 return None
@@ -398,12 +401,21 @@ def _state_pred(opt: Option, what: str) -> Predicate:
     neg = opt.negated
     shown = opt.value or ""
 
+    asks_nat = bool(want & {"SNAT", "DNAT"})
+
     def pred(ctx: Context) -> str | None:
         states = _ct_states(ctx) if ctx.conntrack is not None else {ctx.ct_state}
+        if asks_nat:
+            states |= ctx.nat_states
+            if ctx.conntrack is None and not ctx.nat_states and (
+                    ctx.ct_state != "NEW" or ctx.hook not in ("PREROUTING", "OUTPUT")):
+                ctx.note("--ctstate SNAT/DNAT needs conntrack= (with its status) once NAT may "
+                         "already have happened; assumed not NATed", uncertain=True)
         hit = bool(states & want)
         if hit != neg:
             return None
-        return f"{what} is {ctx.ct_state}, rule needs {_need(neg, shown)}"
+        have = ",".join(sorted(states)) if len(states) > 1 else ctx.ct_state
+        return f"{what} is {have}, rule needs {_need(neg, shown)}"
 
     return pred
 

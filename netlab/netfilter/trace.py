@@ -359,6 +359,8 @@ def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: l
                 return pol, pst, None, None
             if kind == "nat":
                 step.note = action.note
+                if action.nat is not None:
+                    ctx.nat_states.add("DNAT" if action.nat.field == "destination" else "SNAT")
                 return "ACCEPT", step, action.nat, None
             if kind == "verdict":
                 step.note = action.note or f"{action.verdict}: the {tname} table's decision"
