@@ -206,3 +206,15 @@ def test_iptables_restore_accepts_printed_rules() -> None:
         subprocess.run(["ip", "netns", "exec", ns, "ipset", "destroy"], capture_output=True, timeout=10)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
     assert not failures, "\n".join(failures)
+
+
+def test_kube_proxy_generator_is_node_sized() -> None:
+    from netlab.netfilter.kube import kube_proxy_rules
+
+    text = kube_proxy_rules(services=5000)
+    lines = text.splitlines()
+    rules = sum(1 for line in lines if line.startswith("-A "))
+    assert 70_000 <= len(lines) <= 72_000 and 51_000 <= rules <= 53_000
+    small = parse_iptables(kube_proxy_rules(services=50))
+    assert small.rule("nat:KUBE-SERVICES:1").matches[2].option("--comment").value.endswith("cluster IP")
+    assert any(r.target.name == "DNAT" for r in small.tables["nat"].rules)

@@ -124,8 +124,6 @@ def _nat_to(rule: Rule, t: Target, kind: str, opt_name: str) -> TargetFn:
             notes.append(f"address picked by the kernel from {lo}-{hi} (shown: {lo})")
         new_port, pnote = _choose_port(old_port, ports) if ctx.proto in ("tcp", "udp", "sctp") \
             else (old_port, "")
-        if ports and not pnote and new_port != old_port:
-            pass
         if pnote:
             notes.append(pnote)
         if rnd:

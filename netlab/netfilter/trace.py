@@ -383,8 +383,6 @@ def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: l
             del path[fr.path_len:]
             depth -= 1
             continue
-        if chain is not start:  # reached by goto from the built-in chain
-            pass
         pol = start.policy or "ACCEPT"
         st = Step(tname, start.name, None, f"{tname}:{start.name}:policy", f"-P {start.name} {pol}", True,
                   f"no rule decided: the policy of {start.name} applies", pol, kind="policy")
