@@ -136,6 +136,8 @@ class Hooks:
                 except Exception:  # noqa: BLE001 - the text is only decoration
                     res.nat_rule_text = None
         if conntrack is None or not self._ct_fields:
+            if len(self._cache) > 20000:  # bounded: a long session must not grow without end
+                self._cache.clear()
             self._cache[key] = res
         return res
 
