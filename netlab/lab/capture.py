@@ -1,8 +1,10 @@
 """Capture on every interface of every lab namespace at once.
 
 One ``AF_PACKET`` socket per namespace (opened inside it, so it sees every
-interface there, in both directions) with a large kernel buffer and kernel
-timestamps; one thread reads them all.  Each packet is recorded with its
+interface there, in both directions) with a TPACKET_V2 ring: the kernel stamps
+each packet as it passes the tap (a plain socket would stamp packets the
+kernel has not stamped yet only when we read them, out of order); one thread
+reads them all.  Each packet is recorded with its
 namespace, interface, direction and time, so one probe's packets at every hop
 come back as one list ordered by time — the raw material of a lab journey and
 of a ``netlab.capture.Capture`` written as one pcapng.  The kernel's own drop
@@ -26,9 +28,6 @@ ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_STATISTICS = 6
 PACKET_OUTGOING = 4
-SO_TIMESTAMPNS = 35
-SO_RCVBUFFORCE = 33
-BUFFER = 64 * 1024 * 1024
 
 
 @dataclass
@@ -47,14 +46,72 @@ class Record:
         return self.time_ns / 1e9
 
 
-class Sniffer:
-    """``with Sniffer({node: netns}) as s: ...`` then ``s.records`` (ordered by time)."""
+PACKET_VERSION = 10
+PACKET_ADD_MEMBERSHIP = 1
+PACKET_MR_PROMISC = 1
+PACKET_RX_RING = 5
+TPACKET_V2 = 1
+TP_STATUS_USER = 1
+TP_STATUS_LOSING = 4
+FRAME_SIZE = 2048  # holds a 1514-byte frame after the 64-byte ring header
+_HDR = struct.Struct("IIIHHIIHH")  # tpacket2_hdr: status len snaplen mac net sec nsec vlan_tci vlan_tpid
+_SLL = struct.Struct("HHiHBB8s")  # sockaddr_ll, 16 bytes after the 32-byte header
 
-    def __init__(self, netns: dict[str, str], *, snaplen: int = 65535) -> None:
+
+class _Ring:
+    """A TPACKET_V2 receive ring: the kernel writes each packet and its timestamp (taken
+    when the packet passes the tap, not when we read it) into shared memory."""
+
+    def __init__(self, sock: socket.socket, size: int) -> None:
+        import mmap
+
+        block = 1 << 20 if size >= 1 << 20 else 1 << 16
+        nblocks = max(1, size // block)
+        self.frames = nblocks * (block // FRAME_SIZE)
+        sock.setsockopt(SOL_PACKET, PACKET_VERSION, TPACKET_V2)
+        sock.setsockopt(SOL_PACKET, PACKET_RX_RING,
+                        struct.pack("IIII", block, nblocks, FRAME_SIZE, self.frames))
+        self.map = mmap.mmap(sock.fileno(), block * nblocks, mmap.MAP_SHARED,
+                             mmap.PROT_READ | mmap.PROT_WRITE)
+        self.head = 0
+
+    def read(self, node: str, ns: str, names: dict[int, str], out: list[Record], keep: bool) -> None:
+        m = self.map
+        while True:
+            off = self.head * FRAME_SIZE
+            status, _len, snaplen, mac, _net, sec, nsec, _t, _p = _HDR.unpack_from(m, off)
+            if not status & TP_STATUS_USER:
+                return
+            if keep:
+                _fam, _proto, ifindex, _ha, pkttype, _hl, _addr = _SLL.unpack_from(m, off + 32)
+                ifname = names.get(ifindex) or str(ifindex)
+                if not (pkttype == PACKET_OUTGOING and ifname == "lo"):  # lo: once, as tcpdump
+                    out.append(Record(sec * 1_000_000_000 + nsec, node, ns, ifname,
+                                      "out" if pkttype == PACKET_OUTGOING else "in",
+                                      m[off + mac:off + mac + snaplen]))
+            struct.pack_into("I", m, off, 0)  # hand the frame back to the kernel
+            self.head = (self.head + 1) % self.frames
+
+    def close(self) -> None:
+        self.map.close()
+
+
+class Sniffer:
+    """``with Sniffer({node: netns}) as s: ...`` then ``s.records`` (ordered by time).
+
+    ``ring`` is the ring size per namespace in bytes (``rings`` overrides it per node).
+    ``promisc`` puts every interface in promiscuous mode while capturing, as tcpdump
+    does: a bridge then also shows the frames it forwards between its ports.
+    """
+
+    def __init__(self, netns: dict[str, str], *, ring: int = 4 << 20,
+                 rings: dict[str, int] | None = None, promisc: bool = True) -> None:
         self.netns = dict(netns)
-        self.snaplen = snaplen
+        self.promisc = promisc
+        self.ring = ring
+        self.rings = rings or {}
         self.records: list[Record] = []
-        self._socks: dict[int, tuple[socket.socket, str, str]] = {}
+        self._socks: dict[int, tuple[socket.socket, str, str, _Ring, dict[int, str]]] = {}
         self._thread: threading.Thread | None = None
         self._stop_r, self._stop_w = -1, -1
         self.drops = 0
@@ -63,52 +120,56 @@ class Sniffer:
     # ------------------------------------------------------------ life cycle
     def start(self) -> Sniffer:
         for node, ns in self.netns.items():
-            def opener() -> socket.socket:
+            promisc = self.promisc
+
+            def opener(promisc: bool = promisc) -> tuple[socket.socket, dict[int, str]]:
                 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-                return s
+                names = dict(socket.if_nameindex())
+                if promisc:  # as tcpdump does; ends when the socket closes
+                    for index, name in names.items():
+                        if name != "lo":
+                            s.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP,
+                                         struct.pack("iHH8s", index, PACKET_MR_PROMISC, 0, b""))
+                return s, names
             try:
-                s = nsmod.run_in(ns, opener)
+                s, names = nsmod.run_in(ns, opener)
+                ring = _Ring(s, self.rings.get(node, self.ring))
             except PermissionError as exc:
                 self.close()
                 raise LabError(f"cannot capture in {ns}: {exc} (needs root)") from None
-            try:
-                s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, BUFFER)
-            except OSError:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, BUFFER)
-            s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-            s.setblocking(False)
-            self._socks[s.fileno()] = (s, node, ns)
+            self._socks[s.fileno()] = (s, node, ns, ring, names)
         # anything queued before every socket was open is not part of this capture
-        for s, _, _ in self._socks.values():
-            self._drain(s, None, None, keep=False)
+        for _s, node, ns, ring, names in self._socks.values():
+            ring.read(node, ns, names, self.records, keep=False)
         self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=self._loop, name="netlab-sniffer", daemon=True)
         self._thread.start()
         return self
 
     def stop(self, settle: float = 0.02) -> list[Record]:
-        """Stop after ``settle`` seconds of quiet; return every record ordered by time."""
+        """Stop after ``settle`` seconds; return every record ordered by time."""
         if self._thread is None:
             return self.records
         time.sleep(settle)
         os.write(self._stop_w, b"x")
         self._thread.join()
         self._thread = None
-        for s, node, ns in self._socks.values():
-            self._drain(s, node, ns)
+        for _s, node, ns, ring, names in self._socks.values():
+            ring.read(node, ns, names, self.records, keep=True)
         self.close()
+        # stable: packets stamped at the same instant keep the order one namespace saw them in
         self.records.sort(key=lambda r: r.time_ns)
         return self.records
 
     def close(self) -> None:
-        for s, _, _ in self._socks.values():
+        for s, _n, _ns, ring, _names in self._socks.values():
             try:
-                stats = s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
-                packets, drops = struct.unpack("II", stats)
+                packets, drops = struct.unpack("II", s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
                 self.received += packets
                 self.drops += drops
             except OSError:
                 pass
+            ring.close()
             s.close()
         self._socks.clear()
         for fd in (self._stop_r, self._stop_w):
@@ -122,43 +183,17 @@ class Sniffer:
     def __exit__(self, *exc: object) -> None:
         self.stop(settle=0.0)
 
-    # ------------------------------------------------------------ reading
-    def _drain(self, s: socket.socket, node: str | None, ns: str | None, keep: bool = True) -> None:
-        out = self.records
-        snap = self.snaplen
-        while True:
-            try:
-                data, anc, _flags, addr = s.recvmsg(snap, 64)
-            except BlockingIOError:
-                return
-            except OSError:
-                return
-            if not keep:
-                continue
-            ifname, _proto, pkttype = addr[0], addr[1], addr[2]
-            if pkttype == PACKET_OUTGOING and ifname == "lo":
-                continue  # loopback: keep each packet once, as tcpdump does
-            t = 0
-            for level, kind, value in anc:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    sec, nsec = struct.unpack("qq", value[:16])
-                    t = sec * 1_000_000_000 + nsec
-            if not t:
-                t = time.time_ns()
-            out.append(Record(t, node or "", ns or "", ifname,
-                              "out" if pkttype == PACKET_OUTGOING else "in", data))
-
     def _loop(self) -> None:
         poller = select.poll()
         for fd in self._socks:
-            poller.register(fd, select.POLLIN)
+            poller.register(fd, select.POLLIN | select.POLLERR)
         poller.register(self._stop_r, select.POLLIN)
         while True:
             for fd, _ in poller.poll(1000):
                 if fd == self._stop_r:
                     return
-                s, node, ns = self._socks[fd]
-                self._drain(s, node, ns)
+                _s, node, ns, ring, names = self._socks[fd]
+                ring.read(node, ns, names, self.records, keep=True)
 
 
 def to_capture(records: list[Record], comments: dict[int, str] | None = None):  # noqa: ANN201

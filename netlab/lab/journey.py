@@ -64,9 +64,15 @@ def _key(f: Frame) -> tuple:
 def _endpoint(f: Frame, side: str) -> str:
     ip = f.src if side == "src" else f.dst
     port = f.sport if side == "src" else f.dport
-    if f.proto == "icmp" and f.icmp_type in (0, 8):
-        return f"{ip} id {f.icmp_id}"
-    return f"{ip}:{port}" if port is not None else str(ip)
+    q = f.quoted
+    if f.proto == "icmp" and q is not None:
+        # an ICMP error: its address and, inside, the quoted packet's address on the other side
+        qip, qport = (q.dst, q.dport) if side == "src" else (q.src, q.sport)
+        inner = f"{qip}:{qport}" if q.proto in ("tcp", "udp") and qport is not None else str(qip)
+        return f"{ip} quoting {inner}"
+    if f.proto not in ("tcp", "udp") or port is None:
+        return str(ip)  # ICMP and ARP: the address alone, as conntrack prints NAT of them
+    return f"{ip}:{port}"
 
 
 def _group(records: list[Record]) -> list[_Logical]:
@@ -74,7 +80,9 @@ def _group(records: list[Record]) -> list[_Logical]:
     open_by_key: dict[tuple, _Logical] = {}
     for r in records:
         f = Frame.from_bytes(r.data)
-        if f.proto == "arp" or (f.ethertype == 0x0800 and f.src is not None):
+        # ARP and the probe's IPv4 protocols; the kernel's own IGMP/IPv6 housekeeping stays
+        # in the capture but is not part of any probe's journey
+        if f.proto == "arp" or (f.ethertype == 0x0800 and f.proto in ("tcp", "udp", "icmp")):
             k = _key(f)
             lp = open_by_key.get(k)
             # one logical packet crosses hops within a few milliseconds
@@ -88,7 +96,8 @@ def _group(records: list[Record]) -> list[_Logical]:
 
 def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: int | None = None,
               sport: int | None = None, count: int = 1, timeout: float = 2.0, payload: bytes | None = None,
-              ttl: int | None = None, max_hops: int = 8, settle: float = 0.05, **_: Any) -> Journey:
+              ttl: int | None = None, max_hops: int = 8, settle: float = 0.05, promisc: bool | None = None,
+              **_: Any) -> Journey:
     """Send one probe in ``lab`` and return its Journey (see the module docstring)."""
     sc = lab.scenario
     probes.check_bounds(kind, count, timeout)
@@ -107,7 +116,7 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     firewalled = {n.name: lab.netns[n.name] for n in sc.nodes.values() if (n.iptables or "").strip()}
 
     before = {n: ctr.read_counters(s) for n, s in firewalled.items()}
-    sniffer = Sniffer(lab.netns).start()
+    sniffer = Sniffer(lab.netns, promisc=lab.capture_promisc if promisc is None else promisc).start()
     t0 = time.time()
     try:
         if kind == "ping":
@@ -132,13 +141,16 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     after = {n: ctr.read_counters(s) for n, s in firewalled.items()}
     grown = {n: ctr.grown(before[n], after[n]) for n in firewalled}
     entries = []
+    tracked: dict[str, list[dict[str, Any]]] = {}
     for n, s in firewalled.items():
         r = subprocess.run(["ip", "netns", "exec", s, "conntrack", "-L"], capture_output=True, text=True,
                            timeout=10)
         entries += [f"{n}: {line}" for line in r.stdout.splitlines() if line.strip()]
+        tracked[n] = parse_conntrack(r.stdout)
     probe = {"kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip, "dport": dport,
              "sport": res.sport, "count": count, "timeout": timeout, "ttl": ttl}
-    journey = build_journey(lab, probe, records, grown, res, src_node.name)
+    probe["mac_owner"] = lab.mac_owners()
+    journey = build_journey(lab, probe, records, grown, res, src_node.name, tracked)
     journey.conntrack_entries = entries
     journey.mode = "lab"
     if sniffer.drops:
@@ -166,10 +178,89 @@ def _rule_event(node: str, c: ctr.Counter, d: int, after_obs: _Obs | None) -> Ev
                  time=after_obs.rec.time if after_obs else 0.0)
 
 
+def parse_conntrack(text: str) -> list[dict[str, Any]]:
+    """``conntrack -L`` lines -> {"proto", "orig": (src, dst, sport, dport), "reply": (...)}."""
+    out = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        tuples: list[dict[str, str]] = [{}, {}]
+        side = 0
+        for w in words[1:]:
+            if "=" not in w:
+                continue
+            k, v = w.split("=", 1)
+            if k == "src" and "src" in tuples[0]:
+                side = 1
+            if k in ("src", "dst", "sport", "dport", "id", "type") and k not in tuples[side]:
+                tuples[side][k] = v
+        if "src" not in tuples[1]:
+            continue
+
+        def key(t: dict[str, str]) -> tuple:
+            return (t.get("src"), t.get("dst"), t.get("sport") or t.get("id"), t.get("dport") or t.get("id"))
+        out.append({"proto": words[0], "orig": key(tuples[0]), "reply": key(tuples[1])})
+    return out
+
+
+def _entry_by_reply(entries: list[dict[str, Any]], f: Frame, reply: bool = False) -> dict[str, Any] | None:
+    """The conntrack entry of the packet ``f``: for an original-direction packet already
+    rewritten (``reply=False``) its reply tuple is ``f`` reversed; for a reply, ``f`` itself."""
+    if f.proto in ("tcp", "udp"):
+        key = ((f.src, f.dst, str(f.sport), str(f.dport)) if reply
+               else (f.dst, f.src, str(f.dport), str(f.sport)))
+    elif f.proto == "icmp" and f.icmp_type in (0, 8):
+        key = ((f.src, f.dst, str(f.icmp_id), str(f.icmp_id)) if reply
+               else (f.dst, f.src, str(f.icmp_id), str(f.icmp_id)))
+    else:
+        return None
+    for e in entries:
+        if e["proto"] == f.proto and e["reply"] == key:
+            osrc, odst, osport, odport = e["orig"]
+            if odst != key[0] or (f.proto != "icmp" and odport != key[2]):
+                return e  # the original destination differs from who answers: DNAT
+            return None
+    return None
+
+
+def _dnat_by_rule(rules: list[tuple[ctr.Counter, int]], f: Frame) -> str | None:
+    """The destination a DNAT rule whose counter grew sends ``f`` to."""
+    import re
+
+    for c, _d in rules:
+        if c.target != "DNAT":
+            continue
+        m = re.search(r"--to-destination (\d+\.\d+\.\d+\.\d+)(?::(\d+))?", c.text)
+        if not m:
+            continue
+        ip, port = m.group(1), m.group(2) or (str(f.dport) if f.dport is not None else None)
+        return ip if f.proto not in ("tcp", "udp") or port is None else f"{ip}:{port}"
+    return None
+
+
+def _dnat_of(entries: list[dict[str, Any]], f: Frame) -> str | None:
+    """Where conntrack says the original-direction packet ``f`` was DNATed to, if it was."""
+    for e in entries:
+        if e["proto"] != f.proto:
+            continue
+        src, dst, sport, dport = e["orig"]
+        if src != f.src or dst != f.dst:
+            continue
+        if f.proto in ("tcp", "udp") and (sport != str(f.sport) or dport != str(f.dport)):
+            continue
+        rsrc, _rdst, rsport, _rdport = e["reply"]
+        if rsrc == dst and (f.proto == "icmp" or rsport == dport):
+            return None  # not DNATed
+        return rsrc if f.proto == "icmp" else f"{rsrc}:{rsport}"
+    return None
+
+
 def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                   grown: dict[str, list[tuple[ctr.Counter, int]]], res: probes.ProbeResult,
-                  src_node: str) -> Journey:
-    """The Journey of a probe from its records, counter growth and what the prober saw."""
+                  src_node: str, tracked: dict[str, list[dict[str, Any]]] | None = None) -> Journey:
+    """The Journey of a probe from its records, counter growth, conntrack and what the prober saw."""
+    tracked = tracked or {}
     packets = _group(records)
     # the seen events, in time order, each followed by what happened to it in that node
     obs = sorted((o for lp in packets for o in lp.obs), key=lambda o: o.rec.time_ns)
@@ -186,6 +277,7 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
     first_ip = next((lp for lp in packets if lp.key[0] != "arp"), None)
     orig_src = first_ip.obs[0].frame.src if first_ip else probe["src_ip"]
     drops: list[Event] = []
+    dnat_to: dict[int, str] = {}
     for lp in packets:
         if lp.key[0] == "arp":
             continue
@@ -200,11 +292,13 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
             if o.rec.direction == "in":
                 continue
             ref = prev.frame if prev else None
-            if ref is None and node == src_node and lp is first_ip and \
-                    probe["kind"] in ("tcp", "http", "udp", "ping"):
-                # sent by a local program: compare with what the prober addressed
-                ref = first.copy(dst=probe["dst_ip"], dport=probe.get("dport") if first.proto in
-                                 ("tcp", "udp") else first.dport)
+            if ref is None and original:
+                # sent by a local program: conntrack remembers the address it asked for (nat OUTPUT)
+                entry = _entry_by_reply(tracked.get(node, []), o.frame)
+                if entry is not None:
+                    osrc, odst, osport, odport = entry["orig"]
+                    ref = o.frame.copy(dst=odst, dport=int(odport) if o.frame.proto in ("tcp", "udp")
+                                       else o.frame.dport)
             if ref is None:
                 continue
             for side in ("dst", "src"):
@@ -233,13 +327,39 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                     before_obs.setdefault(id(o), []).append(ev)
         # where the packet ended
         end = lp.obs[-1]
+        if original and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
+            # DNATed, then dropped or delivered here: no copy leaves to show the new address,
+            # but the kernel's conntrack entry records it
+            rewritten = _dnat_of(tracked.get(end.rec.node, []), end.frame)
+            if rewritten is None:  # dropped before conntrack confirmed it: the DNAT rule's counter
+                rewritten = _dnat_by_rule(nat_rules.get(end.rec.node, []), end.frame)
+            if rewritten is not None:
+                dnat_to[lp.pid] = rewritten.split(":")[0]
+                b = _endpoint(end.frame, "dst")
+                add_after(end, Event(0, "nat", end.rec.node, f"DNAT dst {b} → {rewritten} (conntrack entry)",
+                                     before=b, after=rewritten, hook="PREROUTING", frame=end.frame,
+                                     packet_id=lp.pid, time=end.rec.time,
+                                     rule=next((c.position for c, _ in nat_rules.get(end.rec.node, [])
+                                                if c.target in ("DNAT", "REDIRECT")), None)))
+        if not original and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
+            # a reply delivered here to a locally DNATed connection gets its source back in INPUT
+            entry = _entry_by_reply(tracked.get(end.rec.node, []), end.frame, reply=True)
+            if entry is not None:
+                _s, odst, _sp, odport = entry["orig"]
+                want = end.frame.copy(src=odst, sport=int(odport) if first.proto in ("tcp", "udp")
+                                      else end.frame.sport)
+                b, a = _endpoint(end.frame, "src"), _endpoint(want, "src")
+                if b != a and end.frame.dst in _local_ips(lab, end.rec.node):
+                    add_after(end, Event(0, "nat", end.rec.node, f"de-NAT src {b} → {a} (conntrack: reply "
+                                         "of a NATed connection)", before=b, after=a, hook="INPUT",
+                                         frame=end.frame, packet_id=lp.pid, time=end.rec.time))
         if end.rec.direction == "in":
             node = end.rec.node
-            dst = end.frame.dst or ""
+            dst = dnat_to.get(lp.pid, end.frame.dst or "")
             local = dst in _local_ips(lab, node) or ipaddress.IPv4Address(dst).is_loopback
             refusal = _refusal(packets, lp, node) if local else None
             dropper = _dropping_rule(grown.get(node, []))
-            if (end.frame.ttl or 0) <= 1 and not local and _forwarding(lab, node):
+            if (end.frame.ttl or 0) <= 1 and not local and _forwarding(lab, node) and dropper is None:
                 reason: tuple[str, str | None] | None = ("TTL exceeded", None)
             elif dropper is not None and not refusal:
                 reason = dropper
@@ -289,6 +409,11 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
     for i, e in enumerate(steps, 1):
         e.seq = i
 
+    if res.no_route:
+        ev = Event(len(steps) + 1, "drop", src_node, f"connect/send: no route to {probe['dst_ip']} (ENETUNREACH)",
+                   reason="no route to host")
+        steps.append(ev)
+        drops.insert(0, ev)
     replies = [o.frame for o in obs if o.rec.node == src_node and o.rec.direction == "in"
                and (o.frame.dst == probe["src_ip"] or (o.frame.proto == "arp" and o.frame.arp_op == 2))]
     if res.answered:

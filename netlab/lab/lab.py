@@ -43,7 +43,8 @@ class Lab:
 
     mode = "lab"
 
-    def __init__(self, scenario: Scenario | None = None, prefix: str | None = None) -> None:
+    def __init__(self, scenario: Scenario | None = None, prefix: str | None = None, *,
+                 capture_promisc: bool = True) -> None:
         if scenario is None:
             from netlab.scenarios import seed_host
 
@@ -54,6 +55,9 @@ class Lab:
         self._run: build.Running | None = None
         self.build_seconds: float | None = None
         self._probe_count = 0
+        self._macs: dict[str, str] | None = None
+        # capture as tcpdump does (interfaces promiscuous while a probe runs), or not
+        self.capture_promisc = capture_promisc
 
     # ------------------------------------------------------------ build
     def plan(self) -> Plan:
@@ -85,6 +89,7 @@ class Lab:
     def down(self) -> None:
         if self._run is not None:
             run, self._run = self._run, None
+            self._macs = None
             build.down(run)
 
     close = down
@@ -112,6 +117,19 @@ class Lab:
         if not self.is_up:
             raise LabError("the lab is not up: call lab.up() (or use `with Lab(...) as lab:`)")
         return self.netns[node]
+
+    def mac_owners(self) -> dict[str, str]:
+        """MAC address -> ``"node:iface"`` for every interface of the lab, read from the kernel."""
+        if self._macs is None:
+            from netlab.lab.netns import macs_in
+
+            owners: dict[str, str] = {}
+            for node in self.scenario.nodes.values():
+                wanted = [i.name for i in node.interfaces if i.kind != "loopback"]
+                for ifname, mac in macs_in(self._ns(node.name), wanted).items():
+                    owners[mac] = f"{node.name}:{ifname}"
+            self._macs = owners
+        return dict(self._macs)
 
     def snapshot(self, node: str = "host") -> HostState:
         """The node's links, addresses, routes, rules and conntrack as a HostState."""

@@ -86,3 +86,25 @@ def read_proc_in(netns: str, paths: list[str]) -> dict[str, str]:
         return out
 
     return run_in(netns, read)
+
+
+SIOCGIFHWADDR = 0x8927
+
+
+def macs_in(netns: str, ifnames: list[str]) -> dict[str, str]:
+    """name -> MAC of the named interfaces of ``netns`` (those that exist)."""
+    import fcntl
+    import struct
+
+    def read() -> dict[str, str]:
+        out = {}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for name in ifnames:
+                try:
+                    res = fcntl.ioctl(s.fileno(), SIOCGIFHWADDR, struct.pack("256s", name.encode()[:15]))
+                except OSError:
+                    continue
+                out[name] = res[18:24].hex(":")
+        return out
+
+    return run_in(netns, read)

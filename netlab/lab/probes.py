@@ -40,6 +40,7 @@ class ProbeResult:
     refused: bool = False  # RST / ICMP unreachable came back
     replies: list[str] = field(default_factory=list)
     error: str | None = None
+    no_route: bool = False  # the source's own kernel had no route: nothing left it (ENETUNREACH)
     sport: int | None = None
     hops: list[str | None] = field(default_factory=list)  # traceroute
     started: float = 0.0
@@ -62,7 +63,13 @@ def ping(ns: str, dst: str, count: int, timeout: float, ttl: int | None, payload
         ident = os.getpid() & 0xFFFF
         data = payload if payload is not None else bytes(range(0x10, 0x10 + 48))
         for seq in range(1, count + 1):
-            s.sendto(_icmp_echo(ident, seq, data), (dst, 0))
+            try:
+                s.sendto(_icmp_echo(ident, seq, data), (dst, 0))
+            except OSError as exc:
+                if exc.errno != errno.ENETUNREACH:
+                    raise
+                r.no_route, r.error = True, "no route to host"
+                break
             deadline = time.monotonic() + timeout
             while (left := deadline - time.monotonic()) > 0:
                 if not select.select([s], [], [], left)[0]:
@@ -131,7 +138,10 @@ def _tcp(ns: str, dst: str, dport: int, sport: int | None, timeout: float, reque
             r.error = f"no answer within {timeout} s"
             return r
         except OSError as exc:
-            r.refused = exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
+            if exc.errno == errno.ENETUNREACH:
+                r.no_route, r.error = True, "no route to host"
+                return r
+            r.refused = exc.errno == errno.EHOSTUNREACH
             r.error = os.strerror(exc.errno or 0) if exc.errno else str(exc)
             return r
         r.sport = s.getsockname()[1]
@@ -164,7 +174,13 @@ def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: f
             s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         if sport:
             s.bind(("0.0.0.0", sport))
-        s.connect((dst, dport))
+        try:
+            s.connect((dst, dport))
+        except OSError as exc:
+            if exc.errno != errno.ENETUNREACH:
+                raise
+            r.no_route, r.error = True, "no route to host"
+            return r
         r.sport = s.getsockname()[1]
         s.settimeout(timeout)
         for _ in range(count):

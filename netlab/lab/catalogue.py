@@ -1,0 +1,130 @@
+"""The differential catalogue: scenario + probe cases run on ``sim`` and on the real kernel.
+
+Each :class:`Case` names a scenario of ``netlab.scenarios.catalogue`` (or a
+callable building one), the Docker versions where its journey can differ, and
+one probe.  ``tests/lab/test_differential.py`` runs every case in both backends
+and compares ``journey.signature()``; :func:`side_by_side` is the diff it shows
+when they disagree.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ALL = ("27", "28", "29")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One scenario and one probe; ``versions`` are the Docker profiles it runs on."""
+
+    id: str
+    scenario: str
+    probe: dict[str, Any]
+    versions: tuple[str, ...] = ALL
+    what: str = ""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def build(self, version: str):  # noqa: ANN201 - a Scenario
+        from netlab.scenarios import catalogue
+
+        return catalogue.build(self.scenario, version=version, **self.kwargs)
+
+
+CASES: list[Case] = [
+    Case("port-forward-from-lan", "article",
+         {"kind": "http", "src": "client", "dst": "192.168.56.38", "dport": 80},
+         what="the article's -p 80:80 reached from the LAN (DNAT in PREROUTING, FORWARD accept)"),
+    Case("port-forward-from-host", "article",
+         {"kind": "http", "src": "host", "dst": "192.168.56.38", "dport": 80},
+         what="the same port from the host itself (DNAT in nat OUTPUT)"),
+    Case("container-to-internet", "article",
+         {"kind": "ping", "src": "web", "dst": "203.0.113.10"},
+         what="MASQUERADE on the way out, de-NAT of the reply"),
+    Case("container-to-internet-udp", "article",
+         {"kind": "udp", "src": "web", "dst": "203.0.113.10", "dport": 7}, versions=("27",),
+         what="a UDP datagram out through MASQUERADE and its echo back"),
+    Case("container-to-container", "two-containers",
+         {"kind": "tcp", "src": "app", "dst": "web", "dport": 80},
+         what="two containers on docker0 talk through the bridge, no routing"),
+    Case("two-bridges-isolated", "two-bridges",
+         {"kind": "ping", "src": "web", "dst": "db", "timeout": 0.5},
+         what="user-defined networks front and back are isolated from each other"),
+    Case("localhost-publish-from-lan", "published-on-localhost",
+         {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 8080, "timeout": 0.5},
+         what="-p 127.0.0.1:8080:80 is not reachable from outside"),
+    Case("localhost-publish-from-host", "published-on-localhost",
+         {"kind": "http", "src": "host", "dst": "127.0.0.1", "dport": 8080},
+         what="-p 127.0.0.1:8080:80 from the host itself"),
+    Case("hairpin-no-proxy", "hairpin",
+         {"kind": "http", "src": "app", "dst": "192.168.56.38", "dport": 80},
+         what="a container reaches a published port through the host address, userland proxy off"),
+    Case("hairpin-own-port", "hairpin",
+         {"kind": "http", "src": "web", "dst": "192.168.56.38", "dport": 80},
+         what="a container reaches its own published port (hairpin on the bridge port)"),
+    Case("unpublished-port", "unpublished-port",
+         {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 8080, "timeout": 0.5},
+         what="a port the container listens on but nobody published"),
+    Case("ip-forward-off", "ip-forward-off",
+         {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 80, "timeout": 0.5},
+         what="net.ipv4.ip_forward=0: DNAT happens, forwarding does not"),
+    Case("docker-user-drop", "docker-user-drop",
+         {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 80, "timeout": 0.5},
+         what="an administrator's DROP in DOCKER-USER"),
+    Case("internal-network", "internal-network",
+         {"kind": "ping", "src": "db", "dst": "203.0.113.10", "timeout": 0.5},
+         what="--internal: no way out"),
+    Case("icc-off", "icc-off",
+         {"kind": "tcp", "src": "app", "dst": "web", "dport": 80, "timeout": 0.5},
+         what="--icc=false: containers on docker0 cannot reach each other"),
+    Case("ping-gateway", "article",
+         {"kind": "ping", "src": "web", "dst": "172.17.0.1"}, versions=("27",),
+         what="a container pings its gateway, the docker0 address"),
+    Case("traceroute-to-internet", "article",
+         {"kind": "traceroute", "src": "web", "dst": "203.0.113.10"}, versions=("27",),
+         what="TTL exceeded from docker0's address, the gateway, then port unreachable"),
+    Case("arp-and-fdb-first-packet", "two-containers",
+         {"kind": "ping", "src": "app", "dst": "web"}, versions=("27",),
+         what="the first packet: ARP broadcast flooded by the bridge, FDB learnt from the reply"),
+    Case("arping-gateway", "article",
+         {"kind": "arping", "src": "web", "dst": "172.17.0.1"}, versions=("27",),
+         what="an ARP request and its reply, alone"),
+]
+
+
+def cases() -> list[tuple[Case, str]]:
+    """Every (case, version) pair the differential suite runs."""
+    return [(c, v) for c in CASES for v in c.versions]
+
+
+def scenario_by_name(name: str):  # noqa: ANN201 - a Scenario
+    """``article`` / ``article@28`` / any netlab.scenarios.catalogue name (CLI helper)."""
+    from netlab.scenarios import catalogue
+
+    base, _, version = name.partition("@")
+    return catalogue.build(base, **({"version": version} if version else {}))
+
+
+def _fmt(item: tuple) -> str:
+    return " ".join("-" if x is None else str(x) for x in item)
+
+
+def side_by_side(sim: list[tuple], lab: list[tuple], width: int = 78) -> str:
+    """Two signatures next to each other; ``|`` marks rows that differ, ``<``/``>`` rows
+    only one side has."""
+    a, b = [_fmt(x) for x in sim], [_fmt(x) for x in lab]
+    out = [f"{'sim':<{width}}   lab", f"{'-' * width}   {'-' * width}"]
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        left, right = a[i1:i2], b[j1:j2]
+        for k in range(max(len(left), len(right))):
+            x = left[k] if k < len(left) else ""
+            y = right[k] if k < len(right) else ""
+            mark = " " if op == "equal" else ("|" if x and y else ("<" if x else ">"))
+            out.append(f"{x[:width]:<{width}} {mark} {y[:width]}")
+    return "\n".join(out)
+
+
+Runner = Callable[..., Any]
