@@ -301,16 +301,23 @@ class HostState:
     # -------------------------------------------------------------- merging
     def merge(self, other: HostState) -> HostState:
         """Add what ``other`` knows (used when several pastes describe one host)."""
+        by_name = {ns.name: ns for ns in self.namespaces}
         for ns in other.namespaces:
-            mine = self.namespace(ns.name)
-            mine.ids.update(ns.ids)
+            mine = by_name.get(ns.name)
+            if mine is None:
+                mine = by_name[ns.name] = Namespace(ns.name)
+                self.namespaces.append(mine)
+            for nsid, name in ns.ids.items():
+                mine.ids.setdefault(nsid, name)
             mine.hostname = mine.hostname or ns.hostname
-        known = {(link.netns, link.name) for link in self.links}
+        known = {(link.netns, link.name): link for link in self.links}
         for link in other.links:
-            if (link.netns, link.name) in known:
-                self._update_link(self.link(link.name, link.netns), link)  # type: ignore[arg-type]
+            mine_link = known.get((link.netns, link.name))
+            if mine_link is not None:
+                self._update_link(mine_link, link)
             else:
                 self.links.append(link)
+                known[(link.netns, link.name)] = link
         for attr in ("addrs", "route_list", "bridges", "ports", "fdb", "conntrack_entries"):
             mine_list = getattr(self, attr)
             key_of = _MERGE_KEYS.get(attr)
@@ -332,11 +339,19 @@ class HostState:
         for ns, values in other.sysctls.items():
             self.sysctls.setdefault(ns, {}).update(values)
         for ns, text in other.firewall.items():
-            self.firewall[ns] = (self.firewall.get(ns, "") + "\n" + text).strip() + "\n"
+            mine_text = self.firewall.get(ns)
+            if mine_text is None or not mine_text.strip():
+                self.firewall[ns] = text
+            elif text.strip() and text.strip() not in mine_text:
+                self.firewall[ns] = mine_text.rstrip("\n") + "\n" + text
         self.nftables.update(other.nftables)
         self.docker_networks.extend(other.docker_networks)
         self.hostname = self.hostname or other.hostname
-        self.notes.extend(n for n in other.notes if n not in self.notes)
+        seen_notes = set(self.notes)
+        for note in other.notes:
+            if note not in seen_notes:
+                self.notes.append(note)
+                seen_notes.add(note)
         self._sync_bridge_masters()
         self.resolve_netnsids()
         return self
@@ -349,6 +364,13 @@ class HostState:
         are the two ends of one pair: so netnsid 0, as seen from our namespace,
         is B.  Only a unique match is recorded; known ids are never changed.
         """
+        namespaces = {ns.name: ns for ns in self.namespaces}
+
+        def ns_of(name: str) -> Namespace:
+            if name not in namespaces:
+                namespaces[name] = self.namespace(name)
+            return namespaces[name]
+
         by_index: dict[int, list[Link]] = {}
         for link in self.links:
             if link.kind == "veth" and link.ifindex is not None:
@@ -357,14 +379,14 @@ class HostState:
             if (link.kind != "veth" or link.peer_netnsid is None or link.peer_netns is not None
                     or link.peer_ifindex is None):
                 continue
-            ns = self.namespace(link.netns)
+            ns = ns_of(link.netns)
             if link.peer_netnsid in ns.ids:
                 continue
             matches = [
                 other for other in by_index.get(link.peer_ifindex, [])
                 if other.netns != link.netns and other.peer_ifindex == link.ifindex
                 and other.peer_netnsid is not None
-                and self.namespace(other.netns).ids.get(other.peer_netnsid, link.netns) == link.netns
+                and ns_of(other.netns).ids.get(other.peer_netnsid, link.netns) == link.netns
             ]
             if len({m.netns for m in matches}) == 1:
                 ns.ids[link.peer_netnsid] = matches[0].netns
@@ -406,11 +428,11 @@ class HostState:
                     self.ports.append(BridgePort(link.master, link.name, netns=link.netns,
                                                  ifindex=link.ifindex))
                     ported.add((link.netns, link.name))
+        have = {(b.netns, b.name) for b in self.bridges}
         for bridge_link in self.links:
-            if bridge_link.kind == "bridge" and not any(
-                b.name == bridge_link.name and b.netns == bridge_link.netns for b in self.bridges
-            ):
+            if bridge_link.kind == "bridge" and (bridge_link.netns, bridge_link.name) not in have:
                 self.bridges.append(Bridge(bridge_link.name, netns=bridge_link.netns))
+                have.add((bridge_link.netns, bridge_link.name))
 
     def normalise(self) -> HostState:
         """Fill facts one part implies about another (bridge ports ↔ masters)."""
@@ -628,6 +650,9 @@ _MERGE_KEYS: dict[str, Any] = {
     "bridges": lambda b: (b.netns, b.name),
     "ports": lambda p: (p.netns, p.port),
     "fdb": lambda f: (f.netns, f.mac, f.dev, f.vlan, f.bridge),
+    # one connection seen in two pastes (timeouts differ): one entry
+    "conntrack_entries": lambda e: (e.netns, e.proto, dataclasses.astuple(e.orig),
+                                    dataclasses.astuple(e.reply)),
 }
 
 

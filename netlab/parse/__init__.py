@@ -134,19 +134,43 @@ def parse_host(*texts: str | bytes, netns: str = "", **named: str | bytes | Iter
     if unknown:
         raise ParseError(f"unknown keyword(s) {unknown}",
                          hint="use one of: " + ", ".join(sorted(KEYWORDS)))
-    state = HostState(source="paste")
+    partials: list[HostState] = []
     for text in texts:
         if not isinstance(text, (str, bytes)):
             raise ParseError(f"a paste must be text, not {type(text).__name__}")
         for cmd, part, start in split_by_prompts(text):
             partial = _parse_part(cmd, part, start, netns)
             if partial is not None:
-                state.merge(partial)
+                partials.append(partial)
     for key, value in named.items():
         values = [value] if isinstance(value, (str, bytes)) else list(value)
         for text in values:
             if not isinstance(text, (str, bytes)):
                 raise ParseError(f"{key}= must be text, not {type(text).__name__}")
-            state.merge(KEYWORDS[key](text, netns=netns))
+            partials.append(KEYWORDS[key](text, netns=netns))
+    state = HostState(source="paste")
+    state.merge(_combine(partials))
     state.namespace(netns)
     return state.normalise()
+
+
+def _combine(partials: list[HostState]) -> HostState:
+    """All partial states side by side in one (merging that into an empty state then
+    removes duplicates in one pass, so many pastes cost linear time)."""
+    out = HostState(source="paste")
+    out.namespaces = []
+    firewall: dict[str, list[str]] = {}
+    for p in partials:
+        out.namespaces.extend(p.namespaces)
+        for attr in ("links", "addrs", "route_list", "bridges", "ports", "fdb",
+                     "conntrack_entries", "docker_networks", "notes"):
+            getattr(out, attr).extend(getattr(p, attr))
+        for ns, values in p.sysctls.items():
+            out.sysctls.setdefault(ns, {}).update(values)
+        for ns, text in p.firewall.items():
+            firewall.setdefault(ns, []).append(text)
+        out.nftables.update(p.nftables)
+        out.hostname = out.hostname or p.hostname
+    out.firewall = {ns: "".join(t if t.endswith("\n") else t + "\n" for t in dict.fromkeys(texts))
+                    for ns, texts in firewall.items()}
+    return out

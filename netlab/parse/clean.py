@@ -20,6 +20,7 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2002\u2003\u2007\u2009\u200a\u202f\u205f\u3000\t\v\f"), " ")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\r"), None)
 _TRANSLATE = {**_SPACES, **_INVISIBLE}
+_ASCII_TRANSLATE = {ord("\t"): " ", ord("\v"): " ", ord("\f"): " ", ord("\r"): None}
 
 ELISION = re.compile(
     r"^\s*(?:\.{3,}|\u2026|\[\s*(?:\.{3}|\u2026|snip|snipped)\s*\]|\(\s*(?:\.{3}|\u2026|snip|snipped|略|省略)\s*\)|"
@@ -80,7 +81,11 @@ def normalise_line(line: str) -> str:
     """One line without colour codes, odd spaces or trailing blanks."""
     if "\x1b" in line:
         line = _ANSI.sub("", line)
-    return line.translate(_TRANSLATE).rstrip()
+    if not line.isascii():
+        line = line.translate(_TRANSLATE)
+    elif "\t" in line or "\r" in line or "\v" in line or "\f" in line:
+        line = line.translate(_ASCII_TRANSLATE)
+    return line.rstrip()
 
 
 def prompt_command(line: str) -> Prompt | None:
