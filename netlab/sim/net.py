@@ -246,8 +246,8 @@ class SimNet:
                 start_udp(k, src_ip, dst_ip, int(dport or 7), sport, ttl, payload, result, count)
                 deadline += count - 1
             elif kind == "traceroute":
-                app = start_traceroute(k, src_ip, dst_ip, dport, result, count)
-                deadline += 0.01 * 30
+                app = start_traceroute(k, src_ip, dst_ip, dport, result)
+                deadline += 0.01 * 16
             else:
                 rt = k.routes.lookup(dst_ip)
                 if rt is None:

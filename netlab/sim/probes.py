@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 KINDS = ("ping", "arping", "tcp", "http", "udp", "traceroute")
 TRACEROUTE_PORT = 33434
-MAX_HOPS = 30
+MAX_HOPS = 16
 
 
 @dataclass
@@ -110,14 +110,24 @@ class UdpClient(_Client):
 
 
 class TracerouteClient(_Client):
-    def __init__(self, result: ProbeResult, dst: str) -> None:
+    def __init__(self, result: ProbeResult, dst: str, first_port: int) -> None:
         super().__init__(result)
         self.dst = dst
-        self.hops: list[str | None] = []
+        self.first_port = first_port
+        self.by_ttl: dict[int, str | None] = {}
+        self.sent = 0
+
+    @property
+    def hops(self) -> list[str | None]:
+        """The router that answered each TTL (None: no answer, traceroute's ``*``)."""
+        return [self.by_ttl.get(t) for t in range(1, self.sent + 1)]
 
     def on_error(self, sock: Any, f: Frame) -> None:
+        q = f.quoted
+        if q is None or q.dport is None:
+            return
         self.r.replies.append(f)
-        self.hops.append(f.src)
+        self.by_ttl.setdefault(q.dport - self.first_port + 1, f.src)
         if f.icmp_type == 3:
             self.r.done = True
             self.r.answered = f.src == self.dst
@@ -158,29 +168,27 @@ def start_udp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl:
     UdpSock(k, src, sport, UdpClient(result))
     for i in range(count):
         f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=dport, ttl=ttl or 64,
-                  ip_id=k.next_ip_id(), payload=payload if payload is not None else b"netlab\n")
+                  ip_id=k.next_ip_id(), payload=payload if payload is not None else b"netlab probe\n")
         net.schedule(send_ip, k, f, delay=i * 1.0)
 
 
 def start_traceroute(k: Kernel, src: str, dst: str, dport: int | None, result: ProbeResult,
-                     count: int, max_hops: int = MAX_HOPS) -> TracerouteClient:
-    """``traceroute -q count``: UDP probes with TTL 1, 2, 3 … to ports 33434 upward."""
+                     max_hops: int = MAX_HOPS) -> TracerouteClient:
+    """``traceroute -q 1``: one UDP probe per TTL 1, 2, 3 … to ports 33434 upward,
+    until the destination answers port unreachable."""
     net = k.net
     sport = net.ephemeral_port()
-    app = TracerouteClient(result, dst)
-    UdpSock(k, src, sport, app)
     port = dport or TRACEROUTE_PORT
-    state = {"ttl": 0, "port": port}
+    app = TracerouteClient(result, dst, port)
+    UdpSock(k, src, sport, app)
 
     def next_hop() -> None:
-        if result.done or state["ttl"] >= max_hops:
+        if result.done or app.sent >= max_hops:
             return
-        state["ttl"] += 1
-        for _ in range(count):
-            f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=state["port"],
-                      ttl=state["ttl"], ip_id=k.next_ip_id(), payload=b"\0" * 32, df=False)
-            state["port"] += 1
-            send_ip(k, f)
+        app.sent += 1
+        f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=port + app.sent - 1,
+                  ttl=app.sent, ip_id=k.next_ip_id(), payload=b"\0" * 32, df=False)
+        send_ip(k, f)
         net.schedule(next_hop, delay=0.01)
 
     next_hop()

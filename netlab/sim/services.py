@@ -177,10 +177,10 @@ class ProxyConn(App):
             self.pending.append(data)
 
     def on_fin(self, sock: TcpSock) -> None:
-        if self.back is not None and self.back.state in ("ESTABLISHED", "CLOSE_WAIT"):
+        # docker-proxy copies until one side ends, then closes both connections
+        if self.back is not None:
             self.back.close()
-        elif self.back is None or self.back.state in ("CLOSED", "TIME_WAIT"):
-            sock.close()
+        sock.close()
 
 
 class _ProxyBack(App):
