@@ -207,16 +207,14 @@ class RuleTracer:
     def changes(self) -> dict[str, bool]:
         return {name: t.value for name, t in self.toggles.items()}
 
-    def _connect_fn(self) -> Any:
-        if self._connect is not None:
-            return self._connect
-        from netlab.mode import connect
-
-        return connect
-
     def _probe(self, scenario: Any) -> Any:
         mode = self.mode or "sim"
-        net = self._connect_fn()(mode=mode, scenario=scenario)
+        if self._connect is not None:
+            net = self._connect(mode=mode, scenario=scenario)
+        else:
+            from netlab.mode import connect
+
+            net = connect(mode=mode, scenario=scenario, quiet=True)
         try:
             return net.probe(**self.probe_spec)
         finally:
