@@ -59,6 +59,17 @@ class Skb:
         return s
 
 
+def _ct_view(m: CtMatch) -> dict[str, Any]:
+    """The connection as ``-m conntrack --ctorig*/--ctdir/--ctstatus`` read it."""
+    e = m.entry
+    o, r = e.orig, e.reply
+    return {"orig_src": o[1], "orig_sport": o[2], "orig_dst": o[3], "orig_dport": o[4],
+            "reply_src": r[1], "reply_sport": r[2], "reply_dst": r[3], "reply_dport": r[4],
+            "direction": "REPLY" if m.direction else "ORIGINAL",
+            "status": sorted(s for s in e.status if s in ("SEEN_REPLY", "ASSURED", "CONFIRMED",
+                                                          "SRC_NAT", "DST_NAT"))}
+
+
 class Iface:
     __slots__ = ("name", "kind", "mac", "addrs", "master", "peer", "hairpin", "mtu", "up")
 
@@ -182,7 +193,12 @@ class Kernel:
         return select_source(rt, dst, self.addrs), rt
 
     def iface_addrs(self) -> dict[str, list[str]]:
-        return {dev: [ip for ip, _ in lst] for dev, lst in self.addrs.items()}
+        """``{iface: ["addr/prefix", ...]}`` as the netfilter engine wants it."""
+        t = getattr(self, "_iface_addrs", None)
+        if t is None:
+            t = self._iface_addrs = {dev: [f"{ip}/{plen}" for ip, plen in lst]
+                                     for dev, lst in self.addrs.items()}
+        return t
 
     def local_addr_tuple(self) -> tuple[str, ...]:
         t = getattr(self, "_local_tuple", None)
@@ -385,7 +401,7 @@ class Kernel:
                              new_conn=new, local_addrs=self.local_addr_tuple(),
                              iface_addrs=self.iface_addrs(), physdev_in=physin,
                              physdev_out=physout,
-                             conntrack=None)
+                             conntrack=_ct_view(m) if m is not None and self.hooks.needs_ct else None)
         where = f"in={in_iface or '-'} out={out_iface or '-'}"
         if physin or physout:
             where += f" physdev {physin or '-'}→{physout or '-'}"

@@ -79,6 +79,11 @@ class Hooks:
                     self.active.add(hook)
         self.tracks = bool(tables)
 
+    @property
+    def needs_ct(self) -> bool:
+        """Do the rules read conntrack fields beyond the state?"""
+        return self._ct_fields
+
     def has(self, hook: str) -> bool:
         return hook in self.active
 
