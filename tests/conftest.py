@@ -43,7 +43,9 @@ def lab_unavailable_reason() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     reason = None
     for item in items:
-        if "lab" in item.keywords or "/tests/lab/" in str(item.path):
+        if "/tests/lab/" in str(item.path):
+            item.add_marker(pytest.mark.lab)  # everything under tests/lab needs root
+        if "lab" in item.keywords:
             if reason is None:
                 reason = lab_unavailable_reason() or ""
             if reason:
