@@ -175,3 +175,16 @@ def test_ping_to_the_gateway_is_answered_by_the_host():
     j = net.probe("ping", src="web", dst="172.17.0.1")
     assert j.outcome == "answered"
     assert any(e.node == "host" and e.kind == "deliver" for e in j.steps)
+
+
+def test_localhost_publish_with_proxy_off_needs_route_localnet():
+    from netlab.scenarios import Container, docker_host
+
+    sc = docker_host("27", [Container("web", ports=["127.0.0.1:8080:80"])], userland_proxy=False)
+    j = SimNet(sc).probe("http", src="host", dst="127.0.0.1", dport=8080)
+    assert j.outcome == "answered", j.summary()
+    masq = [e for e in j.nat_rewrites if e.rule and e.hook == "POSTROUTING"]
+    assert masq and masq[0].after.startswith("172.17.0.1:")  # -o docker0 --src-type LOCAL
+    sc.host.sysctls["net.ipv4.conf.docker0.route_localnet"] = "0"
+    j = SimNet(sc).probe("http", src="host", dst="127.0.0.1", dport=8080)
+    assert j.outcome == "dropped" and "route_localnet=0" in j.reason

@@ -167,6 +167,11 @@ class Kernel:
         """br_netfilter: do bridged IPv4 frames meet iptables?"""
         return self.sysctl("net.bridge.bridge-nf-call-iptables", "0") == "1"
 
+    def route_localnet(self, dev: str) -> bool:
+        """May 127.0.0.0/8 addresses be routed through ``dev``?"""
+        return "1" in (self.sysctl("net.ipv4.conf.all.route_localnet"),
+                       self.sysctl(f"net.ipv4.conf.{dev}.route_localnet"))
+
     def next_ip_id(self) -> int:
         self._ip_id = (self._ip_id + 1) & 0xFFFF
         return self._ip_id
@@ -488,6 +493,12 @@ class Kernel:
 
     def route_input(self, dev: str, skb: Skb) -> None:
         f = skb.f
+        if dev != "lo" and ((f.src or "").startswith("127.") or (f.dst or "").startswith("127.")) \
+                and not self.route_localnet(dev):
+            which = "source" if (f.src or "").startswith("127.") else "destination"
+            reason = f"martian {which}: 127.0.0.0/8 arrived on {dev} (route_localnet=0)"
+            self.net.rec("drop", self.name, reason, reason=reason, skb=skb)
+            return
         rt = self.routes.lookup(f.dst or "")
         if rt is None:
             self.net.rec("route", self.name, f"no route to {f.dst}", skb=skb)
@@ -595,6 +606,12 @@ class Kernel:
                         return False
                     self.net.rec("route", self.name, f"re-route after DNAT: {rt.text()}",
                                  route=rt.text(), skb=skb)
+                    if (f.src or "").startswith("127.") and rt.type != "local" \
+                            and not self.route_localnet(rt.dev):
+                        reason = (f"loopback source {f.src} cannot leave by {rt.dev} "
+                                  "(route_localnet=0): EINVAL")
+                        self.net.rec("drop", self.name, reason, reason=reason, skb=skb)
+                        return False
         elif m is not None:
             self._manip(skb, "dst", "OUTPUT", None)
         out_dev = "lo" if rt.type in ("local",) else rt.dev
