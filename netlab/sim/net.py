@@ -76,6 +76,7 @@ class SimNet:
         self._t0 = 0.0
         self._last_drop: Event | None = None
         self._touched: dict[int, Any] = {}  # conntrack entries this probe created or matched
+        self._hops: dict[int, int] = {}  # observations so far of each packet of the probe
         self.arp_watch: tuple | None = None
         self.kernels: dict[str, Kernel] = {}
         for name, node in scenario.nodes.items():
@@ -145,12 +146,13 @@ class SimNet:
         if f.proto != "arp":  # ARP frames are never rewritten in flight: no copy needed
             f = _copy(f)
         t = round(self.now - self._t0, 9)
+        hop = self._hops.get(skb.pid, 0) + 1
+        self._hops[skb.pid] = hop
         notes = skb.notes
+        comment = f"packet {skb.pid} hop {hop}: {k.name}:{dev} {direction}"
         if notes:
-            comment = f"{k.name}:{dev} {direction} after {'; '.join(notes)}"
+            comment += f" after {'; '.join(notes)}"
             skb.notes = []
-        else:
-            comment = f"{k.name}:{dev} {direction}"
         detail = f"{direction:3s} {f.summary()}"
         if f.ttl is not None and f.proto != "arp":
             detail += f" ttl={f.ttl}"
@@ -226,6 +228,7 @@ class SimNet:
         self._records = []
         self._last_drop = None
         self._touched = {}
+        self._hops: dict[int, int] = {}
         self.arp_watch = None
         journey = SimJourney(probe={
             "kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip,
