@@ -19,7 +19,7 @@ from pathlib import Path
 
 from netlab._atomic import atomic_write_text
 from netlab.errors import LabError
-from netlab.lab import names
+from netlab.lab import names, rtnl
 from netlab.lab.plan import Command, Plan
 
 STATE_DIR = Path(os.environ.get("NETLAB_STATE_DIR", "/run/netlab"))
@@ -72,7 +72,10 @@ def _die_with_parent() -> None:
 def run_stage(commands: list[Command]) -> None:
     """Run the commands of one stage at the same time; raise on the first failure."""
     procs = []
+    inprocess = {c.argv[2]: c.stdin or "" for c in commands if c.inprocess}
     for cmd in commands:
+        if cmd.inprocess:
+            continue
         p = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE if cmd.stdin is not None else subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
         procs.append((cmd, p))
@@ -85,7 +88,13 @@ def run_stage(commands: list[Command]) -> None:
                 p.stdin.close()
             except BrokenPipeError:
                 pass
-    failure = None
+    failure: LabError | None = None
+    if inprocess:  # while the processes run
+        try:
+            rtnl.apply(inprocess)
+        except LabError as exc:
+            failure = LabError(f"building the lab failed: {exc}\nThe lab is being removed; "
+                               "`netlab lab down --all` removes any leftovers.")
     for cmd, p in procs:
         assert p.stderr is not None
         try:
@@ -101,16 +110,25 @@ def run_stage(commands: list[Command]) -> None:
         raise failure
 
 
-def start_background(cmd: Command, run: Running) -> None:
-    """Start a long-running command (the services) and wait for its ``ready`` line."""
+def spawn_background(cmd: Command, run: Running) -> subprocess.Popen:
+    """Start a long-running command (the services) now; it waits for its standard input,
+    so its interpreter starts while the rest of the lab is built."""
     p = subprocess.Popen(cmd.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, start_new_session=True)
     run.pids.append(p.pid)
     run.procs.append(p)
     write_state(run)
+    return p
+
+
+def finish_background(cmd: Command, p: subprocess.Popen) -> None:
+    """Hand the process its standard input and wait for its ``ready`` line."""
     assert p.stdin is not None and p.stdout is not None
-    p.stdin.write((cmd.stdin or "").encode())
-    p.stdin.close()
+    try:
+        p.stdin.write((cmd.stdin or "").encode())
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
     line = p.stdout.readline()
     if not line.startswith(b"ready"):
         p.wait(timeout=5)
@@ -128,12 +146,16 @@ def up(plan: Plan) -> Running:
                        f"{plan.prefix}; run `netlab lab down --all` or pick another prefix")
     write_state(run)
     try:
-        for stage in plan.stages:
+        started: list[tuple[Command, subprocess.Popen]] = []
+        for i, stage in enumerate(plan.stages):
             t0 = time.perf_counter()
-            background = [c for c in stage.commands if c.background]
             run_stage([c for c in stage.commands if not c.background])
-            for c in background:
-                start_background(c, run)
+            if i == 0:  # the namespaces exist: start the services' interpreter meanwhile
+                started = [(c, spawn_background(c, run)) for s in plan.stages for c in s.commands
+                           if c.background]
+            for c, p in started:
+                if c in stage.commands:
+                    finish_background(c, p)
             run.timings[stage.name] = time.perf_counter() - t0
     except BaseException:
         down(run)

@@ -44,7 +44,7 @@ class Lab:
     mode = "lab"
 
     def __init__(self, scenario: Scenario | None = None, prefix: str | None = None, *,
-                 capture_promisc: bool = True) -> None:
+                 capture_promisc: bool = True, inprocess: bool = True) -> None:
         if scenario is None:
             from netlab.scenarios import seed_host
 
@@ -58,12 +58,14 @@ class Lab:
         self._macs: dict[str, str] | None = None
         # capture as tcpdump does (interfaces promiscuous while a probe runs), or not
         self.capture_promisc = capture_promisc
+        # apply per-namespace address/route batches through rtnetlink ourselves (False: ip)
+        self.inprocess = inprocess
 
     # ------------------------------------------------------------ build
     def plan(self) -> Plan:
         """The exact commands ``up()`` runs (``str(lab.plan())`` is a shell script)."""
         if self._plan is None:
-            self._plan = make_plan(self.scenario, self.prefix)
+            self._plan = make_plan(self.scenario, self.prefix, inprocess=self.inprocess)
         return self._plan
 
     @property

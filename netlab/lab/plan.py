@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netlab.errors import LabError
-from netlab.lab import names
+from netlab.lab import names, rtnl
 from netlab.scenarios.topology import Interface, Node, Scenario
 
 SERVERS_SCRIPT = Path(__file__).with_name("servers.py")
@@ -38,6 +38,9 @@ class Command:
     stdin: str | None = None
     what: str = ""
     background: bool = False  # a long-running process (the services), not awaited
+    # netlab applies these ``ip -batch`` lines itself, as the same rtnetlink requests
+    # (netlab.lab.rtnl): one thread instead of one ip process per namespace
+    inprocess: bool = False
 
     def shell(self) -> str:
         line = " ".join(shlex.quote(a) for a in self.argv)
@@ -223,8 +226,12 @@ def service_specs(scenario: Scenario, netns: dict[str, str]) -> list[dict]:
 
 
 # ---------------------------------------------------------------- the plan
-def make_plan(scenario: Scenario, prefix: str, *, python: str | None = None) -> Plan:
-    """The commands that build ``scenario`` in namespaces ``<prefix>-<node>``."""
+def make_plan(scenario: Scenario, prefix: str, *, python: str | None = None, inprocess: bool = True) -> Plan:
+    """The commands that build ``scenario`` in namespaces ``<prefix>-<node>``.
+
+    ``inprocess``: let netlab send the per-namespace address/route lines itself through
+    rtnetlink (the same requests; much faster for many containers) instead of one ``ip``
+    process per namespace."""
     names.check_prefix(prefix)
     netns = {n: names.netns_name(prefix, n) for n in scenario.nodes}
     for node in scenario.nodes.values():
@@ -280,15 +287,18 @@ def make_plan(scenario: Scenario, prefix: str, *, python: str | None = None) -> 
                                     what=f"every veth pair, and {host.name}'s addresses and routes")])
 
     # stage 3: the other namespaces' addresses and routes; the host's sysctls and rules
-    configure = Stage("addresses, routes, host firewall")
-    late = Stage("sysctls and firewalls of the other nodes")
+    configure = Stage("addresses, routes, sysctls, firewalls")
+    late = Stage("sysctls and firewalls of nodes with their own bridges")
     for node in scenario.nodes.values():
         ns = netns[node.name]
         if node.name != host.name:
-            configure.commands.append(Command(["ip", "-n", ns, "-batch", "-"],
-                                              stdin="\n".join(_configure_lines(node)) + "\n",
-                                              what=f"{node.name}: addresses, routes"))
-        target = configure if node.name == host.name else late
+            text = "\n".join(_configure_lines(node)) + "\n"
+            configure.commands.append(Command(["ip", "-n", ns, "-batch", "-"], stdin=text,
+                                              what=f"{node.name}: addresses, routes",
+                                              inprocess=inprocess and rtnl.can_apply(text)))
+        # a node's own bridges appear in its configure batch: its sysctls must wait for it
+        own_bridges = node.name != host.name and any(i.kind == "bridge" for i in node.interfaces)
+        target = late if own_bridges else configure
         for cmd in (_sysctl_command(ns, node), _iptables_command(ns, node)):
             if cmd is not None:
                 target.commands.append(cmd)
