@@ -57,6 +57,7 @@ def match_events(cap: Capture, journey: Any) -> dict[int, int]:
     """{event seq: packet number}: each "seen" event with a frame, matched in order to the
     first unused packet on the same namespace/interface with the same headers."""
     by_place: dict[tuple, list[int]] = defaultdict(list)
+    by_node: dict[tuple, list[int]] = defaultdict(list)  # lab namespaces are "<prefix>-<node>"
     by_iface: dict[tuple, list[int]] = defaultdict(list)
     names = [(it.namespace, it.name) for it in cap._raw.interfaces]
     ifaces = cap._raw.ifaces.tolist()
@@ -64,6 +65,7 @@ def match_events(cap: Capture, journey: Any) -> dict[int, int]:
         ns, name = names[ifaces[i]]
         key = _packet_key(cap, i)
         by_place[(ns, name, key)].append(i + 1)
+        by_node[(ns.rpartition("-")[2], name, key)].append(i + 1)
         by_iface[(name, key)].append(i + 1)
     used: set[int] = set()
     out: dict[int, int] = {}
@@ -71,7 +73,8 @@ def match_events(cap: Capture, journey: Any) -> dict[int, int]:
         if e.kind != "seen" or e.frame is None:
             continue
         key = _frame_key(e.frame)
-        for pool in (by_place.get((e.node, e.iface, key), []), by_iface.get((e.iface, key), [])):
+        for pool in (by_place.get((e.node, e.iface, key), []),
+                     by_node.get((e.node, e.iface, key), []), by_iface.get((e.iface, key), [])):
             hit = next((n for n in pool if n not in used), None)
             if hit is not None:
                 used.add(hit)
