@@ -21,8 +21,10 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -311,3 +313,19 @@ def snapshot(netns: str | Sequence[str] | None = None) -> HostState:
         # the parsers' "namespace the text came from" placeholder: nothing lives there
         state.namespaces = [ns for ns in state.namespaces if ns.name or ns.ids]
     return state
+
+
+class _CallableModule(types.ModuleType):
+    """``netlab.snapshot`` is both this module and its main function.
+
+    Importing ``netlab.snapshot`` (for ``validate_netns``, say) makes Python set
+    the attribute ``netlab.snapshot`` to the module, hiding the lazily exported
+    function; calling the module calls the function, so ``netlab.snapshot(...)``
+    works either way.
+    """
+
+    def __call__(self, netns: str | Sequence[str] | None = None) -> HostState:
+        return snapshot(netns)
+
+
+sys.modules[__name__].__class__ = _CallableModule
