@@ -105,7 +105,9 @@ def test_ip_forward_off_drops_after_dnat():
     j = net.probe("http", src="client", dst="host", dport=80)
     assert j.outcome == "dropped"
     assert "ip_forward" in j.reason
-    assert [e.rule for e in j.nat_rewrites if e.rule] == ["nat:DOCKER:2"]  # DNAT still happened
+    # DNAT still happened, for the SYN and for its retransmission (the first one's
+    # conntrack entry was never confirmed, so the second is NEW again)
+    assert [e.rule for e in j.nat_rewrites if e.rule] == ["nat:DOCKER:2", "nat:DOCKER:2"]
     assert not j.seen("host", "docker0")
 
 
@@ -188,3 +190,18 @@ def test_localhost_publish_with_proxy_off_needs_route_localnet():
     sc.host.sysctls["net.ipv4.conf.docker0.route_localnet"] = "0"
     j = SimNet(sc).probe("http", src="host", dst="127.0.0.1", dport=8080)
     assert j.outcome == "dropped" and "route_localnet=0" in j.reason
+
+
+@pytest.mark.parametrize("version,chain", [("27", "DOCKER-ISOLATION-STAGE-2"),
+                                           ("28", "raw:PREROUTING"), ("29", "raw:PREROUTING")])
+def test_two_user_bridges_are_isolated_per_version(version, chain):
+    j = build("two-bridges", version).probe("ping", src="web", dst="db")
+    assert j.outcome == "dropped" and chain in drops(j)[-1].rule
+
+
+def test_a_dropped_syn_is_retransmitted_after_one_second():
+    j = build("docker-user-drop").probe("tcp", src="client", dst="host", dport=80, timeout=2.0)
+    syns = [e for e in j.seen("client", "eth0") if e.frame.proto == "tcp"]
+    assert [e.frame.flags for e in syns] == ["S", "S"]
+    assert syns[0].frame.seq == syns[1].frame.seq
+    assert 0.99 <= syns[1].time - syns[0].time < 1.01

@@ -18,6 +18,8 @@ from netlab.sim.kernel import Skb
 if TYPE_CHECKING:  # pragma: no cover
     from netlab.sim.kernel import Kernel
 
+SYN_RTO = 1.0  # TCP_TIMEOUT_INIT
+SYN_RETRIES = 6  # net.ipv4.tcp_syn_retries
 HTTP_BODY = b"<html><body>hello from netlab</body></html>\n"
 
 
@@ -70,7 +72,19 @@ class TcpSock:
 
     def connect(self) -> None:
         self.state = "SYN_SENT"
+        self.isn = self.snd_nxt
         self.send("S")
+        self.k.net.schedule(self._syn_timer, 1, delay=SYN_RTO)
+
+    def _syn_timer(self, attempt: int) -> None:
+        """No SYN-ACK yet: send the SYN again (the RTO doubles: 1 s, 2 s, 4 s …)."""
+        if self.state != "SYN_SENT" or attempt > SYN_RETRIES:
+            return
+        self.snd_nxt = self.isn
+        self.k.net.rec("send", self.k.name, f"no SYN-ACK after {2 ** attempt - 1} s: "
+                       f"retransmit the SYN (attempt {attempt + 1})")
+        self.send("S")
+        self.k.net.schedule(self._syn_timer, attempt + 1, delay=SYN_RTO * 2 ** attempt)
 
     def write(self, data: bytes) -> None:
         if self.state in ("ESTABLISHED", "CLOSE_WAIT"):
