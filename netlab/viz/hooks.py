@@ -181,7 +181,23 @@ def hook_path(obj: Any, node: str = "host", packet: int | None | str = "first") 
                 target.tables["nat"] = f"{target.nat.split()[0]} {e.rule}"
         elif e.kind == "drop":
             path.dropped = True
+    _fill_implied_hooks(path)
     return path
+
+
+def _fill_implied_hooks(path: HookPath) -> None:
+    """Add the hooks the kernel always passes but the journey did not record (a lab
+    journey rebuilt from rule counters only knows the hooks whose rules counted): a
+    packet that came in met PREROUTING; one that was forwarded or sent and left met
+    POSTROUTING."""
+    hooks = path.hooks()
+    if path.in_iface and hooks and "PREROUTING" not in hooks and hooks[0] in ("INPUT",
+                                                                              "FORWARD"):
+        path.visits.insert(0, HookVisit("PREROUTING"))
+    hooks = path.hooks()
+    if (not path.dropped and path.out_iface and hooks and "POSTROUTING" not in hooks
+            and hooks[-1] in ("FORWARD", "OUTPUT")):
+        path.visits.append(HookVisit("POSTROUTING"))
 
 
 # ------------------------------------------------------------------ drawing

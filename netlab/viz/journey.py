@@ -68,9 +68,11 @@ def hop_table(journey: Any, packet: int | None | str = "first") -> list[Hop]:
         if packet is not None and e.packet_id not in (packet, None):
             continue
         if e.kind == "nat":
-            rule = f" by {e.rule}" if e.rule else ""
+            rule = f" by {e.rule}" if e.rule else " by conntrack"
             kind = e.detail.split()[0] if e.detail else "NAT"
-            if kind not in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
+            if kind in ("conntrack", "de-NAT") or (e.detail and "conntrack" in e.detail):
+                kind = "un-NAT"  # conntrack applying a connection's NAT to a later packet
+            elif kind not in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
                 kind = "NAT"
             pending.append(f"{kind} {e.before} → {e.after}{rule}")
         elif e.kind == "seen":
@@ -190,7 +192,7 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
 
     def arrow(a: tuple[float, float], b: tuple[float, float], head: bool = True) -> None:
         ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>" if head else "-",
-                                     mutation_scale=9, color="#1f618d", lw=1.4, zorder=5,
+                                     mutation_scale=9, color="#1f618d", lw=1.4, zorder=2.5,
                                      connectionstyle="arc3,rad=-0.12", shrinkA=6,
                                      shrinkB=6 if head else 0))
 
