@@ -130,19 +130,24 @@ def main() -> None:
 
         import pandas  # noqa: F401 - library import is not part of loading a capture
 
-        load_s = float("inf")
+        load_s = load_cpu = float("inf")
         for _ in range(3):  # best of 3: the machine is shared
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             cap = load_capture(path)
             df = cap.df
             load_s = min(load_s, time.perf_counter() - t)
+            load_cpu = min(load_cpu, time.process_time() - c)
         assert len(df) == N_PACKETS
         ours = N_PACKETS / load_s
+        c = time.process_time()
         theirs = scapy_rate(small)
+        theirs_cpu = N_SCAPY / (time.process_time() - c)
         line("load_capture 200k packets into df (best of 3)", load_s, "s", "<= 2 s",
              f"scapy: {N_PACKETS / theirs:.1f} s", "")
-        line("load rate (packets/s)", ours, "pk/s", ">= 100x",
+        line("load rate (packets/s, wall clock)", ours, "pk/s", ">= 100x",
              f"scapy {theirs:,.0f} pk/s", f"ratio {ours / theirs:,.0f}x")
+        line("load rate (packets/s, CPU time)", N_PACKETS / load_cpu, "pk/s", ">= 100x",
+             f"scapy {theirs_cpu:,.0f} pk/s", f"ratio {N_PACKETS / load_cpu / theirs_cpu:,.0f}x")
 
         out = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, path], capture_output=True,
                              text=True, check=True).stdout.split()
