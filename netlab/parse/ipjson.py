@@ -60,7 +60,8 @@ def _dict(obj: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def add_links(state: HostState, items: list[dict[str, Any]], netns: str = "") -> None:
+def add_links(state: HostState, items: list[dict[str, Any]], netns: str = "",
+              trusted: bool = False) -> None:
     """Add the links (and, for ``ip -j addr``, the addresses) of ``ip -j [-d] link|addr``."""
     new: list[Link] = []
     peer_names: dict[str, str] = {}
@@ -100,34 +101,38 @@ def add_links(state: HostState, items: list[dict[str, Any]], netns: str = "") ->
             for a in addr_info:
                 if not isinstance(a, dict):
                     raise JsonShapeError("an addr_info item should be an object")
-                _add_address(state, name, a, netns)
+                _add_address(state, name, a, netns, trusted)
     resolve_named_peers(new, peer_names)
     state.links.extend(new)
     mark_bridge_masters(state.links)
 
 
-def _add_address(state: HostState, ifname: str, a: dict[str, Any], netns: str) -> None:
+def _add_address(state: HostState, ifname: str, a: dict[str, Any], netns: str,
+                 trusted: bool = False) -> None:
     family = _FAMILY.get(_str(a, "family") or "")
     local = _str(a, "local")
     if family is None or local is None:
         return  # e.g. family "link" or "mpls": not an IP address
-    try:
-        ip = ipaddress.ip_address(local)
-    except ValueError:
-        raise JsonShapeError(f"{local!r} is not an IP address") from None
+    if not trusted:  # a paste: check and normalise; the kernel's own output is canonical
+        try:
+            ip = ipaddress.ip_address(local)
+        except ValueError:
+            raise JsonShapeError(f"{local!r} is not an IP address") from None
+        local, family = str(ip), ip.version
     prefixlen = _num(a, "prefixlen")
     if prefixlen is None:
-        prefixlen = 32 if ip.version == 4 else 128
-    if not 0 <= prefixlen <= (32 if ip.version == 4 else 128):
+        prefixlen = 32 if family == 4 else 128
+    if not 0 <= prefixlen <= (32 if family == 4 else 128):
         raise JsonShapeError(f"prefix length {prefixlen} is out of range")
     state.addrs.append(Address(
-        ifname=ifname, address=str(ip), prefixlen=prefixlen, family=ip.version,
+        ifname=ifname, address=local, prefixlen=prefixlen, family=family,
         scope=str(a.get("scope", "global")), broadcast=_str(a, "broadcast"),
         label=_str(a, "label"), netns=netns, peer=_str(a, "address"),
         flags=[f for f in _ADDR_FLAGS if a.get(f) is True]))
 
 
-def add_routes(state: HostState, items: list[dict[str, Any]], netns: str = "") -> None:
+def add_routes(state: HostState, items: list[dict[str, Any]], netns: str = "",
+               trusted: bool = False) -> None:
     """Add the routes of ``ip -j route [show table all]``."""
     for obj in items:
         dst = _str(obj, "dst")
@@ -138,7 +143,12 @@ def add_routes(state: HostState, items: list[dict[str, Any]], netns: str = "") -
         if gateway is None and isinstance(via, dict):
             gateway = _str(via, "host")
         family = 0
-        if dst != "default":
+        if trusted and dst != "default":
+            # the kernel prints canonical prefixes; a host route has no /32 or /128
+            family = 6 if ":" in dst else 4
+            if "/" not in dst:
+                dst = f"{dst}/{32 if family == 4 else 128}"
+        elif dst != "default":
             try:
                 net = ipaddress.ip_network(dst, strict=False)
             except ValueError:
@@ -163,7 +173,8 @@ def add_routes(state: HostState, items: list[dict[str, Any]], netns: str = "") -
         state.route_list.append(route)
 
 
-def add_netns_ids(state: HostState, items: list[dict[str, Any]], netns: str = "") -> None:
+def add_netns_ids(state: HostState, items: list[dict[str, Any]], netns: str = "",
+                  trusted: bool = False) -> None:
     """``ip -j netns list-id``: the netnsids this namespace uses, with names where known."""
     ns = state.namespace(netns)
     for obj in items:
@@ -175,7 +186,8 @@ def add_netns_ids(state: HostState, items: list[dict[str, Any]], netns: str = ""
             ns.ids[nsid] = name
 
 
-def add_bridge_links(state: HostState, items: list[dict[str, Any]], netns: str = "") -> None:
+def add_bridge_links(state: HostState, items: list[dict[str, Any]], netns: str = "",
+                     trusted: bool = False) -> None:
     """``bridge -j [-d] link``: bridge ports with their STP state, priority, cost, hairpin."""
     for obj in items:
         name, master = _str(obj, "ifname"), _str(obj, "master")
@@ -188,7 +200,8 @@ def add_bridge_links(state: HostState, items: list[dict[str, Any]], netns: str =
             priority=_num(obj, "priority"), netns=netns))
 
 
-def add_fdb(state: HostState, items: list[dict[str, Any]], netns: str = "") -> None:
+def add_fdb(state: HostState, items: list[dict[str, Any]], netns: str = "",
+            trusted: bool = False) -> None:
     """``bridge -j fdb``: the MAC addresses each bridge port leads to."""
     for obj in items:
         mac, dev = _str(obj, "mac"), _str(obj, "ifname")
@@ -222,8 +235,12 @@ _ADDERS = {"addr": add_links, "link": add_links, "route": add_routes, "netns": a
            "bridge-link": add_bridge_links, "fdb": add_fdb}
 
 
-def state_from_json(data: Any, netns: str = "", kind: str | None = None) -> HostState:
-    """Build a HostState from already-decoded iproute2 JSON (raises JsonShapeError)."""
+def state_from_json(data: Any, netns: str = "", kind: str | None = None,
+                    trusted: bool = False) -> HostState:
+    """Build a HostState from already-decoded iproute2 JSON (raises JsonShapeError).
+
+    ``trusted`` (the live snapshot) skips re-checking the addresses the kernel printed.
+    """
     if not isinstance(data, list):
         raise JsonShapeError("iproute2 prints a JSON list ([...])")
     # iproute2 4.x printed `{}` for links without addresses; skip them
@@ -235,7 +252,7 @@ def state_from_json(data: Any, netns: str = "", kind: str | None = None) -> Host
     if items and kind is None:
         raise JsonShapeError("these objects are not ip link/addr/route, netns or bridge JSON")
     if kind is not None:
-        _ADDERS[kind](state, items, netns)
+        _ADDERS[kind](state, items, netns, trusted)
     state.namespace(netns)
     return state.normalise()
 
