@@ -184,3 +184,29 @@ def test_draw_flow_default_picks_first_conversation() -> None:
     fig = draw_flow(Capture.from_records(recs))
     texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert any("ping request" in t for t in texts)
+
+
+def test_lesson_sample_capture_from_tcpdump_any() -> None:
+    """The sample shipped with lesson 6 reads like `tcpdump -i any` on the article's host."""
+    from pathlib import Path
+
+    from netlab.capture import load_capture
+
+    sample = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "06_docker_host_any.pcap"
+    names = {2: "enp0s3", 3: "enp0s8", 4: "docker0", 6: "veth3c5a2f1"}
+    cap = load_capture(sample, interface_names=names)
+    assert len(cap) == 45 and set(cap.df.interface) == set(names.values())
+    found = cap.expert()
+    # the response sent again (once per interface it crossed), and the RST from port 8080
+    assert set(zip(found.number, found.tag, strict=True)) == {
+        (29, "retransmission"), (30, "retransmission"), (31, "retransmission"), (45, "rst")}
+    links = cap.propose_links()
+    masq = links[(links.a == 6) & (links.b == 7)]
+    assert masq.nat.tolist() == ["src"] and "172.17.0.2:51234 rewritten to 10.0.2.15:51234" in \
+        masq.reason.iloc[0]
+    dns = follow_stream(cap, 7)
+    assert dns.protocol == "udp" and dns.server == ("10.0.2.3", 53)
+    assert b"\x07example\x03com" in dns.client_data and len(dns.server_data) == 45
+    web = follow_stream(cap, 21)
+    assert web.client_data.startswith(b"GET / HTTP/1.1") and b"Welcome to nginx" in web.server_data
+    assert web.segments.loc[30, "note"] == "retransmission"
