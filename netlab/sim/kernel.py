@@ -549,7 +549,7 @@ class Kernel:
         m = skb.ct if self.ct is not None else None
         res = None
         if self.hooks.has("POSTROUTING"):
-            res = self._hook("POSTROUTING", skb, skb.iif if physout else None, out_dev,
+            res = self._hook("POSTROUTING", skb, None, out_dev,
                              physin=skb.physin if physout else None, physout=physout)
             if not self._accepted(res, skb):
                 return False
