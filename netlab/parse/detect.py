@@ -23,9 +23,10 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("brctl show", re.compile(r"^bridge name\s+bridge id\s+STP")),
     ("brctl show", re.compile(r"^\S+\s+[0-9a-fA-F]{4}\.[0-9a-fA-F]{12}\s+(?:yes|no)\b")),
     ("brctl showmacs", re.compile(r"^port no\s+mac addr\s+is local")),
+    # (a line with "qdisc" is `ip link`, not `bridge link`: checked in detect_lines)
     ("bridge link", re.compile(
-        r"^\d+: [^\s:]+(?:@\S+)?(?: state \w+ @?\S*)? ?:.*\bmaster \S+ state "
-        r"(?:forwarding|blocking|disabled|listening|learning)\b(?!.*\bqdisc\b)")),
+        r"^\d+: [^\s:]+(?:@\S+)?(?: state \w+ @?\S*)? ?:[^\n]*? master \S+ state "
+        r"(?:forwarding|blocking|disabled|listening|learning)\b")),
     ("ip addr", re.compile(r"^\d+: [^\s:]+(?:@[^\s:]+)?: <[^>]*>")),
     ("ip -br", re.compile(
         r"^\S+\s+(?:UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT|NOTPRESENT|TESTING)(?:\s|$)")),
@@ -201,6 +202,8 @@ def detect_lines(cleaned: Cleaned, limit: int = 40) -> str | None:
             return _detect_json(cleaned.text)
         for key, rx in _LINE_RULES:
             if rx.match(line):
+                if key == "bridge link" and " qdisc " in line:
+                    continue
                 if key == "ip addr":
                     return _addr_or_link(cleaned)
                 if key == "ip -br":
