@@ -91,3 +91,19 @@ def test_hook_map_of_a_journey_readable() -> None:
         fig = draw_hooks(hand_journey(drop=drop))
         _save(fig, f"hooks_journey_{'drop' if drop else 'ok'}.png")
         assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+
+
+def test_aggregate_counter_events_do_not_decide_for_a_packet() -> None:
+    """A lab journey's rule counters (packet_id None) mark a hook as passed, never as the
+    rule that decided for the selected packet; missing hooks the kernel always passes are
+    filled in, in the kernel's order."""
+    from netlab.journey import Event
+
+    j = hand_journey()
+    j.steps = [e for e in j.steps if e.kind != "netfilter"]
+    j.steps.insert(0, Event(0, "netfilter", "host", "counters", hook="FORWARD",
+                            rule="filter:FORWARD:5", verdict="ACCEPT", packet_id=None))
+    path = hook_path(j)
+    assert path.hooks() == ["PREROUTING", "FORWARD", "POSTROUTING"]
+    assert path.visits[1].tables == {}
+    assert path.visits[0].nat == "DNAT 192.168.56.38:80 → 172.17.0.2:80"

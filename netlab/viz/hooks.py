@@ -136,6 +136,11 @@ def hook_path(obj: Any, node: str = "host", packet: int | None | str = "first") 
             path.local = "sent by a local program"
         elif e.kind == "deliver":
             path.local = "delivered to a local socket"
+        elif e.kind == "netfilter" and e.hook and packet is not None and e.packet_id is None:
+            # an aggregate (a lab's rule counters, not tied to this packet): it shows the
+            # hook was passed, but its rule may have decided for another packet
+            if e.hook not in path.hooks():
+                path.visits.append(HookVisit(e.hook))
         elif e.kind == "netfilter" and e.hook:
             if path.visits and path.visits[-1].hook == e.hook:
                 visit = path.visits[-1]
@@ -189,7 +194,9 @@ def _fill_implied_hooks(path: HookPath) -> None:
     """Add the hooks the kernel always passes but the journey did not record (a lab
     journey rebuilt from rule counters only knows the hooks whose rules counted): a
     packet that came in met PREROUTING; one that was forwarded or sent and left met
-    POSTROUTING."""
+    POSTROUTING.  Visits are put in the kernel's order (one packet never goes back)."""
+    rank = {"PREROUTING": 0, "INPUT": 1, "FORWARD": 1, "OUTPUT": 2, "POSTROUTING": 3}
+    path.visits.sort(key=lambda v: rank.get(v.hook, 1))
     hooks = path.hooks()
     if path.in_iface and hooks and "PREROUTING" not in hooks and hooks[0] in ("INPUT",
                                                                               "FORWARD"):
