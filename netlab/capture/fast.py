@@ -343,20 +343,26 @@ def _payload_lines(cols: Columns, data: bytes, idx: np.ndarray) -> tuple[np.ndar
 
 
 def _group(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group rows by several integer key columns: (first row of each group, group of each row).
-    Pairs of columns are folded into one dense code at a time, so each step is a 1-D unique."""
+    """Group rows by several integer key columns (values >= -1): (first row of each group,
+    group of each row).  Columns are folded into one mixed-radix code; a ``np.unique``
+    compacts it only when the next column would overflow 62 bits."""
     import numpy as np
 
     code = np.zeros(len(keys[0]), dtype=np.int64)
     size = 1
     for k in keys:
-        uk, ik = np.unique(k, return_inverse=True)
-        code = code * len(uk) + ik.ravel()
-        size *= max(len(uk), 1)
-        if size > 2**40:  # keep the folded code small
+        k = k.astype(np.int64) + 1  # -1 (missing) becomes 0
+        radix = int(k.max()) + 1 if len(k) else 1
+        if size * radix >= 2**62:
             _, code = np.unique(code, return_inverse=True)
-            code = code.ravel()
+            code = code.ravel().astype(np.int64)
             size = int(code.max()) + 1 if len(code) else 1
+            if size * radix >= 2**62:  # a column with huge values: compact it too
+                _, k = np.unique(k, return_inverse=True)
+                k = k.ravel().astype(np.int64)
+                radix = int(k.max()) + 1 if len(k) else 1
+        code = code * radix + k
+        size *= radix
     _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
     return first, inverse.ravel()
 
