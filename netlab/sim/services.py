@@ -18,6 +18,9 @@ from netlab.sim.kernel import Skb
 if TYPE_CHECKING:  # pragma: no cover
     from netlab.sim.kernel import Kernel
 
+APP_WAKEUP = 50e-6  # a program reacts this long after the kernel (softirq hops take ~1 µs)
+SYSCALL_GAP = 30e-6  # between two system calls of one program (write, then close)
+DELACK_MIN = 0.04  # TCP_DELACK_MIN
 SYN_RTO = 1.0  # TCP_TIMEOUT_INIT
 SYN_RETRIES = 6  # net.ipv4.tcp_syn_retries
 HTTP_BODY = b"<html><body>hello from netlab</body></html>\n"
@@ -54,12 +57,16 @@ class TcpSock:
         self.snd_nxt = k.net.rng.getrandbits(32)
         self.rcv_nxt = 0
         self.ip_id = k.net.rng.randrange(65536)
+        self.ack_pending = False
+        self.isn = self.snd_nxt
         k.socks[(lip, lport, rip, rport)] = self
 
     def _unregister(self) -> None:
         self.k.socks.pop((self.lip, self.lport, self.rip, self.rport), None)
 
     def send(self, flags: str, payload: bytes = b"") -> None:
+        if "A" in flags:
+            self.ack_pending = False
         f = Frame(proto="tcp", src=self.lip, dst=self.rip, sport=self.lport, dport=self.rport,
                   seq=self.snd_nxt, ack=self.rcv_nxt if "A" in flags else 0, flags=flags,
                   ttl=self.ttl, ip_id=self.ip_id, window=64240 if "S" in flags else 502,
@@ -91,6 +98,7 @@ class TcpSock:
             self.send("PA", data)
 
     def close(self) -> None:
+        """The program closes the socket: FIN (carrying any pending ACK)."""
         if self.state == "ESTABLISHED":
             self.state = "FIN_WAIT1"
             self.send("FA")
@@ -98,7 +106,16 @@ class TcpSock:
             self.state = "LAST_ACK"
             self.send("FA")
 
+    def _wake(self, callback: Any, *args: Any) -> None:
+        """Run a program's callback: it wakes up after the kernel has done its part."""
+        self.k.net.schedule(callback, self, *args, delay=APP_WAKEUP)
+
+    def _delayed_ack(self) -> None:
+        if self.ack_pending and self.state != "CLOSED":
+            self.send("A")
+
     def rcv(self, f: Frame) -> None:
+        """The kernel's part of receiving a segment; the program hears of it later."""
         flags = f.flags or ""
         net = self.k.net
         if "R" in flags:
@@ -106,21 +123,24 @@ class TcpSock:
             self._unregister()
             net.rec("deliver", self.k.name, f"connection {self.lip}:{self.lport} reset by peer",
                     frame=f)
-            self.app.on_reset(self)
+            self._wake(self.app.on_reset)
             return
         if self.state == "SYN_SENT":
             if "S" in flags and "A" in flags:
                 self.rcv_nxt = ((f.seq or 0) + 1) & 0xFFFFFFFF
                 self.state = "ESTABLISHED"
                 self.send("A")
-                self.app.on_connect(self)
+                self._wake(self.app.on_connect)
             return
         if self.state == "SYN_RECV" and "A" in flags and f.ack == self.snd_nxt:
             self.state = "ESTABLISHED"
-            self.app.on_accept(self)
+            self._wake(self.app.on_accept)
         if "A" in flags and f.ack == self.snd_nxt:
             if self.state == "FIN_WAIT1":
                 self.state = "FIN_WAIT2"
+            elif self.state == "CLOSING":
+                self.state = "TIME_WAIT"
+                self._unregister()
             elif self.state == "LAST_ACK":
                 self.state = "CLOSED"
                 self._unregister()
@@ -131,17 +151,25 @@ class TcpSock:
             self.rcv_nxt = (self.rcv_nxt + len(data)) & 0xFFFFFFFF
         if fin:
             self.rcv_nxt = (self.rcv_nxt + 1) & 0xFFFFFFFF
-        if data or fin:
-            self.send("A")
-        if data:
-            self.app.on_data(self, data)
-        if fin:
-            if self.state == "ESTABLISHED":
+            if self.state in ("ESTABLISHED", "SYN_RECV"):
+                # tcp_fin: CLOSE_WAIT and "pingpong" — the ACK waits (delayed ACK), so a
+                # program that closes at once sends one FIN-ACK that acknowledges both
                 self.state = "CLOSE_WAIT"
-            elif self.state in ("FIN_WAIT1", "FIN_WAIT2"):
+                self.ack_pending = True
+                net.schedule(self._delayed_ack, delay=DELACK_MIN)
+            elif self.state == "FIN_WAIT1":
+                self.state = "CLOSING"
+                self.send("A")
+            elif self.state == "FIN_WAIT2":
                 self.state = "TIME_WAIT"
                 self._unregister()
-            self.app.on_fin(self)
+                self.send("A")
+        elif data:
+            self.send("A")  # quick-ack mode at the start of a connection: ACK at once
+        if data:
+            self._wake(self.app.on_data, data)
+        if fin:
+            self._wake(self.app.on_fin)
 
 
 # ---------------------------------------------------------------- programs
@@ -153,7 +181,7 @@ class HttpServer(App):
             sock.k.net.rec("deliver", sock.k.name, f"HTTP server on port {sock.lport} answers "
                            f"{data.split(b' ', 2)[1].decode('latin-1', 'replace')}")
             sock.write(http_response(sock.k.name))
-            sock.close()
+            sock.k.net.schedule(sock.close, delay=SYSCALL_GAP)
 
     def on_fin(self, sock: TcpSock) -> None:
         sock.close()
@@ -321,9 +349,13 @@ def udp_rcv(k: Kernel, skb: Skb) -> None:
         net.rec("deliver", k.name, f"UDP echo on port {f.dport} sends the datagram back", skb=skb)
         r = Frame(proto="udp", src=f.dst, dst=f.src, sport=f.dport, dport=f.sport, ttl=64,
                   ip_id=k.next_ip_id(), payload=f.payload)
-        out = Skb(r, net.new_pid())
-        net.rec("send", k.name, f"sends {r.summary()}", skb=out)
-        k.local_out(out)
+
+        def echo() -> None:
+            out = Skb(r, net.new_pid())
+            net.rec("send", k.name, f"sends {r.summary()}", skb=out)
+            k.local_out(out)
+
+        net.schedule(echo, delay=APP_WAKEUP)
         return
     if f.dst in k.local_ips or (f.dst or "").startswith("127."):
         reason = f"nothing listens on udp port {f.dport}: ICMP port unreachable"
