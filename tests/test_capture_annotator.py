@@ -130,3 +130,12 @@ def test_field_ranges_and_hexdump_helpers(cap: Capture) -> None:
     assert by_name[("TCP", "seq")] == (38, 42)
     dump = hexdump_html(b"\x00\x01\x02", 1, 2)
     assert _highlighted(dump) == ["01"]
+
+
+def test_pick_a_packet_from_the_page(cap: Capture) -> None:
+    ui = CaptureAnnotator(cap, page_size=4)
+    assert [v for _, v in ui.on_page.options] == [0, 1, 2, 3, 4]
+    ui.on_page.value = 3
+    assert ui.selected.value == 3 and "<b>TCP</b>" in ui.layers.value
+    ui.next_button.click()
+    assert [v for _, v in ui.on_page.options][1:] == [5, 6, 7, 8] and ui.on_page.value == 0

@@ -121,6 +121,8 @@ class CaptureAnnotator:
         self.table = w.HTML("")
         self.selected = w.BoundedIntText(value=0, min=0, max=len(capture), description="Packet",
                                          layout=w.Layout(width="12em"))
+        self.on_page = w.Dropdown(options=[("— a packet of this page —", 0)], value=0,
+                                  layout=w.Layout(width="40em"))
         self.layers = w.HTML("")
         self.field = w.Dropdown(options=[("— field —", None)], value=None, description="Field",
                                 layout=w.Layout(width="40em"))
@@ -154,6 +156,8 @@ class CaptureAnnotator:
         self.prev_button.on_click(lambda _b: self._step(-1))
         self.next_button.on_click(lambda _b: self._step(1))
         self.selected.observe(lambda _c: self.show_packet(), "value")
+        self.on_page.observe(lambda c: c["new"] and setattr(self.selected, "value", c["new"]),
+                             "value")
         self.field.observe(lambda _c: self._render_fields(), "value")
         self.save_button.on_click(lambda _b: self.save())
         self.colour_button.on_click(lambda _b: self.add_colour())
@@ -169,7 +173,7 @@ class CaptureAnnotator:
             self.table,
             w.HBox([self.colour_filter, self.colour_pick, self.colour_button, self.colour_clear]),
             self.colour_list,
-            self.selected,
+            w.HBox([self.selected, self.on_page]),
             w.HBox([w.VBox([self.layers], layout=w.Layout(width="50%")),
                     w.VBox([self.field, self.hexdump], layout=w.Layout(width="50%"))]),
             self.comment, self.tags, w.HBox([self.save_button, self.status]),
@@ -218,6 +222,11 @@ class CaptureAnnotator:
         self.table.value = ("<div style='max-height:32em;overflow:auto'><table style='font-size:11px;"
                             "border-collapse:collapse;font-family:monospace'>"
                             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+        summaries = cols["summary"]
+        with self.on_page.hold_trait_notifications():
+            self.on_page.options = [("— a packet of this page —", 0)] + [
+                (f"{n}: {str(summaries[k])[:70]}", n) for k, n in enumerate(rows)]
+            self.on_page.value = self.selected.value if self.selected.value in rows else 0
         total = len(self._numbers)
         self.page_label.value = (f"of {self._pages()} — {total} of {len(self.capture)} packets shown"
                                  + (" (filtered)" if total != len(self.capture) else ""))
