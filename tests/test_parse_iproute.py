@@ -159,6 +159,7 @@ def test_addr_bad_address_and_bad_mac():
     with pytest.raises(ParseError, match="not an IP address") as err:
         netlab.parse_ip_addr("2: eth0: <UP> mtu 1500\n    inet 10.0.0.300/24 scope global eth0\n")
     assert err.value.lineno == 2
+    assert err.value.hint is None  # it *is* ip addr output: no "you pasted X" hint
     with pytest.raises(ParseError, match="not a MAC"):
         netlab.parse_ip_addr("2: eth0: <UP> mtu 1500\n    link/ether zz:zz brd ff:ff:ff:ff:ff:ff\n")
 

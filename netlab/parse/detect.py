@@ -241,6 +241,7 @@ def hint_for(expected: str, cleaned: Cleaned | str) -> str | None:
     """What to tell a learner whose paste did not read as ``expected``."""
     if isinstance(cleaned, str):
         cleaned = clean_lines(cleaned)
+    expected = expected.removesuffix(" show")
     got = None
     cmd = cleaned.first_command()
     if cmd:
