@@ -115,7 +115,10 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     ns = lab.netns[src_node.name]
     firewalled = {n.name: lab.netns[n.name] for n in sc.nodes.values() if (n.iptables or "").strip()}
 
+    bridged = {n.name: lab.netns[n.name] for n in sc.nodes.values()
+               if any(i.kind == "bridge" for i in n.interfaces)}
     before = {n: ctr.read_counters(s) for n, s in firewalled.items()}
+    fdb_before = {n: _fdb(s) for n, s in bridged.items()}
     sniffer = Sniffer(lab.netns, promisc=lab.capture_promisc if promisc is None else promisc).start()
     t0 = time.time()
     try:
@@ -139,6 +142,7 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
         records = sniffer.stop(settle)
     res.started, res.ended = t0, time.time()
     after = {n: ctr.read_counters(s) for n, s in firewalled.items()}
+    learnt = {n: sorted(_fdb(s) - fdb_before[n]) for n, s in bridged.items()}
     grown = {n: ctr.grown(before[n], after[n]) for n in firewalled}
     entries = []
     tracked: dict[str, list[dict[str, Any]]] = {}
@@ -150,7 +154,7 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     probe = {"kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip, "dport": dport,
              "sport": res.sport, "count": count, "timeout": timeout, "ttl": ttl}
     probe["mac_owner"] = lab.mac_owners()
-    journey = build_journey(lab, probe, records, grown, res, src_node.name, tracked)
+    journey = build_journey(lab, probe, records, grown, res, src_node.name, tracked, learnt)
     journey.conntrack_entries = entries
     journey.mode = "lab"
     if sniffer.drops:
@@ -176,6 +180,19 @@ def _rule_event(node: str, c: ctr.Counter, d: int, after_obs: _Obs | None) -> Ev
     return Event(0, "netfilter", node, f"{what} {c.target} matched {d} packet(s): {c.text}",
                  rule=c.position, rule_text=c.text, verdict=verdict, hook=hook,
                  time=after_obs.rec.time if after_obs else 0.0)
+
+
+def _fdb(netns: str) -> set[tuple[str, str, str]]:
+    """The dynamic (learnt) bridge FDB entries of ``netns``: (mac, port, bridge)."""
+    import json
+
+    r = subprocess.run(["bridge", "-n", netns, "-j", "fdb", "show"], capture_output=True, text=True, timeout=10)
+    try:
+        rows = json.loads(r.stdout or "[]")
+    except ValueError:
+        return set()
+    return {(e["mac"], e["ifname"], e.get("master", "")) for e in rows
+            if e.get("state") != "permanent" and "master" in e and "self" not in e.get("flags", [])}
 
 
 def parse_conntrack(text: str) -> list[dict[str, Any]]:
@@ -258,8 +275,10 @@ def _dnat_of(entries: list[dict[str, Any]], f: Frame) -> str | None:
 
 def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                   grown: dict[str, list[tuple[ctr.Counter, int]]], res: probes.ProbeResult,
-                  src_node: str, tracked: dict[str, list[dict[str, Any]]] | None = None) -> Journey:
-    """The Journey of a probe from its records, counter growth, conntrack and what the prober saw."""
+                  src_node: str, tracked: dict[str, list[dict[str, Any]]] | None = None,
+                  learnt: dict[str, list[tuple[str, str, str]]] | None = None) -> Journey:
+    """The Journey of a probe from its records, counter growth, conntrack, the bridges'
+    newly learnt FDB entries and what the prober saw."""
     tracked = tracked or {}
     packets = _group(records)
     # the seen events, in time order, each followed by what happened to it in that node
@@ -383,10 +402,23 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                 add_after(end, ev)
                 drops.append(ev)
 
+    # a bridge learnt where a MAC lives: after the first frame from that MAC entering that port
+    for node, entries in (learnt or {}).items():
+        for mac, port, bridge in entries:
+            first_in = next((o for o in obs if o.rec.node == node and o.rec.iface == port
+                             and o.rec.direction == "in" and o.frame.src_mac == mac), None)
+            if first_in is not None:
+                add_after(first_in, Event(0, "fdb", node, f"{bridge} learnt {mac} is behind {port}",
+                                          iface=port, frame=first_in.frame, packet_id=first_in.pid,
+                                          time=first_in.rec.time))
+
     # the rules that decided: per node, after the first packet that entered it
     for node, g in grown.items():
-        decisive = [(c, d) for c, d in g if c.table == "filter" and
-                    (c.target in ("ACCEPT", "DROP", "REJECT") or c.position.endswith(":policy"))]
+        # rules that accepted, dropped or rejected, and DROP policies (an ACCEPT policy's counter
+        # also grows with the kernel's own housekeeping traffic, so it tells nothing here)
+        decisive = [(c, d) for c, d in g if c.table in ("filter", "raw") and
+                    (c.target in ("DROP", "REJECT") or
+                     (c.target == "ACCEPT" and not c.position.endswith(":policy")))]
         if not decisive:
             continue
         firsts = [o for o in obs if o.rec.node == node and o.frame.proto != "arp"]
