@@ -258,7 +258,7 @@ def test_truncated_pcapng(tmp_path) -> None:
     assert again.problem.packet == len(cap)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), min_size=1,
                       max_size=6),
        cut=st.integers(0, 10**6), kind=st.sampled_from(["pcap", "pcapng"]))
@@ -284,3 +284,7 @@ def test_random_damage_only_ever_raises_capture_error(flips, cut, kind) -> None:
         cap.frame(n)
         cap.raw_bytes(n)
     cap.mask("tcp.port == 80 or arp")
+    cap.expert(tag=False)
+    cap.propose_links()
+    again = C(read_capture_bytes(cap.to_pcapng_bytes(), "rewritten"))
+    assert len(again) == len(cap)
