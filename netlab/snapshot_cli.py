@@ -119,6 +119,17 @@ def render(state: HostState) -> str:
         pairs.append((f"{link.name} in {_ns(link.netns)}", other))
     out.append(f"\nveth pairs ({len(pairs)})")
     out.append(table(pairs, ["end", "peer"]))
+    from netlab.model import SYSCTLS_THAT_MATTER
+
+    rows = [(_ns(ns), key, values[key]) for ns, values in sorted(state.sysctls.items())
+            for key in SYSCTLS_THAT_MATTER if key in values]
+    if rows:
+        out.append(f"\nSysctls that matter ({len(rows)})")
+        out.append(table(rows, ["netns", "key", "value"]))
+    for ns, text in sorted(state.firewall.items()):
+        rules = sum(1 for line in text.splitlines() if line.startswith("-A "))
+        out.append(f"\niptables{'' if not ns else ' in ' + ns}: {rules} rule(s) "
+                   "(`netlab trace` walks a packet through them)")
     if state.notes:
         out.append("\nNotes")
         out.extend(f"- {n}" for n in state.notes)

@@ -23,6 +23,7 @@ def test_show_a_snapshot_file(tmp_path, capsys):
     assert "Bridge ports (1)" in out and "forwarding" in out
     assert "vethca38e86 in (this)" in out and "eth0 (ifindex 5) in web" in out
     assert "conntrack table not read" in out  # notes are shown
+    assert "net.ipv4.ip_forward" in out and "iptables: 0 rule(s)" in out
 
 
 def test_show_pasted_seed_outputs(seed_dir, capsys):

@@ -82,3 +82,10 @@ def test_detect_by_content(seed_dir):
     assert detect("net.ipv4.ip_forward = 1\n") == "sysctl"
     assert detect('[{"ifindex": 1, "ifname": "lo", "operstate": "UNKNOWN"}]') == "ip -j link"
     assert detect("hello\n") is None
+
+
+def test_bytes_and_latin1_pastes():
+    state = netlab.parse_ip_route(b"default via 10.0.2.2 dev enp0s3\r\n")
+    assert state.route_list[0].gateway == "10.0.2.2"
+    state = netlab.parse_host(b"$ ip route\ndefault via 10.0.2.2 dev enp0s3 \xa0\n")
+    assert state.route_list[0].dev == "enp0s3"
