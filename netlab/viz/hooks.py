@@ -241,8 +241,9 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
     ax.set_ylim(-extra_h, HEIGHT)
     ax.text(0.15, HEIGHT - 0.15, title or f"netfilter hooks — {path.title}",
             fontsize=FONT + 2.5, weight="bold", va="top")
-    ax.text(0.15, HEIGHT - 0.45, "tables run top to bottom in each hook; coloured = "
-            "this packet went through; nat runs only for a connection's first packet",
+    ax.text(0.15, HEIGHT - 0.45, "tables run top to bottom in each hook; coloured = this "
+            "packet went through; grey table = not run for it (no rules loaded there, or nat "
+            "for a later packet of a connection)",
             fontsize=FONT, va="top", color="#555555")
     boxes: dict[str, tuple[float, float, float, float]] = {}
     visits = {v.hook: v for v in path.visits}
