@@ -288,3 +288,21 @@ def test_random_damage_only_ever_raises_capture_error(flips, cut, kind) -> None:
     cap.propose_links()
     again = C(read_capture_bytes(cap.to_pcapng_bytes(), "rewritten"))
     assert len(again) == len(cap)
+
+
+def test_pcapng_interface_netlab_cannot_decode_keeps_numbering(tmp_path) -> None:
+    from netlab.capture.pcapng import Interface, write_pcapng
+
+    eth = port_forward_records()[0][3].to_bytes()
+    blob = write_pcapng([Interface("", "enp0s8", 1), Interface("", "usbmon0", 189)],
+                        [(0, 1000, eth, len(eth), []), (1, 2000, b"\x01" * 48, 48, []),
+                         (0, 3000, eth, len(eth), [])])
+    path = tmp_path / "mixed.pcapng"
+    path.write_bytes(blob)
+    cap = load_capture(path)
+    assert len(cap) == 3 and cap.df.protocol.tolist() == ["tcp", "other", "tcp"]
+    assert cap.df.summary[2] == "not decoded: link type 189 (USB_LINUX)"
+    only_usb = write_pcapng([Interface("", "usbmon0", 189)], [(0, 1000, b"\x01" * 48, 48, [])])
+    path.write_bytes(only_usb)
+    with pytest.raises(CaptureError, match=r"link type 189 \(USB_LINUX\)"):
+        load_capture(path)

@@ -21,7 +21,9 @@ from netlab.capture.pcapng import (
     LINKTYPE_LINUX_SLL2,
     LINKTYPE_NULL,
     LINKTYPE_RAW,
+    SUPPORTED_LINKTYPES,
     RawCapture,
+    linktype_name,
 )
 from netlab.packet import ICMP_NAMES, int_to_flags
 
@@ -75,6 +77,7 @@ class Columns:
     l3_off: np.ndarray  # absolute offset of the network layer, -1 missing
     ifindex: np.ndarray  # SLL2 interface index, -1 missing
     outgoing: np.ndarray  # bool: SLL/SLL2 packet type "outgoing"
+    linktype: np.ndarray  # link type of each packet's interface
 
 
 def decode(raw: RawCapture) -> Columns:
@@ -257,7 +260,7 @@ def decode(raw: RawCapture) -> Columns:
                    window=window, icmp_type=icmp_type, icmp_code=icmp_code, icmp_id=icmp_id,
                    icmp_seq=icmp_seq, arp_op=arp_op, arp_spa=arp_spa, arp_tpa=arp_tpa,
                    arp_sha=arp_sha, payload_off=payload_off, payload_len=payload_len, l3_off=l3,
-                   ifindex=ifindex, outgoing=outgoing)
+                   ifindex=ifindex, outgoing=outgoing, linktype=lt)
 
 
 # ---------------------------------------------------------------------------- strings
@@ -447,8 +450,11 @@ def summaries(cols: Columns, data: bytes, src: Any, dst: Any) -> np.ndarray:
 
     def other_line(i: int) -> str:
         et = int(cols.ethertype[i])
+        lt = int(cols.linktype[i])
+        if lt not in SUPPORTED_LINKTYPES:
+            return f"not decoded: link type {lt} ({linktype_name(lt)})"
         return (f"{ETHERTYPE_NAMES[et]}" if et in ETHERTYPE_NAMES
                 else f"ethertype 0x{et:04x}" if et >= 0 else "unreadable frame (too short)")
 
-    fill(P_OTHER, [cols.ethertype], other_line)
+    fill(P_OTHER, [cols.ethertype, cols.linktype], other_line)
     return out

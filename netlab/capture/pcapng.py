@@ -278,7 +278,8 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
                 problem = damaged("an interface block too short to read")
                 break
             linktype, _, snaplen = struct.unpack_from(order + "HHI", data, body)
-            _check_linktype(linktype, source, pos)
+            # an interface netlab cannot decode is kept (its packets keep their numbers);
+            # the file is refused only if it holds nothing else (see the end)
             name, desc, ts_ns = "", "", 1_000.0
             for code, value in _options(data, body + 8, bend, order):
                 if code == 2:
@@ -330,8 +331,9 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
                     comments[len(offs)] = texts
         # other blocks (statistics, name resolution, secrets, custom) are skipped
         pos += blen
-    if not interfaces and not offs and problem is None:
-        pass  # an empty but valid section
+    used = {interfaces[i].linktype for i in set(ifs)}
+    if used and not used & set(SUPPORTED_LINKTYPES):
+        _check_linktype(min(used), source, 0)
     return _finish(data, offs, caps, origs, times, ifs, interfaces, comments, problem, "pcapng",
                    section_comments)
 
