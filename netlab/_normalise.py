@@ -5,7 +5,9 @@ taken out.
 Kept: for every packet seen, in order — node, interface, direction, the MAC
 *owners* (``"host:docker0"``, not the random MAC), addresses, protocol,
 well-known ports, TTL, TCP flags, ICMP type/code, ARP operation and addresses;
-every NAT rewrite (node, hook, before → after); the outcome.
+every NAT rewrite (node, hook, before → after), placed just before the next
+non-ARP packet seen in that node (a capture cannot tell whether the rewrite
+happened before or after the ARP exchange the packet waited for); the outcome.
 Replaced: ephemeral ports and ICMP ids by roles in order of first appearance
 (``"eph1"``, ``"id1"``).  Dropped: sequence numbers, IP IDs, timestamps,
 payload bytes.
@@ -97,10 +99,19 @@ def journey_signature(journey: Any) -> list[tuple]:
         fixed.update(TRACEROUTE_PORTS)
     roles = _Roles(fixed)
     sig: list[tuple] = []
+    held: list[tuple[str, tuple]] = []  # NAT rewrites waiting for their packet's next sighting
     for e in journey.steps:
         if e.kind == "seen":
-            sig.append(("seen", e.node, e.iface, e.direction, *_frame_sig(e.frame, owners, roles)))
+            f = e.frame
+            if held and f is not None and f.proto != "arp":
+                for node, item in list(held):
+                    if node == e.node:
+                        sig.append(item)
+                held = [(n, i) for n, i in held if n != e.node]
+            sig.append(("seen", e.node, e.iface, e.direction, *_frame_sig(f, owners, roles)))
         elif e.kind == "nat":
-            sig.append(("nat", e.node, e.hook, roles.hostport(e.before), roles.hostport(e.after)))
+            held.append((e.node, ("nat", e.node, e.hook, roles.hostport(e.before),
+                                  roles.hostport(e.after))))
+    sig.extend(item for _, item in held)
     sig.append(("outcome", journey.outcome))
     return sig

@@ -43,7 +43,8 @@ _USER_PROMPT = re.compile(
     r"|PS [A-Z]:\\[^>]*>)"  # PowerShell, in case
     r"\s*(?P<cmd>.*)$"
 )
-_BARE_PROMPT = re.compile(r"^\s*(?:[$%>]|#)\s+(?P<cmd>\S.*)$")
+# "$ ip a", "# ip a", "% ip a", "❯ ip a", "➜  ~ ip a" (zsh themes)
+_BARE_PROMPT = re.compile(r"^\s*(?:[$%>#\u276f\u03bb]|\u279c\s+\S+)\s+(?P<cmd>\S.*)$")
 
 
 @dataclass

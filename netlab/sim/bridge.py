@@ -30,7 +30,9 @@ class Bridge:
     fdb: dict[str, FdbEntry] = field(default_factory=dict)
 
     def add_port(self, port: str, port_mac: str | None, hairpin: bool = False) -> None:
-        self.ports.append(port)
+        """Enslave ``port``.  The kernel keeps the newest port first in its list, so a
+        flooded frame leaves by the most recently attached port first."""
+        self.ports.insert(0, port)
         if hairpin:
             self.hairpin.add(port)
         if port_mac:

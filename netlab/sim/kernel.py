@@ -219,7 +219,8 @@ class Kernel:
         if iface is None:
             self.net.rec("drop", self.name, f"no device {dev}", reason="no such device", skb=skb)
             return
-        self.net.seen(self, dev, "out", skb)
+        if iface.kind != "loopback":
+            self.net.seen(self, dev, "out", skb)
         if iface.kind == "bridge":
             if skb.bridged_dnat is not None:  # br_nf_pre_routing_finish_bridge_slow
                 port, mac = skb.bridged_dnat
@@ -235,7 +236,9 @@ class Kernel:
             veth_xmit(self, iface, skb)
 
     def loopback_rcv(self, skb: Skb) -> None:
-        # tcpdump on lo shows each packet once (outgoing); receive without a second copy
+        # tcpdump on lo shows each packet once, as received (libpcap skips the
+        # outgoing copy on the loopback device)
+        self.net.seen(self, "lo", "in", skb)
         skb.iif = "lo"
         self.ip_rcv("lo", skb)
 

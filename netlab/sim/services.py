@@ -210,7 +210,11 @@ class ProxyConn(App):
         ip, port = self.target
         k.net.rec("deliver", k.name, f"docker-proxy accepted {sock.rip}:{sock.rport} on "
                   f"{sock.lip}:{sock.lport}; opens its own connection to {ip}:{port}")
-        self.back = tcp_connect(k, ip, port, _ProxyBack(self))
+
+        def dial() -> None:  # accept() returned; the next system call is connect()
+            self.back = tcp_connect(k, ip, port, _ProxyBack(self))
+
+        k.net.schedule(dial, delay=SYSCALL_GAP)
 
     def on_data(self, sock: TcpSock, data: bytes) -> None:
         if self.back is not None and self.back.state == "ESTABLISHED":
@@ -219,10 +223,10 @@ class ProxyConn(App):
             self.pending.append(data)
 
     def on_fin(self, sock: TcpSock) -> None:
-        # docker-proxy copies until one side ends, then closes both connections
-        if self.back is not None:
-            self.back.close()
+        # docker-proxy copies until one side ends, then closes that side and the other
         sock.close()
+        if self.back is not None:
+            sock.k.net.schedule(self.back.close, delay=SYSCALL_GAP)
 
 
 class _ProxyBack(App):
@@ -241,7 +245,7 @@ class _ProxyBack(App):
     def on_fin(self, sock: TcpSock) -> None:
         sock.close()
         if self.conn.front is not None:
-            self.conn.front.close()
+            sock.k.net.schedule(self.conn.front.close, delay=SYSCALL_GAP)
 
     def on_reset(self, sock: TcpSock) -> None:
         if self.conn.front is not None:

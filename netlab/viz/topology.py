@@ -49,7 +49,8 @@ class ContainerInfo:
     mac: str | None = None
     bridge: str | None = None
     ports: list[str] = field(default_factory=list)  # "80:80/tcp"
-    known: bool = True  # False: only the host side was in the paste
+    known: bool = True  # False: only the host side was in the paste / snapshot
+    unknown_note: str = "not in the paste"
 
 
 @dataclass
@@ -149,33 +150,47 @@ def model_from_scenario(scenario: Any, title: str | None = None) -> TopologyMode
     return _sort(model)
 
 
+def _root_netns(state: Any) -> str:
+    """The namespace the host's own interfaces live in ("" for a paste or a snapshot
+    of this machine; the lab's host namespace name for a lab's state)."""
+    names = {link.netns for link in state.links}
+    if "" in names or not names:
+        return ""
+    bridged = [link.netns for link in state.links if link.kind == "bridge"]
+    return bridged[0] if bridged else state.namespaces[0].name
+
+
 def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
     """Reduce a HostState (pasted or snapshotted) to what the picture shows.
 
     A paste often elides the NICs (``...``); their addresses are then taken from
     the kernel routes (``proto kernel … src``), and a veth whose peer lives in a
     namespace the paste does not show becomes a container box marked unknown.
+    A veth that is no bridge's port is drawn as a NIC: Docker always plugs a
+    container's veth into a bridge (and netlab's labs wire the LAN with veths).
     """
+    root = _root_netns(state)
     model = TopologyModel(host=state.hostname or "host",
                           title=title or f"host ({state.source})")
-    model.forwarding = state.sysctl("net.ipv4.ip_forward")
-    bridges = [link for link in state.links if link.netns == "" and link.kind == "bridge"]
+    model.forwarding = state.sysctl("net.ipv4.ip_forward", root)
+    bridges = [link for link in state.links if link.netns == root and link.kind == "bridge"]
     for br in bridges:
         model.bridges.append(BridgeInfo(
-            br.name, [a.cidr for a in state.addresses_of(br.name, "", family=4)], br.mac))
+            br.name, [a.cidr for a in state.addresses_of(br.name, root, family=4)], br.mac))
     bridge_names = {b.name for b in bridges}
     for link in state.links:
-        if link.netns != "" or link.kind in ("bridge", "loopback", "veth") or link.name == "lo":
+        if link.netns != root or link.kind in ("bridge", "loopback") or link.name == "lo":
             continue
-        if link.master in bridge_names:
+        if link.master in bridge_names or (link.kind == "veth" and link.master):
             continue
         model.nics.append(NicInfo(
-            link.name, [a.cidr for a in state.addresses_of(link.name, "", family=4)], link.mac))
+            link.name, [a.cidr for a in state.addresses_of(link.name, root, family=4)], link.mac))
     known = {n.name for n in model.nics} | bridge_names
     for r in state.route_list:
-        if r.netns != "" or r.family != 4 or not r.dev or r.dev in known or r.dev == "lo":
+        if (r.netns != root or r.family != 4 or not r.dev or r.dev in known or r.dev == "lo"
+                or r.table not in ("main", None)):
             continue
-        link = state.link(r.dev)
+        link = state.link(r.dev, root)
         if link is not None and (link.kind == "veth" or link.master):
             continue
         addrs = []
@@ -187,13 +202,16 @@ def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
     for nic in model.nics:  # fill an address the route table knows but ip addr elided
         if not nic.addresses:
             for r in state.route_list:
-                if r.netns == "" and r.dev == nic.name and r.src and r.dst != "default":
+                if r.netns == root and r.dev == nic.name and r.src and r.dst != "default":
                     net = ipaddress.ip_network(r.dst, strict=False)
                     nic.addresses.append(f"{r.src}/{net.prefixlen}")
                     nic.note = nic.note or "address from ip route"
+    note = "not in the paste" if state.source == "paste" else "namespace not read"
     for link, peer, peer_ns in state.veth_pairs():
-        if link.netns != "":
-            if peer is not None and peer.netns == "":
+        if not (link.master or (peer is not None and peer.master)):
+            continue  # not a bridge port: drawn as a NIC above
+        if link.netns != root:
+            if peer is not None and peer.netns == root:
                 link, peer, peer_ns = peer, link, link.netns
             else:
                 continue
@@ -210,17 +228,19 @@ def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
                                 if link.peer_netnsid is not None else "other namespace")
             eth = f"if{link.peer_ifindex}" if link.peer_ifindex is not None else "?"
             model.containers.append(ContainerInfo(
-                name=where, veth=link.name, eth=eth, bridge=link.master, known=False))
+                name=where, veth=link.name, eth=eth, bridge=link.master, known=False,
+                unknown_note=note))
     # bridge ports without a veth record (brctl show only)
     ported = {c.veth for c in model.containers}
     for p in state.ports:
-        if p.netns == "" and p.port not in ported and p.port.startswith("veth"):
+        if p.netns == root and p.port not in ported and p.port.startswith("veth"):
             model.containers.append(ContainerInfo(name="other namespace", veth=p.port,
-                                                  eth="?", bridge=p.bridge, known=False))
+                                                  eth="?", bridge=p.bridge, known=False,
+                                                  unknown_note=note))
     # the outside: the default gateway, and the LAN behind each other NIC
     gw_nics = set()
     for r in state.route_list:
-        if r.netns == "" and r.family == 4 and r.dst == "default" and r.gateway:
+        if r.netns == root and r.family == 4 and r.dst == "default" and r.gateway:
             model.peers.append(PeerInfo("gateway", "gateway", [r.gateway], r.dev))
             model.peers.append(PeerInfo("internet", "internet", [], "gateway"))
             gw_nics.add(r.dev)
@@ -384,7 +404,7 @@ def layout_topology(obj: Any) -> Layout:
                     lay.lines.append((("bridge", br.name), v.key, "port"))
             first = f"{c.name}" + (f"  -p {', '.join(c.ports)}" if c.ports else "")
             if not c.known:
-                lines = [first, f"{c.eth} (not in the paste)"]
+                lines = [first, f"{c.eth} ({c.unknown_note})"]
             else:
                 lines = [first, f"{c.eth} {c.addresses[0] if c.addresses else '(no IPv4)'}"]
                 if c.mac:
