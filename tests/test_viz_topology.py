@@ -100,3 +100,40 @@ def test_overlap_check_can_fail() -> None:
     ax.text(-3.0, 1.0, "off the page")
     assert ("first label", "second label") in overlapping_labels(fig)
     assert "off the page" in labels_outside(fig)
+
+
+def test_from_a_running_hosts_state() -> None:
+    """net.state("host") (the host's own namespace only): NICs, bridge, the veth port, and
+    the container side marked as not read."""
+    import netlab as nl
+
+    net = nl.connect(mode="sim", quiet=True)
+    try:
+        lay = layout_topology(net.state("host"))
+    finally:
+        net.close()
+    keys = set(lay.boxes)
+    assert {("nic", "enp0s3"), ("nic", "enp0s8"), ("bridge", "docker0"),
+            ("veth", "vethca38e86")} <= keys
+    container = next(b for k, b in lay.boxes.items() if k[0] == "container")
+    assert container.lines[1].endswith("(namespace not read)")
+
+
+def test_several_bridges_each_with_their_containers() -> None:
+    import netlab as nl
+    from netlab.scenarios import Container
+
+    s = nl.docker_host("28", containers=[
+        Container("web", ports=["80:80"]), Container("db", network="backend"),
+        Container("cache", network="backend")], networks=["backend"])
+    lay = layout_topology(s)
+    fig = draw_topology(s)
+    _save(fig, "topology_two_bridges.png")
+    assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+    bridges = {k[1]: b for k, b in lay.boxes.items() if k[0] == "bridge"}
+    assert "docker0" in bridges and len(bridges) == 2
+    backend = next(b for name, b in bridges.items() if name != "docker0")
+    for name in ("db", "cache"):  # each container sits within its bridge's span
+        box = next(b for k, b in lay.boxes.items() if k[0] == "container" and
+                   k[1].startswith(name + "|"))
+        assert backend.y <= box.cy <= backend.y + backend.h
