@@ -28,7 +28,8 @@ def test_ansi_colours_from_ip_c():
 def test_prompt_lines_of_several_shells():
     for prompt in ("$ ip addr", "root@docker-host:~# ip addr show", "[root@centos7 ~]# ip a",
                    "vagrant@ubuntu-bionic:~$ sudo ip addr", "# ip addr", "% ip addr",
-                   "(venv) user@box:~/src$ ip addr"):
+                   "(venv) user@box:~/src$ ip addr", "\u279c  ~ ip a", "\u276f sudo ip addr",
+                   "user@mac ~ % ip addr"):
         cleaned = clean_lines(prompt + "\n" + SEED_LINE)
         assert cleaned.prompts and cleaned.lines[0][0] == 2, prompt
     assert clean_lines("root@docker-host:~# ip a\n").hostname() == "docker-host"
