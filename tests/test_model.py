@@ -142,3 +142,15 @@ def test_merge_fills_fields_instead_of_duplicating():
     assert len(state.ports) == 1
     port = state.ports[0]
     assert (port.state, port.cost, port.ifindex) == ("forwarding", 2, 6)
+
+
+def test_parsers_and_snapshot_do_not_import_heavy_libraries():
+    import subprocess
+    import sys
+
+    code = ("import sys, netlab.parse, netlab.snapshot, netlab.snapshot_cli; "
+            "heavy = [m for m in ('pandas', 'scapy', 'matplotlib', 'networkx') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
