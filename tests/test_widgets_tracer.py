@@ -61,9 +61,12 @@ def test_what_if_toggles_rerun_the_probe() -> None:
     rt = RuleTracer(nl.seed_host(), connect=_connect)
     rt.run_button.click()
     assert rt.baseline.ok and rt.variant is rt.baseline
+    assert rt.baseline_image.value[:4] == b"\x89PNG"
     rt.toggles["docker_user_drop"].value = True
     assert rt.variant.outcome == "dropped" and "DOCKER-USER" in rt.variant.reason
     assert "as the host is" in rt.compare_html.value and "DOCKER-USER" in rt.compare_html.value
+    assert rt.variant_image.value[:4] == b"\x89PNG"
+    assert rt.variant_image.value != rt.baseline_image.value  # the drop is drawn
     rt.toggles["docker_user_drop"].value = False
     rt.toggles["publish_localhost"].value = True
     assert not rt.variant.ok  # 127.0.0.1-only: the LAN client cannot reach it

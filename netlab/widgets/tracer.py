@@ -68,7 +68,8 @@ class RuleTracer:
     """A packet editor bound to a ruleset, with what-if probes when a scenario is known."""
 
     def __init__(self, source: Any, local_addrs: list[str] | None = None,
-                 probe: dict[str, Any] | None = None, connect: Any = None) -> None:
+                 probe: dict[str, Any] | None = None, connect: Any = None,
+                 draw: bool = True) -> None:
         import ipywidgets as w
 
         self.source = source
@@ -121,13 +122,18 @@ class RuleTracer:
         self.variant: Any = None
         self.variant_scenario: Any = None
         self.compare_html = w.HTML()
+        self.draw = draw
+        self._pngs: dict[tuple[str, ...], bytes] = {}
+        self.baseline_image = w.Image(format="png", layout=w.Layout(width="50%"))
+        self.variant_image = w.Image(format="png", layout=w.Layout(width="50%"))
         parts = [w.HTML("<b>packet</b>"),
                  w.HBox([w.VBox(editors[:5]), w.VBox(editors[5:])]),
                  self.verdict_html, self.table_html]
         if self.scenario is not None:
             parts += [w.HTML("<b>what if…</b> (re-runs the probe "
                              f"<code>{html.escape(self._probe_text())}</code>)"),
-                      w.HBox([*self.toggles.values(), self.run_button]), self.compare_html]
+                      w.HBox([*self.toggles.values(), self.run_button]), self.compare_html,
+                      w.HBox([self.baseline_image, self.variant_image])]
         self.widget = w.VBox(parts)
         self.update()
 
@@ -249,7 +255,24 @@ class RuleTracer:
             "<div style='display:flex;gap:1em'>"
             + journey_html(self.baseline, "as the host is")
             + journey_html(self.variant, f"with: {ticked}") + "</div>")
+        if self.draw:
+            self._draw_pair(ticked)
         return self.baseline, self.variant
+
+    def _draw_pair(self, ticked: str) -> None:
+        """The two journeys as pictures, side by side (drawn once per what-if combination)."""
+        from netlab.viz._figure import figure_png
+        from netlab.viz.journey import draw_journey
+
+        if not self.baseline_image.value:
+            self.baseline_image.value = figure_png(
+                draw_journey(self.baseline, self.scenario, title="as the host is"), dpi=60)
+        key = tuple(sorted(n for n, v in self.changes.items() if v))
+        cache = self._pngs
+        if key not in cache:
+            cache[key] = figure_png(draw_journey(self.variant, self.variant_scenario,
+                                                 title=f"with: {ticked}"), dpi=60)
+        self.variant_image.value = cache[key]
 
     # ------------------------------------------------------------ display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
