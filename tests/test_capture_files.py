@@ -306,3 +306,13 @@ def test_pcapng_interface_netlab_cannot_decode_keeps_numbering(tmp_path) -> None
     path.write_bytes(only_usb)
     with pytest.raises(CaptureError, match=r"link type 189 \(USB_LINUX\)"):
         load_capture(path)
+
+
+def test_naming_a_pcaps_interfaces_afterwards(tmp_path) -> None:
+    path = tmp_path / "plain.pcap"
+    path.write_bytes(write_pcap(1, [(0, r[3].to_bytes()) for r in port_forward_records()[:2]]))
+    cap = load_capture(path)
+    assert cap.df.interface.tolist() == ["", ""] and cap.numbers("iface == docker0") == []
+    cap.rename_interfaces({"": "docker0"}, namespace="host")
+    assert cap.df.interface.tolist() == ["docker0", "docker0"]
+    assert cap.numbers("iface == docker0 and netns == host") == [1, 2]
