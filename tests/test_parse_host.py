@@ -106,3 +106,35 @@ def test_errors_of_parse_host():
     with pytest.raises(ParseError) as err:
         netlab.parse_host("$ ip route\ndefault via 10.0.2.2 dev enp0s3\n$ ip route\nnot a route\n")
     assert err.value.lineno == 4 and err.value.line == "not a route"
+
+
+def test_commands_run_in_a_namespace_tag_what_they_print(seed_dir):
+    addr = (seed_dir / "ip-addr-show.txt").read_text(encoding="utf-8")
+    text = (f"$ ip addr\n{addr}"
+            "$ sudo docker exec -it web ip addr\n"
+            "5: eth0@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\n"
+            "    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n"
+            "    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0\n"
+            "$ sudo ip netns exec web ip route\n"
+            "default via 172.17.0.1 dev eth0\n"
+            "$ ip -n web -j netns list-id\n"
+            "[]\n")
+    state = netlab.parse_host(text)
+    eth0 = state.link("eth0", "web")
+    assert eth0 is not None and state.link("eth0") is None
+    assert state.route_list[0].netns == "web" and state.route_list[0].gateway == "172.17.0.1"
+    # the host's veth (ifindex 6) and web's eth0 (ifindex 5) point at each other
+    assert state.peer_of(state.link("vethca38e86")).name == "eth0"
+    assert state.namespace("").ids[0] == "web"
+    g = state.graph()
+    assert g.edges[("if", "", "vethca38e86"), ("if", "web", "eth0")]["relation"] == "veth-peer"
+
+
+def test_parse_command():
+    from netlab.parse.detect import parse_command
+
+    assert parse_command("sudo ip netns exec ns1 iptables-save") == ("iptables-save", "ns1")
+    assert parse_command("ip -n ns2 -j route") == ("ip -j route", "ns2")
+    assert parse_command("docker exec -u root web ip a") == ("ip addr", "web")
+    assert parse_command("nsenter --net=/run/netns/ns3 conntrack -L") == ("conntrack -L", "ns3")
+    assert parse_command("ip route") == ("ip route", None)

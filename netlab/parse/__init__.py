@@ -16,7 +16,7 @@ from netlab.model import HostState
 from netlab.parse.bridge import parse_brctl_show, parse_bridge_fdb, parse_bridge_link
 from netlab.parse.clean import Cleaned, clean_lines, split_by_prompts
 from netlab.parse.conntrack import parse_conntrack
-from netlab.parse.detect import PARSER_FOR, command_key, detect, detect_lines, hint_for
+from netlab.parse.detect import PARSER_FOR, detect, detect_lines, hint_for, parse_command
 from netlab.parse.docker import parse_docker_network_inspect
 from netlab.parse.ipjson import parse_ip_json
 from netlab.parse.iproute import parse_ip_addr, parse_ip_link, parse_ip_route
@@ -94,7 +94,9 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
     cleaned = clean_lines(text, start=start)
     if not cleaned.lines:
         return None  # a prompt with no output, or only blank / `...` lines
-    key = command_key(cmd) if cmd else None
+    key, ran_in = parse_command(cmd) if cmd else (None, None)
+    if ran_in and not netns:
+        netns = ran_in  # `ip netns exec web ip addr`: what follows is web's
     if cmd and key is None:
         state = _cat_proc_sys(cmd, cleaned, netns)
         if state is not None:

@@ -118,17 +118,66 @@ _IP_OBJECTS = {
 
 def command_key(cmdline: str) -> str | None:
     """The command a prompt line ran, in the form netlab names it (``ip addr``, ``ip -j route``)."""
+    return parse_command(cmdline)[0]
+
+
+_DOCKER_EXEC_OPTS_WITH_VALUE = frozenset(("-e", "--env", "-u", "--user", "-w", "--workdir",
+                                          "--env-file", "--detach-keys"))
+
+
+def parse_command(cmdline: str) -> tuple[str | None, str | None]:
+    """(command key, namespace it ran in) of a prompt line.
+
+    ``ip netns exec web ip addr``, ``ip -n web addr`` and ``docker exec web ip addr`` ran
+    in namespace ``web``; the namespace is None when the command names none.
+    """
     try:
         argv = shlex.split(cmdline)
     except ValueError:
         argv = cmdline.split()
-    while argv and argv[0] in ("sudo", "doas", "command", "exec"):
-        argv = argv[1:]
-        while argv and argv[0].startswith("-"):
+    netns = None
+    for _ in range(4):  # unwrap sudo / ip netns exec / docker exec / nsenter, a few deep
+        while argv and argv[0] in ("sudo", "doas", "command", "exec"):
             argv = argv[1:]
+            while argv and argv[0].startswith("-"):
+                argv = argv[1:]
+        if argv[:3] == ["ip", "netns", "exec"] and len(argv) > 4:
+            netns, argv = argv[3], argv[4:]
+        elif argv[:2] in (["docker", "exec"], ["podman", "exec"]):
+            rest = argv[2:]
+            while rest and rest[0].startswith("-"):
+                opt = rest.pop(0)
+                if opt in _DOCKER_EXEC_OPTS_WITH_VALUE and rest:
+                    rest.pop(0)
+            if len(rest) < 2:
+                break
+            netns, argv = rest[0], rest[1:]
+        elif argv[:1] == ["nsenter"]:
+            rest = argv[1:]
+            while rest and rest[0].startswith("-"):
+                opt = rest.pop(0)
+                if opt.startswith("--net=") and "/netns/" in opt:
+                    netns = opt.rsplit("/", 1)[-1]
+                elif opt in ("-t", "--target") and rest:
+                    rest.pop(0)
+            argv = rest
+        else:
+            break
     if not argv:
-        return None
+        return None, netns
     prog, rest = argv[0].rsplit("/", 1)[-1], argv[1:]
+    key = _key_of(prog, rest)
+    if prog in ("ip", "bridge"):
+        for i, opt in enumerate(rest[:-1]):
+            if not opt.startswith("-"):
+                break
+            if opt.lstrip("-") in ("n", "netns"):
+                netns = rest[i + 1]
+    return key, netns
+
+
+def _key_of(prog: str, rest: list[str]) -> str | None:
+    rest = list(rest)
     if prog in ("ip", "bridge"):
         json_out = brief = False
         while rest and rest[0].startswith("-"):
