@@ -494,7 +494,7 @@ class Capture:
         path = os.fspath(path)
         if os.path.exists(path):
             side = read_sidecar(path, self.digest)
-            self.annotations = side.annotations
+            self.annotations = {k: v for k, v in side.annotations.items() if 1 <= k <= len(self)}
             self.colour_rules = side.colour_rules
             self._version += 1
         self.sidecar = path

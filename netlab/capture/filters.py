@@ -8,6 +8,7 @@ with ``and`` / ``or`` / ``not`` and parentheses.  A filter compiles once into a
 tree; evaluating it is a handful of numpy comparisons over the whole capture,
 so a filter on 200,000 packets answers in milliseconds.  Anything it does not
 understand raises :class:`~netlab.errors.FilterError` saying what and where.
+Unlike Wireshark's, ``contains`` ignores case (learners search their own notes).
 """
 
 from __future__ import annotations
