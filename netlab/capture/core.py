@@ -27,10 +27,6 @@ from netlab.capture.annotations import (
     sidecar_path,
 )
 from netlab.capture.fast import (
-    P_ARP,
-    P_ICMP,
-    P_TCP,
-    P_UDP,
     PROTOCOLS,
     address_columns,
     categorical,
@@ -631,8 +627,4 @@ def load_capture(path: str | os.PathLike[str], *, interface: str | None = None,
     return cap
 
 
-def protocol_of(cap: Capture, n: int) -> str:
-    return PROTOCOLS[int(cap._cols.proto[n - 1])]
-
-
-__all__ = ["Capture", "CaptureWarning", "load_capture", "P_TCP", "P_UDP", "P_ICMP", "P_ARP"]
+__all__ = ["Capture", "CaptureWarning", "load_capture"]
