@@ -41,7 +41,7 @@ class Check:
                 (str(o), o) for o in self.options]], value=None,
                 layout=w.Layout(width="auto"))
         else:
-            self.answer = w.Text(placeholder=placeholder, continuous_update=False,
+            self.answer = w.Text(placeholder=placeholder, continuous_update=True,
                                  layout=w.Layout(width="28em"))
         self.button = w.Button(description="Check", button_style="primary", icon="check")
         self.button.on_click(lambda _b: self.check())
