@@ -27,6 +27,9 @@ class Case:
     versions: tuple[str, ...] = ALL
     what: str = ""
     kwargs: dict[str, Any] = field(default_factory=dict)
+    # two programs act at once (a prober and the userland proxy): the kernel fixes the order of
+    # each connection's packets, the scheduler the interleaving of the connections
+    concurrent: bool = False
 
     def build(self, version: str):  # noqa: ANN201 - a Scenario
         from netlab.scenarios import catalogue
@@ -58,7 +61,7 @@ CASES: list[Case] = [
          what="-p 127.0.0.1:8080:80 is not reachable from outside"),
     Case("localhost-publish-from-host", "published-on-localhost",
          {"kind": "http", "src": "host", "dst": "127.0.0.1", "dport": 8080},
-         what="-p 127.0.0.1:8080:80 from the host itself"),
+         what="-p 127.0.0.1:8080:80 from the host itself, through docker-proxy", concurrent=True),
     Case("hairpin-no-proxy", "hairpin",
          {"kind": "http", "src": "app", "dst": "192.168.56.38", "dport": 80},
          what="a container reaches a published port through the host address, userland proxy off"),
@@ -106,6 +109,25 @@ def scenario_by_name(name: str):  # noqa: ANN201 - a Scenario
 
     base, _, version = name.partition("@")
     return catalogue.build(base, **({"version": version} if version else {}))
+
+
+def by_connection(signature: list[tuple]) -> dict[tuple, list[tuple]]:
+    """A signature split into one ordered list per connection (the ephemeral-port roles an
+    item mentions), ARP on its own, and the outcome.  Used for :attr:`Case.concurrent` cases,
+    where only each connection's own order is the kernel's to decide."""
+    flows: dict[tuple, list[tuple]] = {}
+    for item in signature:
+        roles = tuple(sorted({str(x) for x in item if str(x).startswith("eph")} |
+                             {w.split(":")[-1] for x in item if isinstance(x, str) and ":eph" in x
+                              for w in [x]}))
+        if item[0] == "outcome":
+            key: tuple = ("outcome",)
+        elif "arp" in item:
+            key = ("arp",)
+        else:
+            key = roles or ("other",)
+        flows.setdefault(key, []).append(item)
+    return flows
 
 
 def _fmt(item: tuple) -> str:
