@@ -186,13 +186,15 @@ def test_draw_flow_default_picks_first_conversation() -> None:
     assert any("ping request" in t for t in texts)
 
 
-def test_lesson_sample_capture_from_tcpdump_any() -> None:
+def test_lesson_sample_capture_from_tcpdump_any(tmp_path) -> None:
     """The sample shipped with lesson 6 reads like `tcpdump -i any` on the article's host."""
+    import shutil
     from pathlib import Path
 
     from netlab.capture import load_capture
 
-    sample = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "06_docker_host_any.pcap"
+    shipped = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "06_docker_host_any.pcap"
+    sample = shutil.copy(shipped, tmp_path)  # its sidecar (expert's tags) goes to tmp_path
     names = {2: "enp0s3", 3: "enp0s8", 4: "docker0", 6: "veth3c5a2f1"}
     cap = load_capture(sample, interface_names=names)
     assert len(cap) == 45 and set(cap.df.interface) == set(names.values())
@@ -210,3 +212,4 @@ def test_lesson_sample_capture_from_tcpdump_any() -> None:
     web = follow_stream(cap, 21)
     assert web.client_data.startswith(b"GET / HTTP/1.1") and b"Welcome to nginx" in web.server_data
     assert web.segments.loc[30, "note"] == "retransmission"
+    assert not (shipped.parent / (shipped.name + ".netlab.json")).exists()
