@@ -179,6 +179,25 @@ def _json(n: int) -> str:
                        for i in range(n)])
 
 
+def _bridge_link(n: int) -> str:
+    return "\n".join(f"{i + 10}: veth{i:07x}@if{i + 5}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 "
+                     "master docker0 state forwarding priority 32 cost 2" for i in range(n))
+
+
+def _sysctl(n: int) -> str:
+    return "\n".join(f"net.ipv4.conf.veth{i}.rp_filter = {i % 3}" for i in range(n))
+
+
+def _docker(n: int) -> str:
+    import json
+
+    return json.dumps([{"Name": f"net{i}", "Id": f"{i:064x}", "Driver": "bridge",
+                        "IPAM": {"Config": [{"Subnet": f"10.{i >> 8 & 255}.{i & 255}.0/24",
+                                             "Gateway": f"10.{i >> 8 & 255}.{i & 255}.1"}]},
+                        "Containers": {f"{i:064x}": {"Name": f"c{i}"}}, "Options": {}}
+                       for i in range(n)])
+
+
 def _host(n: int) -> str:
     return f"$ ip addr\n{_ip_addr(n)}\n$ ip route\n{_ip_route(n)}\n$ brctl show\n{_brctl(n)}\n"
 
@@ -191,6 +210,9 @@ GENERATORS = {
     "conntrack": (netlab.parse_conntrack, _conntrack),
     "iptables": (lambda t: parse_iptables_text(t, validate=False), _iptables),
     "ip_json": (netlab.parse_ip_json, _json),
+    "bridge_link": (netlab.parse_bridge_link, _bridge_link),
+    "sysctl": (netlab.parse_sysctl, _sysctl),
+    "docker": (netlab.parse_docker_network_inspect, _docker),
     "host": (netlab.parse_host, _host),
 }
 

@@ -13,7 +13,7 @@ import ipaddress
 import json
 from typing import Any
 
-from netlab.model import Address, HostState, Link, Route
+from netlab.model import Address, HostState, Link, Namespace, Route
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse.clean import clean_lines
 
@@ -58,6 +58,7 @@ def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostStat
     if not isinstance(data, list) or not data:
         raise parse_error(command, "expected a JSON list of networks", cleaned, *first)
     state = HostState(source="paste")
+    known: set[str] = set()
     for number, net in enumerate(data, 1):
         if not isinstance(net, dict) or not isinstance(net.get("Name"), str) or not (
                 "IPAM" in net or "Driver" in net):
@@ -65,7 +66,7 @@ def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostStat
                               "Driver and IPAM)", cleaned, *first)
         state.docker_networks.append(net)
         try:
-            _network(state, net, netns)
+            _network(state, net, netns, known)
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
             raise parse_error(command, f"network {net['Name']!r}: unexpected value ({exc})",
                               cleaned, *first) from None
@@ -73,7 +74,7 @@ def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostStat
     return state.normalise()
 
 
-def _network(state: HostState, net: dict[str, Any], netns: str) -> None:
+def _network(state: HostState, net: dict[str, Any], netns: str, known: set[str]) -> None:
     bridge = bridge_name(net)
     configs = ((net.get("IPAM") or {}).get("Config") or [])
     if bridge:
@@ -93,5 +94,6 @@ def _network(state: HostState, net: dict[str, Any], netns: str) -> None:
                                               netns=netns))
     for container in (net.get("Containers") or {}).values():
         name = container.get("Name")
-        if isinstance(name, str) and name:
-            state.namespace(name)
+        if isinstance(name, str) and name and name not in known:
+            known.add(name)
+            state.namespaces.append(Namespace(name))
