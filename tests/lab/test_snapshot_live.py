@@ -168,3 +168,48 @@ def test_without_root_it_returns_what_it_can_with_notes(lab, tmp_path):
     result = subprocess.run([*drop, script], capture_output=True, text=True, timeout=60,
                             cwd=str(tmp_path), env=env)
     assert result.returncode != 0 and "needs root" in result.stderr
+
+
+def _text(*argv: str) -> str:
+    return subprocess.run(list(argv), capture_output=True, text=True, check=True,
+                          timeout=10).stdout
+
+
+def test_text_parsers_agree_with_the_snapshot_on_real_output(lab):
+    """What this kernel's iproute2 prints as text reads the same as its JSON."""
+    host, c1, _ = lab
+    snap = netlab.snapshot(host)
+    for argv in (["ip", "-n", host, "addr"], ["ip", "-n", host, "-d", "addr"],
+                 ["ip", "-n", host, "-s", "-s", "link"], ["ip", "-n", host, "-color=always", "addr"],
+                 ["ip", "-n", host, "-d", "link"]):
+        state = netlab.parse_ip_addr(_text(*argv), netns=host)
+        for link in snap.links:
+            mine = state.link(link.name, host)
+            assert mine is not None, (argv, link.name)
+            assert (mine.ifindex, mine.kind, mine.mac, mine.master, mine.peer_ifindex) == (
+                link.ifindex, link.kind, link.mac, link.master, link.peer_ifindex), (argv, link)
+        if "addr" in argv:
+            assert {a.cidr for a in state.addrs} == {a.cidr for a in snap.addrs}, argv
+    routes = netlab.parse_ip_route(_text("ip", "-n", host, "route", "show", "table", "all"),
+                                   netns=host)
+    key = lambda r: (r.table, r.type, r.dst, r.dev, r.src, r.family)  # noqa: E731
+    assert sorted(map(key, routes.route_list)) == sorted(map(key, snap.route_list))
+    brief = netlab.parse_ip_addr(_text("ip", "-n", host, "-br", "addr"), netns=host)
+    assert {a.cidr for a in brief.addrs} == {a.cidr for a in snap.addrs}
+    ports = netlab.parse_bridge_link(_text("bridge", "-n", host, "-d", "link"), netns=host)
+    assert {(p.bridge, p.port, p.hairpin) for p in ports.ports} == {
+        (p.bridge, p.port, p.hairpin) for p in snap.ports}
+    fdb = netlab.parse_bridge_fdb(_text("bridge", "-n", host, "fdb", "show"), netns=host)
+    fkey = lambda e: (e.mac, e.dev, e.bridge, e.vlan, e.state)  # noqa: E731
+    assert sorted(map(fkey, fdb.fdb)) == sorted(map(fkey, snap.fdb))
+    brctl = netlab.parse_brctl_show(_text("ip", "netns", "exec", host, "brctl", "show"),
+                                    netns=host)
+    assert {p.port for p in brctl.ports} == {"ve1", "ve2"}
+    assert brctl.link("br0", host).mac == snap.link("br0", host).mac
+    rules = netlab.parse_host(iptables=_text("ip", "netns", "exec", host, "iptables-save"))
+    assert "--ctstate NEW" in rules.firewall[""]
+    ctl = netlab.parse_sysctl(_text("ip", "netns", "exec", host, "sysctl", "net.ipv4.ip_forward"))
+    assert ctl.sysctl("net.ipv4.ip_forward") == snap.sysctl("net.ipv4.ip_forward", host) == "1"
+    other = netlab.parse_ip_addr(_text("ip", "-n", c1, "addr"), netns=c1)
+    joined = snap.merge(other)
+    assert joined.peer_of(joined.link("ve1", host)).name == "eth0"
