@@ -36,7 +36,7 @@ class Skb:
     the frame, which logical packet of the probe it is, its conntrack entry and
     what happened to it since it was last seen on an interface."""
 
-    __slots__ = ("f", "pid", "ct", "br_pre", "iif", "physin", "notes", "bridged_dnat")
+    __slots__ = ("f", "pid", "ct", "br_pre", "iif", "physin", "notes", "bridged_dnat", "br_route")
 
     def __init__(self, f: Frame, pid: int) -> None:
         self.f = f
@@ -47,6 +47,7 @@ class Skb:
         self.physin: str | None = None
         self.notes: list[str] = []
         self.bridged_dnat: tuple[str, str] | None = None  # (ingress port, source MAC)
+        self.br_route: Route | None = None  # route br_netfilter looked up after a DNAT
 
     def clone(self, keep: bool = False) -> Skb:
         """A copy of the packet; ``keep`` keeps the per-namespace state (conntrack,
@@ -55,6 +56,7 @@ class Skb:
         s = Skb(f if f.proto == "arp" else _copy(f), self.pid)  # ARP is never rewritten
         if keep:
             s.ct, s.br_pre, s.iif, s.physin = self.ct, self.br_pre, self.iif, self.physin
+            s.br_route = self.br_route
             s.notes = list(self.notes)
         return s
 
@@ -284,6 +286,7 @@ class Kernel:
             if f.dst != old_dst:
                 # br_nf_pre_routing_finish: the destination changed, route it again
                 rt = self.routes.lookup(f.dst or "")
+                skb.br_route = rt
                 if rt is not None and rt.type == "unicast" and rt.dev == br.name:
                     self.br_bridged_dnat(br, port, skb, rt)
                     return
@@ -342,8 +345,30 @@ class Kernel:
                 self.br_forward(br, port, p, skb.clone(keep=True), ipv4)
         if net.capture_promisc:
             # tcpdump puts the bridge in promiscuous mode: it passes a copy up
-            # (seen on the bridge device, then ignored as PACKET_OTHERHOST)
+            # (seen on the bridge device, then ignored as PACKET_OTHERHOST) ...
             net.seen(self, br.name, "in", skb)
+            rt = skb.br_route
+            if ipv4 and rt is not None and rt.type == "unicast":
+                # ... unless br_netfilter re-routed it after a DNAT: then the copy
+                # carries that route and the IP layer forwards it too (a duplicate)
+                self.forward_promisc_copy(br, skb.clone(keep=True), rt)
+
+    def forward_promisc_copy(self, br: Bridge, skb: Skb, rt: Route) -> None:
+        """The duplicate a promiscuous bridge makes of a frame br_netfilter DNATed:
+        routed (TTL decremented) and sent again, without the NAT POSTROUTING owes."""
+        f = skb.f
+        if (f.ttl or 0) <= 1:
+            return
+        self.net.rec("route", self.name, f"the promiscuous copy on {br.name} already holds the "
+                     f"route br_netfilter chose after DNAT ({rt.text()}): the IP layer forwards it "
+                     "too", route=rt.text(), skb=skb)
+        f.ttl = (f.ttl or 0) - 1
+        skb.notes = [f"promiscuous copy routed, TTL {f.ttl + 1}→{f.ttl}"]
+        if self.hooks.has("FORWARD"):
+            res = self._hook("FORWARD", skb, br.name, rt.dev)
+            if not self._accepted(res, skb):
+                return
+        self.neigh_output(rt.dev, rt.via or f.dst or "", skb, rt)
 
     def br_forward(self, br: Bridge, in_port: str, out_port: str, skb: Skb, ipv4: bool) -> None:
         skb.notes = []
@@ -496,6 +521,10 @@ class Kernel:
 
     def route_input(self, dev: str, skb: Skb) -> None:
         f = skb.f
+        if dev != "lo" and f.src in self.local_ips:
+            reason = f"martian source: {f.src} is this node's own address, arriving on {dev}"
+            self.net.rec("drop", self.name, reason, reason=reason, skb=skb, final=False)
+            return
         if dev != "lo" and ((f.src or "").startswith("127.") or (f.dst or "").startswith("127.")) \
                 and not self.route_localnet(dev):
             which = "source" if (f.src or "").startswith("127.") else "destination"

@@ -58,21 +58,25 @@ class TcpSock:
         self.rcv_nxt = 0
         self.ip_id = k.net.rng.randrange(65536)
         self.ack_pending = False
-        self.isn = self.snd_nxt
+        self.isn = self.snd_nxt  # the SYN's sequence number, for retransmissions
         k.socks[(lip, lport, rip, rport)] = self
 
     def _unregister(self) -> None:
         self.k.socks.pop((self.lip, self.lport, self.rip, self.rport), None)
 
-    def send(self, flags: str, payload: bytes = b"") -> None:
+    def send(self, flags: str, payload: bytes = b"", seq: int | None = None) -> None:
+        """Send a segment (``seq`` given: a retransmission, ``snd_nxt`` unchanged)."""
         if "A" in flags:
             self.ack_pending = False
+        resend = seq is not None
         f = Frame(proto="tcp", src=self.lip, dst=self.rip, sport=self.lport, dport=self.rport,
-                  seq=self.snd_nxt, ack=self.rcv_nxt if "A" in flags else 0, flags=flags,
+                  seq=self.snd_nxt if seq is None else seq,
+                  ack=self.rcv_nxt if "A" in flags else 0, flags=flags,
                   ttl=self.ttl, ip_id=self.ip_id, window=64240 if "S" in flags else 502,
                   payload=payload)
         self.ip_id = (self.ip_id + 1) & 0xFFFF
-        self.snd_nxt = (self.snd_nxt + len(payload) + ("S" in flags) + ("F" in flags)) & 0xFFFFFFFF
+        if not resend:
+            self.snd_nxt = (self.snd_nxt + len(payload) + ("S" in flags) + ("F" in flags)) & 0xFFFFFFFF
         skb = Skb(f, self.k.net.new_pid())
         self.k.net.rec("send", self.k.name, f"{self.state}: sends {f.summary()}", skb=skb)
         self.k.local_out(skb)
@@ -132,6 +136,22 @@ class TcpSock:
                 self.send("A")
                 self._wake(self.app.on_connect)
             return
+        data = f.payload
+        fin = "F" in flags
+        if "S" in flags:  # a duplicate SYN
+            if self.state == "SYN_RECV":
+                self.send("SA", seq=self.isn)  # the request is still open: SYN-ACK again
+            else:
+                self.send("A")  # challenge ACK
+            return
+        if self.state == "TIME_WAIT":
+            if fin:
+                self.send("A")  # the peer did not get our last ACK: ACK its FIN again
+            return
+        seglen = len(data) + fin
+        if seglen and ((f.seq or 0) - self.rcv_nxt) & 0xFFFFFFFF != 0:
+            self.send("A")  # old (duplicate) or out-of-order data: an immediate duplicate ACK
+            return
         if self.state == "SYN_RECV" and "A" in flags and f.ack == self.snd_nxt:
             self.state = "ESTABLISHED"
             self._wake(self.app.on_accept)
@@ -140,13 +160,10 @@ class TcpSock:
                 self.state = "FIN_WAIT2"
             elif self.state == "CLOSING":
                 self.state = "TIME_WAIT"
-                self._unregister()
             elif self.state == "LAST_ACK":
                 self.state = "CLOSED"
                 self._unregister()
                 return
-        data = f.payload
-        fin = "F" in flags
         if data:
             self.rcv_nxt = (self.rcv_nxt + len(data)) & 0xFFFFFFFF
         if fin:
@@ -161,8 +178,7 @@ class TcpSock:
                 self.state = "CLOSING"
                 self.send("A")
             elif self.state == "FIN_WAIT2":
-                self.state = "TIME_WAIT"
-                self._unregister()
+                self.state = "TIME_WAIT"  # the socket lingers (2 MSL) to re-ACK a lost FIN
                 self.send("A")
         elif data:
             self.send("A")  # quick-ack mode at the start of a connection: ACK at once
