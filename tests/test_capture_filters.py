@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from _capture_records import arp_frame, ping_frames, port_forward_records
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netlab.capture import Capture, FilterError
 
@@ -76,3 +78,21 @@ def test_filter_returns_rows(cap: Capture) -> None:
 def test_filter_errors_say_what_is_wrong(cap: Capture, expr: str, message: str) -> None:
     with pytest.raises(FilterError, match=message):
         cap.numbers(expr)
+
+
+WORDS = ["ip.src", "ip.addr", "tcp.port", "tcp.flags.syn", "iface", "comment", "tag", "frame.number",
+         "eth.src", "icmp", "arp", "tcp", "and", "or", "not", "(", ")", "==", "!=", ">", "<=",
+         "contains", "!", "&&", "||", "80", "0x12", "99999999999999999999999", "-1", "172.17.0.2",
+         "10.0.0.0/8", "1.2.3.4/99", "docker0", '"dnat"', '"unterminated', "02:42:ac:11:00:02",
+         "ipv6.src", "fe80::1", "xyz", "=", ";", "tcp.flags.syn == 1"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=8))
+def test_any_filter_text_gives_a_mask_or_a_filter_error(cap: Capture, words) -> None:
+    text = " ".join(words)
+    try:
+        mask = cap.mask(text)
+    except FilterError:
+        return
+    assert mask.dtype == bool and len(mask) == len(cap)
