@@ -213,3 +213,15 @@ def test_lesson_sample_capture_from_tcpdump_any(tmp_path) -> None:
     assert web.client_data.startswith(b"GET / HTTP/1.1") and b"Welcome to nginx" in web.server_data
     assert web.segments.loc[30, "note"] == "retransmission"
     assert not (shipped.parent / (shipped.name + ".netlab.json")).exists()
+
+
+def test_draw_flow_shows_tags(tmp_path) -> None:
+    from netlab.viz.flow import draw_flow
+
+    cap = Capture.from_records(port_forward_records())
+    cap.annotate(2, tags=["dnat"])
+    cap.expert()
+    fig = draw_flow(cap, 1)
+    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    assert "dnat" in texts
+    fig.savefig(tmp_path / "flow-tags.png")

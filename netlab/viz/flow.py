@@ -7,7 +7,8 @@ column to column through the hops where it was captured.  Copies of the same
 packet at different hops are found with the capture's links (accepted, or
 proposed by netlab from IP ID / TCP sequence numbers / the conntrack tuple), so
 a DNAT between ``enp0s8`` and ``docker0`` shows as a red note at the hop where
-the addresses changed.
+the addresses changed.  Tags written on a packet (yours, or ``expert()``'s) are
+printed at the end of its row.
 """
 
 from __future__ import annotations
@@ -199,6 +200,11 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
         label = _label(cap, i0)
         mid = (path[0] + path[1]) / 2 if len(path) > 1 else path[0]
         ax.text(mid, y + 0.07, label[:34], ha="center", va="bottom", fontsize=7, color=colour)
+        tags = list(dict.fromkeys(t for num in g for t in
+                                  (cap.annotations[num].tags if num in cap.annotations else [])))
+        if tags:  # what the learner (or expert()) wrote on this packet
+            ax.text(x_server + 0.12, y, ", ".join(tags)[:28], ha="left", va="center",
+                    fontsize=6.5, color="#8d6e00", style="italic")
         prev = None
         for num, x in zip(g, xs, strict=True):
             i = num - 1
