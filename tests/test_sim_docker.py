@@ -205,3 +205,22 @@ def test_a_dropped_syn_is_retransmitted_after_one_second():
     assert [e.frame.flags for e in syns] == ["S", "S"]
     assert syns[0].frame.seq == syns[1].frame.seq
     assert 0.99 <= syns[1].time - syns[0].time < 1.01
+
+
+def test_a_promiscuous_capture_duplicates_bridged_dnat_hairpin_frames():
+    """Under tcpdump (promiscuous docker0) the kernel also routes the bridge's local copy
+    of a frame br_netfilter DNATed: the container gets a second, TTL-decremented copy.
+    Without promiscuous capture there is no duplicate."""
+    quiet = SimNet(catalogue.build("hairpin"), capture_promisc=False)
+    j = quiet.probe("http", src="web", dst="10.0.2.15", dport=80)
+    assert j.outcome == "answered"
+    syn_in = [e for e in j.seen("web", "eth0") if e.direction == "in" and e.frame.flags == "S"]
+    assert [e.frame.ttl for e in syn_in] == [64]
+    loud = SimNet(catalogue.build("hairpin"), capture_promisc=True)
+    j = loud.probe("http", src="web", dst="10.0.2.15", dport=80)
+    assert j.outcome == "answered"
+    syn_in = [e for e in j.seen("web", "eth0") if e.direction == "in" and e.frame.flags == "S"]
+    assert [e.frame.ttl for e in syn_in] == [64, 63]
+    # the duplicate still has the container's own address as source: dropped as martian
+    assert syn_in[1].frame.src == "172.17.0.2"
+    assert any("martian source" in (e.reason or "") for e in j.of_kind("drop") if e.node == "web")
