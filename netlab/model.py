@@ -533,13 +533,14 @@ class HostState:
                     "peer": (
                         f"{peer.name}@{self.peer_namespace(link) or 'host'}"
                         if peer
-                        else _peer_ref(link)
+                        else _peer_ref(link, self.peer_namespace(link))
                     ),
                     "addresses": ", ".join(a.cidr for a in self.addresses_of(link.name, link.netns)),
                 }
             )
-        return pd.DataFrame(rows, columns=["netns", "ifindex", "name", "kind", "mac", "mtu", "state",
-                                           "master", "peer", "addresses"])
+        frame = pd.DataFrame(rows, columns=["netns", "ifindex", "name", "kind", "mac", "mtu",
+                                            "state", "master", "peer", "addresses"])
+        return _int_columns(frame, ["ifindex", "mtu"])
 
     @property
     def addresses(self) -> pd.DataFrame:
@@ -570,12 +571,18 @@ class HostState:
                     "dport": e.orig.dport, "reply_src": e.reply.src, "reply_dst": e.reply.dst,
                     "reply_sport": e.reply.sport, "reply_dport": e.reply.dport,
                     "dnat": e.dnat, "snat": e.snat, "status": ",".join(e.status),
-                    "timeout": e.timeout, "mark": e.mark,
+                    "timeout": e.timeout, "mark": e.mark, "zone": e.zone, "use": e.use,
+                    "icmp_type": e.orig.icmp_type, "icmp_code": e.orig.icmp_code,
+                    "icmp_id": e.orig.icmp_id,
                 }
             )
-        return pd.DataFrame(rows, columns=["netns", "proto", "state", "src", "dst", "sport", "dport",
-                                           "reply_src", "reply_dst", "reply_sport", "reply_dport",
-                                           "dnat", "snat", "status", "timeout", "mark"])
+        frame = pd.DataFrame(rows, columns=["netns", "proto", "state", "src", "dst", "sport",
+                                            "dport", "reply_src", "reply_dst", "reply_sport",
+                                            "reply_dport", "dnat", "snat", "status", "timeout",
+                                            "mark", "zone", "use", "icmp_type", "icmp_code",
+                                            "icmp_id"])
+        return _int_columns(frame, ["sport", "dport", "reply_sport", "reply_dport", "timeout",
+                                    "mark", "zone", "use", "icmp_type", "icmp_code", "icmp_id"])
 
     def veth_pairs(self) -> list[tuple[Link, Link | None, str | None]]:
         """Each veth with its peer (None if the peer is outside what we know)."""
@@ -665,16 +672,29 @@ def _fill_missing(mine: Any, new: Any) -> None:
         setattr(mine, f.name, value)
 
 
-def _peer_ref(link: Link) -> str | None:
+def _peer_ref(link: Link, where: str | None = None) -> str | None:
+    """``if5@web`` / ``if5@netnsid 0``: a veth peer the state does not hold."""
     if link.peer_ifindex is None:
         return None
-    if link.peer_netnsid is not None:
+    if where is not None and where != link.netns:
+        return f"if{link.peer_ifindex}@{where or 'host'}"
+    if link.peer_netnsid is not None and where is None:
         return f"if{link.peer_ifindex}@netnsid {link.peer_netnsid}"
     return f"if{link.peer_ifindex}"
+
+
+def _int_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Whole-number columns as pandas' nullable Int64 (100, not 100.0; <NA> when unknown)."""
+    for col in columns:
+        frame[col] = frame[col].astype("Int64")
+    return frame
 
 
 def _frame(items: list[Any], cls: type) -> pd.DataFrame:
     import pandas as pd
 
-    cols = [f.name for f in dataclasses.fields(cls)]
-    return pd.DataFrame([dataclasses.asdict(i) for i in items], columns=cols)
+    fields = dataclasses.fields(cls)
+    cols = [f.name for f in fields]
+    frame = pd.DataFrame([dataclasses.asdict(i) for i in items], columns=cols)
+    return _int_columns(frame, [f.name for f in fields
+                                if str(f.type).replace(" ", "") in ("int", "int|None")])

@@ -64,6 +64,15 @@ SUPPORTED = ("ip addr", "ip link", "ip route", "ip -br addr", "brctl show", "bri
              "conntrack -L", "docker network inspect", "sysctl")
 
 
+# a command netlab does not read → the one it reads instead (for the error message)
+INSTEAD = {
+    "iptables -L": "iptables-save", "nft list ruleset": "iptables-save",
+    "nft -j list ruleset": "iptables-save", "ifconfig": "ip addr", "route -n": "ip route",
+    "brctl showmacs": "bridge fdb", "ip rule": "ip route", "docker ps": "docker network inspect",
+    "docker inspect": "docker network inspect",
+}
+
+
 def parser_for(command: str) -> Parser | None:
     """The parser for a command key from :func:`netlab.parse.detect.detect`."""
     name = PARSER_FOR.get(command)
@@ -107,9 +116,12 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
     if parser is None:
         lineno, line = cleaned.lines[0]
         if key:
-            hint = hint_for("ip addr", cleaned) if key not in PARSER_FOR else None
-            raise ParseError(f"netlab cannot read `{key}` output", command=cmd or key,
-                             lineno=lineno, line=line, hint=hint)
+            wanted = INSTEAD.get(key)
+            hint = hint_for(wanted or "ip addr", cleaned)
+            raise ParseError(
+                f"this is `{key}` output, which netlab does not read"
+                + (f"; it reads `{wanted}`" if wanted else ""),
+                command=wanted or cmd or key, lineno=lineno, line=line, hint=hint)
         raise ParseError(
             "cannot tell which command printed this paste",
             command=cmd, lineno=lineno, line=line,

@@ -219,6 +219,9 @@ def _key_of(prog: str, rest: list[str]) -> str | None:
         return "docker network inspect"
     if prog == "cat" and rest and rest[0].startswith("/proc/sys/"):
         return None  # a bare value: the key is in the command, not the output
+    if prog == "netstat" and ("--route" in rest or any(
+            a.startswith("-") and not a.startswith("--") and "r" in a for a in rest)):
+        return "route -n"  # `netstat -rn` prints the same table as `route -n`
     if prog == "nft":
         return "nft list ruleset"
     return {"ifconfig": "ifconfig", "route": "route -n", "netstat": "netstat", "ss": "ss",

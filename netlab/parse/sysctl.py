@@ -16,8 +16,10 @@ from netlab.parse._errors import empty_error, parse_error
 from netlab.parse.clean import clean_lines
 
 _KEY = re.compile(r"^[A-Za-z0-9_\-*]+(?:[./][A-Za-z0-9_\-*:@+]+)+$")
-_COMPLAINT = re.compile(r"^sysctl: (?:cannot stat|permission denied on key|reading key) "
-                        r"[\"']?(\S+?)[\"']?(?::|$)")
+# procps prints: cannot stat /proc/sys/x: No such file..., permission denied on key 'x',
+# ignoring / "x", reading key "x", unknown key 'x'
+_COMPLAINT = re.compile(r"^sysctl: (?:cannot stat|permission denied on key|reading key|unknown key|"
+                        r"setting key)\s+[\"']?([^\s\"',:]+)[\"']?\s*(?:[:,].*)?$")
 
 
 def proc_path_to_key(path: str) -> str:
@@ -38,8 +40,11 @@ def parse_sysctl(text: str | bytes, netns: str = "") -> HostState:
             key = complaint.group(1)
             if key.startswith("/proc/sys/"):
                 key = proc_path_to_key(key)
-            reason = "not present"
-            if key.startswith("net.bridge."):
+            if "permission denied" in line or "reading key" in line:
+                reason = "not readable by this user (run `sudo sysctl -a` to see it)"
+            else:
+                reason = "not present"
+            if reason == "not present" and key.startswith("net.bridge."):
                 reason += " (the br_netfilter module is not loaded: bridged traffic skips iptables)"
             state.notes.append(f"sysctl {key}: {reason}")
             continue
