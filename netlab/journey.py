@@ -90,6 +90,7 @@ class Journey:
     capture: Capture | None = None
     replies: list[Frame] = field(default_factory=list)  # what came back to the prober
     conntrack_entries: list[Any] = field(default_factory=list)
+    scenario: Any = None  # the Scenario the probe ran on (diagrams draw the journey on it)
 
     @property
     def events(self) -> pd.DataFrame:
