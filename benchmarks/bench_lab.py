@@ -127,7 +127,6 @@ def main() -> None:
     if os.geteuid() != 0:
         print("skipped: needs root")
         return
-    from netlab.lab import build
     from netlab.scenarios import catalogue
 
     print(f"{'figure':46} {'measured':>10} {'goal':>8} {'baseline':>10} {'ratio':>8}")
@@ -143,7 +142,6 @@ def main() -> None:
     _line("lab down, 1 container", statistics.median(d for _, d in one), GOAL_DOWN, base_down)
     _line("lab down, 100 containers", statistics.median(d for _, d in hundred), GOAL_DOWN, base_down)
     capture_connections()
-    build.down_all()
 
 
 if __name__ == "__main__":

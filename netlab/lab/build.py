@@ -239,12 +239,17 @@ def down(run: Running) -> None:
         pass
 
 
-def down_all() -> list[str]:
+def down_all(prefixes: set[str] | None = None) -> list[str]:
     """Remove every lab namespace and kill every recorded lab process (after a crash too).
 
     Returns the namespaces removed.  Only names of the form ``nl<6 hex>-<node>``
     are touched; namespaces of anything else on the machine are left alone.
+    ``prefixes`` limits the sweep to those labs (tests use it so as not to remove
+    labs other programs on the machine are using at the same time).
     """
+    def wanted(prefix: str | None) -> bool:
+        return prefix is not None and (prefixes is None or prefix in prefixes)
+
     removed: list[str] = []
     states = sorted(STATE_DIR.glob("nl*.json")) if STATE_DIR.is_dir() else []
     for path in states:
@@ -255,10 +260,12 @@ def down_all() -> list[str]:
                           [int(p) for p in data.get("pids", [])])
         except (ValueError, KeyError, LabError, OSError):
             continue
+        if not wanted(run.prefix):
+            continue
         removed += [n for n in run.netns if n in list_netns()]
         down(run)
     # namespaces with a lab name but no state file (a crash before it was written)
-    stray = [n for n in list_netns() if names.is_lab_netns(n)]
+    stray = [n for n in list_netns() if names.is_lab_netns(n) and wanted(names.prefix_of(n))]
     for n in stray:  # processes still inside them
         for pid in _pids_in(n):
             _kill(pid)

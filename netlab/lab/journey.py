@@ -121,23 +121,25 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     fdb_before = {n: _fdb(s) for n, s in bridged.items()}
     sniffer = Sniffer(lab.netns, promisc=lab.capture_promisc if promisc is None else promisc).start()
     t0 = time.time()
-    try:
+    def send() -> probes.ProbeResult:
         if kind == "ping":
-            res = probes.ping(ns, dst_ip, count, timeout, ttl, payload)
-        elif kind == "arping":
+            return probes.ping(ns, dst_ip, count, timeout, ttl, payload)
+        if kind == "arping":
             hit = probes.route_iface([(i.name, i.addresses) for i in src_node.interfaces], dst_ip)
             if hit is None:
                 raise LabError(f"arping: {src_node.name} has no interface on the subnet of {dst_ip}")
-            res = probes.arping(ns, hit[0], hit[1], dst_ip, count, timeout)
-        elif kind in ("tcp", "http"):
+            return probes.arping(ns, hit[0], hit[1], dst_ip, count, timeout)
+        if kind in ("tcp", "http"):
             req = None
             if kind == "http":
                 req = f"GET / HTTP/1.0\r\nHost: {dst_ip}\r\nUser-Agent: netlab\r\n\r\n".encode()
-            res = probes._tcp(ns, dst_ip, int(dport or 80), sport, timeout, req, ttl)
-        elif kind == "udp":
-            res = probes.udp(ns, dst_ip, int(dport or 7), sport, count, timeout, payload, ttl)
-        else:
-            res = probes.traceroute(ns, dst_ip, dport, min(max_hops, probes.MAX_HOPS), min(timeout, 1.0))
+            return probes._tcp(ns, dst_ip, int(dport or 80), sport, timeout, req, ttl)
+        if kind == "udp":
+            return probes.udp(ns, dst_ip, int(dport or 7), sport, count, timeout, payload, ttl)
+        return probes.traceroute(ns, dst_ip, dport, min(max_hops, probes.MAX_HOPS), min(timeout, 1.0))
+
+    try:
+        res = probes.promptly(send)
     finally:
         records = sniffer.stop(settle)
     res.started, res.ended = t0, time.time()

@@ -17,13 +17,16 @@ import select
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from netlab.errors import LabError
 from netlab.lab import netns as nsmod
 from netlab.packet import Frame
 
 KINDS = ("ping", "arping", "tcp", "http", "udp", "traceroute")
+T = TypeVar("T")
 MAX_COUNT = 20
 MAX_TIMEOUT = 10.0
 MAX_HOPS = 16
@@ -249,6 +252,33 @@ def route_iface(node_ifaces: list[tuple[str, list[str]]], dst: str) -> tuple[str
             if ip in ipaddress.IPv4Interface(c).network:
                 return name, c.split("/")[0]
     return None
+
+
+def promptly(fn: Callable[[], T]) -> T:
+    """``fn()`` in a helper thread running as the lowest real-time task (where allowed), so a
+    probe reacts to each packet at once even on a busy machine, as a client on an idle one
+    would — the kernel's delayed ACKs then behave as they do there.  The thread ends after."""
+    import threading
+
+    out: list[T] = []
+    err: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        except (OSError, AttributeError):
+            pass
+        try:
+            out.append(fn())
+        except BaseException as exc:  # handed to the caller
+            err.append(exc)
+
+    t = threading.Thread(target=body, name="netlab-probe", daemon=True)
+    t.start()
+    t.join()
+    if err:
+        raise err[0]
+    return out[0]
 
 
 def check_bounds(kind: str, count: int, timeout: float) -> None:

@@ -69,8 +69,10 @@ print("built", flush=True)
 
 def test_twenty_cycles_and_a_crash_leave_the_root_namespace_alone(tmp_path):
     before = root_snapshot()
-    own_before = set(build.list_netns()) - set(_lab_namespaces())
+    others_before = {n for n in build.list_netns() if not names.is_lab_netns(n)}
     crashed_prefix = names.new_prefix()
+    ours = {crashed_prefix}
+    pids: list[int] = []
     try:
         for cycle in range(20):
             if cycle == 7:
@@ -88,28 +90,34 @@ def test_twenty_cycles_and_a_crash_leave_the_root_namespace_alone(tmp_path):
                 assert "built" not in child.stdout.read()
                 assert _lab_namespaces(crashed_prefix), "the kill came too late to be mid-build"
                 assert state.exists()
-                from netlab.cli import main
-
-                assert main(["lab", "down", "--all"]) == 0
+                pids += json.loads(state.read_text())["pids"]
+                # what `netlab lab down --all` does, limited to this test's labs: other programs
+                # on this machine may have labs up right now
+                removed = build.down_all(prefixes={crashed_prefix})
+                assert removed and all(n.startswith(crashed_prefix) for n in removed)
                 assert _lab_namespaces(crashed_prefix) == []
                 assert not state.exists()
                 continue
-            with Lab(article_host(containers=1 + cycle % 3)) as lab:
+            lab = Lab(article_host(containers=1 + cycle % 3))
+            ours.add(lab.prefix)
+            with lab:
+                pids += lab._run.pids
                 assert len(_lab_namespaces(lab.prefix)) == len(lab.scenario.nodes)
                 if cycle % 5 == 0:
                     j = lab.probe("http", src="client", dst="192.168.56.38", timeout=2)
                     assert j.ok, j.summary()
             assert _lab_namespaces(lab.prefix) == []
     finally:
-        build.down_all()
+        build.down_all(prefixes=ours)
     after = root_snapshot()
     for key in before:
         assert after[key] == before[key], f"the root namespace's {key} changed"
-    assert _lab_namespaces() == []
-    assert set(build.list_netns()) >= own_before  # other namespaces were left alone
-    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and
-                 _cmdline(p).endswith("netlab/lab/servers.py")]
-    assert leftovers == []
+    assert [n for n in _lab_namespaces() if names.prefix_of(n) in ours] == []
+    assert {n for n in build.list_netns() if not names.is_lab_netns(n)} >= others_before - {
+        n for n in others_before if not Path("/run/netns", n).exists()}  # others left alone
+    assert pids, "the labs recorded their service processes"
+    leftovers = [pid for pid in pids if _cmdline(Path(f"/proc/{pid}")).endswith("netlab/lab/servers.py")]
+    assert leftovers == [], "service processes outlived their lab"
 
 
 def _cmdline(p: Path) -> str:
