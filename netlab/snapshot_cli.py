@@ -45,7 +45,11 @@ def _snapshot(args: argparse.Namespace) -> int:
     for note in state.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.output:
-        state.save(args.output)
+        try:
+            state.save(args.output)
+        except OSError as exc:
+            raise SnapshotError(f"cannot write {args.output}: {exc.strerror or exc} "
+                                "(choose a file in a folder you can write to)") from None
         print(f"wrote {args.output}: {len(state.links)} interfaces, {len(state.route_list)} "
               f"routes, {len(state.namespaces)} namespace(s)", file=sys.stderr)
     else:

@@ -58,7 +58,7 @@ def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostStat
     if not isinstance(data, list) or not data:
         raise parse_error(command, "expected a JSON list of networks", cleaned, *first)
     state = HostState(source="paste")
-    known: set[str] = set()
+    known: dict[str, int] = {}
     for number, net in enumerate(data, 1):
         if not isinstance(net, dict) or not isinstance(net.get("Name"), str) or not (
                 "IPAM" in net or "Driver" in net):
@@ -74,7 +74,7 @@ def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostStat
     return state.normalise()
 
 
-def _network(state: HostState, net: dict[str, Any], netns: str, known: set[str]) -> None:
+def _network(state: HostState, net: dict[str, Any], netns: str, known: dict[str, int]) -> None:
     bridge = bridge_name(net)
     configs = ((net.get("IPAM") or {}).get("Config") or [])
     if bridge:
@@ -94,6 +94,34 @@ def _network(state: HostState, net: dict[str, Any], netns: str, known: set[str])
                                               netns=netns))
     for container in (net.get("Containers") or {}).values():
         name = container.get("Name")
-        if isinstance(name, str) and name and name not in known:
-            known.add(name)
+        if not isinstance(name, str) or not name:
+            continue
+        if name not in known:
+            known[name] = 0
             state.namespaces.append(Namespace(name))
+        if bridge:
+            _container_end(state, name, f"eth{known[name]}", container)
+            known[name] += 1
+
+
+def _container_end(state: HostState, ns: str, ifname: str, container: dict[str, Any]) -> None:
+    """The container's end of its veth: MAC, addresses and the subnet's connected route.
+
+    Docker names a container's interfaces eth0, eth1, ... in the order it joins
+    networks; netlab assumes the order in which the paste lists them.
+    """
+    mac = container.get("MacAddress")
+    state.links.append(Link(name=ifname, kind="veth", netns=ns,
+                            mac=mac.lower() if isinstance(mac, str) and mac else None))
+    for key in ("IPv4Address", "IPv6Address"):
+        value = container.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        iface = ipaddress.ip_interface(value)
+        state.addrs.append(Address(ifname=ifname, address=str(iface.ip),
+                                   prefixlen=iface.network.prefixlen, family=iface.version,
+                                   netns=ns))
+        state.route_list.append(Route(dst=str(iface.network), dev=ifname, protocol="kernel",
+                                      scope="link" if iface.version == 4 else None,
+                                      src=str(iface.ip) if iface.version == 4 else None,
+                                      family=iface.version, netns=ns))
