@@ -196,7 +196,7 @@ class Kernel:
         if rt is None:
             return None, None
         if rt.type == "local":
-            return dst, rt
+            return rt.src or dst, rt  # the local route's preferred source, else the address
         return select_source(rt, dst, self.addrs), rt
 
     def iface_addrs(self) -> dict[str, list[str]]:
@@ -208,9 +208,9 @@ class Kernel:
         return t
 
     def local_addr_tuple(self) -> tuple[str, ...]:
+        """The namespace's own addresses (what ``-m addrtype --dst-type LOCAL`` matches)."""
         t = getattr(self, "_local_tuple", None)
         if t is None:
-            # the local table also makes the whole of 127.0.0.0/8 local
             t = self._local_tuple = tuple(sorted(self.local_ips))
         return t
 
