@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import ipaddress
+import re
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,108 @@ def _check_ip(value: Any, what: str) -> str:
         return str(ipaddress.ip_address(str(value).strip()))
     except ValueError:
         raise PacketError(f"{what} {value!r} is not an IP address (write it like 192.168.56.1)") from None
+
+#: flag strings already written the canonical way (the tracer's fast path)
+_CANONICAL_FLAGS = frozenset({"S", "SA", "A", "PA", "FA", "FPA", "R", "RA", "F", "P", ""})
+#: TCP flags by name, in the order tcpdump/scapy print their letters
+TCP_FLAG_NAMES = {"FIN": "F", "SYN": "S", "RST": "R", "RESET": "R", "PSH": "P", "PUSH": "P",
+                  "ACK": "A", "URG": "U", "ECE": "E", "CWR": "C"}
+_FLAG_ORDER = "FSRPAUEC"
+
+
+def tcp_flag_letters(flags: Any) -> str:
+    """TCP flags in any spelling -> tcpdump letters in a fixed order (``"SA"``).
+
+    Takes letters (``"SA"``, ``"S."``), names (``"SYN,ACK"``, ``"syn|ack"``,
+    ``["SYN", "ACK"]``), the flag bits as an int (``0x12``) or a scapy flag value."""
+    if flags is None:
+        return ""
+    if isinstance(flags, int) and not isinstance(flags, bool):
+        if not 0 <= flags <= 0xFF:
+            raise PacketError(f"TCP flags {flags:#x} do not fit in 8 bits")
+        return "".join(ch for k, ch in enumerate(_FLAG_ORDER) if flags >> k & 1)
+    if isinstance(flags, (list, tuple, set, frozenset)):
+        words = [str(w) for w in flags]
+    else:
+        text = str(flags).strip()
+        words = [w for w in re.split(r"[\s,|+/]+", text) if w]
+    letters: set[str] = set()
+    for w in words:
+        up = w.upper()
+        if up in TCP_FLAG_NAMES:
+            letters.add(TCP_FLAG_NAMES[up])
+        elif up in ("NONE", "NULL", ""):
+            continue
+        elif all(ch in _FLAG_ORDER or ch == "." for ch in up):
+            letters.update("A" if ch == "." else ch for ch in up)
+        else:
+            raise PacketError(f"TCP flags {flags!r} not understood; write letters as tcpdump does "
+                              "(S, SA, PA, FA, R) or names (SYN,ACK)")
+    return "".join(ch for ch in _FLAG_ORDER if ch in letters)
+
+
+def _port(value: Any, name: str) -> int:
+    """A port given as int, numeric text or a service name (``"https"``)."""
+    if isinstance(value, bool):
+        raise PacketError(f"{name} {value!r} is not a port number (0-65535)")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        port = value
+    else:
+        text = str(value).strip()
+        if text.isdigit():
+            port = int(text)
+        else:
+            from netlab.netfilter.matches import MatchSyntaxError, port_number
+
+            try:
+                port = port_number(text.lower())
+            except MatchSyntaxError:
+                raise PacketError(f"{name} {value!r} is not a port number or service name "
+                                  "(write 443 or 'https')") from None
+    if not 0 <= port <= 65535:
+        raise PacketError(f"{name} {port} is not a port number (0-65535)")
+    return port
+
+
+def _icmp_type(value: Any) -> tuple[int, int | None]:
+    """An ICMP type given as a number, ``"8"``, ``"3/3"`` or a name (``"echo-request"``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, None
+    text = str(value).strip()
+    t, _, c = text.partition("/")
+    if t.isdigit() and (not c or c.isdigit()):
+        return int(t), (int(c) if c else None)
+    from netlab.netfilter.matches import ICMP_TYPES
+
+    key = text.lower().replace("_", "-").replace(" ", "-")
+    found = next((v for k, v in ICMP_TYPES.items() if k.lower() == key), None)
+    if found is None or found[0] < 0:
+        raise PacketError(f"ICMP type {value!r} not understood; give a number (8) or a name "
+                          "such as echo-request, echo-reply, port-unreachable")
+    itype, icode = found
+    return itype, icode
+
+
+#: what learners call the packet's fields -> the Packet field
+FIELD_ALIASES = {
+    "proto": "proto", "protocol": "proto", "l4proto": "proto", "ip_proto": "proto", "ipproto": "proto",
+    "src": "src", "source": "src", "src_ip": "src", "srcip": "src", "saddr": "src", "src_addr": "src",
+    "source_ip": "src", "source_address": "src", "sip": "src", "ip_src": "src",
+    "dst": "dst", "dest": "dst", "destination": "dst", "dst_ip": "dst", "dstip": "dst", "daddr": "dst",
+    "dst_addr": "dst", "destination_ip": "dst", "destination_address": "dst", "dip": "dst",
+    "ip_dst": "dst",
+    "sport": "sport", "src_port": "sport", "srcport": "sport", "source_port": "sport",
+    "dport": "dport", "dst_port": "dport", "dstport": "dport", "destination_port": "dport",
+    "dest_port": "dport", "port": "dport",
+    "tcp_flags": "tcp_flags", "flags": "tcp_flags", "tcpflags": "tcp_flags",
+    "icmp_type": "icmp_type", "icmptype": "icmp_type", "type": "icmp_type",
+    "icmp_code": "icmp_code", "icmpcode": "icmp_code", "code": "icmp_code",
+    "mark": "mark", "fwmark": "mark", "nfmark": "mark", "ctmark": "ctmark", "connmark": "ctmark",
+    "length": "length", "len": "length", "pkttype": "pkttype", "pkt_type": "pkttype",
+    "physdev_in": "physdev_in", "physdev_out": "physdev_out", "fragment": "fragment", "ttl": "ttl",
+}
 
 
 @dataclass
@@ -71,7 +175,7 @@ class Packet:
         p = self.proto
         if isinstance(p, int):
             p = PROTO_BY_NUMBER.get(p, str(p))
-        p = str(p).lower()
+        p = str(p).strip().lower()
         if p.isdigit():
             p = PROTO_BY_NUMBER.get(int(p), p)
         elif p not in PROTO_NUMBER:
@@ -81,17 +185,41 @@ class Packet:
         self.dst = _check_ip(self.dst, "destination")
         for name in ("sport", "dport"):
             v = getattr(self, name)
-            if v is not None:
-                v = int(v)
-                if not 0 <= v <= 65535:
-                    raise PacketError(f"{name} {v} is not a port number (0-65535)")
-                setattr(self, name, v)
-        if self.proto == "tcp" and self.tcp_flags is None:
-            self.tcp_flags = "S"
-        if self.proto == "icmp" and self.icmp_type is None:
-            self.icmp_type, self.icmp_code = 8, 0
-        if self.tcp_flags is not None:
-            self.tcp_flags = str(self.tcp_flags).upper()
+            if v is not None and type(v) is not int:
+                setattr(self, name, _port(v, name))
+            elif v is not None and not 0 <= v <= 65535:
+                raise PacketError(f"{name} {v} is not a port number (0-65535)")
+        for name in ("mark", "ctmark"):
+            v = getattr(self, name)
+            if type(v) is not int:
+                try:
+                    setattr(self, name, int(str(v).strip(), 0) if v is not None else 0)
+                except ValueError:
+                    raise PacketError(f"{name} {v!r} is not a number (write 0x1 or 1)") from None
+        if self.pkttype is not None:
+            self.pkttype = str(self.pkttype).lower()
+            if self.pkttype not in ("unicast", "broadcast", "multicast", "host", "otherhost"):
+                raise PacketError(f"pkttype {self.pkttype!r}: use unicast, broadcast or multicast")
+            if self.pkttype in ("host", "otherhost"):
+                self.pkttype = "unicast"
+        if self.proto == "tcp":
+            f = self.tcp_flags
+            if f is None:
+                self.tcp_flags = "S"
+            elif type(f) is not str or f not in _CANONICAL_FLAGS:
+                self.tcp_flags = tcp_flag_letters(f)
+        if self.proto == "icmp":
+            if self.icmp_type is None:
+                self.icmp_type, self.icmp_code = 8, (0 if self.icmp_code is None else self.icmp_code)
+            elif type(self.icmp_type) is not int:
+                self.icmp_type, code = _icmp_type(self.icmp_type)
+                if self.icmp_code is None:
+                    self.icmp_code = code
+            if self.icmp_code is not None and type(self.icmp_code) is not int:
+                try:
+                    self.icmp_code = int(str(self.icmp_code).strip())
+                except ValueError:
+                    raise PacketError(f"ICMP code {self.icmp_code!r} is not a number") from None
 
     @property
     def proto_number(self) -> int:
@@ -124,21 +252,38 @@ class Packet:
 
     # ------------------------------------------------------------ builders
     @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Packet:
+        """From a plain description such as ``{"proto": "tcp", "src": ..., "dst": ...,
+        "dport": 443}``; common spellings (``protocol``, ``source``, ``dst_port``,
+        ``flags``, ``type``...) are understood, and ports may be text."""
+        fields: dict[str, Any] = {}
+        unknown = []
+        for key, value in data.items():
+            k = str(key).strip().lower().replace("-", "_").replace(" ", "_")
+            name = FIELD_ALIASES.get(k)
+            if name is None:
+                unknown.append(key)
+                continue
+            if name in fields and fields[name] != value:
+                raise PacketError(f"the packet gives {name} twice ({fields[name]!r} and {value!r})")
+            fields[name] = value
+        if unknown:
+            raise PacketError(f"unknown packet field(s) {sorted(map(str, unknown))}; use proto, src, dst, "
+                              "sport, dport, tcp_flags, icmp_type, icmp_code, mark, ...")
+        if "proto" not in fields:
+            if "icmp_type" in fields:
+                fields["proto"] = "icmp"
+        elif fields.get("proto") is None:
+            fields["proto"] = "all"
+        return cls(**fields)
+
+    @classmethod
     def coerce(cls, packet: Any) -> Packet:
         """Any packet description -> Packet (Packet, dict, Frame or scapy packet)."""
         if isinstance(packet, Packet):
             return packet
-        if isinstance(packet, dict):
-            data = dict(packet)
-            if "flags" in data and "tcp_flags" not in data:
-                data["tcp_flags"] = data.pop("flags")
-            if "protocol" in data and "proto" not in data:
-                data["proto"] = data.pop("protocol")
-            names = {f.name for f in dataclasses.fields(cls)}
-            unknown = set(data) - names
-            if unknown:
-                raise PacketError(f"unknown packet field(s) {sorted(unknown)}; known: {sorted(names)}")
-            return cls(**data)
+        if isinstance(packet, Mapping):
+            return cls.from_dict(packet)
         from netlab.packet import Frame
 
         if isinstance(packet, Frame):

@@ -23,7 +23,10 @@ _WORD = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'])+""")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _COUNTERS = re.compile(r"^\[(\d+):(\d+)\]\s*")
 _MARKER = re.compile(r"^#\s*-{2,}\s*(.*?)\s*-{2,}\s*$")
-_PROMPT = re.compile(r"^(?:[^\s#]*[#$%>]\s*)?(?:sudo\s+)?(ip6?tables(?:-legacy|-nft)?(?:-save)?)(?:\s+(.*))?$")
+_PROMPT_PREFIX = r"(?:\([^)]*\)\s*)?(?:\[[^\]]*\]|[^\s#$%>\[])*[#$%>\u276f]"
+_PROMPT = re.compile(r"^(?:" + _PROMPT_PREFIX + r"\s*)?(?:sudo\s+(?:-\S+\s+)*)?"
+                     r"(ip6?tables(?:-legacy|-nft)?(?:-save)?)(?:\s+(.*))?$")
+_BARE_PROMPT = re.compile(r"^" + _PROMPT_PREFIX + r"$")
 
 NAT_TARGETS = frozenset({"DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"})
 MANGLE_TARGETS = frozenset({"MARK", "CONNMARK", "TCPMSS", "TOS", "TTL", "DSCP", "CLASSIFY",
@@ -281,6 +284,8 @@ def _parse(text: str) -> Ruleset:
             else:
                 seg = _start_command(pm, new_segment)
             continue
+        if _BARE_PROMPT.match(line):
+            continue  # a prompt with no command (the end of a terminal paste)
         hint = "paste the output of `iptables-save` or `iptables -S` (all tables: iptables-save)"
         if line.startswith("Chain ") or line.startswith("target ") or line.startswith("num "):
             hint = "this looks like `iptables -L`; netlab reads `iptables-save` or `iptables -S` output"
