@@ -454,6 +454,23 @@ class HostState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HostState:
+        from netlab.errors import SnapshotError
+
+        if not isinstance(data, dict):
+            raise SnapshotError(f"not a netlab snapshot (a JSON {type(data).__name__}, not an "
+                                "object with schema_version); `netlab snapshot -o FILE` "
+                                "writes one")
+        try:
+            return cls._from_dict(data)
+        except SnapshotError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SnapshotError(
+                f"not a netlab snapshot, or a damaged one ({type(exc).__name__}: {exc}); "
+                "re-take it with `netlab snapshot -o FILE`") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> HostState:
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             from netlab.errors import SnapshotError
