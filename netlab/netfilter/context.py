@@ -68,6 +68,19 @@ def ct_field(conntrack: Any, *names: str) -> Any:
     return None
 
 
+def _normalise_ipsets(ipsets: Any) -> dict | None:
+    """``{name: members}`` with a lone member string taken as one member."""
+    if ipsets is None:
+        return None
+    if not isinstance(ipsets, dict):
+        from netlab.errors import NetlabError
+
+        raise NetlabError("ipsets= takes a dict {set name: [members]}, e.g. "
+                          "{'allowed': ['192.168.56.0/24']}")
+    return {name: ([members] if isinstance(members, str) else list(members or ()))
+            for name, members in ipsets.items()}
+
+
 class Context:
     """Mutable per-trace state read by matches and written by targets."""
 
@@ -97,12 +110,14 @@ class Context:
         self.out_iface = out_iface or ""
         self.ct_state = (ct_state or "NEW").upper()
         self.conntrack = conntrack
-        self.ipsets = ipsets
+        self.ipsets = _normalise_ipsets(ipsets)
         self.seed = seed
         self._rng: random.Random | None = None
         self.iface_addrs = parse_iface_addrs(iface_addrs)
         self.iface_addrs_given = iface_addrs is not None
         local: set[int] = set()
+        if isinstance(local_addrs, str):  # "192.168.56.38" or "a, b"
+            local_addrs = local_addrs.replace(",", " ").split()
         for a in local_addrs or ():
             a = str(a).split("/")[0]
             if ":" not in a:

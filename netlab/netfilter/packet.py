@@ -346,8 +346,12 @@ class Packet:
             from scapy.layers.l2 import Ether
 
             if pkt.haslayer(Ether):
-                mac = pkt[Ether].dst.lower()
-                if mac == "ff:ff:ff:ff:ff:ff":
+                # the raw field: reading ``.dst`` of an unset Ether would make scapy
+                # resolve it (an ARP request from this machine)
+                mac = str(pkt[Ether].getfieldval("dst") or "").lower()
+                if not mac or mac.count(":") != 5:
+                    pass  # unknown link-layer destination: worked out from the address
+                elif mac == "ff:ff:ff:ff:ff:ff":
                     kw["pkttype"] = "broadcast"
                 elif int(mac.split(":")[0], 16) & 1:
                     kw["pkttype"] = "multicast"
