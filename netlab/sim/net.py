@@ -84,6 +84,7 @@ class SimNet:
         for name, node in scenario.nodes.items():
             for svc in node.services:
                 install_service(self.kernels[name], svc)
+        self.ifindex, self.netnsids = _number_interfaces(self)
         self.mac_owner = {
             iface.mac: f"{k.name}:{iface.name}"
             for k in self.kernels.values() for iface in k.ifaces.values()
@@ -302,6 +303,67 @@ class SimNet:
 
     def __repr__(self) -> str:
         return f"SimNet({self.scenario.name!r}, nodes={list(self.kernels)})"
+
+
+def _number_interfaces(net: SimNet) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]]]:
+    """Interface indexes as the kernel hands them out, and each namespace's netnsids.
+
+    Indexes count per namespace from ``lo`` = 1.  A container's veth pair is created
+    in the host (the peer first, so the container's ``eth0`` gets the lower number)
+    and one end is then moved into the container, keeping its index — which is why
+    the article's host shows ``vethca38e86`` as 6 with its peer ``@if5``.
+    """
+    sc = net.scenario
+    index: dict[tuple[str, str], int] = {}
+    nxt = dict.fromkeys(net.kernels, 1)
+    role = {name: node.role for name, node in sc.nodes.items()}
+    to_container = {}
+    for w in sc.wires:
+        for here, there in ((w.a, w.b), (w.b, w.a)):
+            if role.get(here[0]) == "host" and role.get(there[0]) == "container":
+                to_container[here] = there
+
+    def take(node: str) -> int:
+        used = {i for (n, _), i in index.items() if n == node}
+        while nxt[node] in used:
+            nxt[node] += 1
+        nxt[node] += 1
+        return nxt[node] - 1
+
+    for name, k in net.kernels.items():
+        for ifname, iface in k.ifaces.items():
+            if iface.kind == "loopback" or role[name] == "host":
+                if (name, ifname) in to_container:
+                    continue
+                index[(name, ifname)] = take(name)
+        if role[name] != "host":
+            continue
+        for w in sc.wires:  # container pairs, in the order Docker created them
+            for here, there in ((w.a, w.b), (w.b, w.a)):
+                if here[0] == name and here in to_container:
+                    index[there] = take(name)
+                    index[here] = take(name)
+    for name, k in net.kernels.items():
+        for ifname in k.ifaces:
+            if (name, ifname) not in index:
+                index[(name, ifname)] = take(name)
+    netnsids: dict[str, dict[str, int]] = {}
+    for name, k in net.kernels.items():
+        ids: dict[str, int] = {}
+        for iface in k.ifaces.values():
+            peer = iface.peer[0] if iface.peer is not None else None
+            if peer is not None and peer != name and peer not in ids and is_veth_link(net, name, peer):
+                ids[peer] = len(ids)
+        netnsids[name] = ids
+    return index, netnsids
+
+
+def is_veth_link(net: SimNet, a: str, b: str) -> bool:
+    """Is the wire between nodes ``a`` and ``b`` a veth pair on the Docker host (host or
+    container at both ends)?  The host's links to the LAN client and the gateway stand
+    for physical NICs and cables: ``ip link`` shows them as ordinary interfaces."""
+    roles = {net.scenario.nodes[a].role, net.scenario.nodes[b].role}
+    return roles <= {"host", "container"}
 
 
 class SimJourney(Journey):

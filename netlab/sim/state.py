@@ -24,17 +24,25 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def kernel_state(k: Kernel, net: SimNet) -> HostState:
-    st = HostState(namespaces=[Namespace("", hostname=k.name)], hostname=k.name, source="scenario")
-    index = {name: i + 1 for i, name in enumerate(k.ifaces)}
+    ids = net.netnsids.get(k.name, {})
+    st = HostState(namespaces=[Namespace("", ids={i: peer for peer, i in ids.items()},
+                                         hostname=k.name)],
+                   hostname=k.name, source="scenario")
+    index = {name: net.ifindex[(k.name, name)] for name in k.ifaces}
+    from netlab.sim.net import is_veth_link
+
     for name, iface in k.ifaces.items():
-        link = Link(name, ifindex=index[name], kind=iface.kind if iface.kind != "veth" else "veth",
+        veth = iface.kind == "veth" and iface.peer is not None and is_veth_link(
+            net, k.name, iface.peer[0])
+        kind = iface.kind if iface.kind != "veth" else ("veth" if veth else "physical")
+        link = Link(name, ifindex=index[name], kind=kind,
                     mac=iface.mac, mtu=iface.mtu, flags=["UP", "LOWER_UP"], state="UP",
                     master=iface.master, link_type="loopback" if iface.kind == "loopback" else "ether")
-        if iface.kind == "veth" and iface.peer is not None:
+        if veth and iface.peer is not None:
             pnode, pif = iface.peer
-            pk = net.kernels[pnode]
-            link.peer_ifindex = list(pk.ifaces).index(pif) + 1
+            link.peer_ifindex = net.ifindex[(pnode, pif)]
             link.peer_netns = pnode
+            link.peer_netnsid = ids.get(pnode)
         st.links.append(link)
         for ip, plen in iface.addrs:
             st.addrs.append(Address(name, ip, plen, scope="host" if ip.startswith("127.") else "global"))
