@@ -171,3 +171,15 @@ def test_no_route_from_the_client_to_the_container_network():
     j = SimNet(seed_host()).probe("ping", src="client", dst="172.17.0.2")
     assert j.outcome == "dropped" and j.reason == "no route to host"
     assert not j.seen()
+
+
+def test_state_numbers_interfaces_like_the_article():
+    net = SimNet(seed_host())
+    host = {link.name: link for link in net.state("host").links}
+    web = {link.name: link for link in net.state("web").links}
+    veth = host["vethca38e86"]
+    # as `ip addr` printed it: "6: vethca38e86@if5: ... master docker0 ... link-netnsid 0"
+    assert (veth.ifindex, veth.peer_ifindex, veth.peer_netnsid, veth.master) == (6, 5, 0, "docker0")
+    assert (web["eth0"].ifindex, web["eth0"].peer_ifindex) == (5, 6)
+    assert host["docker0"].ifindex == 4 and host["enp0s3"].kind == "physical"
+    assert net.state("host").namespaces[0].ids == {0: "web"}
