@@ -43,7 +43,8 @@ def test_df_columns_and_numbering() -> None:
     assert arp.summary == "ARP who-has 172.17.0.2 tell 172.17.0.1"
     icmp = df[df.protocol == "icmp"]
     assert icmp.summary.tolist() == ["ICMP 172.17.0.2 > 203.0.113.10 echo-request id=9 seq=1",
-                                     "ICMP 172.17.0.1 > 172.17.0.2 destination-unreachable code 3"]
+                                     "ICMP 172.17.0.1 > 172.17.0.2 destination-unreachable code 3 (port unreachable)"
+                                     " for ICMP 172.17.0.2 > 203.0.113.10"]
     assert "GET / HTTP/1.1" in df.loc[7].summary
     assert cap.frame(2) == Frame.from_bytes(cap.raw_bytes(2))
     assert cap.packet(2)["IP"].dst == "172.17.0.2"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from netlab.capture.pcapng import (
     LINKTYPE_ETHERNET,
     LINKTYPE_IPV4,
+    LINKTYPE_IPV6,
     LINKTYPE_LINUX_SLL,
     LINKTYPE_LINUX_SLL2,
     LINKTYPE_NULL,
@@ -38,6 +39,11 @@ ETHERTYPE_NAMES = {0x88CC: "LLDP", 0x8035: "RARP", 0x88A8: "802.1ad", 0x8863: "P
 ICMPV6_NAMES = {1: "destination-unreachable", 3: "time-exceeded", 128: "echo-request",
                 129: "echo-reply", 133: "router-solicitation", 134: "router-advertisement",
                 135: "neighbor-solicitation", 136: "neighbor-advertisement"}
+VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)  # 802.1Q, 802.1ad (QinQ) and the old QinQ tag
+IP_PROTO_NAMES = {1: "ICMP", 6: "TCP", 17: "UDP", 2: "IGMP", 47: "GRE", 50: "ESP", 58: "ICMPv6"}
+UNREACHABLE = {0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
+               3: "port unreachable", 4: "fragmentation needed", 9: "network prohibited",
+               10: "host prohibited", 13: "administratively prohibited"}
 PAD = 96  # zero bytes appended so a gather past the last packet stays inside the buffer
 
 
@@ -78,6 +84,14 @@ class Columns:
     ifindex: np.ndarray  # SLL2 interface index, -1 missing
     outgoing: np.ndarray  # bool: SLL/SLL2 packet type "outgoing"
     linktype: np.ndarray  # link type of each packet's interface
+    vlan_outer: np.ndarray  # outer 802.1Q / 802.1ad VLAN id, -1 untagged
+    vlan_inner: np.ndarray  # inner VLAN id (QinQ), -1 none
+    ip_frag: np.ndarray  # IPv4 flags + fragment offset field (16 bits), -1 missing
+    q_src: np.ndarray  # an ICMP error's quoted IPv4 packet: source, -1 missing
+    q_dst: np.ndarray
+    q_proto: np.ndarray
+    q_sport: np.ndarray
+    q_dport: np.ndarray
 
 
 def decode(raw: RawCapture) -> Columns:
@@ -123,15 +137,23 @@ def decode(raw: RawCapture) -> Columns:
     l3 = full()
     src_mac, dst_mac, ifindex = full(), full(), full()
     outgoing = np.zeros(n, dtype=bool)
+    vlan_outer, vlan_inner = full(), full()
 
     m = (lt == LINKTYPE_ETHERNET) & (caplen >= 14)
     if m.any():
         o = off[m]
         et = u16(o + 12)
-        vlan = (et == 0x8100) & (caplen[m] >= 18)
-        et = np.where(vlan, u16(o + 16), et)
+        hdr = np.full(len(o), 14, dtype=i64)
+        idx_m = np.flatnonzero(m)
+        for store in (vlan_outer, vlan_inner):  # up to two tags (802.1Q, 802.1ad QinQ)
+            tagged = np.isin(et, VLAN_TPIDS) & (caplen[m] >= hdr + 4)
+            if not tagged.any():
+                break
+            store[idx_m[tagged]] = u16(o[tagged] + hdr[tagged]) & 0x0FFF
+            et = np.where(tagged, u16(o + hdr + 2), et)
+            hdr = np.where(tagged, hdr + 4, hdr)
         ethertype[m] = et
-        l3[m] = np.where(vlan, o + 18, o + 14)
+        l3[m] = o + hdr
         dst_mac[m] = u48(o)
         src_mac[m] = u48(o + 6)
     m = (lt == LINKTYPE_LINUX_SLL) & (caplen >= 16)
@@ -149,7 +171,7 @@ def decode(raw: RawCapture) -> Columns:
         src_mac[m] = np.where(u8(o + 11) == 6, u48(o + 12), -1)
         outgoing[m] = u8(o + 10) == 4
         l3[m] = o + 20
-    m = ((lt == LINKTYPE_RAW) | (lt == LINKTYPE_IPV4)) & (caplen >= 1)
+    m = ((lt == LINKTYPE_RAW) | (lt == LINKTYPE_IPV4) | (lt == LINKTYPE_IPV6)) & (caplen >= 1)
     if m.any():
         o = off[m]
         version = u8(o) >> 4
@@ -166,7 +188,7 @@ def decode(raw: RawCapture) -> Columns:
 
     l3len = np.where(l3 >= 0, end - l3, -1)
     proto = np.full(n, P_OTHER, dtype=np.int8)
-    v4src, v4dst, ipproto, ttl, ip_id = full(), full(), full(), full(), full()
+    v4src, v4dst, ipproto, ttl, ip_id, ip_frag = full(), full(), full(), full(), full(), full()
     l4 = full()
     l4end = full()
 
@@ -183,6 +205,7 @@ def decode(raw: RawCapture) -> Columns:
         frag = u16(o + 6)
         proto[idx] = P_IP
         ip_id[idx] = u16(o + 4)
+        ip_frag[idx] = frag
         ttl[idx] = u8(o + 8)
         ipproto[idx] = u8(o + 9)
         v4src[idx] = u32(o + 12)
@@ -254,13 +277,31 @@ def decode(raw: RawCapture) -> Columns:
         icmp_id[idx], icmp_seq[idx] = u16(o[echo] + 4), u16(o[echo] + 6)
         payload_off[m] = o + 8
         payload_len[m] = np.maximum(l4len[m] - 8, 0)
+    # an ICMP error quotes the IP header (and 8 bytes) of the packet it is about
+    q_src, q_dst, q_proto, q_sport, q_dport = full(), full(), full(), full(), full()
+    m = (proto == P_ICMP) & np.isin(icmp_type, (3, 4, 5, 11, 12)) & (l4len >= 28)
+    if m.any():
+        o = l4[m] + 8
+        first = u8(o)
+        qihl = (first & 0x0F) * 4
+        ok = ((first >> 4) == 4) & (qihl >= 20) & (l4len[m] >= 8 + qihl)
+        idx = np.flatnonzero(m)[ok]
+        o, qihl = o[ok], qihl[ok]
+        q_proto[idx] = u8(o + 9)
+        q_src[idx] = u32(o + 12)
+        q_dst[idx] = u32(o + 16)
+        ports = np.isin(q_proto[idx], (6, 17)) & (l4len[idx] >= 8 + qihl + 4)
+        q_sport[idx[ports]] = u16(o[ports] + qihl[ports])
+        q_dport[idx[ports]] = u16(o[ports] + qihl[ports] + 2)
     return Columns(n=n, proto=proto, ethertype=ethertype, src_mac=src_mac, dst_mac=dst_mac,
                    v4src=v4src, v4dst=v4dst, v6=v6, src6=src6, dst6=dst6, ipproto=ipproto,
                    ttl=ttl, ip_id=ip_id, sport=sport, dport=dport, seq=seq, ack=ack, flags=flags,
                    window=window, icmp_type=icmp_type, icmp_code=icmp_code, icmp_id=icmp_id,
                    icmp_seq=icmp_seq, arp_op=arp_op, arp_spa=arp_spa, arp_tpa=arp_tpa,
                    arp_sha=arp_sha, payload_off=payload_off, payload_len=payload_len, l3_off=l3,
-                   ifindex=ifindex, outgoing=outgoing, linktype=lt)
+                   ifindex=ifindex, outgoing=outgoing, linktype=lt, vlan_outer=vlan_outer,
+                   vlan_inner=vlan_inner, ip_frag=ip_frag, q_src=q_src, q_dst=q_dst,
+                   q_proto=q_proto, q_sport=q_sport, q_dport=q_dport)
 
 
 # ---------------------------------------------------------------------------- strings
@@ -308,6 +349,11 @@ def address_columns(cols: Columns) -> tuple[object, object]:
             cats = cats + cats6
         out.append(pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object)))
     return out[0], out[1]
+
+
+def _hp(host: Any, port: Any) -> str:
+    """``host:port``, with an IPv6 address in brackets as Wireshark writes it."""
+    return f"[{host}]:{port}" if host is not None and ":" in str(host) else f"{host}:{port}"
 
 
 def flag_text(values: np.ndarray) -> list[str]:
@@ -403,7 +449,7 @@ def summaries(cols: Columns, data: bytes, src: Any, dst: Any) -> np.ndarray:
 
     def tcp_line(i: int) -> str:
         a, b = ends(i)
-        text = f"TCP {a}:{sp[i]} > {b}:{dp[i]} [{ftext[fl[i]]}]"
+        text = f"TCP {_hp(a, sp[i])} > {_hp(b, dp[i])} [{ftext[fl[i]]}]"
         if line_id[i] >= 0:
             return f"{text} {lines[line_id[i]]}"
         return f"{text} len={cols.payload_len[i]}" if line_id[i] == -2 else text
@@ -412,23 +458,35 @@ def summaries(cols: Columns, data: bytes, src: Any, dst: Any) -> np.ndarray:
 
     def udp_line(i: int) -> str:
         a, b = ends(i)
-        return f"UDP {a}:{sp[i]} > {b}:{dp[i]} len={cols.payload_len[i]}"
+        more = " (first fragment, more follow)" if cols.ip_frag[i] >= 0 and cols.ip_frag[i] & 0x2000 \
+            else ""
+        return f"UDP {_hp(a, sp[i])} > {_hp(b, dp[i])} len={cols.payload_len[i]}{more}"
 
-    fill(P_UDP, [src_codes, sp, dst_codes, dp, cols.payload_len], udp_line)
+    fill(P_UDP, [src_codes, sp, dst_codes, dp, cols.payload_len, cols.ip_frag & 0x2000], udp_line)
 
     def icmp_line(i: int) -> str:
         a, b = ends(i)
         t = int(cols.icmp_type[i])
         if P[i] == P_ICMP:
             name = ICMP_NAMES.get(t, f"type {t}")
+            code = int(cols.icmp_code[i])
             extra = (f" id={cols.icmp_id[i]} seq={cols.icmp_seq[i]}" if t in (0, 8)
-                     and cols.icmp_id[i] >= 0 else f" code {cols.icmp_code[i]}" if t == 3 else "")
+                     and cols.icmp_id[i] >= 0 else
+                     f" code {code} ({UNREACHABLE.get(code, 'unreachable')})" if t == 3 else "")
+            if cols.q_src[i] >= 0:  # an error: say which packet it is about
+                qs, qd = ipv4_text(np.array([cols.q_src[i], cols.q_dst[i]]))
+                qp = int(cols.q_proto[i])
+                qname = IP_PROTO_NAMES.get(qp, f"proto {qp}")
+                if cols.q_sport[i] >= 0:
+                    qs, qd = f"{qs}:{cols.q_sport[i]}", f"{qd}:{cols.q_dport[i]}"
+                extra += f" for {qname} {qs} > {qd}"
             return f"ICMP {a} > {b} {name}{extra}"
         name = ICMPV6_NAMES.get(t, f"type {t}")
         return f"ICMPv6 {a} > {b} {name}"
 
     fill((P_ICMP, P_ICMPV6), [P, src_codes, dst_codes, cols.icmp_type, cols.icmp_code,
-                              cols.icmp_id, cols.icmp_seq], icmp_line)
+                              cols.icmp_id, cols.icmp_seq, cols.q_src, cols.q_dst, cols.q_proto,
+                              cols.q_sport, cols.q_dport], icmp_line)
 
     def arp_line(i: int) -> str:
         s, t = ipv4_text(cols.arp_spa[i:i + 1])[0], ipv4_text(cols.arp_tpa[i:i + 1])[0]
@@ -444,9 +502,16 @@ def summaries(cols: Columns, data: bytes, src: Any, dst: Any) -> np.ndarray:
     def ip_line(i: int) -> str:
         a, b = ends(i)
         label = {P_IP: "IPv4", P_IPV6: "IPv6", P_IGMP: "IGMP"}[int(P[i])]
+        frag = int(cols.ip_frag[i])
+        if frag >= 0 and frag & 0x3FFF:  # a fragment (ports are in the first one only)
+            qp = int(cols.ipproto[i])
+            more = ", more follow" if frag & 0x2000 else ", last"
+            return (f"{label} {a} > {b} fragment of {IP_PROTO_NAMES.get(qp, f'proto {qp}')}, "
+                    f"offset {(frag & 0x1FFF) * 8}, id {cols.ip_id[i]}{more}")
         return f"{label} {a} > {b} proto {cols.ipproto[i]}"
 
-    fill((P_IP, P_IPV6, P_IGMP), [P, src_codes, dst_codes, cols.ipproto], ip_line)
+    fill((P_IP, P_IPV6, P_IGMP), [P, src_codes, dst_codes, cols.ipproto, cols.ip_frag, cols.ip_id],
+         ip_line)
 
     def other_line(i: int) -> str:
         et = int(cols.ethertype[i])

@@ -63,6 +63,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "ipv6.addr": ("str", "IPv6 source or destination"),
     "ip.ttl": ("int", "IPv4 TTL"), "ip.id": ("int", "IPv4 identification"),
     "ip.proto": ("int", "IP protocol number"),
+    "ip.flags.mf": ("int", "IPv4 more-fragments flag (0 or 1)"),
+    "ip.flags.df": ("int", "IPv4 don't-fragment flag (0 or 1)"),
+    "ip.frag_offset": ("int", "IPv4 fragment offset in bytes"),
+    "vlan.id": ("int", "802.1Q VLAN id (outer or inner tag)"),
     "tcp.port": ("int", "TCP source or destination port"), "tcp.srcport": ("int", "TCP source port"),
     "tcp.dstport": ("int", "TCP destination port"),
     "udp.port": ("int", "UDP source or destination port"), "udp.srcport": ("int", "UDP source port"),
@@ -82,6 +86,19 @@ FIELDS: dict[str, tuple[str, str]] = {
     "hop": ("str", "hop written by annotate_from"), "hook": ("str", "netfilter hook(s)"),
     "rule": ("str", "iptables rule(s) that acted"),
 }
+# words learners bring from Wireshark that name what netlab does not decode, and what to type
+APP_HINTS = {"http": "tcp.port == 80", "https": "tcp.port == 443", "tls": "tcp.port == 443",
+             "ssl": "tcp.port == 443", "dns": "udp.port == 53", "ssh": "tcp.port == 22",
+             "dhcp": "udp.port == 67 or udp.port == 68", "bootp": "udp.port == 67",
+             "ntp": "udp.port == 123", "quic": "udp.port == 443", "smtp": "tcp.port == 25",
+             "mdns": "udp.port == 5353", "http2": "tcp.port == 443"}
+PORT_NAMES = {"http": 80, "https": 443, "ssh": 22, "dns": 53, "domain": 53, "ntp": 123,
+              "smtp": 25, "ftp": 21, "telnet": 23, "mysql": 3306, "postgresql": 5432,
+              "redis": 6379, "http-alt": 8080, "dhcp": 67, "bootps": 67, "bootpc": 68}
+SUPPORTED = ("netlab's display filters support: protocols (tcp, udp, icmp, arp, ip, ipv6, vlan); "
+             "comparisons field == value, !=, <, >, <=, >= (ip.src, ip.addr, tcp.port, "
+             "tcp.flags.syn, iface, netns, …); `contains` on text fields (comment, tag, iface, "
+             "hop, hook, rule); and, or, not (&&, ||, !) and parentheses")
 ALIASES = {"interface": "iface", "frame.interface_name": "iface", "namespace": "netns",
            "frame.comment": "comment", "pkt_comment": "comment", "tags": "tag",
            "ip.src_host": "ip.src", "ip.dst_host": "ip.dst"}
@@ -101,11 +118,24 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             bad = text[pos:].strip()[:20]
+            if bad.startswith("=") and not bad.startswith("=="):
+                raise FilterError(f"a single = at character {pos + 1} is not a comparison: write "
+                                  "== (for example `ip.src == 172.17.0.2`)")
+            if bad.startswith(("{", "[")):
+                raise FilterError(f"sets like {bad!r} (character {pos + 1}) are not supported: "
+                                  "write `tcp.port == 80 or tcp.port == 443`. " + SUPPORTED)
+            if bad.startswith("~"):
+                raise FilterError("`~` (matches, a regular expression) is not supported: use "
+                                  "`contains` on text fields. " + SUPPORTED)
             raise FilterError(f"cannot read the filter at character {pos + 1}: {bad!r} — use "
                               "fields like ip.src, operators ==, !=, and/or/not, and quote text "
                               'with "double quotes"')
         kind = m.lastgroup or ""
         value = m.group(kind)
+        if kind == "word" and value.lower() in ("in", "matches"):
+            raise FilterError(f"`{value}` (character {m.start(kind) + 1}) is not supported: "
+                              + ("write `tcp.port == 80 or tcp.port == 443`. " if value.lower() == "in"
+                                 else "use `contains` on text fields. ") + SUPPORTED)
         if kind == "word" and value.lower() in ("and", "or", "not"):
             kind, value = "op", value.lower()
         elif kind == "word" and value.lower() in WORD_OPS:
@@ -178,6 +208,12 @@ class _Parser:
         name = ALIASES.get(value.lower(), value.lower())
         nxt = self.peek()
         if nxt and nxt[0] == "op" and nxt[1] in COMPARE:
+            if nxt[1] == "contains" and name not in FIELDS:
+                raise FilterError(
+                    f"`{value} contains …` (character {where}) searches packet bytes, which "
+                    "netlab's filters do not; `contains` works on text fields: comment, tag, "
+                    "iface, netns, hop, hook, rule (e.g. `comment contains \"DNAT\"`). "
+                    "To find a payload, use follow_stream or the summary column. " + SUPPORTED)
             self.i += 1
             vkind, raw_value, vwhere = self.take()
             if vkind == "op":
@@ -188,6 +224,11 @@ class _Parser:
             return Node("cmp", (_field(name, where), nxt[1], _value(name, nxt[1], raw_value)))
         if name in PROTO_WORDS:
             return Node("proto", (name,))
+        if name == "vlan":
+            return Node("exists", ("vlan.id",))
+        if name in APP_HINTS:
+            raise FilterError(f"netlab does not decode {value!r} (character {where}): filter on "
+                              f"its port instead, e.g. `{APP_HINTS[name]}`. " + SUPPORTED)
         if name in FIELDS:
             return Node("exists", (name,))
         raise _unknown(value, where)
@@ -197,8 +238,11 @@ def _unknown(word: str, where: int) -> FilterError:
     known = sorted({*FIELDS, *PROTO_WORDS, *ALIASES})
     close = difflib.get_close_matches(word.lower(), known, n=3)
     hint = f" — did you mean {' or '.join(close)}?" if close else ""
+    if word.lower().startswith(("tcp.analysis", "_ws.expert", "expert")):
+        hint = (" — Wireshark's analysis flags are tags here: run capture.expert(), then filter "
+                "`tag == retransmission` (or dup-ack, zero-window, rst, icmp-unreachable).")
     return FilterError(f"netlab does not know the filter word {word!r} (character {where}){hint} "
-                       f"Known: protocols {', '.join(sorted(PROTO_WORDS))}; fields "
+                       f"Known: protocols {', '.join(sorted([*PROTO_WORDS, 'vlan']))}; fields "
                        f"{', '.join(sorted(FIELDS))}.")
 
 
@@ -233,8 +277,11 @@ def _value(name: str, op: str, raw: str) -> Any:
         try:
             value = int(raw, 0)
         except ValueError:
-            if name.startswith("tcp.flags.") and raw.lower() in ("true", "false"):
+            if name.startswith(("tcp.flags.", "ip.flags.")) and raw.lower() in ("true", "false"):
                 return int(raw.lower() == "true")
+            if "port" in name and raw.lower() in PORT_NAMES:
+                raise FilterError(f"{name} compares with a port number, not a service name: "
+                                  f"write `{name} == {PORT_NAMES[raw.lower()]}` for {raw}") from None
             raise FilterError(f"{name} compares with a number, not {raw!r}") from None
         return value
     if op not in ("==", "!="):
@@ -313,6 +360,8 @@ def _present(name: str, cap: Capture) -> np.ndarray:
         return c.v6
     if name.startswith("eth."):
         return (c.src_mac >= 0) | (c.dst_mac >= 0)
+    if name == "vlan.id":
+        return c.vlan_outer >= 0
     if kind_is_annotation(name):
         return _text_compare(name, "exists", "", cap)
     return np.ones(c.n, dtype=bool)
@@ -328,7 +377,13 @@ def _arrays(name: str, cap: Capture) -> list[np.ndarray]:
     c = cap._cols
     if name.startswith("tcp.flags."):
         return [np.where(c.flags >= 0, (c.flags & TCP_FLAG_FIELDS[name.split(".")[2]]) > 0, -1)]
+    if name.startswith("ip.f"):
+        frag = c.ip_frag
+        value = {"ip.flags.mf": (frag >> 13) & 1, "ip.flags.df": (frag >> 14) & 1,
+                 "ip.frag_offset": (frag & 0x1FFF) * 8}[name]
+        return [np.where(frag >= 0, value, -1)]
     table = {
+        "vlan.id": [c.vlan_outer, c.vlan_inner],
         "ip.src": [c.v4src], "ip.dst": [c.v4dst], "ip.addr": [c.v4src, c.v4dst],
         "ip.ttl": [c.ttl], "ip.id": [c.ip_id], "ip.proto": [c.ipproto],
         "tcp.port": [c.sport, c.dport], "tcp.srcport": [c.sport], "tcp.dstport": [c.dport],

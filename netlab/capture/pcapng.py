@@ -30,6 +30,7 @@ LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW = 101
 LINKTYPE_LINUX_SLL = 113
 LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
 LINKTYPE_LINUX_SLL2 = 276
 SUPPORTED_LINKTYPES = {
     LINKTYPE_NULL: "NULL (BSD loopback)",
@@ -37,6 +38,7 @@ SUPPORTED_LINKTYPES = {
     LINKTYPE_RAW: "RAW (raw IP)",
     LINKTYPE_LINUX_SLL: "LINUX_SLL (Linux cooked capture, tcpdump -i any)",
     LINKTYPE_IPV4: "IPV4 (raw IPv4)",
+    LINKTYPE_IPV6: "IPV6 (raw IPv6)",
     LINKTYPE_LINUX_SLL2: "LINUX_SLL2 (Linux cooked capture v2, tcpdump -i any)",
 }
 # names of link types netlab does not decode, so an error can say what the file holds
@@ -48,7 +50,7 @@ LINKTYPE_NAMES = {
     119: "IEEE802_11_PRISM", 127: "IEEE802_11_RADIOTAP (Wi-Fi with radiotap)",
     143: "DOCSIS", 147: "USER0", 187: "BLUETOOTH_HCI_H4", 189: "USB_LINUX",
     192: "PPI", 195: "IEEE802_15_4_WITHFCS", 197: "ERF", 201: "BLUETOOTH_HCI_H4_WITH_PHDR",
-    220: "USB_LINUX_MMAPPED", 227: "CAN_SOCKETCAN", 229: "IPV6 (raw IPv6)",
+    220: "USB_LINUX_MMAPPED", 227: "CAN_SOCKETCAN",
     239: "NFLOG (Linux netfilter log)", 249: "USBPCAP", 253: "NETLINK",
     263: "BLUETOOTH_LE_LL", 267: "BLUETOOTH_LE_LL_WITH_PHDR", 272: "DISPLAYPORT_AUX",
     281: "DSA_TAG_BRCM", 288: "IEEE802_15_4_TAP",
