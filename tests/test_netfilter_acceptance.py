@@ -680,3 +680,36 @@ def test_printed_user_bridge_rules_load_into_a_kernel_and_come_back(version: str
     for name, table in rs.tables.items():
         for chain in table.chains.values():
             assert back.tables[name].chains[chain.name].policy == chain.policy
+
+
+# ================================================================ regressions found writing these tests
+def test_filter_without_rules_then_nat_in_one_unmarked_paste() -> None:
+    rs = parse_iptables("-P INPUT ACCEPT\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n"
+                        "-P PREROUTING ACCEPT\n-P INPUT ACCEPT\n-P OUTPUT ACCEPT\n-P POSTROUTING ACCEPT\n"
+                        "-A POSTROUTING -s 172.20.0.0/16 ! -o " + BR_A + " -j MASQUERADE\n")
+    assert sorted(rs.tables) == ["filter", "nat"]
+    assert rs.tables["filter"].chains["FORWARD"].policy == "DROP"
+    assert "mangle" not in rs.tables
+
+
+def test_unmarked_chain_listing_says_it_guessed() -> None:
+    rs = parse_iptables("-N DOCKER-ISOLATION-STAGE-2\n-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP\n")
+    assert list(rs.tables) == ["filter"] and any("read as 'filter'" in w for w in rs.warnings)
+
+
+def test_scapy_ether_without_a_destination_mac_is_not_resolved() -> None:
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    p = Packet.coerce(Ether() / IP(src="172.20.0.5", dst="203.0.113.50") / UDP(sport=5000, dport=53))
+    assert (p.proto, p.src, p.dst, p.dport, p.pkttype) == ("udp", "172.20.0.5", "203.0.113.50", 53, None)
+    b = Packet.coerce(Ether(dst="FF:FF:FF:FF:FF:FF") / IP(src="172.20.0.5", dst="172.20.255.255") / UDP())
+    assert b.pkttype == "broadcast"
+
+
+def test_local_addrs_and_ipsets_as_single_strings() -> None:
+    rs = parse_iptables("-P INPUT ACCEPT\n-A INPUT -m addrtype --dst-type LOCAL -m set --match-set ok src "
+                        "-j DROP\n")
+    t = rs.trace(tcp("203.0.113.4", HOST, 22), hook="INPUT", local_addrs=HOST,
+                 ipsets={"ok": "203.0.113.0/24"})
+    assert t.verdict == "DROP" and not t.uncertain

@@ -116,6 +116,16 @@ class _Segment:
         return "filter"
 
 
+def _one_table_order(policies: list[str]) -> bool:
+    """Can these ``-P`` lines, in this order, come from one table's ``iptables -S``?
+    (Each table lists its built-in chains in a fixed order.)"""
+    for chains in BUILTIN_CHAINS.values():
+        it = iter(chains)
+        if all(p in it for p in policies):
+            return True
+    return False
+
+
 def _parse_counters(text: str) -> tuple[int, int] | None:
     if text == "[0:0]":
         return (0, 0)
@@ -263,7 +273,8 @@ def _parse(text: str) -> Ruleset:
                     if len(words) < 3:
                         raise ParseError("-P needs a chain and a policy", command="iptables -S",
                                          lineno=lineno, line=raw)
-                    if seg.table is None and (seg.has_rules or words[1] in seg.policies):
+                    if seg.table is None and (seg.has_rules or words[1] in seg.policies
+                                              or not _one_table_order([*seg.policies, words[1]])):
                         seg = new_segment()  # a second table's -S output begins
                     seg.policies.append(words[1])
                 else:
@@ -324,6 +335,9 @@ def _apply_segments(rs: Ruleset, segments: list[_Segment]) -> None:
         name = s.table
         if name is None:
             name = s.guess_table()
+            if not s.policies:
+                rs.warnings.append(f"line {s.lines[0][0]}: no -P lines or `iptables -t TABLE -S` prompt "
+                                   f"say which table this is; read as {name!r} from its rules")
             if name in used and s.policies:
                 if name == "filter" and "security" not in used:
                     name = "security"
