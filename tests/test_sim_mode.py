@@ -85,3 +85,21 @@ def test_cli_writes_pcapng(tmp_path, capsys):
     assert path.stat().st_size > 200
     cap = netlab.load_capture(str(path))
     assert len(cap) >= 8
+
+
+def test_journey_pcapng_comments_read_by_tshark(tmp_path):
+    import shutil
+    import subprocess
+
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        pytest.skip("tshark is not installed (apt-get install tshark)")
+    j = netlab.connect("sim", quiet=True).probe("http", src="client", dst="host", dport=80)
+    path = tmp_path / "journey.pcapng"
+    j.capture.to_pcapng(str(path))
+    out = subprocess.run([tshark, "-r", str(path), "-T", "fields", "-e", "frame.comment"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == len(j.seen())
+    assert any("host:docker0 out" in line and "nat:DOCKER:2" in line and "filter:DOCKER:1" in line
+               for line in lines)
