@@ -10,8 +10,17 @@ from hypothesis import strategies as st
 
 from netlab.errors import SnapshotError
 from netlab.model import (
-    SCHEMA_VERSION, Address, Bridge, BridgePort, ConntrackEntry, ConntrackTuple, FdbEntry,
-    HostState, Link, Namespace, Route,
+    SCHEMA_VERSION,
+    Address,
+    Bridge,
+    BridgePort,
+    ConntrackEntry,
+    ConntrackTuple,
+    FdbEntry,
+    HostState,
+    Link,
+    Namespace,
+    Route,
 )
 
 text = st.text(max_size=12)  # any unicode, including "" and surrogates-free controls

@@ -265,6 +265,13 @@ _BRIEF = re.compile(r"^([^\s@]+)(?:@(\S+))?\s+([A-Z]+)\s*(.*)$")
 _OPER = frozenset("UP DOWN UNKNOWN LOWERLAYERDOWN DORMANT NOTPRESENT TESTING".split())
 
 
+def _brief_scope(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """``ip -br`` prints no scope: the kernel's own choice for such an address."""
+    if ip.is_loopback:
+        return "host"
+    return "link" if ip.is_link_local else "global"
+
+
 def _parse_brief(command: str, cleaned: Cleaned, netns: str) -> HostState:
     """``ip -br addr`` / ``ip -br link``: one line per interface."""
     state = HostState(source="paste")
@@ -289,7 +296,7 @@ def _parse_brief(command: str, cleaned: Cleaned, netns: str) -> HostState:
                                       lineno, line) from None
                 state.addrs.append(Address(name, str(iface.ip), iface.network.prefixlen,
                                            family=iface.version, netns=netns,
-                                           scope="link" if iface.ip.is_link_local else "global"))
+                                           scope=_brief_scope(iface.ip)))
         if at:
             peer = set_peer(link, at, None, None)
             if peer:
@@ -460,8 +467,8 @@ def parse_ip_route(text: str | bytes, netns: str = "") -> HostState:
             if not family and addr:
                 family = 6 if ":" in addr else 4
         route.family = family or 4
-        if route.dst == "default" and ":" in words[i]:
-            route.family = 6
+        if route.dst == "default" and (":" in words[i] or (not dst[1] and "pref" in words)):
+            route.family = 6  # `pref medium`: iproute2 prints a route preference only for IPv6
         state.route_list.append(route)
         last = route
     if not state.route_list:
