@@ -713,3 +713,14 @@ def test_local_addrs_and_ipsets_as_single_strings() -> None:
     t = rs.trace(tcp("203.0.113.4", HOST, 22), hook="INPUT", local_addrs=HOST,
                  ipsets={"ok": "203.0.113.0/24"})
     assert t.verdict == "DROP" and not t.uncertain
+
+
+def test_ctdir_of_an_established_packet_needs_its_direction() -> None:
+    rs = parse_iptables("-P FORWARD ACCEPT\n-A FORWARD -m conntrack --ctdir REPLY -j DROP\n")
+    pkt = tcp("203.0.113.50", "172.20.0.5", 33333, sport=8443, flags="SA")
+    guess = rs.trace(pkt, hook="FORWARD", ct_state="ESTABLISHED")
+    assert guess.verdict == "ACCEPT" and guess.uncertain and any("--ctdir" in n for n in guess.notes)
+    told = rs.trace(pkt, hook="FORWARD", ct_state="ESTABLISHED", conntrack={"direction": "REPLY"})
+    assert told.verdict == "DROP" and not told.uncertain
+    first = rs.trace(tcp("172.20.0.5", "203.0.113.50", 8443), hook="FORWARD")
+    assert first.verdict == "ACCEPT" and not first.uncertain

@@ -486,7 +486,14 @@ def _compile_conntrack(m: Match) -> list[Predicate]:
 
             def pred(ctx: Context, want=want, neg=neg) -> str | None:  # noqa: ANN001
                 d = ct_field(ctx.conntrack, "direction", "dir", "ctdir")
-                d = str(d).upper() if d else ("REPLY" if ctx.ct_state == "REPLY" else "ORIGINAL")
+                if d:
+                    d = str(d).upper()
+                    d = "REPLY" if d.startswith("REPL") else "ORIGINAL" if d.startswith("ORIG") else d
+                else:
+                    d = "ORIGINAL"  # the first packet of a connection goes the original way
+                    if ctx.ct_state not in ("NEW", "UNTRACKED", "INVALID"):
+                        ctx.note(f"--ctdir: a {ctx.ct_state} packet may be a reply; assumed ORIGINAL "
+                                 "(pass conntrack={'direction': 'REPLY'} for a reply)", uncertain=True)
                 if (d == want) != neg:
                     return None
                 return f"packet travels in the {d} direction, rule needs {_need(neg, want)}"
