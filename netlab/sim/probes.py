@@ -163,13 +163,22 @@ def start_tcp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl:
 
 def start_udp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl: int | None,
               payload: bytes | None, result: ProbeResult, count: int) -> None:
+    """Send a datagram, wait for the echo; up to ``count`` tries, stopping at the first
+    answer (an echo or an ICMP error)."""
     net = k.net
     sport = sport or net.ephemeral_port()
     UdpSock(k, src, sport, UdpClient(result))
-    for i in range(count):
+    data = payload if payload is not None else b"netlab probe\n"
+
+    def send(left: int) -> None:
+        if result.answered or result.rejected or left <= 0:
+            return
         f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=dport, ttl=ttl or 64,
-                  ip_id=k.next_ip_id(), payload=payload if payload is not None else b"netlab probe\n")
-        net.schedule(send_ip, k, f, delay=i * 1.0)
+                  ip_id=k.next_ip_id(), payload=data)
+        send_ip(k, f)
+        net.schedule(send, left - 1, delay=1.0)
+
+    send(count)
 
 
 def start_traceroute(k: Kernel, src: str, dst: str, dport: int | None, result: ProbeResult,
