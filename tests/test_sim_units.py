@@ -183,3 +183,22 @@ def test_state_numbers_interfaces_like_the_article():
     assert (web["eth0"].ifindex, web["eth0"].peer_ifindex) == (5, 6)
     assert host["docker0"].ifindex == 4 and host["enp0s3"].kind == "physical"
     assert net.state("host").namespaces[0].ids == {0: "web"}
+
+
+def test_random_probes_raise_only_probe_errors():
+    from netlab.sim import ProbeError
+
+    rng = random.Random(11)
+    for name in ("two-containers", "hairpin", "published-on-localhost", "two-bridges"):
+        sc = catalogue.build(name, version=rng.choice(["27", "28", "29"]))
+        net = SimNet(sc, capture_promisc=rng.random() < 0.5)
+        targets = list(sc.nodes) + [ip for n in sc.nodes.values() for ip in n.ips()] + ["8.8.8.8"]
+        for _ in range(12):
+            kind = rng.choice(["ping", "arping", "tcp", "http", "udp", "traceroute"])
+            try:
+                j = net.probe(kind, src=rng.choice(list(sc.nodes)), dst=rng.choice(targets),
+                              dport=rng.choice([None, 80, 8080, 7]), ttl=rng.choice([None, 1, 64]))
+            except ProbeError:
+                continue
+            assert j.outcome in ("answered", "rejected", "dropped", "timeout")
+            assert j.signature()[-1] == ("outcome", j.outcome)

@@ -241,8 +241,9 @@ class Kernel:
         # tcpdump on lo shows each packet once, as received (libpcap skips the
         # outgoing copy on the loopback device)
         self.net.seen(self, "lo", "in", skb)
-        skb.iif = "lo"
-        self.ip_rcv("lo", skb)
+        if skb.f.ethertype == ETH_IPV4 and skb.f.src is not None:
+            skb.iif = "lo"
+            self.ip_rcv("lo", skb)
 
     def netif_rcv(self, dev: str, skb: Skb) -> None:
         """A frame arrives on ``dev`` (from its veth peer)."""

@@ -256,6 +256,9 @@ class SimNet:
                 rt = k.routes.lookup(dst_ip)
                 if rt is None:
                     raise ProbeError(f"arping: {src} has no route to {dst_ip}")
+                if rt.type != "unicast" or k.ifaces[rt.dev].kind == "loopback":
+                    raise ProbeError(f"arping: {dst_ip} is {src}'s own address; arping asks "
+                                     "the other machines on an Ethernet link")
                 start_arping(k, rt.dev, src_ip, dst_ip, count, result)
                 deadline += count - 1
             self._run(deadline)
