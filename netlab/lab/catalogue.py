@@ -130,6 +130,35 @@ def by_connection(signature: list[tuple]) -> dict[tuple, list[tuple]]:
     return flows
 
 
+def settle_bystanders(signature: list[tuple], scenario) -> list[tuple]:  # noqa: ANN001 - a Scenario
+    """Each bystander's copy of a broadcast ARP request placed right after the bridge port sent it.
+
+    A bridge floods a request to every port; the copy that reaches a namespace that is not
+    asked (the target address is not its own) ends there.  When that namespace's kernel gets
+    to it, relative to what other namespaces do meanwhile, depends on how the kernel schedules
+    its receive queues (backlog or veth NAPI), not on anything the packet does — so both
+    journeys put it at the one place causality fixes: just after the port that sent it.
+    Nothing else moves; every packet still has to be seen at the same interfaces.
+    """
+    own = {name: set(node.ips()) for name, node in scenario.nodes.items()}
+    out = list(signature)
+    for item in list(out):
+        if not (item[0] == "seen" and item[3] == "in" and item[4] == "arp" and item[6] == "broadcast"
+                and item[7] == 1 and item[9] not in own.get(item[1], ())):
+            continue
+        peer = scenario.peer(item[1], item[2])
+        if peer is None:
+            continue
+        i = out.index(item)
+        sent = (*peer, "out", *item[4:])
+        j = max((k for k in range(i) if out[k][:1] == ("seen",) and out[k][1:] == sent), default=None)
+        if j is None:
+            continue
+        out.pop(i)
+        out.insert(j + 1, item)
+    return out
+
+
 def _fmt(item: tuple) -> str:
     return " ".join("-" if x is None else str(x) for x in item)
 
