@@ -243,3 +243,22 @@ def test_rules_load_into_a_kernel_namespace_and_save_back_equal(version: str, pr
     finally:
         _run("ip", "netns", "del", ns)
     assert _blocks(saved) == _blocks(s.host.iptables)
+
+
+# ------------------------------------------------- several ports on one container
+@pytest.mark.parametrize("version", VERSIONS)
+def test_bindings_programmed_in_dockers_order_without_duplicates(version: str) -> None:
+    s = docker_host(version, [Container("multi", ports=["9000:9000/udp", "8443:443", "127.0.0.1:8080:80",
+                                                      "8081:80", "22"])])
+    multi = s.node("multi")
+    assert [str(p) for p in multi.ports] == ["9000:9000/udp", "8443:443/tcp", "127.0.0.1:8080:80/tcp",
+                                             "8081:80/tcp", "32768:22/tcp"]
+    rs = parse_iptables(s.host.iptables)
+    dnat = [r.tokens[r.tokens.index("--dport") + 1] for r in rs.tables["nat"].chains["DOCKER"].rules
+            if r.target_name == "DNAT"]
+    # moby sorts bindings: exact host ports by container port (80, 80, 443, 9000), the automatic one last
+    assert dnat == ["8080", "8081", "8443", "9000", "32768"]
+    accepts = [r.text for r in rs.tables["filter"].chains["DOCKER"].rules if r.target_name == "ACCEPT"]
+    assert len(accepts) == len(set(accepts)) == 4  # port 80 opened once (iptables -C before -I)
+    if version != "27":  # inserted at the top one by one: the last binding comes first
+        assert [a.split("--dport ")[1].split()[0] for a in accepts] == ["22", "9000", "443", "80"]

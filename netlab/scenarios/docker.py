@@ -100,6 +100,16 @@ def parse_port(spec: str | PortMapping, next_host_port: int = 32768) -> PortMapp
     return pm
 
 
+_PROTO_RANK = {"tcp": 0, "udp": 1, "sctp": 2}
+
+
+def _binding_order(pm: PortMapping, auto: bool) -> tuple[int, int, int, int, int]:
+    """moby's ``cmpPortBinding``: exact host port before a range (an automatic host
+    port is a range), then container port, protocol (tcp < udp), host port, host IP."""
+    return (int(auto), pm.container_port, _PROTO_RANK.get(pm.proto, 3), 0 if auto else pm.host_port,
+            int(ipaddress.IPv4Address(pm.host_ip or "0.0.0.0")))
+
+
 def _auto_host_port(spec: str | PortMapping) -> bool:
     """``-p 80`` or ``-p 127.0.0.1::80``: Docker picks the host port (from 32768 up)."""
     if isinstance(spec, PortMapping):
@@ -325,13 +335,22 @@ def docker_host(
             raise ScenarioError(f"container name {c.name!r}: use letters, digits, '_', '.', '-'")
         names.add(c.name)
         net = _find_network(nets, c.network, c.name)
-        ports = []
-        for spec in [c.ports] if isinstance(c.ports, str | PortMapping) else c.ports:
-            pm = parse_port(spec, next_port)
-            if _auto_host_port(spec):
+        specs = list([c.ports] if isinstance(c.ports, str | PortMapping) else c.ports)
+        parsed = [(parse_port(spec), _auto_host_port(spec))
+                  for spec in specs]
+        # dockerd sorts a container's bindings (sortAndNormPBs) before it allocates
+        # host ports and programs rules: exact host ports first, then by container
+        # port, protocol, host port and host address
+        bound: dict[int, PortMapping] = {}
+        for k in sorted(range(len(parsed)), key=lambda k: _binding_order(*parsed[k])):
+            pm, auto = parsed[k]
+            if auto:
+                pm = PortMapping(next_port, pm.container_port, pm.proto, pm.host_ip)
                 next_port += 1
             _claim(published, pm, c.name)
-            ports.append(pm)
+            bound[k] = pm
+        ports = [bound[k] for k in range(len(parsed))]  # as given, for docker port / the data
+        rule_order = [bound[k] for k in sorted(bound, key=lambda k: _binding_order(*parsed[k]))]
         if c.ip is not None and net.bridge == "docker0":
             raise ScenarioError(
                 f"container {c.name!r}: Docker accepts --ip on user-defined networks only, not on "
@@ -358,7 +377,7 @@ def docker_host(
             label=f"{c.name} ({c.image})",
         ))
         scenario.wire(("host", veth), (c.name, "eth0"))
-        endpoints.append(Endpoint(net.bridge, ip, ports))
+        endpoints.append(Endpoint(net.bridge, ip, rule_order))
         if userland_proxy and not net.internal and net.gateway_mode != "routed":
             for pm in ports:
                 host.services.append(Service(pm.proto, pm.host_port, "docker-proxy", bind=pm.host_ip,

@@ -60,10 +60,17 @@ class RuleTables:
         self.table(table).setdefault(chain, [])
 
     def append(self, table: str, chain: str, rule: str) -> None:
-        self._chain(table, chain).append(rule)
+        """``iptables -A``, skipped when the rule is already there: dockerd checks
+        with ``iptables -C`` first, so two bindings never make two copies of a rule."""
+        rules = self._chain(table, chain)
+        if rule not in rules:
+            rules.append(rule)
 
     def insert(self, table: str, chain: str, rule: str) -> None:
-        self._chain(table, chain).insert(0, rule)
+        """``iptables -I`` (at the top), skipped when the rule exists, as dockerd does."""
+        rules = self._chain(table, chain)
+        if rule not in rules:
+            rules.insert(0, rule)
 
     def ensure_first(self, table: str, chain: str, rule: str) -> None:
         """Delete ``rule`` wherever it is and insert it at the top (Docker's ``ensureJumpRule``)."""
