@@ -41,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _snapshot(args: argparse.Namespace) -> int:
     from netlab.snapshot import snapshot
 
+    if args.netns is not None and not all(args.netns):
+        raise SnapshotError("--netns needs a namespace name (see `ip netns list`); leave "
+                            "--netns out to read the namespace netlab runs in")
+
     state = snapshot(args.netns)
     for note in state.notes:
         print(f"note: {note}", file=sys.stderr)
