@@ -121,6 +121,7 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     fdb_before = {n: _fdb(s) for n, s in bridged.items()}
     sniffer = Sniffer(lab.netns, promisc=lab.capture_promisc if promisc is None else promisc).start()
     t0 = time.time()
+
     def send() -> probes.ProbeResult:
         if kind == "ping":
             return probes.ping(ns, dst_ip, count, timeout, ttl, payload)
@@ -156,6 +157,10 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     probe = {"kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip, "dport": dport,
              "sport": res.sport, "count": count, "timeout": timeout, "ttl": ttl}
     probe["mac_owner"] = lab.mac_owners()
+    sent = next((Frame.from_bytes(r.data) for r in records if r.node == src_node.name and r.direction == "out"
+                 and Frame.from_bytes(r.data).proto in ("tcp", "udp", "icmp")), None)
+    if sent is not None and sent.src:
+        probe["src_ip"] = sent.src  # the address the kernel chose for the source
     journey = build_journey(lab, probe, records, grown, res, src_node.name, tracked, learnt)
     journey.conntrack_entries = entries
     journey.mode = "lab"
@@ -170,9 +175,11 @@ def _local_ips(lab: Lab, node: str) -> set[str]:
 
 
 def _forwarding(lab: Lab, node: str) -> bool:
-    s = lab.scenario.node(node).sysctls
-    v = s.get("net.ipv4.ip_forward", s.get("net/ipv4/ip_forward", "0"))
-    return str(v).strip() == "1"
+    """``net.ipv4.ip_forward`` as the node's kernel has it now."""
+    from netlab.lab.netns import read_proc_in
+
+    path = "/proc/sys/net/ipv4/ip_forward"
+    return read_proc_in(lab.netns[node], [path])[path].strip() == "1"
 
 
 def _rule_event(node: str, c: ctr.Counter, d: int, after_obs: _Obs | None) -> Event:
