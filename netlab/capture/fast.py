@@ -90,6 +90,7 @@ class Columns:
     q_src: np.ndarray  # an ICMP error's quoted IPv4 packet: source, -1 missing
     q_dst: np.ndarray
     q_proto: np.ndarray
+    q_ipid: np.ndarray
     q_sport: np.ndarray
     q_dport: np.ndarray
 
@@ -278,7 +279,7 @@ def decode(raw: RawCapture) -> Columns:
         payload_off[m] = o + 8
         payload_len[m] = np.maximum(l4len[m] - 8, 0)
     # an ICMP error quotes the IP header (and 8 bytes) of the packet it is about
-    q_src, q_dst, q_proto, q_sport, q_dport = full(), full(), full(), full(), full()
+    q_src, q_dst, q_proto, q_sport, q_dport, q_ipid = full(), full(), full(), full(), full(), full()
     m = (proto == P_ICMP) & np.isin(icmp_type, (3, 4, 5, 11, 12)) & (l4len >= 28)
     if m.any():
         o = l4[m] + 8
@@ -288,6 +289,7 @@ def decode(raw: RawCapture) -> Columns:
         idx = np.flatnonzero(m)[ok]
         o, qihl = o[ok], qihl[ok]
         q_proto[idx] = u8(o + 9)
+        q_ipid[idx] = u16(o + 4)
         q_src[idx] = u32(o + 12)
         q_dst[idx] = u32(o + 16)
         ports = np.isin(q_proto[idx], (6, 17)) & (l4len[idx] >= 8 + qihl + 4)
@@ -301,7 +303,7 @@ def decode(raw: RawCapture) -> Columns:
                    arp_sha=arp_sha, payload_off=payload_off, payload_len=payload_len, l3_off=l3,
                    ifindex=ifindex, outgoing=outgoing, linktype=lt, vlan_outer=vlan_outer,
                    vlan_inner=vlan_inner, ip_frag=ip_frag, q_src=q_src, q_dst=q_dst,
-                   q_proto=q_proto, q_sport=q_sport, q_dport=q_dport)
+                   q_proto=q_proto, q_ipid=q_ipid, q_sport=q_sport, q_dport=q_dport)
 
 
 # ---------------------------------------------------------------------------- strings

@@ -30,6 +30,7 @@ LEFT = 1.3
 NAT_COLOUR = "#c62828"
 FWD_COLOUR = "#1f4e9c"
 REV_COLOUR = "#2e7d32"
+ERR_COLOUR = "#e65100"
 
 
 def _endpoint(cap: Capture, i: int, side: str) -> tuple[str, int]:
@@ -88,6 +89,7 @@ def flow_packets(cap: Capture, packet: int) -> list[list[int]]:
             todo.extend(k for k in _conversation(cap, i) if k not in members)
         members.add(i)
         todo.extend(k for k in neighbours.get(i, ()) if k not in members)
+    members |= _errors_about(cap, members)
     # logical packets: connected components of the links among members
     seen: set[int] = set()
     groups = []
@@ -106,6 +108,31 @@ def flow_packets(cap: Capture, packet: int) -> list[list[int]]:
     return [[k + 1 for k in g] for g in groups]
 
 
+def _errors_about(cap: Capture, members: set[int]) -> set[int]:
+    """ICMP errors (unreachable, time exceeded) quoting one of ``members`` as it was at the
+    error's hop (conntrack rewrites the quoted header too, so every copy matches)."""
+    import numpy as np
+
+    c = cap._cols
+    errors = np.flatnonzero((c.proto == P_ICMP) & (c.q_src >= 0))
+    if not len(errors) or not members:
+        return set()
+
+    def key(i: int) -> tuple[int, ...]:
+        ports = int(c.proto[i]) in (P_TCP, P_UDP)
+        return (int(c.v4src[i]), int(c.sport[i]) if ports else -1, int(c.v4dst[i]),
+                int(c.dport[i]) if ports else -1, int(c.ipproto[i]), int(c.ip_id[i]))
+
+    wanted = {key(i) for i in members if int(c.proto[i]) != P_ICMP or c.q_src[i] < 0}
+    return {int(e) for e in errors.tolist()
+            if (int(c.q_src[e]), int(c.q_sport[e]), int(c.q_dst[e]), int(c.q_dport[e]),
+                int(c.q_proto[e]), int(c.q_ipid[e])) in wanted}
+
+
+def _is_error(cap: Capture, i: int) -> bool:
+    return int(cap._cols.proto[i]) == P_ICMP and int(cap._cols.q_src[i]) >= 0
+
+
 def _label(cap: Capture, i: int) -> str:
     c = cap._cols
     p = int(c.proto[i])
@@ -117,8 +144,11 @@ def _label(cap: Capture, i: int) -> str:
     if p == P_UDP:
         return f"UDP len={int(c.payload_len[i])}"
     if p == P_ICMP:
-        return {8: "ping request", 0: "ping reply", 3: "unreachable", 11: "time exceeded"}.get(
+        text = {8: "ping request", 0: "ping reply", 3: "unreachable", 11: "time exceeded"}.get(
             int(c.icmp_type[i]), f"ICMP type {int(c.icmp_type[i])}")
+        if _is_error(cap, i):
+            text += f" from {_endpoint(cap, i, 'src')[0]}"
+        return text
     return str(cap.df["summary"].iat[i])[:30]
 
 
@@ -150,7 +180,14 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     client_of: dict[int, tuple[str, int]] = {}
     position: dict[str, list[float]] = defaultdict(list)
     directions = []
-    for g in groups:
+    errors = [_is_error(cap, g[0] - 1) for g in groups]
+    for g, err in zip(groups, errors, strict=True):
+        if err:  # an ICMP error travels back to whoever sent the packet it quotes
+            i = g[0] - 1
+            quoted = (_quoted_src(cap, i), int(cap._cols.q_sport[i]))
+            known = client_of.get(int(ifaces[i]))
+            directions.append(known is not None and quoted[0] != known[0])
+            continue
         forward = True
         for num in g:
             known = client_of.get(int(ifaces[num - 1]))
@@ -164,6 +201,25 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
         for k, num in enumerate(g):
             rel = (k + 1) / (len(g) + 1)
             position[names[int(ifaces[num - 1])]].append(rel if forward else 1 - rel)
+    for g, err, forward in zip(groups, errors, directions, strict=True):
+        for k, num in enumerate(g):  # an interface only an error crossed
+            name = names[int(ifaces[num - 1])]
+            if err and name not in position:
+                position[name].append((k + 1) / (len(g) + 1) if forward else 1 - (k + 1) / (len(g) + 1))
+    # a packet an ICMP error (not from its destination) reports dead stops at its last hop
+    dies: dict[int, str] = {}
+    for g, err in zip(groups, errors, strict=True):
+        if not err:
+            continue
+        i = g[0] - 1
+        c = cap._cols
+        if _endpoint(cap, i, "src")[0] == _quoted_dst(cap, i):
+            continue  # the destination itself answered: the packet got there
+        for r, other in enumerate(groups):
+            if not errors[r] and any(
+                    int(c.ip_id[n - 1]) == int(c.q_ipid[i]) and int(c.v4src[n - 1]) == int(c.q_src[i])
+                    for n in other):
+                dies[r] = _label(cap, i)
     columns = sorted(position, key=lambda nm: (float(np.mean(position[nm])), nm))
     cols = [_ep_text(client), *columns, _ep_text(server)]
     x_of = {name: LEFT + COL * (k + 1) for k, name in enumerate(columns)}
@@ -182,17 +238,26 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
         ax.text(x, y_head, text, ha="center", va="center", fontsize=8,
                 bbox=dict(boxstyle="round", fc="#eeeeee", ec="#999999"))
         ax.plot([x, x], [y_bottom, y_head - 0.2], color="#aaaaaa", lw=1, ls="--", zorder=1)
-    for row, (g, forward) in enumerate(zip(groups, directions, strict=True)):
+    for row, (g, forward, err) in enumerate(zip(groups, directions, errors, strict=True)):
         y = height - TOP - ROW * (row + 0.6)
         xs = [x_of[names[int(ifaces[num - 1])]] for num in g]
         start, end = (x_client, x_server) if forward else (x_server, x_client)
+        if err and _endpoint(cap, g[0] - 1, "src")[0] != _quoted_dst(cap, g[0] - 1):
+            start = xs[0] - 0.35 if forward else xs[0] + 0.35  # made by a hop on the way
         path = [start, *xs, end]
-        colour = FWD_COLOUR if forward else REV_COLOUR
+        if row in dies:  # no copy past the last hop: the packet died there
+            path = [start, *xs, xs[-1] + (0.45 if forward else -0.45)]
+        colour = ERR_COLOUR if err else FWD_COLOUR if forward else REV_COLOUR
         for a, b in zip(path[:-1], path[1:], strict=True):
             if a == b:
                 continue
             ax.annotate("", xy=(b, y), xytext=(a, y),
                         arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.2), zorder=2)
+        if row in dies:
+            ax.plot([path[-1]], [y], "x", ms=8, mew=2, color=NAT_COLOUR, zorder=4)
+            ax.text(path[-1] + (0.12 if forward else -0.12), y, "dropped",
+                    ha="left" if forward else "right", va="center", fontsize=6.5,
+                    color=NAT_COLOUR)
         i0 = g[0] - 1
         t = float(cap._raw.times_ns[i0] - cap._raw.times_ns[first[0] - 1]) / 1e9
         ax.text(0.08, y, f"{t * 1000:8.3f} ms", ha="left", va="center", fontsize=7,
@@ -205,7 +270,7 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
         if tags:  # what the learner (or expert()) wrote on this packet
             ax.text(x_server + 0.12, y, ", ".join(tags)[:28], ha="left", va="center",
                     fontsize=6.5, color="#8d6e00", style="italic")
-        prev = None
+        prev = prev_x = None
         for num, x in zip(g, xs, strict=True):
             i = num - 1
             ax.plot([x], [y], "o", ms=4, color=colour, zorder=3)
@@ -218,8 +283,21 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
                     changed.append(f"dst {_ep_text(prev[1])}→{_ep_text(tup[1])}")
                 if tup[0] != prev[0]:
                     changed.append(f"src {_ep_text(prev[0])}→{_ep_text(tup[0])}")
-                ax.text(x, y + 0.07, "NAT: " + ", ".join(changed), ha="center", va="bottom",
-                        fontsize=6.5, color=NAT_COLOUR, weight="bold",
+                # the rewrite happened between the two hops: the note sits between them
+                ax.text((prev_x + x) / 2, y + 0.07, "NAT: " + ", ".join(changed), ha="center",
+                        va="bottom", fontsize=6.5, color=NAT_COLOUR, weight="bold",
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=NAT_COLOUR, lw=0.6))
-            prev = tup
+            prev, prev_x = tup, x
     return fig
+
+
+def _quoted_src(cap: Capture, i: int) -> str:
+    from netlab.capture.fast import ipv4_text
+
+    return ipv4_text(cap._cols.q_src[i:i + 1])[0]
+
+
+def _quoted_dst(cap: Capture, i: int) -> str:
+    from netlab.capture.fast import ipv4_text
+
+    return ipv4_text(cap._cols.q_dst[i:i + 1])[0]
