@@ -131,3 +131,13 @@ def test_cli_dry_run_prints_the_plan(capsys):
     assert "ip -batch - <<'EOF'\nnetns add nl0a0b0c-host" in out
     assert main(["lab", "up", "--dry-run", "--prefix", "nl0a0b0c"]) == 0
     assert "iptables-restore" in capsys.readouterr().out
+
+
+def test_without_root_the_lab_says_so(monkeypatch):
+    import os
+
+    from netlab.lab import Lab
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(LabError, match="root.*sim"):
+        Lab(article_host()).up()

@@ -81,3 +81,16 @@ def test_tcpdump_like_promiscuous_bridge_changes_the_hairpin():
     assert syns == [64]
     syns = [e.frame.ttl for e in loud.seen("web", "eth0") if e.frame.flags == "S"]
     assert sorted(syns) == [63, 64]
+
+
+def test_a_failed_build_says_why_and_leaves_nothing():
+    from netlab.errors import LabError
+
+    sc = catalogue.build("article")
+    sc.host.iptables = sc.host.iptables.replace("-j MASQUERADE", "-j NO-SUCH-TARGET", 1)
+    lab = Lab(sc)
+    with pytest.raises(LabError, match="iptables-restore") as info:
+        lab.up()
+    assert "down --all" in str(info.value)
+    assert not [n for n in build.list_netns() if n.startswith(lab.prefix)]
+    assert not build.state_path(lab.prefix).exists()
