@@ -43,9 +43,12 @@ CORPUS_BY_NAME = _corpus()
 CORPUS = list(CORPUS_BY_NAME.values())
 # each parser's own kind of paste (mutating those reaches deep into the parser)
 OWN_PREFIX = {
-    "ip_addr": ("ip-addr", "ip-d-link", "ip-s-link"), "ip_link": ("ip-d-link", "ip-s-link"),
-    "ip_route": ("ip-route",), "brctl": ("brctl",), "bridge_link": ("bridge-link",),
-    "bridge_fdb": ("bridge-fdb",), "ip_json": ("ip-j", "bridge-j"),
+    "ip_addr": ("ip-addr", "ip-d-link", "ip-s-link", "real-ip-addr", "real-ip-c-",
+                "real-ip-d-link"),
+    "ip_link": ("ip-d-link", "ip-s-link", "real-ip-d-link"),
+    "ip_route": ("ip-route", "real-ip-route"), "brctl": ("brctl", "real-brctl"),
+    "bridge_link": ("bridge-link", "real-bridge-d-link"),
+    "bridge_fdb": ("bridge-fdb", "real-bridge-fdb"), "ip_json": ("ip-j", "bridge-j", "real-ip-j"),
     "conntrack": ("conntrack", "nf_conntrack"), "docker": ("docker",), "sysctl": ("sysctl",),
     "iptables": ("iptables",), "host": ("",),
 }
