@@ -84,8 +84,11 @@ def capture_connections(n: int = CONNECTIONS) -> None:
 
     with Lab(catalogue.build("article")) as lab:
         watched = {k: lab.netns[k] for k in ("client", "host", "web")}
-        before = {k: _counters(ns) for k, ns in watched.items()}
+        # the counters are read while the capture runs: every packet they count between the
+        # two readings must be in the capture, stamped between the two readings
         sniffer = Sniffer(watched, ring=64 << 20).start()
+        t_before = time.time_ns()
+        before = {k: _counters(ns) for k, ns in watched.items()}
 
         def load() -> int:
             ok = 0
@@ -105,9 +108,11 @@ def capture_connections(n: int = CONNECTIONS) -> None:
         t0 = time.perf_counter()
         done = run_in(lab.netns["client"], load)
         elapsed = time.perf_counter() - t0
-        records = sniffer.stop(settle=0.2)
+        time.sleep(0.2)  # let the last packets reach every hop
         after = {k: _counters(ns) for k, ns in watched.items()}
-    seen = Counter((r.node, r.iface) for r in records)
+        t_after = time.time_ns()
+        records = sniffer.stop(settle=0.0)
+    seen = Counter((r.node, r.iface) for r in records if t_before <= r.time_ns <= t_after)
     print(f"{done} HTTP connections through the port forward in {elapsed:.2f} s; "
           f"{len(records)} packets captured, kernel-reported capture drops: {sniffer.drops}")
     hops = [("client", "eth0"), ("host", "enp0s8"), ("host", "docker0")]
