@@ -47,7 +47,7 @@ def test_save_is_atomic_old_sidecar_survives_a_failed_write(tmp_path, monkeypatc
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(CaptureError, match="kept in memory"):
         cap.annotate(2, comment="second")
     monkeypatch.undo()
     assert open(cap.sidecar, encoding="utf-8").read() == before

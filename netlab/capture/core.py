@@ -467,7 +467,14 @@ class Capture:
 
     def _save(self) -> None:
         if self.sidecar:
-            self._sidecar().save(self.sidecar)
+            try:
+                self._sidecar().save(self.sidecar)
+            except OSError as exc:  # the old sidecar is whole (atomic write); say so
+                raise CaptureError(
+                    f"could not save the annotations to {self.sidecar}: {exc.strerror or exc}. "
+                    "Your annotations are kept in memory and the file on disk still holds the "
+                    "previous save; free space or fix permissions, then call "
+                    "capture.save_annotations().") from exc
         self._dirty = False
 
     def _sidecar(self) -> Sidecar:
@@ -481,7 +488,13 @@ class Capture:
         if not target:
             raise CaptureError("this capture has no file yet, so no sidecar place: call "
                                "capture.attach_sidecar(path) or capture.to_pcapng(path) first")
-        self._sidecar().save(target)
+        try:
+            self._sidecar().save(target)
+        except OSError as exc:
+            raise CaptureError(f"could not save the annotations to {target}: "
+                               f"{exc.strerror or exc}; they are still in memory.") from exc
+        if target == self.sidecar:
+            self._dirty = False
         return target
 
     def attach_sidecar(self, path: str | os.PathLike[str]) -> None:
