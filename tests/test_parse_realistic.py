@@ -633,3 +633,47 @@ def test_bad_line_in_the_middle_of_ip_addr():
     with pytest.raises(ParseError) as info:
         parse_ip_addr("\n".join(lines))
     assert info.value.lineno == 15 and "172.17.0.300" in info.value.line
+
+
+# ------------------------------------------------------------------ iptables
+IPTABLES_S_TWO_TABLES = """\
+root@docker-host:~# iptables -S
+-P INPUT ACCEPT
+-P FORWARD DROP
+-P OUTPUT ACCEPT
+-N DOCKER
+-N DOCKER-USER
+-A FORWARD -j DOCKER-USER
+-A FORWARD -o br-5f1c2a7b9d3e -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o br-5f1c2a7b9d3e -j DOCKER
+-A DOCKER -d 172.18.0.2/32 ! -i br-5f1c2a7b9d3e -o br-5f1c2a7b9d3e -p tcp -m tcp --dport 80 -j ACCEPT
+-A DOCKER-USER -j RETURN
+root@docker-host:~# iptables -t nat -S
+-P PREROUTING ACCEPT
+-P INPUT ACCEPT
+-P OUTPUT ACCEPT
+-P POSTROUTING ACCEPT
+-N DOCKER
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.18.0.0/16 ! -o br-5f1c2a7b9d3e -j MASQUERADE
+-A DOCKER -i br-5f1c2a7b9d3e -j RETURN
+-A DOCKER ! -i br-5f1c2a7b9d3e -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.18.0.2:80
+"""
+
+
+def test_iptables_s_of_two_tables_keeps_each_rule_in_its_table():
+    state = netlab.parse_host(IPTABLES_S_TWO_TABLES)
+    rules = state.ruleset()
+    assert len(rules.tables["filter"].chains["DOCKER"].rules) == 1
+    assert len(rules.tables["filter"].chains["FORWARD"].rules) == 3
+    assert rules.tables["filter"].chains["FORWARD"].policy == "DROP"
+    nat_docker = rules.tables["nat"].chains["DOCKER"].rules
+    assert len(nat_docker) == 2 and "--to-destination 172.18.0.2:80" in nat_docker[1].text
+
+
+def test_ip6tables_paste_is_kept_out_with_a_note():
+    state = netlab.parse_host("$ sudo ip6tables -S\n-P INPUT ACCEPT\n"
+                              "-A INPUT -s 2001:db8::/32 -j DROP\n")
+    assert not state.firewall.get("")
+    assert any("IPv6" in n for n in state.notes)

@@ -129,7 +129,38 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
                  + "; a prompt line such as `$ ip addr` before the output names it, "
                    "or pass it by keyword (parse_host(ip_addr=...))",
         )
+    if key in ("iptables -S", "iptables-save") and cmd:
+        argv = cmd.split()
+        if any(w.rsplit("/", 1)[-1].startswith("ip6tables") for w in argv[:3]):
+            state = HostState(source="paste")
+            state.namespace(netns)
+            state.notes.append(f"`{cmd}`: IPv6 rules are kept out; netlab traces IPv4 "
+                               "packets through the iptables rules")
+            return state
+        if key == "iptables -S":
+            cleaned = _with_table(cmd, cleaned)
     return parser(cleaned, netns=netns)
+
+
+def _with_table(cmd: str, cleaned: Cleaned) -> Cleaned:
+    """``iptables -t nat -S`` prints no table name: put it back (``*nat`` ... ``COMMIT``),
+    so a paste of several tables keeps each rule in its own table."""
+    if any(line.startswith("*") for _, line in cleaned.lines):
+        return cleaned
+    argv = cmd.split()
+    table = "filter"
+    for i, word in enumerate(argv):
+        if word in ("-t", "--table") and i + 1 < len(argv):
+            table = argv[i + 1]
+        elif word.startswith("--table="):
+            table = word.split("=", 1)[1]
+        elif word.startswith("-t") and len(word) > 2 and not word.startswith("--"):
+            table = word[2:]
+    if table not in ("filter", "nat", "mangle", "raw", "security"):
+        return cleaned
+    first, last = cleaned.lines[0][0], cleaned.lines[-1][0]
+    return Cleaned(lines=[(first, f"*{table}"), *cleaned.lines, (last, "COMMIT")],
+                   prompts=cleaned.prompts, elided=cleaned.elided)
 
 
 def parse_host(*texts: str | bytes, netns: str = "", **named: str | bytes | Iterable[str]
