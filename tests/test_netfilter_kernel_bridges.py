@@ -1,0 +1,126 @@
+"""The tracer against the real kernel on user-bridge rule sets of every Docker version.
+
+``docker_host`` builds a host with two ``br-<12 hex>`` networks, three containers and
+several ports; its rules go into a throwaway namespace "R" (enp0s8 192.168.56.38/24,
+docker0 and the two bridges with their gateway addresses, no ports), a client "C"
+(192.168.56.1) sends one packet per case, and the rules whose counters moved
+(``iptables-save -c``) must be exactly the rules netlab's traces say matched.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+import sys
+
+import pytest
+
+from netlab.netfilter import parse_iptables
+from netlab.scenarios import Container, docker_host
+
+pytestmark = pytest.mark.lab
+
+VERSIONS = ["27", "28.0.0", "28.0.1", "28.2.0", "28.2.2", "29"]
+BR_A, BR_B = "br-5eed0a1b2c3d", "br-5eed0e4f5a6b"
+
+
+def run(*cmd: str, ns: str | None = None, check: bool = True, **kw) -> subprocess.CompletedProcess:  # noqa: ANN003
+    full = (["ip", "netns", "exec", ns] if ns else []) + list(cmd)
+    return subprocess.run(full, check=check, capture_output=True, text=True, timeout=30, **kw)
+
+
+def scenario(version: str):  # noqa: ANN201
+    return docker_host(version, [Container("api", ports=["8443:443", "5353:53/udp"], network="front"),
+                                 Container("db", image="postgres", network="back"),
+                                 Container("web", ports=["8081:80"])],
+                       networks=[{"name": "front", "bridge": BR_A, "subnet": "172.20.0.0/16"},
+                                 {"name": "back", "bridge": BR_B, "subnet": "172.21.0.0/16"}])
+
+
+@pytest.fixture
+def host_and_client(unique_prefix: str):  # noqa: ANN201
+    r, c = f"{unique_prefix}r", f"{unique_prefix}c"
+    try:
+        run("ip", "netns", "add", r)
+        run("ip", "netns", "add", c)
+        run("ip", "link", "add", "enp0s8", "netns", r, "type", "veth", "peer", "name", "eth0", "netns", c)
+        cmds = [["ip", "addr", "add", "192.168.56.38/24", "dev", "enp0s8"], ["ip", "link", "set", "lo", "up"],
+                ["ip", "link", "set", "enp0s8", "up"], ["sysctl", "-qw", "net.ipv4.ip_forward=1"]]
+        for br, cidr in (("docker0", "172.17.0.1/16"), (BR_A, "172.20.0.1/16"), (BR_B, "172.21.0.1/16")):
+            cmds += [["ip", "link", "add", br, "type", "bridge"], ["ip", "addr", "add", cidr, "dev", br],
+                     ["ip", "link", "set", br, "up"]]
+        for cmd in cmds:
+            run(*cmd, ns=r)
+        for cmd in (["ip", "addr", "add", "192.168.56.1/24", "dev", "eth0"], ["ip", "link", "set", "lo", "up"],
+                    ["ip", "link", "set", "eth0", "up"], ["ip", "route", "add", "172.16.0.0/12", "via",
+                                                          "192.168.56.38"]):
+            run(*cmd, ns=c)
+        yield r, c
+    finally:
+        run("ip", "netns", "del", r, check=False)
+        run("ip", "netns", "del", c, check=False)
+
+
+IFACES = {"enp0s8": ["192.168.56.38/24"], "docker0": ["172.17.0.1/16"], BR_A: ["172.20.0.1/16"],
+          BR_B: ["172.21.0.1/16"], "lo": ["127.0.0.1/8"]}
+
+
+def out_iface(dst: str) -> str:
+    for name, (cidr,) in IFACES.items():
+        if name != "lo" and ipaddress.IPv4Address(dst) in ipaddress.IPv4Network(cidr, strict=False):
+            return name
+    return "enp0s8"
+
+
+def predicted(rs, pkt: dict, ipsets: dict) -> tuple[set[str], list]:  # noqa: ANN001
+    kw = {"iface_addrs": IFACES, "ipsets": ipsets}
+    traces = [rs.trace(pkt, hook="PREROUTING", in_iface="enp0s8", **kw)]
+    if traces[-1].verdict == "ACCEPT":
+        after = traces[-1].packet_after
+        if after.dst in {a.split("/")[0] for (a,) in IFACES.values()}:
+            traces.append(rs.trace(after, hook="INPUT", in_iface="enp0s8", **kw))
+        else:
+            out = out_iface(after.dst)
+            traces.append(rs.trace(after, hook="FORWARD", in_iface="enp0s8", out_iface=out, **kw))
+            if traces[-1].verdict == "ACCEPT":
+                traces.append(rs.trace(after, hook="POSTROUTING", in_iface="enp0s8", out_iface=out, **kw))
+    assert not any(t.uncertain for t in traces), [t.notes for t in traces]
+    return {p for t in traces for p in t.positions}, traces
+
+
+CASES = [  # proto, destination (a container's name = its address), port
+    ("tcp", "192.168.56.38", 8443), ("tcp", "192.168.56.38", 5432), ("udp", "192.168.56.38", 5353),
+    ("tcp", "api", 443), ("tcp", "db", 5432), ("tcp", "web", 80), ("tcp", "172.20.0.1", 22),
+]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_user_bridge_rules_match_as_in_the_kernel(host_and_client, version: str) -> None:  # noqa: ANN001
+    r, c = host_and_client
+    s = scenario(version)
+    rs = parse_iptables(s.host.iptables)
+    for name, members in s.host.ipsets.items():
+        run("ipset", "create", name, "hash:net", ns=r)
+        for m in members:
+            run("ipset", "add", name, m, ns=r)
+    run("iptables-restore", ns=r, input=s.host.iptables)
+    failures = []
+    for proto, dst, port in CASES:
+        ip = s.node(dst).ip if dst in s.nodes else dst
+        for table in ("raw", "nat", "filter"):
+            run("iptables", "-t", table, "-Z", ns=r)
+        if proto == "tcp":
+            code = ("import socket\ns = socket.socket()\ns.settimeout(0.3)\n"
+                    f"try:\n    s.connect(({ip!r}, {port}))\nexcept OSError:\n    pass\ns.close()\n")
+        else:
+            code = (f"import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    f"s.sendto(b'x', ({ip!r}, {port}))\n")
+        run(sys.executable, "-c", code, ns=c)
+        kernel_rs = parse_iptables(run("iptables-save", "-c", ns=r).stdout)
+        kernel = {rule.position for rule in kernel_rs.rules if rule.counters and rule.counters[0] > 0}
+        pkt = {"proto": proto, "src": "192.168.56.1", "dst": ip, "sport": 40000, "dport": port}
+        netlab, traces = predicted(rs, pkt, s.host.ipsets)
+        if netlab != kernel:
+            failures.append(f"{proto} {ip}:{port}: kernel {sorted(kernel)} netlab {sorted(netlab)}\n"
+                            + "\n".join(str(t) for t in traces))
+    assert not failures, "\n\n".join(failures)
