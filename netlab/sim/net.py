@@ -237,6 +237,7 @@ class SimNet:
             "scenario": self.scenario.name, "seed": self.seed, "mode": "sim",
             "mac_owner": dict(self.mac_owner), "start": self._t0,
         }, mode="sim")
+        journey.scenario = self.scenario
         self._journey = journey
         result = ProbeResult()
         deadline = self._t0 + float(timeout)
