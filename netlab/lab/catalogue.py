@@ -34,7 +34,20 @@ class Case:
     def build(self, version: str):  # noqa: ANN201 - a Scenario
         from netlab.scenarios import catalogue
 
+        if self.scenario in BUILDERS:
+            return BUILDERS[self.scenario](version)
         return catalogue.build(self.scenario, version=version, **self.kwargs)
+
+
+def _udp_published(version: str):  # noqa: ANN202 - a Scenario
+    """``dns`` answering UDP on 53, published as 5353/udp on every address and on 127.0.0.1."""
+    from netlab.scenarios import Container, docker_host
+
+    return docker_host(version, [Container("dns", image="alpine", ports=["5353:53/udp", "127.0.0.1:5354:53/udp"])],
+                       name=f"udp-published-{version}")
+
+
+BUILDERS: dict[str, Callable[[str], Any]] = {"udp-published": _udp_published}
 
 
 CASES: list[Case] = [
@@ -62,6 +75,12 @@ CASES: list[Case] = [
     Case("localhost-publish-from-host", "published-on-localhost",
          {"kind": "http", "src": "host", "dst": "127.0.0.1", "dport": 8080},
          what="-p 127.0.0.1:8080:80 from the host itself, through docker-proxy", concurrent=True),
+    Case("udp-publish-from-lan", "udp-published",
+         {"kind": "udp", "src": "client", "dst": "192.168.56.38", "dport": 5353},
+         what="-p 5353:53/udp: a datagram DNATed in, its answer de-NATed out"),
+    Case("udp-publish-through-proxy", "udp-published",
+         {"kind": "udp", "src": "host", "dst": "127.0.0.1", "dport": 5354}, versions=("27",),
+         what="-p 127.0.0.1:5354:53/udp from the host: docker-proxy relays the datagram"),
     Case("hairpin-no-proxy", "hairpin",
          {"kind": "http", "src": "app", "dst": "192.168.56.38", "dport": 80},
          what="a container reaches a published port through the host address, userland proxy off"),

@@ -6,7 +6,7 @@ node's namespace (``setns`` to ``/run/netns/<ns>``, create the socket, come
 back): a socket stays in the namespace it was created in, so one process can
 serve every container.  Kinds: ``http`` (answers one GET with a short page and
 closes), ``tcp`` (accepts, waits for the peer to close, closes), ``udp-echo``
-and ``docker-proxy`` (the userland proxy: forwards a TCP port to ``target``).
+and ``docker-proxy`` (the userland proxy: forwards a TCP or UDP port to ``target``).
 Prints ``ready <pid>`` once every socket listens; exits on SIGTERM.
 """
 
@@ -80,6 +80,7 @@ def main():
     print(f"ready {os.getpid()}", flush=True)
     sys.stdout.close()
     pending = {}  # conn -> (spec, buffer) / proxy pairs
+    udp_flows = {}  # (front socket, client address) -> socket towards the target
 
     def close(conn):
         pair = pending.pop(conn, None)
@@ -97,7 +98,30 @@ def main():
         for key, _ in sel.select():
             what, spec = key.data
             sock = key.fileobj
-            if what == "udp":
+            if what == "udp" and spec["kind"] == "docker-proxy":
+                # the userland proxy for UDP: one socket towards the target per client
+                try:
+                    data, peer = sock.recvfrom(65535)
+                except OSError:
+                    continue
+                out = udp_flows.get((id(sock), peer))
+                if out is None:
+                    out = spaces.socket(spec["netns"], socket.AF_INET, socket.SOCK_DGRAM)
+                    out.connect(tuple(spec["target"]))
+                    out.setblocking(False)
+                    udp_flows[(id(sock), peer)] = out
+                    sel.register(out, selectors.EVENT_READ, ("udp-back", (sock, peer)))
+                try:
+                    out.send(data)
+                except OSError:
+                    pass
+            elif what == "udp-back":
+                front, peer = spec
+                try:
+                    front.sendto(sock.recv(65535), peer)
+                except OSError:
+                    pass
+            elif what == "udp":
                 try:
                     data, peer = sock.recvfrom(65535)
                     sock.sendto(data, peer)
