@@ -47,7 +47,19 @@ def _udp_published(version: str):  # noqa: ANN202 - a Scenario
                        name=f"udp-published-{version}")
 
 
-BUILDERS: dict[str, Callable[[str], Any]] = {"udp-published": _udp_published}
+def _lan_routes_to_containers(version: str):  # noqa: ANN202 - a Scenario
+    """The article's host, with a LAN client that routes 172.17.0.0/16 via the host."""
+    from netlab.scenarios import catalogue
+    from netlab.scenarios.topology import RouteSpec
+
+    sc = catalogue.build("article", version=version)
+    sc.node("client").routes.append(RouteSpec("172.17.0.0/16", "eth0", via="192.168.56.38"))
+    sc.name += "-lan-route"
+    return sc
+
+
+BUILDERS: dict[str, Callable[[str], Any]] = {"udp-published": _udp_published,
+                                             "lan-route": _lan_routes_to_containers}
 
 
 CASES: list[Case] = [
@@ -90,6 +102,10 @@ CASES: list[Case] = [
     Case("unpublished-port", "unpublished-port",
          {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 8080, "timeout": 0.5},
          what="a port the container listens on but nobody published"),
+    Case("direct-to-container-ip", "lan-route",
+         {"kind": "tcp", "src": "client", "dst": "172.17.0.2", "dport": 80, "timeout": 0.5},
+         what="a LAN host routing to the container's own address: allowed up to 27, dropped in "
+              "raw PREROUTING from 28"),
     Case("ip-forward-off", "ip-forward-off",
          {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 80, "timeout": 0.5},
          what="net.ipv4.ip_forward=0: DNAT happens, forwarding does not"),
