@@ -25,7 +25,9 @@ class ParseError(NetlabError, ValueError):
         if command:
             parts.append(f"cannot read this as `{command}` output")
         if lineno is not None:
-            parts.append(f"line {lineno}: {line!r}")
+            # a one-line JSON paste can be megabytes: show its start (``.line`` keeps it all)
+            shown = line if line is None or len(line) <= 160 else line[:150] + " …"
+            parts.append(f"line {lineno}: {shown!r}")
         parts.append(message)
         if hint:
             parts.append(hint)

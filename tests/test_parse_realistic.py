@@ -677,3 +677,28 @@ def test_ip6tables_paste_is_kept_out_with_a_note():
                               "-A INPUT -s 2001:db8::/32 -j DROP\n")
     assert not state.firewall.get("")
     assert any("IPv6" in n for n in state.notes)
+
+
+def test_macvlan_at_its_lower_device_is_not_a_veth():
+    text = (
+        "2: enp0s3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP mode "
+        "DEFAULT group default qlen 1000\n    link/ether 08:00:27:4a:11:22 brd ff:ff:ff:ff:ff:ff\n"
+        "5: macvl0@enp0s3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP "
+        "mode DEFAULT group default qlen 1000\n    link/ether 5a:11:22:33:44:55 brd "
+        "ff:ff:ff:ff:ff:ff\n"
+        "6: v1@v2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode "
+        "DEFAULT group default qlen 1000\n    link/ether 5a:11:22:33:44:56 brd ff:ff:ff:ff:ff:ff\n"
+        "7: v2@v1: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode "
+        "DEFAULT group default qlen 1000\n    link/ether 5a:11:22:33:44:57 brd ff:ff:ff:ff:ff:ff\n")
+    state = parse_ip_link(text)
+    assert state.link("macvl0").kind == "other" and state.link("macvl0").peer_ifindex is None
+    assert state.peer_of(state.link("v1")) is state.link("v2")
+    assert [(a.name, b and b.name) for a, b, _ in state.veth_pairs()] == [("v1", "v2")]
+
+
+def test_error_on_a_huge_one_line_json_paste_stays_readable():
+    items = ",".join(f'{{"ifindex": {i}, "ifname": "veth{i}", "mtu": "x"}}' for i in range(2000))
+    with pytest.raises(ParseError) as info:
+        parse_ip_json("[" + items + "]")
+    assert info.value.lineno == 1 and len(info.value.line) > 10000  # kept whole
+    assert len(str(info.value)) < 1000  # but the message shows its start

@@ -72,5 +72,11 @@ def resolve_named_peers(links: list[Link], named: dict[str, str]) -> None:
             link.peer_netnsid = link.peer_netns = None
             continue
         peer = by_name.get(peer_name)
+        if peer is not None and link.driver is None and named.get(peer_name) != link.name:
+            # `macvlan0@enp0s3`, `vxlan0@eth0`: the name after @ is a lower device that
+            # does not point back, so this is not one end of a veth pair
+            link.kind = "other"
+            link.peer_netnsid = link.peer_netns = link.peer_ifindex = None
+            continue
         if peer is not None and peer.ifindex is not None:
             link.peer_ifindex = peer.ifindex
