@@ -124,3 +124,119 @@ def test_user_bridge_rules_match_as_in_the_kernel(host_and_client, version: str)
             failures.append(f"{proto} {ip}:{port}: kernel {sorted(kernel)} netlab {sorted(netlab)}\n"
                             + "\n".join(str(t) for t in traces))
     assert not failures, "\n\n".join(failures)
+
+
+# ------------------------------------------------------------ every match, on the kernel
+MATCH_RULES = """*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i enp0s8 -p tcp -m tcp --dport 8443 -j MARK --set-xmark 0x5/0xff
+-A PREROUTING -i enp0s8 -p udp -j MARK --set-mark 0x100/0xf00
+-A PREROUTING -i enp0s8 -p udp -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:PROBE - [0:0]
+:GONE - [0:0]
+-A INPUT -i enp0s8 -j PROBE
+-A INPUT -i enp0s8 -g GONE
+-A INPUT -i enp0s8 -p tcp -j DROP
+-A GONE -p icmp -j RETURN
+-A GONE -p udp
+-A PROBE -p tcp -m tcp --dport 8000:9000
+-A PROBE -p tcp -m multiport --dports 80,443,8000:8100
+-A PROBE -p tcp -m multiport --dports 80,8443
+-A PROBE -p tcp -m multiport --ports 40000,1
+-A PROBE -p tcp -m tcp --sport 40000
+-A PROBE -p tcp -m tcp --tcp-flags SYN,ACK SYN
+-A PROBE -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK ACK
+-A PROBE -p tcp -m tcp --syn
+-A PROBE -p tcp -m tcp ! --syn
+-A PROBE -s 192.168.56.0/24 ! -d 10.0.0.0/8
+-A PROBE ! -s 192.168.56.0/25
+-A PROBE -i enp0s+
+-A PROBE ! -i enp0s+
+-A PROBE -m addrtype --dst-type LOCAL --limit-iface-in
+-A PROBE -m addrtype --dst-type LOCAL
+-A PROBE -m addrtype --src-type LOCAL
+-A PROBE -m addrtype --dst-type BROADCAST
+-A PROBE -m addrtype --src-type UNICAST
+-A PROBE -m iprange --src-range 192.168.56.1-192.168.56.5
+-A PROBE -m iprange ! --dst-range 192.168.56.1-192.168.56.5
+-A PROBE -m conntrack --ctstate NEW
+-A PROBE -m conntrack --ctstate RELATED,ESTABLISHED
+-A PROBE -m conntrack --ctdir ORIGINAL
+-A PROBE -m conntrack --ctdir REPLY
+-A PROBE -m conntrack --ctorigdstport 8443
+-A PROBE -m conntrack --ctorigdst 192.168.56.38
+-A PROBE -m state --state NEW
+-A PROBE -m pkttype --pkt-type unicast
+-A PROBE -m pkttype --pkt-type broadcast
+-A PROBE -m mark --mark 0x5/0xff
+-A PROBE -m mark --mark 0x100/0xf00
+-A PROBE -m connmark --mark 0x100
+-A PROBE -p icmp -m icmp --icmp-type echo-request
+-A PROBE -p icmp -m icmp --icmp-type 0
+-A PROBE -p icmp -m icmp ! --icmp-type 3/3
+-A PROBE -p udp -m udp --dport 5353
+-A PROBE -p udp -m udp --sport 40000:40010
+-A PROBE -m set --match-set nltestset src
+-A PROBE -m set ! --match-set nltestset dst
+-A PROBE -m comment --comment "counts everything"
+-A PROBE -m limit --limit 100/sec
+-A PROBE -m statistic --mode random --probability 1.0
+COMMIT
+"""
+ECHO = """import socket, struct
+def csum(b):
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+body = struct.pack('!BBHHH', 8, 0, 0, 77, 1) + b'netlab'
+body = body[:2] + struct.pack('!H', csum(body)) + body[4:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.sendto(body, ('192.168.56.38', 0))
+"""
+PROBES = [("tcp", 8443), ("tcp", 22), ("udp", 5353), ("udp", 9), ("icmp", None)]
+
+
+def test_every_match_counts_as_the_kernel_counts(host_and_client) -> None:  # noqa: ANN001
+    r, c = host_and_client
+    run("ipset", "create", "nltestset", "hash:net", ns=r)
+    run("ipset", "add", "nltestset", "192.168.56.0/28", ns=r)
+    rs = parse_iptables(MATCH_RULES)
+    run("iptables-restore", ns=r, input=MATCH_RULES)
+    failures = []
+    for proto, port in PROBES:
+        for table in ("mangle", "filter"):
+            run("iptables", "-t", table, "-Z", ns=r)
+        if proto == "tcp":
+            code = ("import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                    "s.bind(('192.168.56.1', 40000))\ns.settimeout(0.3)\n"
+                    f"try:\n    s.connect(('192.168.56.38', {port}))\nexcept OSError:\n    pass\ns.close()\n")
+            run(sys.executable, "-c", code, ns=c)
+        elif proto == "udp":
+            code = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    f"s.bind(('192.168.56.1', 40005))\ns.sendto(b'x', ('192.168.56.38', {port}))\n")
+            run(sys.executable, "-c", code, ns=c)
+        else:  # one ICMP echo request (no ping binary needed)
+            run(sys.executable, "-c", ECHO, ns=c)
+        kernel_rs = parse_iptables(run("iptables-save", "-c", ns=r).stdout)
+        kernel = {rule.position for rule in kernel_rs.rules if rule.counters and rule.counters[0] > 0}
+        pkt = {"proto": proto, "src": "192.168.56.1", "dst": "192.168.56.38"}
+        if proto != "icmp":
+            pkt.update(sport=40000 if proto == "tcp" else 40005, dport=port)
+        kw = {"iface_addrs": IFACES, "ipsets": {"nltestset": ["192.168.56.0/28"]}}
+        pre = rs.trace(pkt, hook="PREROUTING", in_iface="enp0s8", **kw)
+        orig = {"orig_dst": "192.168.56.38", "orig_dport": port, "direction": "ORIGINAL"}
+        inp = rs.trace(pre.packet_after, hook="INPUT", in_iface="enp0s8", conntrack=orig, **kw)
+        netlab = set(pre.positions) | set(inp.positions)
+        if netlab != kernel or pre.uncertain or inp.uncertain:
+            failures.append(f"{proto} {port}: only kernel {sorted(kernel - netlab)}, only netlab "
+                            f"{sorted(netlab - kernel)}\n{pre}\n{inp}")
+    assert not failures, "\n\n".join(failures)

@@ -437,6 +437,8 @@ def _ct_value(ctx: Context, key: str, orig_index: int | None, label: str) -> int
     if raw is not None:
         return ip_to_int(str(raw)) if key.endswith(("src", "dst")) else int(raw)
     if orig_index is not None:
+        if orig_index >= 2 and ctx.proto not in ("tcp", "udp", "udplite", "sctp", "dccp"):
+            return None  # a connection without ports (ICMP...): NAT cannot have given it one
         if ctx.hook not in ("PREROUTING", "OUTPUT"):
             ctx.note(f"{label} taken from the packet as traced; pass conntrack= for a packet "
                      "NAT may already have changed", uncertain=True)
