@@ -675,7 +675,8 @@ _MERGE_KEYS: dict[str, Any] = {
     "ports": lambda p: (p.netns, p.port),
     "fdb": lambda f: (f.netns, f.mac, f.dev, f.vlan, f.bridge),
     # one connection seen in two pastes (timeouts differ): one entry
-    "conntrack_entries": lambda e: (e.netns, e.proto, dataclasses.astuple(e.orig),
+    # (zones keep apart connections whose tuples are the same)
+    "conntrack_entries": lambda e: (e.netns, e.zone or 0, e.proto, dataclasses.astuple(e.orig),
                                     dataclasses.astuple(e.reply)),
 }
 

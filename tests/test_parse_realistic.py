@@ -702,3 +702,10 @@ def test_error_on_a_huge_one_line_json_paste_stays_readable():
         parse_ip_json("[" + items + "]")
     assert info.value.lineno == 1 and len(info.value.line) > 10000  # kept whole
     assert len(str(info.value)) < 1000  # but the message shows its start
+
+
+def test_same_tuples_in_two_conntrack_zones_are_two_connections():
+    line = ("udp      17 28 src=10.0.0.2 dst=10.0.0.1 sport=5000 dport=53 src=10.0.0.1 "
+            "dst=10.0.0.2 sport=53 dport=5000 mark=0 zone={} use=1\n")
+    state = netlab.parse_host(line.format(1) + line.format(2) + line.format(1))
+    assert sorted(e.zone for e in state.conntrack_entries) == [1, 2]
