@@ -91,12 +91,18 @@ def table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _end(addr: str, port: int | None) -> str:
+    if port is None:
+        return addr
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
 def _ns(name: str | None) -> str:
     return name if name else "(this)"
 
 
 def render(state: HostState) -> str:
-    """The interfaces, routes, bridge ports and veth pairs of a state, as text tables."""
+    """The interfaces, routes, bridge ports, veth pairs (and sysctls, conntrack) as text tables."""
     out = []
     rows = []
     for link in sorted(state.links, key=lambda x: (x.netns, x.ifindex or 0, x.name)):
@@ -134,6 +140,15 @@ def render(state: HostState) -> str:
     if rows:
         out.append(f"\nSysctls that matter ({len(rows)})")
         out.append(table(rows, ["netns", "key", "value"]))
+    if state.conntrack_entries:
+        rows = [(_ns(e.netns), e.proto, e.state or "", _end(e.orig.src, e.orig.sport),
+                 _end(e.orig.dst, e.orig.dport), _end(e.reply.src, e.reply.sport),
+                 _end(e.reply.dst, e.reply.dport),
+                 "+".join(k for k, v in (("DNAT", e.dnat), ("SNAT", e.snat)) if v),
+                 ",".join(e.status)) for e in state.conntrack_entries]
+        out.append(f"\nConntrack ({len(rows)})")
+        out.append(table(rows, ["netns", "proto", "state", "from", "to", "reply from",
+                                "reply to", "nat", "status"]))
     for ns, text in sorted(state.firewall.items()):
         rules = sum(1 for line in text.splitlines() if line.startswith("-A "))
         out.append(f"\niptables{'' if not ns else ' in ' + ns}: {rules} rule(s) "

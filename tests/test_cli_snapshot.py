@@ -83,3 +83,31 @@ def test_snapshot_named_namespace_from_the_command_line(unique_prefix, tmp_path)
         assert shown.returncode == 0 and "d0" in shown.stdout and ns in shown.stdout
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+
+
+def test_show_a_session_paste_of_host_and_containers(tmp_path, capsys):
+    from tests.test_parse_realistic import CONNTRACK, CONTAINERS, UBUNTU_HOST
+
+    session = tmp_path / "session.txt"
+    session.write_text(UBUNTU_HOST + CONTAINERS, encoding="utf-8")
+    ct = tmp_path / "ct.txt"
+    ct.write_text(CONNTRACK.replace("\n", "\r\n"), encoding="utf-8")
+    assert main(["show", str(session), str(ct)]) == 0
+    out = capsys.readouterr().out
+    assert "Interfaces (12)" in out and "br-5f1c2a7b9d3e" in out
+    assert "veth1a2b3c4 in (this)" in out and "eth0 (ifindex 6) in shop-web-1" in out
+    assert "ifindex 10 in netnsid 2 (not in this state)" in out
+    assert "Bridge ports (3)" in out
+    assert "Conntrack (7)" in out and "172.18.0.2:80" in out and "DNAT" in out
+
+
+def test_snapshot_output_to_an_unwritable_place_is_one_line(tmp_path, capsys):
+    target = tmp_path / "no" / "such" / "folder" / "s.json"
+    assert main(["snapshot", "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("netlab: ") and "cannot write" in err and "Traceback" not in err
+
+
+def test_snapshot_empty_namespace_name(capsys):
+    assert main(["snapshot", "--netns", ""]) == 1
+    assert "needs a namespace name" in capsys.readouterr().err
