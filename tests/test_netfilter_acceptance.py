@@ -724,3 +724,13 @@ def test_ctdir_of_an_established_packet_needs_its_direction() -> None:
     assert told.verdict == "DROP" and not told.uncertain
     first = rs.trace(tcp("172.20.0.5", "203.0.113.50", 8443), hook="FORWARD")
     assert first.verdict == "ACCEPT" and not first.uncertain
+
+
+def test_bytes_and_paths_are_read_too(tmp_path) -> None:  # noqa: ANN001
+    text = ONE_TABLE_FILTER.replace("\r\n", "\n")
+    f = tmp_path / "rules.txt"
+    f.write_text(text)
+    for given in (text.encode(), f):
+        assert [r.text for r in parse_iptables(given).rules] == [r.text for r in parse_iptables(text).rules]
+    with pytest.raises(ParseError, match="cannot read"):
+        parse_iptables(tmp_path / "missing.txt")

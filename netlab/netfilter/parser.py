@@ -12,6 +12,7 @@ the slower, quote-aware path.
 from __future__ import annotations
 
 import gc
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -162,7 +163,8 @@ def parse_iptables(text: str) -> Ruleset:
     # garbage collector would only slow the reading down
     # (for a big paste, one full pass at the end: the cost is paid here, once,
     # instead of by whatever code allocates next, such as the first trace)
-    if len(text) < 500_000 or not gc.isenabled():
+    text = _as_text(text)
+    if not isinstance(text, str) or len(text) < 500_000 or not gc.isenabled():
         return _prepared(_parse(text))
     gc.disable()
     try:
@@ -170,6 +172,20 @@ def parse_iptables(text: str) -> Ruleset:
     finally:
         gc.enable()
         gc.collect()
+
+
+def _as_text(text: object) -> object:
+    """Bytes are decoded and a path is read; anything else is left for _parse to judge."""
+    if isinstance(text, (bytes, bytearray)):
+        return bytes(text).decode("utf-8", errors="replace")
+    if isinstance(text, os.PathLike):
+        try:
+            with open(text, encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise ParseError(f"cannot read {os.fspath(text)!r}: {exc.strerror}",
+                             hint="give the text of iptables-save, or the path of a file that holds it") from None
+    return text
 
 
 def _prepared(rs: Ruleset) -> Ruleset:
