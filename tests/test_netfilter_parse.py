@@ -179,8 +179,8 @@ def test_old_style_negation() -> None:
 
 
 def test_not_text() -> None:
-    with pytest.raises(ParseError):
-        parse_iptables(b"*filter\n")  # type: ignore[arg-type]
+    with pytest.raises(ParseError, match="read the file first"):
+        parse_iptables(["*filter\n"])  # type: ignore[arg-type]
 
 
 @pytest.mark.lab
