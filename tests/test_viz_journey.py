@@ -107,3 +107,101 @@ def test_aggregate_counter_events_do_not_decide_for_a_packet() -> None:
     assert path.hooks() == ["PREROUTING", "FORWARD", "POSTROUTING"]
     assert path.visits[1].tables == {}
     assert path.visits[0].nat == "DNAT 192.168.56.38:80 → 172.17.0.2:80"
+
+
+# ------------------------------------------------------------ drawing without on=
+
+def _box_lines(fig) -> dict[str, list[str]]:
+    """Each box's label lines, by its first line (the name)."""
+    return {b.lines[0]: b.lines for b in fig.netlab_layout.boxes.values()}
+
+
+def test_without_on_the_journeys_own_scenario_is_drawn() -> None:
+    import netlab as nl
+
+    net = nl.connect(mode="sim", scenario=nl.docker_host("29"), quiet=True)
+    j = net.probe("http", src="client", dst="192.168.56.38", dport=80)
+    assert getattr(j, "scenario", None) is not None
+    boxes = _box_lines(draw_journey(j))
+    assert boxes["enp0s8"][1] == "192.168.56.38/24"
+    assert boxes["docker0"][1] == "172.17.0.1/16"
+    assert "enp0s3" in boxes and "gateway" in boxes  # the whole host, not just the path
+
+
+def test_guessed_topology_takes_addresses_from_the_frames() -> None:
+    """A journey without a scenario (an old pickle, a hand-made one) still gets its labels."""
+    import netlab as nl
+    from netlab.scenarios import Container
+
+    s = nl.docker_host("28", containers=[Container("shop", ports=["8443:443"])])
+    net = nl.connect(mode="sim", scenario=s, quiet=True)
+    j = net.probe("tcp", src="client", dst="192.168.56.38", dport=8443)
+    j.scenario = None
+    fig = draw_journey(j)
+    _save(fig, "journey_guessed.png")
+    texts = " ".join(t for t, _ in text_boxes(fig))
+    assert "(no IPv4)" not in texts and "(no address)" not in texts
+    boxes = _box_lines(fig)
+    shop_ip = s.node("shop").interfaces[-1].addresses[0].split("/")[0]
+    assert boxes["enp0s8"][1].startswith("192.168.56.38")
+    assert boxes["docker0"][1] == "172.17.0.1/16"  # the kernel route named its prefix
+    assert any(shop_ip in line for line in boxes["shop"])
+    assert boxes["client"][1].startswith("192.168.56.1")
+    assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+
+
+def test_guess_pairs_each_veth_with_its_container_through_a_flood() -> None:
+    """An ARP broadcast reaches every container: the guess must still plug each one
+    into its own veth (the one the scenario wired it to)."""
+    import netlab as nl
+    from netlab.scenarios import Container
+    from netlab.viz.journey import model_from_journey
+
+    s = nl.docker_host("27", containers=[Container(f"app{i}", ports=["80:80"] if i == 2 else [])
+                                         for i in range(5)])
+    net = nl.connect(mode="sim", scenario=s, quiet=True)
+    j = net.probe("http", src="client", dst="192.168.56.38", dport=80)
+    j.scenario = None
+    model = model_from_journey(j)
+    truth = {s.peer("host", i.name)[0]: i.name for i in s.host.interfaces
+             if i.master == "docker0"}
+    assert {c.name: c.veth for c in model.containers} == truth
+    assert [p.name for p in model.peers] == ["client"]
+
+
+def test_guess_from_a_hand_made_journey_finds_the_hosts_address_in_the_dnat() -> None:
+    from netlab.viz.journey import model_from_journey
+
+    model = model_from_journey(hand_journey())
+    nics = {n.name: n.addresses for n in model.nics}
+    assert nics == {"enp0s8": ["192.168.56.38"]}  # the DNAT's "before": the host's own
+    assert [(c.name, c.veth, c.addresses) for c in model.containers] == [
+        ("web", "vethca38e86", ["172.17.0.2"])]
+    assert [(p.name, p.attach, p.addresses) for p in model.peers] == [
+        ("client", "enp0s8", ["192.168.56.1"])]
+
+
+def test_masquerade_journey_guesses_the_hosts_outside_address() -> None:
+    import netlab as nl
+    from netlab.viz.journey import model_from_journey
+
+    net = nl.connect(mode="sim", quiet=True)
+    j = net.probe("ping", src="web", dst="203.0.113.10")
+    j.scenario = None
+    model = model_from_journey(j)
+    assert {n.name: n.addresses for n in model.nics} == {"enp0s3": ["10.0.2.15"]}
+    peers = {p.name: p.attach for p in model.peers}
+    assert peers == {"gateway": "enp0s3", "internet": "gateway"}  # behind the gateway
+
+
+def test_long_names_are_not_cut_from_the_hop_table() -> None:
+    import netlab as nl
+    from netlab.scenarios import Container
+
+    name = "a-container-with-a-rather-long-name"
+    s = nl.docker_host("27", containers=[Container(name, ports=["80:80"])])
+    net = nl.connect(mode="sim", scenario=s, quiet=True)
+    fig = draw_journey(net.probe("http", src="client", dst="192.168.56.38", dport=80))
+    texts = [t for t, _ in text_boxes(fig)]
+    assert any(f"{name}:eth0 (in)" in t for t in texts)
+    assert labels_outside(fig) == [] and overlapping_labels(fig) == []

@@ -137,3 +137,47 @@ def test_several_bridges_each_with_their_containers() -> None:
         box = next(b for k, b in lay.boxes.items() if k[0] == "container" and
                    k[1].startswith(name + "|"))
         assert backend.y <= box.cy <= backend.y + backend.h
+
+
+def _lines_outside_their_box(fig) -> list[str]:
+    """Box labels whose rendered text sticks out of the box they belong to."""
+    from netlab.viz._figure import text_boxes
+
+    lay = fig.netlab_layout
+    dpi = fig.dpi
+    rendered: dict[str, list] = {}
+    for text, bb in text_boxes(fig):
+        rendered.setdefault(text, []).append(bb)
+    bad = []
+    for box in lay.boxes.values():
+        x0, x1 = box.x * dpi, (box.x + box.w) * dpi
+        y0, y1 = box.y * dpi, (box.y + box.h) * dpi
+        for line in box.lines:
+            inside = [bb for bb in rendered.get(line, [])
+                      if x0 - 1 <= bb.x0 and bb.x1 <= x1 + 1 and y0 - 1 <= bb.y0 and bb.y1 <= y1 + 1]
+            if not inside:
+                bad.append(line)
+    return bad
+
+
+def test_long_names_and_many_ports_stay_inside_their_boxes() -> None:
+    import netlab as nl
+    from netlab.scenarios import Container
+
+    s = nl.docker_host("29", containers=[
+        Container("a-container-with-a-rather-long-name",
+                  ports=["80:80", "443:443", "127.0.0.1:8080:8080/udp"]),
+        Container("db", ports=["5432:5432", "127.0.0.1:9187:9187"]),
+        Container("cache", network="backend")], networks=["backend"])
+    fig = draw_topology(s)
+    _save(fig, "topology_long_labels.png")
+    assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+    assert _lines_outside_their_box(fig) == []
+    texts = [t for t, _ in text_boxes(fig)]
+    assert "-p 80:80/tcp, 443:443/tcp, 127.0.0.1:8080:8080/udp" in texts  # whole, own line
+
+
+@pytest.mark.parametrize("n", [1, 5, 20])
+def test_every_label_inside_its_box(n: int) -> None:
+    fig = draw_topology(hand_scenario(n))
+    assert _lines_outside_their_box(fig) == []

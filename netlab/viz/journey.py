@@ -9,6 +9,8 @@ before → after and the rule that did it (lessons 4–5).
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from netlab.viz.topology import (
 )
 
 LINE = 0.19  # inches per hop-table line
+MONO_CHAR = 0.065  # inches per character of the table's monospaced font (a little over)
 
 
 @dataclass
@@ -86,44 +89,238 @@ def hop_table(journey: Any, packet: int | None | str = "first") -> list[Hop]:
     return hops
 
 
+_ROUTE = re.compile(r"^(?:(?P<type>local|broadcast)\s+)?(?P<dst>\S+)\s+(?:via\s+(?P<via>\S+)\s+)?"
+                    r"dev\s+(?P<dev>\S+)(?P<rest>.*)$")
+INITIAL_TTLS = (64, 128, 255)  # what Linux, Windows and network gear send with
+
+
+def _ip4(text: Any) -> str | None:
+    try:
+        return str(ipaddress.IPv4Address(str(text).split(":")[0].split("/")[0]))
+    except ValueError:
+        return None
+
+
+class JourneyFacts:
+    """What a journey's frames and routes say about the machines it crossed.
+
+    A drawing without a topology still shows the addresses: each ``(node, iface)``
+    gets the IPv4 addresses it was seen to own (a kernel route's ``src``, an ARP
+    sender, a packet it sent itself with an initial TTL, a packet delivered to it,
+    the host side of a NAT rewrite) with the prefix of a connected route when one
+    was seen, and the MAC its own frames carried.
+    """
+
+    def __init__(self, journey: Any) -> None:
+        self.ips: dict[tuple[str, str], list[str]] = {}
+        self.macs: dict[tuple[str, str], str] = {}
+        self.nets: dict[tuple[str, str], list[ipaddress.IPv4Network]] = {}
+        # (a, b) -> weight: a frame left a and arrived at b (a wire), or b came next in
+        # the same node (a bridge passing it on); the heavier, the surer
+        self.pairs: dict[tuple[tuple[str, str], tuple[str, str]], float] = {}
+        self.nodes: dict[str, list[str]] = {}  # node -> interfaces, in order seen
+        seen = [e for e in journey.steps if e.kind == "seen" and e.iface]
+        for e in seen:
+            its = self.nodes.setdefault(e.node, [])
+            if e.iface not in its:
+                its.append(e.iface)
+        self.host = "host" if "host" in self.nodes else max(
+            self.nodes, key=lambda n: len(self.nodes[n]), default="host")
+        bridges = set(self.bridges())
+        last: dict[Any, tuple[str, str]] = {}
+        sent: dict[Any, list[Any]] = {}  # frames that left a node, waiting to arrive
+        for e in seen:
+            here = (e.node, e.iface)
+            prev = last.get(e.packet_id)
+            if prev is not None and prev != here and (e.direction is None or prev[0] == e.node):
+                self._vote(prev, here, 0.1)
+            last[e.packet_id] = here
+            if e.direction == "out" and not (e.node == self.host and e.iface in bridges):
+                sent.setdefault(e.packet_id, []).append(e)
+            elif e.direction == "in":
+                waiting = sent.get(e.packet_id, [])
+                o = next((o for o in waiting if o.node != e.node and o.frame == e.frame), None)
+                if o is not None:  # first come, first served: a flood pairs up in order
+                    waiting.remove(o)
+                    self._vote((o.node, o.iface), here, 1.0)
+        for e in journey.steps:
+            if e.route:
+                self._route(e.node, e.route)
+        self._frames(journey, seen)
+
+    # ------------------------------------------------------------ sources of addresses
+    def _route(self, node: str, text: str) -> None:
+        text = text.strip()
+        if text.startswith("route "):
+            text = text[len("route "):]
+        m = _ROUTE.match(text)
+        if m is None or m["dst"] == "default":
+            return
+        dev = m["dev"]
+        if m["type"] == "local":
+            self.add(node, dev, _ip4(m["dst"]))
+            return
+        if m["type"] or m["via"]:
+            return
+        try:
+            net = ipaddress.ip_network(m["dst"], strict=False)
+        except ValueError:
+            return
+        if net.version == 4:
+            self.nets.setdefault((node, dev), []).append(net)
+            src = re.search(r"\bsrc\s+(\S+)", m["rest"])
+            if src:
+                self.add(node, dev, _ip4(src[1]))
+
+    def _frames(self, journey: Any, seen: list[Any]) -> None:
+        host = self.host
+        ports = set(self.bridge_ports())
+        own_macs = {e.frame.src_mac for e in seen if e.node != host and e.frame is not None
+                    and e.direction == "out"}
+        delivered = {(e.node, e.packet_id) for e in journey.steps if e.kind == "deliver"}
+        for e in seen:
+            f = e.frame
+            if f is None:
+                continue
+            if e.direction == "out":
+                if e.node == host and (e.iface in ports or f.src_mac in own_macs):
+                    continue  # a frame the bridge passed on, not one this interface sent
+                if f.proto == "arp":
+                    if f.arp_sender_mac in (None, f.src_mac):
+                        self.add(e.node, e.iface, f.arp_sender_ip, f.src_mac)
+                    continue
+                self.add(e.node, e.iface, None, f.src_mac)
+                if f.ttl in INITIAL_TTLS:
+                    self.add(e.node, e.iface, f.src)
+            elif e.direction == "in" and f.proto != "arp" and (e.node, e.packet_id) in delivered:
+                if not (e.node == host and e.iface in ports):
+                    self.add(e.node, e.iface, f.dst)
+        # NAT on the host: the host's side of each rewrite is one of its own addresses
+        steps = journey.steps
+        for i, e in enumerate(steps):
+            if e.kind != "nat" or e.node != host or not e.before or not e.after:
+                continue
+            before, after = _ip4(e.before), _ip4(e.after)
+            came = next((x for x in reversed(steps[:i]) if x.kind == "seen" and x.node == host
+                         and x.packet_id == e.packet_id and x.frame is not None), None)
+            goes = next((x for x in steps[i + 1:] if x.kind == "seen" and x.node == host
+                         and x.packet_id == e.packet_id), None)
+            if came is None:
+                continue
+            if came.frame.dst == before and came.direction == "in":
+                self.add(host, came.iface, before)  # DNAT / un-SNAT: was addressed to the host
+            elif came.frame.src == before and goes is not None and goes.iface not in ports:
+                self.add(host, goes.iface, after)  # SNAT / un-DNAT: leaves from the host
+
+    def add(self, node: str, iface: str, ip: str | None, mac: str | None = None) -> None:
+        ip = _ip4(ip) if ip else None
+        if ip and ip not in self.ips.setdefault((node, iface), []):
+            self.ips[(node, iface)].append(ip)
+        if mac and mac != "00:00:00:00:00:00" and mac != "ff:ff:ff:ff:ff:ff":
+            self.macs.setdefault((node, iface), mac)
+
+    # ------------------------------------------------------------ answers
+    def cidrs(self, node: str, iface: str) -> list[str]:
+        """The addresses of ``node``/``iface``, with the prefix of a connected route if seen."""
+        out = []
+        for ip in self.ips.get((node, iface), []):
+            nets = [n for n in self.nets.get((node, iface), [])
+                    if ipaddress.IPv4Address(ip) in n]
+            out.append(f"{ip}/{max(n.prefixlen for n in nets)}" if nets else ip)
+        return out
+
+    def bridges(self) -> list[str]:
+        return [i for i in self.nodes.get(self.host, [])
+                if i == "docker0" or i.startswith(("br-", "br0", "virbr", "cni", "lxcbr"))]
+
+    def bridge_ports(self) -> list[str]:
+        return [i for i in self.nodes.get(self.host, []) if i.startswith("veth")]
+
+    def _vote(self, a: tuple[str, str], b: tuple[str, str], weight: float) -> None:
+        key = (a, b) if a <= b else (b, a)
+        self.pairs[key] = self.pairs.get(key, 0.0) + weight
+
+    def weight(self, a: tuple[str, str], b: tuple[str, str]) -> float:
+        return self.pairs.get((a, b) if a <= b else (b, a), 0.0)
+
+    def neighbours(self, here: tuple[str, str]) -> list[tuple[str, str]]:
+        """The (node, iface) points one wire (or one bridge) away from ``here``, surest first."""
+        weights: dict[tuple[str, str], float] = {}
+        for (a, b), w in self.pairs.items():
+            for x, y in ((a, b), (b, a)):
+                if x == here:
+                    weights[y] = weights.get(y, 0.0) + w
+        return sorted(weights, key=lambda k: -weights[k])
+
+
 def model_from_journey(journey: Any) -> TopologyModel:
-    """A topology guessed from the journey alone (used when no net/scenario is given)."""
-    model = TopologyModel(title=f"journey: {journey.probe.get('kind', 'probe')} "
-                                f"{journey.probe.get('src')} → {journey.probe.get('dst')}")
-    seen: dict[str, dict[str, Any]] = {}
-    for e in journey.steps:
-        if e.iface:
-            seen.setdefault(e.node, {}).setdefault(e.iface, e.frame)
-    host = "host" if "host" in seen else next(iter(seen), "host")
-    model.host = host
-    ifaces = seen.get(host, {})
-    bridges = [i for i in ifaces if i == "docker0" or i.startswith("br")]
+    """A topology guessed from the journey alone (when it carries no scenario).
+
+    Containers are the machines seen next to a bridge port, peers the others;
+    addresses and MACs come from what the frames and routes showed
+    (:class:`JourneyFacts`), so the picture is labelled even without ``on=``.
+    """
     from netlab.viz.topology import BridgeInfo
 
-    model.bridges = [BridgeInfo(b) for b in bridges]
-    for name in ifaces:
-        if name not in bridges and not name.startswith("veth") and name != "lo":
-            model.nics.append(NicInfo(name))
-    veths = [i for i in ifaces if i.startswith("veth")]
-    for node, its in seen.items():
-        if node == host:
+    facts = JourneyFacts(journey)
+    host = facts.host
+    model = TopologyModel(host=host, title=f"journey: {journey.probe.get('kind', 'probe')} "
+                                           f"{journey.probe.get('src')} → "
+                                           f"{journey.probe.get('dst')}")
+    bridges = facts.bridges()
+    ports = facts.bridge_ports()
+    model.bridges = [BridgeInfo(b, facts.cidrs(host, b), facts.macs.get((host, b)))
+                     for b in bridges]
+    for name in facts.nodes.get(host, []):
+        if name not in bridges and name not in ports and name != "lo":
+            model.nics.append(NicInfo(name, facts.cidrs(host, name), facts.macs.get((host, name))))
+
+    def bridge_of(port: str) -> str | None:
+        near = [i for n, i in facts.neighbours((host, port)) if n == host and i in bridges]
+        return near[0] if near else (bridges[0] if bridges else None)
+
+    others = [n for n in facts.nodes if n != host]
+    links = sorted(((facts.weight((node, it), (host, port)), node, it, port)
+                    for node in others for it in facts.nodes[node] for port in ports
+                    if facts.weight((node, it), (host, port)) > 0), reverse=True)
+    plugged: dict[str, tuple[str, str]] = {}  # container -> (its iface, host-side veth)
+    for _w, node, it, port in links:  # surest pairs first, each veth to one container
+        if node not in plugged and port not in {v for _, v in plugged.values()}:
+            plugged[node] = (it, port)
+    later: list[PeerInfo] = []
+    for node in others:
+        its = facts.nodes[node]
+        on_bridge = next((i for it in its for n, i in facts.neighbours((node, it))
+                          if n == host and i in bridges), None)
+        if node in plugged or on_bridge is not None:
+            iface, port = plugged.get(node, (its[0], None))
+            model.containers.append(ContainerInfo(
+                node, port, iface, facts.cidrs(node, iface), facts.macs.get((node, iface)),
+                bridge=bridge_of(port) if port else on_bridge))
             continue
-        iface = next(iter(its))
-        if node in ("client", "gateway", "internet"):
-            model.peers.append(PeerInfo(node, node, [], None, iface))
-        else:
-            model.containers.append(ContainerInfo(node, veths.pop(0) if veths else None, iface,
-                                                  bridge=bridges[0] if bridges else None))
-    # attach peers to the NIC they were seen next to
-    order = [(e.node, e.iface) for e in journey.steps if e.kind == "seen"]
-    for p in model.peers:
-        for i, (n, _) in enumerate(order):
-            if n == p.name:
-                near = [x for x in order[max(0, i - 1): i + 2] if x[0] == host]
-                if near:
-                    p.attach = near[0][1]
-                    break
+        nic = next(((i, it) for it in its for n, i in facts.neighbours((node, it))
+                    if n == host and i not in ports), None)
+        other = next(((n, it) for it in its for n, _ in facts.neighbours((node, it))
+                      if n != host), None)
+        attach, iface = nic if nic else (other if other else (None, its[0]))
+        role = node if node in ("client", "gateway", "internet") else "client"
+        peer = PeerInfo(node, role, facts.cidrs(node, iface), attach, iface)
+        (model.peers if nic else later).append(peer)
+    model.peers.extend(later)
     return model
+
+
+def _alias_host(lay: Layout, journey: Any) -> None:
+    """Let the journey's name for the host (``host``) find a model named after a
+    hostname (a snapshot or paste of a machine called, say, ``docker-vm``)."""
+    model = lay.model
+    if model is None or model.host == "host":
+        return
+    nodes = {e.node for e in journey.steps}
+    if "host" in nodes and model.host not in nodes:
+        for (node, iface), key in list(lay.anchors.items()):
+            if node == model.host:
+                lay.anchors.setdefault(("host", iface), key)
 
 
 def current_hop(hops: list[Hop], current: int | None) -> int | None:
@@ -141,6 +338,9 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
                  title: str | None = None, current: int | None = None) -> Any:
     """Draw ``journey`` on the topology of ``on`` (a net, Scenario or HostState).
 
+    Without ``on`` the journey's own scenario (``journey.scenario``) is used, and
+    failing that a topology guessed from the journey's frames and routes.
+
     Numbered markers show where the packet was seen, in order; the table under
     the picture gives the addresses at each hop and every NAT rewrite (before →
     after, and the rule).  ``packet`` picks one packet of the probe (default:
@@ -150,13 +350,23 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
     """
     from matplotlib.patches import Circle, FancyArrowPatch
 
+    if on is None:
+        on = getattr(journey, "scenario", None)
     lay: Layout = layout_topology(on if on is not None else model_from_journey(journey))
+    _alias_host(lay, journey)
     hops = hop_table(journey, packet)
     drops = [e for e in journey.steps if e.kind == "drop"
              and (packet in (None, "first") or e.packet_id in (packet, None))]
     n_lines = 2 + sum(1 + len(h.nat) + len(h.nat_after) for h in hops) + len(drops)
     table_h = n_lines * LINE + 0.3
-    fig, ax = new_figure(lay.width, lay.height + table_h)
+    wheres = [f"{h.node}:{h.iface or '-'}" + (f" ({h.direction})" if h.direction else "")
+              for h in hops]
+    ww = max([27, *map(len, wheres)])  # columns grow with the names: nothing is cut off
+    sw = max([40, *(len(h.summary) for h in hops)])
+    longest = max([5 + ww + 1 + sw + 1 + max([4, *(len(h.macs) for h in hops)]),
+                   *(27 + len(n) for h in hops for n in h.nat + h.nat_after),
+                   *(20 + len(e.node) + len(e.reason or e.detail or "") for e in drops)])
+    fig, ax = new_figure(max(lay.width, 0.4 + longest * MONO_CHAR), lay.height + table_h)
     ax.set_ylim(-table_h, lay.height)
     draw_layout(ax, lay, faded=True)
     heading = title or (
@@ -233,14 +443,13 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
                     zorder=8)
     # the hop table
     y = -0.2
-    ax.text(0.15, y, f"{'hop':>3}  {'where':<27} {'what tcpdump there shows':<64} MACs",
+    ax.text(0.15, y, f"{'hop':>3}  {'where':<{ww}} {'what tcpdump there shows':<{sw}} MACs",
             fontsize=FONT,
             family="DejaVu Sans Mono", weight="bold", va="top")
     y -= LINE
-    for h in hops:
-        where = f"{h.node}:{h.iface or '-'}" + (f" ({h.direction})" if h.direction else "")
+    for h, where in zip(hops, wheres, strict=True):
         is_here = here is not None and h.number - 1 == here
-        ax.text(0.15, y, f"{h.number:>3}  {where:<27.27} {h.summary:<64.64} {h.macs}",
+        ax.text(0.15, y, f"{h.number:>3}  {where:<{ww}} {h.summary:<{sw}} {h.macs}",
                 fontsize=FONT, family="DejaVu Sans Mono", va="top",
                 weight="bold" if is_here else "normal",
                 **({"backgroundcolor": "#fcf3cf"} if is_here else {}))

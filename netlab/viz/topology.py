@@ -355,6 +355,22 @@ def _nic_lines(n: NicInfo) -> list[str]:
     return [n.name, *(n.addresses[:1] or ["(no IPv4)"])]
 
 
+CHAR_W = 0.072  # inches per character of a box label (bold first line, a little over)
+
+
+def _container_lines(c: ContainerInfo) -> list[str]:
+    ports = f"-p {', '.join(c.ports)}" if c.ports else ""
+    first = [f"{c.name}  {ports}" if ports else c.name]
+    if len(first[0]) > 32:  # too long for one line: the published ports get their own
+        first = [c.name, ports] if ports else first
+    if not c.known:
+        return [*first, f"{c.eth} ({c.unknown_note})"]
+    lines = [*first, f"{c.eth} {c.addresses[0] if c.addresses else '(no IPv4)'}"]
+    if c.mac and len(lines) < 3:  # a box holds three lines: the ports win over the MAC
+        lines.append(c.mac)
+    return lines
+
+
 def layout_topology(obj: Any) -> Layout:
     """Place every box on the fixed grid (deterministic; see module docstring)."""
     model = topology_model(obj)
@@ -369,13 +385,20 @@ def layout_topology(obj: Any) -> Layout:
     # bridges need vertical room for 3 label lines: a one-row group is tall enough
     content_h = max(rows * ROW, len(model.nics) * NIC_ROW, 3 * NIC_ROW if model.peers else 0,
                     1.6)
-    height = TOP + content_h + BOTTOM + 0.3
-    lay = Layout(WIDTH, height, model=model)
-    top = height - TOP - 0.15  # y of the first row's top
+    # room above the first row for the namespace captions and a journey's markers
+    height = TOP + content_h + BOTTOM + 0.5
+    # the container column grows with the longest label (a long name, many -p), so
+    # nothing is cut off; the rest of the grid never moves
+    cx, cw = COL["container"]
+    longest = max((len(line) for c in model.containers for line in _container_lines(c)),
+                  default=0)
+    cols = {**COL, "container": (cx, max(cw, longest * CHAR_W + 0.3))}
+    lay = Layout(max(WIDTH, cx + cols["container"][1] + 0.2), height, model=model)
+    top = height - TOP - 0.35  # y of the first row's top
 
     def add(key: tuple[str, str], col: str, ymid: float, lines: list[str], kind: str,
             h: float = BOX_H) -> Box:
-        x, w = COL[col]
+        x, w = cols[col]
         box = Box(key, x, ymid - h / 2, w, h, lines, kind)
         lay.boxes[key] = box
         return box
@@ -402,13 +425,7 @@ def layout_topology(obj: Any) -> Layout:
                 lay.anchors[(model.host, c.veth)] = v.key
                 if br is not None:
                     lay.lines.append((("bridge", br.name), v.key, "port"))
-            first = f"{c.name}" + (f"  -p {', '.join(c.ports)}" if c.ports else "")
-            if not c.known:
-                lines = [first, f"{c.eth} ({c.unknown_note})"]
-            else:
-                lines = [first, f"{c.eth} {c.addresses[0] if c.addresses else '(no IPv4)'}"]
-                if c.mac:
-                    lines.append(c.mac)
+            lines = _container_lines(c)
             cb = add(("container", c.name + "|" + (c.veth or "")), "container", y, lines,
                      "container")
             lay.anchors[(c.name, "")] = cb.key
