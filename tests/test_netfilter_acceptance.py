@@ -734,3 +734,17 @@ def test_bytes_and_paths_are_read_too(tmp_path) -> None:  # noqa: ANN001
         assert [r.text for r in parse_iptables(given).rules] == [r.text for r in parse_iptables(text).rules]
     with pytest.raises(ParseError, match="cannot read"):
         parse_iptables(tmp_path / "missing.txt")
+
+
+def test_reject_never_answers_what_the_kernel_does_not() -> None:
+    rs = parse_iptables("-P INPUT ACCEPT\n-A INPUT -p tcp -j REJECT --reject-with tcp-reset\n-A INPUT -j REJECT\n")
+    rst = rs.trace(tcp("203.0.113.4", HOST, 80, flags="R"), hook="INPUT", in_iface="eth0")
+    assert rst.verdict == "REJECT" and rst.reply.startswith("none")
+    err = rs.trace({"proto": "icmp", "src": "203.0.113.4", "dst": HOST, "icmp_type": "port-unreachable"},
+                   hook="INPUT", in_iface="eth0")
+    assert err.verdict == "REJECT" and err.reply.startswith("none")
+    ping = rs.trace({"proto": "icmp", "src": "203.0.113.4", "dst": HOST}, hook="INPUT", in_iface="eth0")
+    assert ping.reply == "ICMP port unreachable (type 3 code 3) to 203.0.113.4"
+    bcast = rs.trace({"proto": "udp", "src": "198.51.100.4", "dst": "198.51.100.255", "dport": 137},
+                     hook="INPUT", in_iface="eth0", iface_addrs=HOST_IFACES)
+    assert bcast.verdict == "REJECT" and bcast.reply.startswith("none")

@@ -215,8 +215,14 @@ def _reject(rule: Rule, t: Target) -> TargetFn:
         if name == "TCP RST":
             if ctx.proto != "tcp":
                 reply = "none: tcp-reset only answers TCP packets (the packet is just dropped)"
+            elif ctx.flags is not None and ctx.flags & 0x04:
+                reply = "none: the kernel never answers a RST with a RST (the packet is just dropped)"
             else:
                 reply = f"TCP RST from {dst}:{ctx.dport} to {src}:{ctx.sport}"
+        elif ctx.proto == "icmp" and ctx.icmp_type not in (0, 8, 13, 14, 15, 16, 17, 18, None):
+            reply = "none: no ICMP error is sent about an ICMP error (the packet is just dropped)"
+        elif ctx.family == 4 and ctx.addr_type(ctx.dst) in ("BROADCAST", "MULTICAST"):
+            reply = "none: no ICMP error answers a broadcast or multicast packet (it is just dropped)"
         else:
             reply = f"{name} (type {itype} code {icode}) to {src}"
         return Action("verdict", "REJECT", note=f"reply: {reply}", reply=reply)
