@@ -81,6 +81,19 @@ class Link:
     def is_up(self) -> bool:
         return "UP" in self.flags or self.state == "UP"
 
+    @property
+    def peer(self) -> tuple[str | int, int] | None:
+        """A veth's peer as the text gives it: (namespace name, or netnsid when only the
+        number is known, ifindex) — ``vethca38e86@if5 ... link-netnsid 0`` is ``(0, 5)``.
+        None when there is no known peer; a peer in the same namespace gives this one's name."""
+        if self.peer_ifindex is None:
+            return None
+        if self.peer_netns is not None:
+            return (self.peer_netns, self.peer_ifindex)
+        if self.peer_netnsid is not None:
+            return (self.peer_netnsid, self.peer_ifindex)
+        return (self.netns, self.peer_ifindex)
+
 
 @dataclass
 class Address:

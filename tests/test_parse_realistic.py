@@ -709,3 +709,12 @@ def test_same_tuples_in_two_conntrack_zones_are_two_connections():
             "dst=10.0.0.2 sport=53 dport=5000 mark=0 zone={} use=1\n")
     state = netlab.parse_host(line.format(1) + line.format(2) + line.format(1))
     assert sorted(e.zone for e in state.conntrack_entries) == [1, 2]
+
+
+def test_link_peer_as_namespace_or_netnsid_and_ifindex():
+    state = netlab.parse_host(UBUNTU_HOST)
+    assert state.link("vethd4e5f60").peer == (1, 8)
+    assert state.link("ens160").peer is None
+    named = parse_ip_addr(paste("real-ip-addr-ns.txt"))
+    assert named.link("vethaaa1111").peer == ("h2t-c1", 2)
+    assert named.link("vethccc").peer == ("", 6)  # its pair lives beside it
