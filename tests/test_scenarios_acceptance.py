@@ -262,3 +262,12 @@ def test_bindings_programmed_in_dockers_order_without_duplicates(version: str) -
     assert len(accepts) == len(set(accepts)) == 4  # port 80 opened once (iptables -C before -I)
     if version != "27":  # inserted at the top one by one: the last binding comes first
         assert [a.split("--dport ")[1].split()[0] for a in accepts] == ["22", "9000", "443", "80"]
+
+
+def test_image_references_and_port_spellings() -> None:
+    s = docker_host("29", [Container("a", image="docker.io/library/nginx:1.27-alpine", ports=["8080:80/TCP"]),
+                           Container("b", image="registry.local:5000/redis:7@sha256:0123", ports=["6379"])])
+    assert [(x.proto, x.port) for x in s.node("a").services] == [("tcp", 80)]
+    assert [(x.proto, x.port) for x in s.node("b").services] == [("tcp", 6379)]
+    assert [str(p) for p in s.node("a").ports] == ["8080:80/tcp"]
+    assert [str(p) for p in s.node("b").ports] == ["32768:6379/tcp"]

@@ -79,7 +79,7 @@ def parse_port(spec: str | PortMapping, next_host_port: int = 32768) -> PortMapp
     if isinstance(spec, PortMapping):
         pm = PortMapping(spec.host_port, spec.container_port, spec.proto.lower(), spec.host_ip or "0.0.0.0")
     else:
-        m = _PORT.match(str(spec).strip())
+        m = _PORT.match(str(spec).strip().lower())
         if not m:
             raise ScenarioError(
                 f"cannot read port mapping {spec!r}; write it as docker run -p does: '80:80', "
@@ -114,7 +114,7 @@ def _auto_host_port(spec: str | PortMapping) -> bool:
     """``-p 80`` or ``-p 127.0.0.1::80``: Docker picks the host port (from 32768 up)."""
     if isinstance(spec, PortMapping):
         return False
-    m = _PORT.match(str(spec).strip())
+    m = _PORT.match(str(spec).strip().lower())
     return bool(m) and not (m["host"] if m else "")
 
 
@@ -246,11 +246,16 @@ def _claim(published: dict[tuple[str, int], str], pm: PortMapping, container: st
     published[(f"{pm.proto}/{pm.host_ip}", pm.host_port)] = container
 
 
+def _image_name(image: str) -> str:
+    """``docker.io/library/nginx:1.27@sha256:…`` -> ``nginx`` (what IMAGE_SERVICES is keyed by)."""
+    return image.split("@")[0].rsplit("/", 1)[-1].split(":")[0].lower()
+
+
 def _services(c: Container, ports: list[PortMapping]) -> list[Service]:
     if c.services is not None:
         services = list(c.services)
     else:
-        services = [Service(p, n, k) for p, n, k in IMAGE_SERVICES.get(c.image.split(":")[0], [])]
+        services = [Service(p, n, k) for p, n, k in IMAGE_SERVICES.get(_image_name(c.image), [])]
     have = {(s.proto, s.port) for s in services}
     for pm in ports:
         if (pm.proto, pm.container_port) not in have:
