@@ -634,7 +634,8 @@ class HostState:
         Nodes: ``("netns", name)``, ``("if", netns, name)``.  Edges carry
         ``relation``: ``"in-namespace"``, ``"enslaved"`` (port → bridge) or
         ``"veth-peer"``.  A veth whose peer lives in a namespace the text does
-        not show gets a placeholder peer node (``("if", "netnsid 0", "if5")``).
+        not show gets a placeholder peer node (``("if", "netnsid 0", "if5")``; from a
+        named namespace's veth, ``("if", "web: netnsid 0", "if7")``).
         """
         import networkx as nx
 
@@ -666,7 +667,10 @@ class HostState:
                 else:
                     where = self.peer_namespace(link)
                     if where is None:
+                        # netnsids are per namespace: web's "netnsid 0" is not the host's
                         where = f"netnsid {link.peer_netnsid}"
+                        if link.netns:
+                            where = f"{link.netns}: {where}"
                     pnode = ("if", where, f"if{link.peer_ifindex}")
                     if pnode not in g:
                         g.add_node(pnode, type="interface", name=f"if{link.peer_ifindex}",

@@ -718,3 +718,21 @@ def test_link_peer_as_namespace_or_netnsid_and_ifindex():
     named = parse_ip_addr(paste("real-ip-addr-ns.txt"))
     assert named.link("vethaaa1111").peer == ("h2t-c1", 2)
     assert named.link("vethccc").peer == ("", 6)  # its pair lives beside it
+
+
+def test_unresolved_netnsids_of_different_namespaces_stay_apart_in_the_graph():
+    # the host's netnsid 2 and the container's netnsid 0 are different namespaces
+    state = netlab.parse_host(UBUNTU_HOST, CONTAINERS.split("root@docker-host:~# docker exec "
+                                                            "shop-db-1")[0])
+    other = (
+        "$ docker exec lonely ip addr\n"
+        "12: eth0@if13: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\n"
+        "    link/ether 02:42:ac:13:00:02 brd ff:ff:ff:ff:ff:ff link-netnsid 2\n")
+    state = state.merge(netlab.parse_host(other))
+    g = state.graph()
+    host_side = next(b for a, b, r in g.edges(("if", "", "veth77ab001"), data="relation")
+                     if r == "veth-peer")
+    lonely_side = next(b for a, b, r in g.edges(("if", "lonely", "eth0"), data="relation")
+                       if r == "veth-peer")
+    assert host_side == ("if", "netnsid 2", "if10")
+    assert lonely_side == ("if", "lonely: netnsid 2", "if13")
