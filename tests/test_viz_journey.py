@@ -205,3 +205,18 @@ def test_long_names_are_not_cut_from_the_hop_table() -> None:
     texts = [t for t, _ in text_boxes(fig)]
     assert any(f"{name}:eth0 (in)" in t for t in texts)
     assert labels_outside(fig) == [] and overlapping_labels(fig) == []
+
+
+def test_journey_on_a_state_finds_every_hop() -> None:
+    """Drawn on the host's HostState (a snapshot names the LAN by its prefix and may
+    name containers by namespace), every hop still lands on a box."""
+    import netlab as nl
+
+    net = nl.connect(mode="sim", quiet=True)
+    j = net.probe("http", src="client", dst="192.168.56.38", dport=80)
+    fig = draw_journey(j, net.state("host"))
+    lay = fig.netlab_layout
+    assert [lay.anchor(h.node, h.iface) is not None for h in fig.netlab_hops] == [True] * 5
+    assert lay.anchor("client", "eth0").kind == "client"
+    assert lay.anchor("web", "eth0").kind == "container"
+    assert overlapping_labels(fig) == [] and labels_outside(fig) == []

@@ -323,6 +323,38 @@ def _alias_host(lay: Layout, journey: Any) -> None:
                 lay.anchors.setdefault(("host", iface), key)
 
 
+def _alias_nodes(lay: Layout, journey: Any) -> None:
+    """Find the journey's machines in a picture that names them otherwise.
+
+    A snapshot names a container by its namespace (``nl1a2b-web``) or not at all,
+    and the LAN by its prefix; the journey says ``web`` and ``client``.  A
+    container is the box behind the veth it was seen next to; a peer is the box
+    beside the NIC it was seen next to.
+    """
+    model = lay.model
+    if model is None:
+        return
+    facts = JourneyFacts(journey)
+    host = facts.host if facts.host in (model.host, "host") else model.host
+    by_veth = {c.veth: ("container", c.name + "|" + (c.veth or "")) for c in model.containers
+               if c.veth}
+    by_nic = {p.attach: ("peer", p.name) for p in model.peers if p.attach}
+    for node, its in facts.nodes.items():
+        if node == host or (node, "") in lay.anchors:
+            continue
+        for it in its:
+            key = None
+            for n, i in facts.neighbours((node, it)):
+                if n == host:
+                    key = by_veth.get(i) or by_nic.get(i)
+                    if key is not None:
+                        break
+            if key is not None and key in lay.boxes:
+                lay.anchors[(node, "")] = key
+                lay.anchors[(node, it)] = key
+                break
+
+
 def current_hop(hops: list[Hop], current: int | None) -> int | None:
     """Index of the hop where the packet is at event ``current`` (its seq)."""
     if current is None:
@@ -354,6 +386,7 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
         on = getattr(journey, "scenario", None)
     lay: Layout = layout_topology(on if on is not None else model_from_journey(journey))
     _alias_host(lay, journey)
+    _alias_nodes(lay, journey)
     hops = hop_table(journey, packet)
     drops = [e for e in journey.steps if e.kind == "drop"
              and (packet in (None, "first") or e.packet_id in (packet, None))]

@@ -27,3 +27,33 @@ def test_lab_journey_draws_and_steps() -> None:
         assert "dst" in stepper.changed and stepper.rule[0] == "nat:DOCKER:2"
     finally:
         net.close()
+
+
+def test_lab_snapshot_with_two_bridges_draws_and_carries_the_journey() -> None:
+    from netlab.scenarios import Container
+
+    s = nl.docker_host("29", containers=[Container("web", ports=["80:80"]),
+                                         Container("api", network="backend"),
+                                         Container("db", network="backend")],
+                       networks=["backend"])
+    net = nl.connect(mode="lab", scenario=s, quiet=True)
+    try:
+        state = net.state("host")
+        fig = nl.draw_topology(state)
+        lay = fig.netlab_layout
+        assert {b.lines[0] for b in lay.boxes.values() if b.kind == "bridge"} == {
+            "docker0", next(i.name for i in s.host.interfaces
+                            if i.kind == "bridge" and i.name != "docker0")}
+        assert sum(b.kind == "container" for b in lay.boxes.values()) == 3
+        assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+        journey = net.probe("http", src="client", dst="192.168.56.38", dport=80)
+        on_state = nl.draw_journey(journey, state)
+        lay = on_state.netlab_layout
+        assert all(lay.anchor(h.node, h.iface) is not None for h in on_state.netlab_hops)
+        journey.scenario = None  # the guess, from what the real kernel's frames showed
+        guessed = nl.draw_journey(journey)
+        texts = " ".join(b for box in guessed.netlab_layout.boxes.values() for b in box.lines)
+        assert "(no IPv4)" not in texts and "(no address)" not in texts
+        assert "192.168.56.38" in texts and "172.17.0.2" in texts
+    finally:
+        net.close()
