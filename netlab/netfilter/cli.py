@@ -28,11 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--proto", "-p", default="tcp", help="tcp, udp, icmp or a protocol number")
     p.add_argument("--src", "-s", required=True, help="source IPv4 address")
     p.add_argument("--dst", "-d", required=True, help="destination IPv4 address")
-    p.add_argument("--sport", type=int, default=None)
-    p.add_argument("--dport", type=int, default=None)
-    p.add_argument("--flags", default=None, help="TCP flags, tcpdump letters (S, SA, A, PA...)")
-    p.add_argument("--icmp-type", type=int, default=None)
-    p.add_argument("--icmp-code", type=int, default=None)
+    p.add_argument("--sport", default=None, help="source port (number or service name)")
+    p.add_argument("--dport", default=None, help="destination port (number or service name)")
+    p.add_argument("--flags", default=None, help="TCP flags: tcpdump letters (S, SA, PA...) or SYN,ACK")
+    p.add_argument("--icmp-type", default=None, help="ICMP type: 8, echo-request, port-unreachable...")
+    p.add_argument("--icmp-code", default=None)
     p.add_argument("--mark", type=lambda s: int(s, 0), default=0)
     p.add_argument("--in-iface", "-i", default=None)
     p.add_argument("--out-iface", "-o", default=None)
@@ -74,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
             raise NetlabError(f"no such file: {path} (save the rules with `iptables-save > {path.name}`)")
         text = path.read_text(encoding="utf-8", errors="replace")
     ruleset = parse_iptables(text)
-    packet = Packet(proto=args.proto, src=args.src, dst=args.dst, sport=args.sport, dport=args.dport,
-                    tcp_flags=args.flags, icmp_type=args.icmp_type, icmp_code=args.icmp_code,
-                    mark=args.mark)
+    packet = Packet.from_dict({"proto": args.proto, "src": args.src, "dst": args.dst, "sport": args.sport,
+                               "dport": args.dport, "tcp_flags": args.flags, "icmp_type": args.icmp_type,
+                               "icmp_code": args.icmp_code, "mark": args.mark})
     iface_addrs = _pairs(args.iface_addr, "iface-addr") or None
     trace = ruleset.trace(packet, hook=args.hook, in_iface=args.in_iface, out_iface=args.out_iface,
                           local_addrs=args.local, ct_state=args.ct_state, tables=args.tables,
