@@ -736,3 +736,20 @@ def test_unresolved_netnsids_of_different_namespaces_stay_apart_in_the_graph():
                        if r == "veth-peer")
     assert host_side == ("if", "netnsid 2", "if10")
     assert lonely_side == ("if", "lonely: netnsid 2", "if13")
+
+
+@pytest.mark.parametrize(("text", "netns", "expected"), [
+    ("$ sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables\n1\n0\n", "",
+     {"net.ipv4.ip_forward": "1", "net.bridge.bridge-nf-call-iptables": "0"}),
+    ("root@h:~# ip netns exec web cat /proc/sys/net/ipv4/ip_forward\n0\n", "web",
+     {"net.ipv4.ip_forward": "0"}),
+    ("$ sudo sysctl -n net/ipv4/conf/all/rp_filter\n2\n", "", {"net.ipv4.conf.all.rp_filter": "2"}),
+])
+def test_bare_values_whose_keys_are_in_the_command(text, netns, expected):
+    assert netlab.parse_host(text).sysctls[netns] == expected
+
+
+def test_bare_values_must_match_the_keys():
+    with pytest.raises(ParseError) as info:
+        netlab.parse_host("$ sysctl -n net.ipv4.ip_forward\n1\n0\n")
+    assert info.value.lineno == 3 and "one per key" in str(info.value)

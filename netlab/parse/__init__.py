@@ -80,20 +80,33 @@ def parser_for(command: str) -> Parser | None:
 
 
 def _cat_proc_sys(cmd: str, cleaned: Cleaned, netns: str) -> HostState | None:
-    """``$ cat /proc/sys/net/ipv4/ip_forward`` followed by ``1``: the key is in the command."""
+    """``$ cat /proc/sys/net/ipv4/ip_forward`` or ``$ sysctl -n net.ipv4.ip_forward``
+    followed by ``1``: the key is in the command, the value alone in the output."""
     words = cmd.split()
-    while words and words[0] in ("sudo", "doas"):
-        words = words[1:]
-    paths = words[1:]
-    if not words or words[0] != "cat" or not paths or not all(
-            p.startswith("/proc/sys/") for p in paths):
+    at = next((i for i, w in enumerate(words) if w.rsplit("/", 1)[-1] in ("cat", "sysctl")),
+              None)
+    if at is None:
         return None
-    if len(cleaned.lines) != len(paths):
-        raise ParseError(f"`{cmd}` should print {len(paths)} value line(s), found "
-                         f"{len(cleaned.lines)}", command=cmd)
+    prog, args = words[at].rsplit("/", 1)[-1], words[at + 1:]
+    if prog == "cat":
+        if not args or not all(p.startswith("/proc/sys/") for p in args):
+            return None
+        keys = [proc_path_to_key(p) for p in args]
+    else:
+        flags = "".join(a[1:] for a in args if a.startswith("-") and not a.startswith("--"))
+        keys = [a for a in args if not a.startswith("-")]
+        if ("n" not in flags and "--values" not in args) or not keys or any(
+                "=" in k for k in keys):
+            return None
+        keys = [proc_path_to_key(k) if k.startswith("/proc/sys/") else k.replace("/", ".")
+                if "." not in k else k for k in keys]
+    if len(cleaned.lines) != len(keys):
+        lineno, line = cleaned.lines[min(len(keys), len(cleaned.lines) - 1)]
+        raise ParseError(f"`{cmd}` prints {len(keys)} value line(s) (one per key), this paste "
+                         f"has {len(cleaned.lines)}", command=cmd, lineno=lineno, line=line)
     state = HostState(source="paste")
-    state.sysctls[netns] = {proc_path_to_key(p): v.strip() for p, (_, v) in
-                            zip(paths, cleaned.lines, strict=True)}
+    state.sysctls[netns] = {k: " ".join(v.split()) for k, (_, v) in
+                            zip(keys, cleaned.lines, strict=True)}
     state.namespace(netns)
     state.hostname = cleaned.hostname()
     return state
@@ -106,7 +119,7 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
     key, ran_in = parse_command(cmd) if cmd else (None, None)
     if ran_in and not netns:
         netns = ran_in  # `ip netns exec web ip addr`: what follows is web's
-    if cmd and key is None:
+    if cmd and key in (None, "sysctl"):
         state = _cat_proc_sys(cmd, cleaned, netns)
         if state is not None:
             return state
