@@ -753,3 +753,20 @@ def test_bare_values_must_match_the_keys():
     with pytest.raises(ParseError) as info:
         netlab.parse_host("$ sysctl -n net.ipv4.ip_forward\n1\n0\n")
     assert info.value.lineno == 3 and "one per key" in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "parser"), [
+    ("real-ip-addr-ns.txt", parse_ip_addr), ("real-ip-d-link-ns.txt", parse_ip_link),
+    ("real-brctl-show-ns.txt", parse_brctl_show), ("real-bridge-d-link-ns.txt", parse_bridge_link),
+    ("real-ip-route-table-all-ns.txt", parse_ip_route), ("real-bridge-fdb-ns.txt", parse_bridge_fdb),
+])
+def test_indentation_lost_or_squeezed_reads_the_same(name, parser):
+    import re
+
+    text = paste(name)
+    want = parser(text)
+    for mangled in ("\n".join(line.strip() for line in text.splitlines()),
+                    "\n".join(re.sub(r"\s+", " ", line) for line in text.splitlines())):
+        got = parser(mangled)
+        assert (got.links, got.addrs, got.ports, got.route_list, got.fdb) == (
+            want.links, want.addrs, want.ports, want.route_list, want.fdb)

@@ -68,6 +68,10 @@ def _mac_from_id(bridge_id: str) -> str:
     return ":".join(hexmac[i:i + 2] for i in range(0, 12, 2))
 
 
+# first words of `bridge -d link` detail lines (a chat may have eaten their indent)
+_DETAIL_KEYS = frozenset("hairpin guard root_block fastleave learning flood mcast_flood "
+                         "bcast_flood mcast_router mcast_to_unicast neigh_suppress vlan_tunnel "
+                         "isolated locked proxy_arp proxy_arp_wifi".split())
 _LINK_HEADER = re.compile(
     r"^\s*([0-9]{1,10}):\s+([^\s:@]+)(?:@(\S+?))?(?:\s+state\s+(\w+))?\s*(?:@\S*)?\s*:\s*(?:<([^>]*)>)?(.*)$")
 
@@ -84,7 +88,7 @@ def parse_bridge_link(text: str | bytes, netns: str = "") -> HostState:
     for lineno, line in cleaned.lines:
         m = _LINK_HEADER.match(line)
         if not m:
-            if line[:1] == " " and last is not None:
+            if last is not None and (line[:1] == " " or line.split()[0] in _DETAIL_KEYS):
                 _port_details(last, line.split())  # `bridge -d link` detail line
                 continue
             raise parse_error(command, "expected `N: PORT: <FLAGS> mtu N master BRIDGE state "
