@@ -748,3 +748,18 @@ def test_reject_never_answers_what_the_kernel_does_not() -> None:
     bcast = rs.trace({"proto": "udp", "src": "198.51.100.4", "dst": "198.51.100.255", "dport": 137},
                      hook="INPUT", in_iface="eth0", iface_addrs=HOST_IFACES)
     assert bcast.verdict == "REJECT" and bcast.reply.startswith("none")
+
+
+def test_packet_after_carries_conntracks_view_to_the_next_hook() -> None:
+    rs = parse_iptables("*nat\n:PREROUTING ACCEPT [0:0]\n"
+                        "-A PREROUTING -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.20.0.7:80\nCOMMIT\n"
+                        "*filter\n:FORWARD DROP [0:0]\n"
+                        "-A FORWARD -m conntrack --ctstate DNAT --ctorigdst 198.51.100.20 --ctorigdstport 8080 "
+                        "-j ACCEPT\nCOMMIT\n")
+    pre = rs.trace(tcp("203.0.113.1", HOST, 8080), in_iface="eth0")
+    after = pre.packet_after
+    assert (after.dst, after.dport) == ("172.20.0.7", 80) and after.orig == ("203.0.113.1", HOST, 51515, 8080)
+    fwd = rs.trace(after, hook="FORWARD", in_iface="eth0", out_iface=BR_A)
+    assert fwd.verdict == "ACCEPT" and not fwd.uncertain
+    plain = rs.trace(tcp("203.0.113.1", "172.20.0.7", 80), hook="FORWARD", in_iface="eth0", out_iface=BR_A)
+    assert plain.verdict == "DROP" and plain.uncertain  # NAT unknown without conntrack=

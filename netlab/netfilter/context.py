@@ -130,9 +130,17 @@ class Context:
         self.notes: list[str] = []
         self.uncertain = False
         # the original direction of the connection, for --ctorig* when no conntrack is given
-        self.orig = (self.src, self.dst, self.sport, self.dport)
-        # NAT done to this connection during this trace (for --ctstate DNAT/SNAT)
-        self.nat_states: set[str] = set()
+        # the original direction of the connection: from the packet when an earlier
+        # hook's trace NATed it (Trace.packet_after), else the packet as it is now
+        self.orig_known = packet.orig is not None
+        if packet.orig is not None:
+            o = packet.orig
+            self.orig = (ip_to_int(o[0]), ip_to_int(o[1]), o[2], o[3])
+        else:
+            self.orig = (self.src, self.dst, self.sport, self.dport)
+        # NAT done to this connection (for --ctstate DNAT/SNAT): earlier hooks, then this trace
+        self.nat_states: set[str] = set(packet.ct_nat.split(",")) - {""} if packet.ct_nat else set()
+        self.nat_known = bool(packet.ct_nat) or packet.orig is not None
 
     @property
     def rng(self) -> random.Random:

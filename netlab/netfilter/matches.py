@@ -407,7 +407,7 @@ def _state_pred(opt: Option, what: str) -> Predicate:
         states = _ct_states(ctx) if ctx.conntrack is not None else {ctx.ct_state}
         if asks_nat:
             states |= ctx.nat_states
-            if ctx.conntrack is None and not ctx.nat_states and (
+            if ctx.conntrack is None and not ctx.nat_known and not ctx.nat_states and (
                     ctx.ct_state != "NEW" or ctx.hook not in ("PREROUTING", "OUTPUT")):
                 ctx.note("--ctstate SNAT/DNAT needs conntrack= (with its status) once NAT may "
                          "already have happened; assumed not NATed", uncertain=True)
@@ -439,7 +439,7 @@ def _ct_value(ctx: Context, key: str, orig_index: int | None, label: str) -> int
     if orig_index is not None:
         if orig_index >= 2 and ctx.proto not in ("tcp", "udp", "udplite", "sctp", "dccp"):
             return None  # a connection without ports (ICMP...): NAT cannot have given it one
-        if ctx.hook not in ("PREROUTING", "OUTPUT"):
+        if ctx.hook not in ("PREROUTING", "OUTPUT") and not ctx.orig_known:
             ctx.note(f"{label} taken from the packet as traced; pass conntrack= for a packet "
                      "NAT may already have changed", uncertain=True)
         return ctx.orig[orig_index]

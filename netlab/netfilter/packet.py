@@ -140,6 +140,7 @@ FIELD_ALIASES = {
     "mark": "mark", "fwmark": "mark", "nfmark": "mark", "ctmark": "ctmark", "connmark": "ctmark",
     "length": "length", "len": "length", "pkttype": "pkttype", "pkt_type": "pkttype",
     "physdev_in": "physdev_in", "physdev_out": "physdev_out", "fragment": "fragment", "ttl": "ttl",
+    "orig": "orig", "ct_nat": "ct_nat",
 }
 
 
@@ -170,6 +171,11 @@ class Packet:
     physdev_out: str | None = None
     fragment: bool = False
     ttl: int = 64
+    #: the connection's original tuple and NAT done to it (conntrack's view), set on
+    #: ``trace.packet_after`` when NAT rewrote the packet, so the next hook's trace
+    #: answers ``--ctorigdst``/``--ctstate DNAT`` as the kernel would
+    orig: tuple[str, str, int | None, int | None] | None = None
+    ct_nat: str = ""
 
     def __post_init__(self) -> None:
         p = self.proto

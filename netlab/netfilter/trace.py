@@ -455,8 +455,13 @@ def trace(ruleset: Ruleset, packet: Any, hook: str = "PREROUTING", in_iface: str
     tr.notes = ctx.notes
     tr.mark, tr.ctmark, tr.ct_state_after = ctx.mark, ctx.ctmark, ctx.ct_state
     if ctx.family == 4:
+        changes: dict[str, Any] = {}
+        if ctx.nat_states:  # conntrack remembers the original tuple and the NAT done
+            o = ctx.orig
+            changes["orig"] = (int_to_ip(o[0]), int_to_ip(o[1]), o[2], o[3])
+            changes["ct_nat"] = ",".join(sorted(ctx.nat_states))
         tr.packet_after = pkt._rewritten(src=int_to_ip(ctx.src), dst=int_to_ip(ctx.dst), sport=ctx.sport,
-                                         dport=ctx.dport, mark=ctx.mark, ctmark=ctx.ctmark)
+                                         dport=ctx.dport, mark=ctx.mark, ctmark=ctx.ctmark, **changes)
     else:
         tr.packet_after = pkt
     return tr
