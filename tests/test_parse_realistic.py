@@ -770,3 +770,28 @@ def test_indentation_lost_or_squeezed_reads_the_same(name, parser):
         got = parser(mangled)
         assert (got.links, got.addrs, got.ports, got.route_list, got.fdb) == (
             want.links, want.addrs, want.ports, want.route_list, want.fdb)
+
+
+def test_ip_netns_list_names_the_netnsids():
+    listing = "$ ip netns list\nshop-cache-1 (id: 2)\nshop-db-1 (id: 1)\nshop-web-1 (id: 0)\n"
+    state = netlab.parse_host(UBUNTU_HOST, listing)
+    assert state.namespace("").ids == {0: "shop-web-1", 1: "shop-db-1", 2: "shop-cache-1"}
+    assert state.interfaces.set_index("name").loc["veth77ab001", "peer"] == "if10@shop-cache-1"
+    ids = netlab.parse_host("$ ip netns list-id\nnsid 0 (iproute2 netns name: web)\nnsid 1\n")
+    assert ids.namespace("").ids == {0: "web"}
+
+
+def test_json_pastes_of_several_namespaces_join():
+    text = ("$ ip -n h2t-host -j -d addr\n" + paste("real-ip-j-d-addr-ns.json") + "\n"
+            "$ ip -n h2t-host -j netns list-id\n"
+            '[{"nsid":0,"name":"h2t-c1"},{"nsid":1,"name":"h2t-c2"},{"nsid":2,"name":"h2t-gw"}]\n'
+            "$ ip netns exec h2t-c1 ip -j -p link\n"
+            '[ {\n    "ifindex": 2,\n    "link_index": 4,\n    "ifname": "eth0",\n'
+            '    "flags": [ "BROADCAST","MULTICAST","UP","LOWER_UP" ],\n    "mtu": 1500,\n'
+            '    "operstate": "UP",\n    "link_type": "ether",\n'
+            '    "address": "62:4b:c1:b6:32:83",\n    "link_netnsid": 0\n} ]\n')
+    state = netlab.parse_host(text)
+    host = state.link("vethaaa1111", "h2t-host")
+    assert state.peer_of(host) is state.link("eth0", "h2t-c1")
+    assert state.peer_of(state.link("eth0", "h2t-c1")) is host
+    assert state.namespace("h2t-c1").ids == {0: "h2t-host"}

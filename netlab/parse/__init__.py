@@ -9,6 +9,7 @@ tolerates what real pastes contain (see :mod:`netlab.parse.clean`) and raises
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from netlab.errors import ParseError
@@ -112,6 +113,32 @@ def _cat_proc_sys(cmd: str, cleaned: Cleaned, netns: str) -> HostState | None:
     return state
 
 
+_NSID_LINE = re.compile(r"^(?:nsid (\d{1,10})(?: \(iproute2 netns name: ([^\s()]+)\))?"
+                        r"|current-nsid \S+)$")
+_NETNS_LINE = re.compile(r"^([^\s()]+)(?: \(id: (\d{1,10})\))?$")
+
+
+def _netns_list(cleaned: Cleaned, netns: str) -> HostState | None:
+    """``ip netns list`` (``web (id: 0)``) or ``ip netns list-id`` (``nsid 0 (iproute2 netns
+    name: web)``): which netnsid, as seen from here, is which named namespace."""
+    state = HostState(source="paste")
+    here = state.namespace(netns)
+    for _, line in cleaned.lines:
+        m = _NSID_LINE.match(line.strip())
+        if m:
+            if m.group(2):
+                here.ids[int(m.group(1))] = m.group(2)
+            continue
+        m = _NETNS_LINE.match(line.strip())
+        if not m:
+            return None
+        state.namespace(m.group(1))
+        if m.group(2) is not None:
+            here.ids[int(m.group(2))] = m.group(1)
+    state.hostname = cleaned.hostname()
+    return state
+
+
 def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState | None:
     cleaned = clean_lines(text, start=start)
     if not cleaned.lines:
@@ -123,8 +150,13 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
         state = _cat_proc_sys(cmd, cleaned, netns)
         if state is not None:
             return state
-    if key is None:
-        key = detect_lines(cleaned)
+    if key == "ip netns":
+        state = _netns_list(cleaned, netns)
+        if state is not None:
+            return state
+    if key is None or (parser_for(key) is None and key not in INSTEAD):
+        # a prompt naming a command netlab has no parser for: the output may still say
+        key = detect_lines(cleaned) or key
     parser = parser_for(key) if key else None
     if parser is None:
         lineno, line = cleaned.lines[0]
