@@ -1,7 +1,8 @@
 """What Wireshark's Expert Info would flag, as tags (lesson 6).
 
 Per interface and per direction of each TCP flow: retransmissions (a segment
-carrying bytes, or a SYN/FIN, already sent), duplicate ACKs (a bare ACK
+carrying bytes, or a SYN/FIN, already sent, a round trip or more after the newest
+one — sooner, Wireshark calls it out-of-order), duplicate ACKs (a bare ACK
 repeating the previous one), zero windows; plus every RST and every ICMP
 destination-unreachable.  A packet seen on two interfaces is not a
 retransmission: each interface is looked at on its own.
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from netlab.capture.core import Capture
 
+OOO_THRESHOLD_NS = 3_000_000  # Wireshark's out-of-order window when no round trip is known
 UNREACHABLE_CODES = {0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
                      3: "port unreachable", 4: "fragmentation needed", 9: "network prohibited",
                      10: "host prohibited", 13: "administratively prohibited"}
@@ -37,22 +39,49 @@ def expert(cap: Capture, tag: bool = True) -> pd.DataFrame:
                c.dport[tcp].tolist(), strict=True)
     seqs, acks = c.seq[tcp].tolist(), c.ack[tcp].tolist()
     flags, wins, plens = c.flags[tcp].tolist(), c.window[tcp].tolist(), c.payload_len[tcp].tolist()
+    times = cap._raw.times_ns[tcp].tolist()
     next_seq: dict[tuple, int] = {}
+    next_seq_time: dict[tuple, int] = {}  # when the segment that set next_seq was seen
+    syn_time: dict[tuple, int] = {}
+    rtt: dict[tuple, int] = {}  # per connection and interface, as seen here
+    syn_dir: dict[tuple, tuple] = {}  # the direction the SYN went
     last_ack: dict[tuple, tuple[int, int, int]] = {}  # key -> (ack, window, first number)
     for k, key in enumerate(keys):
         n = int(tcp[k]) + 1
-        fl, seq, plen = flags[k], seqs[k], plens[k]
+        fl, seq, plen, t = flags[k], seqs[k], plens[k], times[k]
+        conn = (key[0], *sorted((key[1:3], key[3:5])))
+        if fl & 0x12 == 0x02:
+            syn_time[conn] = t
+            syn_key = key
+        elif (fl & 0x12 == 0x10 and conn in syn_time and conn not in rtt
+              and syn_dir.get(conn) == key):
+            rtt[conn] = t - syn_time[conn]  # Wireshark's first RTT: SYN to the handshake's ACK
+        if fl & 0x12 == 0x02:
+            syn_dir[conn] = syn_key
         seglen = plen + (1 if fl & 0x02 else 0) + (1 if fl & 0x01 else 0)
         if fl & 0x04:
             found.append((n, "warning", "rst", "connection reset (RST)"))
         if wins[k] == 0 and not fl & 0x04:
             found.append((n, "warning", "zero-window", "zero window: the receiver's buffer is full"))
         expected = next_seq.get(key)
-        if seglen > 0 and expected is not None and (expected - (seq + seglen)) % 2**32 < 2**31:
-            found.append((n, "note", "retransmission",
-                          f"retransmission: seq {seq} was already sent on this interface"))
+        keep_alive = (seglen <= 1 and not fl & 0x03 and expected is not None
+                      and (expected - seq) % 2**32 == 1)
+        if (seglen > 0 and expected is not None and not keep_alive
+                and (expected - (seq + seglen)) % 2**32 < 2**31):
+            # as Wireshark decides: bytes sent again sooner than a round trip after the
+            # newest segment are out of order (they overtook it), later ones retransmitted
+            since = t - next_seq_time.get(key, t)
+            if since < rtt.get(conn, OOO_THRESHOLD_NS):
+                found.append((n, "note", "out-of-order",
+                              f"out of order: seq {seq} came {since / 1e3:.0f} µs after a later "
+                              "segment, less than a round trip"))
+            else:
+                found.append((n, "note", "retransmission",
+                              f"retransmission: seq {seq} was already sent on this interface"))
         end = (seq + seglen) % 2**32
         if expected is None or (end - expected) % 2**32 < 2**31:
+            if end != expected:
+                next_seq_time[key] = t
             next_seq[key] = end
         pure_ack = seglen == 0 and fl & 0x10 and not fl & 0x04
         if pure_ack:

@@ -30,7 +30,7 @@ def _ep(ip: int, port: int) -> str:
 
 def propose_links(cap: Capture) -> pd.DataFrame:
     """DataFrame of proposals: a, b (packet numbers, a earlier), nat (which end NAT
-    rewrote between them: "dst", "src", or "" for none), reason."""
+    rewrote between them: "dst", "src", "both", or "" for none), reason."""
     import numpy as np
     import pandas as pd
 
@@ -96,4 +96,14 @@ def _compatible(cap: Capture, a: int, b: int) -> tuple[str, str] | None:
     if da == db:
         return "src", (f"source {_ep(*sa)} rewritten to {_ep(*sb)} (conntrack tuple: SNAT/"
                        f"MASQUERADE, or a reply's de-NAT); " + what + routed)
-    return None
+    # both ends rewritten (DNAT and MASQUERADE on one router): only where the headers that
+    # survive NAT are unlikely to agree by chance — TCP's 32-bit sequence numbers, an ICMP
+    # echo's id and sequence, or a UDP port that NAT kept
+    strong = ((proto == P_TCP and (int(c.seq[a]) or int(c.ack[a])))
+              or (proto == P_ICMP and int(c.icmp_id[a]) >= 0)
+              or (proto == P_UDP and (sa[1] == sb[1] or da[1] == db[1])))
+    if not strong or not hops:
+        return None
+    return "both", (f"destination {_ep(*da)} rewritten to {_ep(*db)} and source {_ep(*sa)} "
+                    f"rewritten to {_ep(*sb)} (conntrack tuple: DNAT and SNAT/MASQUERADE on one "
+                    "router); " + what + routed)

@@ -229,6 +229,7 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
     ifs: list[int] = []
     interfaces: list[Interface] = []
     section_ifaces: list[int] = []  # interface ids of this section -> global index
+    ticks_per_second: list[int] = []  # per global interface (if_tsresol)
     comments: dict[int, list[str]] = {}
     section_comments: list[str] = []
     order = "<"
@@ -282,7 +283,7 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
             linktype, _, snaplen = struct.unpack_from(order + "HHI", data, body)
             # an interface netlab cannot decode is kept (its packets keep their numbers);
             # the file is refused only if it holds nothing else (see the end)
-            name, desc, ts_ns = "", "", 1_000.0
+            name, desc, per_second = "", "", 1_000_000
             for code, value in _options(data, body + 8, bend, order):
                 if code == 2:
                     name = _text(value)
@@ -290,7 +291,9 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
                     desc = _text(value)
                 elif code == 9 and value:
                     v = value[0]
-                    ts_ns = 1e9 / (2 ** (v & 0x7F)) if v & 0x80 else 1e9 / (10 ** v)
+                    per_second = 2 ** (v & 0x7F) if v & 0x80 else 10 ** min(v, 30)
+            ts_ns = 1e9 / per_second
+            ticks_per_second.append(per_second)
             ns, _, ifname = name.rpartition("/")
             section_ifaces.append(len(interfaces))
             interfaces.append(Interface(ns, ifname, linktype, desc, snaplen, ts_ns))
@@ -324,7 +327,8 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
             offs.append(start)
             caps.append(caplen)
             origs.append(origlen)
-            times.append(min(int(((hi << 32) | lo) * interfaces[gi].ts_ns), 2**63 - 1))
+            # integer arithmetic: a float loses the last digits of a nanosecond timestamp
+            times.append(min(((hi << 32) | lo) * 1_000_000_000 // ticks_per_second[gi], 2**63 - 1))
             ifs.append(gi)
             opt_start = start + ((caplen + 3) & ~3)
             if btype != 3 and opt_start + 4 <= bend:
