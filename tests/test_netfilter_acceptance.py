@@ -763,3 +763,10 @@ def test_packet_after_carries_conntracks_view_to_the_next_hook() -> None:
     assert fwd.verdict == "ACCEPT" and not fwd.uncertain
     plain = rs.trace(tcp("203.0.113.1", "172.20.0.7", 80), hook="FORWARD", in_iface="eth0", out_iface=BR_A)
     assert plain.verdict == "DROP" and plain.uncertain  # NAT unknown without conntrack=
+
+
+def test_markdown_fences_around_a_paste() -> None:
+    rs = parse_iptables("```console\n$ sudo iptables -t nat -S\n-P PREROUTING ACCEPT\n-P INPUT ACCEPT\n"
+                        "-P OUTPUT ACCEPT\n-P POSTROUTING ACCEPT\n-A POSTROUTING -s 172.20.0.0/16 ! -o "
+                        f"{BR_A} -j MASQUERADE\n```\n")
+    assert list(rs.tables) == ["nat"] and len(rs) == 1

@@ -311,6 +311,8 @@ def _parse(text: str) -> Ruleset:
             else:
                 seg = _start_command(pm, new_segment)
             continue
+        if line.startswith(("```", "~~~")):
+            continue  # a Markdown code fence around the paste
         if _BARE_PROMPT.match(line):
             continue  # a prompt with no command (the end of a terminal paste)
         hint = "paste the output of `iptables-save` or `iptables -S` (all tables: iptables-save)"
