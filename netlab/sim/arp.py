@@ -3,7 +3,9 @@ next hop waits in the neighbour's queue while a broadcast "who-has" goes out; th
 owner answers with a unicast "is-at" and learns the asker in passing (so its own
 reply needs no ARP); the queued packet then leaves with the learnt MAC.
 Unanswered requests are repeated every second, three times, then the queued
-packets are dropped with ICMP host unreachable to their sender.
+packets are dropped with ICMP host unreachable to their sender (a local sender
+gets it through ``lo``: ping's "Destination Host Unreachable", connect's
+EHOSTUNREACH).
 """
 
 from __future__ import annotations
@@ -109,8 +111,9 @@ def _retry(k: Kernel, dev: str, target: str) -> None:
     for s in queued:
         k.net.rec("drop", k.name, f"no ARP reply from {target} on {dev}: neighbour FAILED",
                   iface=dev, reason=f"neighbour {target} unreachable (no ARP reply)", skb=s)
-        if s.f.src not in k.local_ips:
-            k.icmp_error(s, 3, 1)  # host unreachable, to the sender of a forwarded packet
+        # ipv4_link_failure: ICMP host unreachable to the sender — over the wire for a
+        # forwarded packet, through ``lo`` to this node's own socket for a local one
+        k.icmp_error(s, 3, 1)
     del k.neigh[(dev, target)]
 
 

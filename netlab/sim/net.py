@@ -211,12 +211,20 @@ class SimNet:
         """Send a probe and return its journey (every hop, hook, rewrite and verdict)."""
         if kind not in KINDS:
             raise ProbeError(f"unknown probe kind {kind!r}; use one of {', '.join(KINDS)}")
-        if not 1 <= int(count) <= 100:
-            raise ProbeError(f"count must be between 1 and 100, not {count}")
-        if not 0 < float(timeout) <= 60:
-            raise ProbeError(f"timeout must be between 0 and 60 seconds, not {timeout}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
+            raise ProbeError(f"count must be a whole number from 1 to 100, not {count!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+                or not 0 < float(timeout) <= 60:
+            raise ProbeError(f"timeout must be between 0 and 60 seconds, not {timeout!r}")
         if isinstance(payload, str):
             payload = payload.encode()
+        if dport is None and kind == "tcp":
+            raise ProbeError("a tcp probe needs dport=, the port to connect to: "
+                             "net.probe('tcp', src='client', dst='host', dport=80)")
+        dport = _port("dport", dport)
+        sport = _port("sport", sport)
+        if ttl is not None and not (isinstance(ttl, int) and not isinstance(ttl, bool) and 1 <= ttl <= 255):
+            raise ProbeError(f"ttl must be a whole number from 1 to 255, not {ttl!r}")
         k, src_ip = self._resolve_src(src)
         dst_ip = self._resolve_dst(dst, k)
         if dport is None and kind in DEFAULT_PORTS:
@@ -265,6 +273,7 @@ class SimNet:
             self._run(deadline)
         finally:
             self._journey = None
+            self._queue = []  # a probe that failed half-way leaves nothing for the next one
         if kind == "traceroute":
             journey.probe["hops"] = list(app.hops)
         journey.replies = list(result.replies)
@@ -307,6 +316,17 @@ class SimNet:
 
     def __repr__(self) -> str:
         return f"SimNet({self.scenario.name!r}, nodes={list(self.kernels)})"
+
+
+def _port(name: str, value: object) -> int | None:
+    """A port argument checked before any packet leaves (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+        raise ProbeError(f"{name} must be a port number from 1 to 65535, not {value!r}")
+    return value
 
 
 def _number_interfaces(net: SimNet) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]]]:

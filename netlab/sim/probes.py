@@ -31,6 +31,22 @@ class ProbeResult:
     done: bool = False
 
 
+_UNREACH = {0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
+            3: "port unreachable", 4: "fragmentation needed", 9: "network prohibited",
+            10: "host prohibited", 13: "administratively prohibited"}
+
+
+def icmp_error_text(f: Frame) -> str:
+    """What a program hears of an ICMP error: "ICMP port unreachable from 192.0.2.1"."""
+    if f.icmp_type == 3:
+        what = _UNREACH.get(f.icmp_code or 0, f"destination unreachable (code {f.icmp_code})")
+    elif f.icmp_type == 11:
+        what = "time exceeded in transit"
+    else:
+        what = f"type {f.icmp_type} code {f.icmp_code}"
+    return f"ICMP {what} from {f.src}"
+
+
 class _Client(App):
     def __init__(self, result: ProbeResult) -> None:
         self.r = result
@@ -47,7 +63,7 @@ class TcpConnectClient(_Client):
 
     def on_error(self, sock: Any, f: Frame) -> None:
         self.r.rejected = True
-        self.r.reason = f"ICMP {f.summary()} from {f.src}"
+        self.r.reason = icmp_error_text(f)
         sock.state = "CLOSED"
         sock._unregister()
 
@@ -89,7 +105,7 @@ class PingClient(_Client):
         self.r.replies.append(f)
         if not self.r.answered:
             self.r.rejected = True
-            self.r.reason = f"ICMP {f.summary()} from {f.src}"
+            self.r.reason = icmp_error_text(f)
 
 
 class UdpSock:
@@ -106,7 +122,7 @@ class UdpClient(_Client):
     def on_error(self, sock: Any, f: Frame) -> None:
         self.r.replies.append(f)
         self.r.rejected = True
-        self.r.reason = f"ICMP {f.summary()} from {f.src}"
+        self.r.reason = icmp_error_text(f)
 
 
 class TracerouteClient(_Client):
@@ -133,7 +149,7 @@ class TracerouteClient(_Client):
             self.r.answered = f.src == self.dst
             if not self.r.answered:
                 self.r.rejected = True
-                self.r.reason = f"ICMP {f.summary()} from {f.src}"
+                self.r.reason = icmp_error_text(f)
 
 
 # ---------------------------------------------------------------- drivers

@@ -59,6 +59,7 @@ class TcpSock:
         self.ip_id = k.net.rng.randrange(65536)
         self.ack_pending = False
         self.isn = self.snd_nxt  # the SYN's sequence number, for retransmissions
+        self.syn_skb: Skb | None = None
         k.socks[(lip, lport, rip, rport)] = self
 
     def _unregister(self) -> None:
@@ -78,6 +79,8 @@ class TcpSock:
         if not resend:
             self.snd_nxt = (self.snd_nxt + len(payload) + ("S" in flags) + ("F" in flags)) & 0xFFFFFFFF
         skb = Skb(f, self.k.net.new_pid())
+        if flags == "S":
+            self.syn_skb = skb
         self.k.net.rec("send", self.k.name, f"{self.state}: sends {f.summary()}", skb=skb)
         self.k.local_out(skb)
 
@@ -90,6 +93,12 @@ class TcpSock:
     def _syn_timer(self, attempt: int) -> None:
         """No SYN-ACK yet: send the SYN again (the RTO doubles: 1 s, 2 s, 4 s …)."""
         if self.state != "SYN_SENT" or attempt > SYN_RETRIES:
+            return
+        syn = self.syn_skb
+        if syn is not None and any(s is syn for n in self.k.neigh.values() for s in n.queue):
+            # skb_still_in_host_queue: the first SYN still waits for ARP, so the kernel
+            # does not send another; the timer backs off all the same
+            self.k.net.schedule(self._syn_timer, attempt + 1, delay=SYN_RTO * 2 ** attempt)
             return
         self.snd_nxt = self.isn
         self.k.net.rec("send", self.k.name, f"no SYN-ACK after {2 ** attempt - 1} s: "
@@ -270,12 +279,59 @@ class _ProxyBack(App):
             self.conn.front._unregister()
 
 
+class UdpProxy:
+    """docker-proxy for a UDP port: one socket towards the container per client
+    (address, port), and what comes back on it is sent to that client from the
+    published address."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.flows: dict[tuple[str, int, str, int], Any] = {}
+
+    def relay(self, k: Kernel, f: Frame) -> None:
+        from netlab.sim.probes import UdpSock
+
+        key = (f.dst or "", f.dport or 0, f.src or "", f.sport or 0)
+        back = self.flows.get(key)
+        ip, port = self.target
+        if back is None:
+            src = k.source_for(ip)[0] or "0.0.0.0"
+            back = UdpSock(k, src, k.net.ephemeral_port(), _UdpProxyBack(key))
+            self.flows[key] = back
+        out = Frame(proto="udp", src=back.ip, dst=ip, sport=back.port, dport=port, ttl=64,
+                    ip_id=k.next_ip_id(), payload=f.payload)
+        skb = Skb(out, k.net.new_pid())
+        k.net.rec("send", k.name, f"docker-proxy sends {out.summary()}", skb=skb)
+        k.local_out(skb)
+
+
+class _UdpProxyBack(App):
+    def __init__(self, key: tuple[str, int, str, int]) -> None:
+        self.key = key
+
+    def on_datagram(self, sock: Any, f: Frame) -> None:
+        k = sock.k
+        lip, lport, rip, rport = self.key
+
+        def answer() -> None:
+            r = Frame(proto="udp", src=lip, dst=rip, sport=lport, dport=rport, ttl=64,
+                      ip_id=k.next_ip_id(), payload=f.payload)
+            skb = Skb(r, k.net.new_pid())
+            k.net.rec("send", k.name, f"docker-proxy relays the answer: {r.summary()}", skb=skb)
+            k.local_out(skb)
+
+        k.net.schedule(answer, delay=APP_WAKEUP)
+
+
 def install_service(k: Kernel, svc: Any) -> None:
     """Start a scenario ``Service`` in ``k``: register its listening socket."""
     kind = svc.kind
     proto = (svc.proto or "tcp").lower()
-    if kind == "udp-echo" or proto == "udp":
-        factory: Any = "udp-echo"
+    if kind == "docker-proxy" and proto == "udp" and svc.target:
+        ip, _, port = svc.target.rpartition(":")
+        factory: Any = UdpProxy((ip, int(port)))
+    elif kind == "udp-echo" or proto == "udp":
+        factory = "udp-echo"
         proto = "udp"
     elif kind == "docker-proxy" and svc.target:
         ip, _, port = svc.target.rpartition(":")
@@ -365,6 +421,12 @@ def udp_rcv(k: Kernel, skb: Skb) -> None:
         sock.app.on_datagram(sock, f)
         return
     factory = _listener(k, "udp", f.dst or "", f.dport or 0)
+    if isinstance(factory, UdpProxy):
+        ip, port = factory.target
+        net.rec("deliver", k.name, f"docker-proxy reads the datagram on {f.dst}:{f.dport}; "
+                f"relays it to {ip}:{port}", skb=skb)
+        net.schedule(factory.relay, k, f, delay=APP_WAKEUP)
+        return
     if factory == "udp-echo":
         net.rec("deliver", k.name, f"UDP echo on port {f.dport} sends the datagram back", skb=skb)
         r = Frame(proto="udp", src=f.dst, dst=f.src, sport=f.dport, dport=f.sport, ttl=64,
