@@ -795,3 +795,15 @@ def test_json_pastes_of_several_namespaces_join():
     assert state.peer_of(host) is state.link("eth0", "h2t-c1")
     assert state.peer_of(state.link("eth0", "h2t-c1")) is host
     assert state.namespace("h2t-c1").ids == {0: "h2t-host"}
+
+
+def test_a_paste_may_be_lines_or_a_file_but_nothing_else():
+    import io
+
+    lines = ["default via 10.0.2.2 dev enp0s3 proto dhcp metric 100\n",
+             "10.0.2.0/24 dev enp0s3 proto kernel scope link src 10.0.2.15\n"]
+    assert len(parse_ip_route(lines).route_list) == 2
+    assert len(parse_ip_route(io.StringIO("".join(lines))).route_list) == 2
+    for bad in (None, 5, {"a": 1}, [1, 2]):
+        with pytest.raises(ParseError, match="must be text"):
+            parse_ip_route(bad)

@@ -103,6 +103,25 @@ def prompt_command(line: str) -> Prompt | None:
     return None
 
 
+def as_text(text: object) -> str:
+    """A paste as one string: text, UTF-8 bytes, or lines (a list, a file object)."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, (bytes, bytearray)):
+        return bytes(text).decode("utf-8", errors="replace")
+    if hasattr(text, "__iter__") and not isinstance(text, dict):
+        lines = list(text)  # type: ignore[call-overload]
+        if all(isinstance(line, (str, bytes)) for line in lines):
+            return "\n".join((line.decode("utf-8", errors="replace")
+                              if isinstance(line, bytes) else line).rstrip("\r\n")
+                             for line in lines)
+    from netlab.errors import ParseError
+
+    raise ParseError(f"a paste must be text (str, bytes or lines), not {type(text).__name__}",
+                     hint="pass what the command printed, e.g. "
+                          "subprocess.run([...], capture_output=True, text=True).stdout")
+
+
 def clean_lines(text: str | bytes | Cleaned, *, keep_blank: bool = False, start: int = 1) -> Cleaned:
     """Clean a paste: drop prompts, fences, elisions (and blank lines unless asked).
 
@@ -111,8 +130,7 @@ def clean_lines(text: str | bytes | Cleaned, *, keep_blank: bool = False, start:
     """
     if isinstance(text, Cleaned):
         return text
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
+    text = as_text(text)
     out = Cleaned()
     # splitlines() also splits on \x1c-\x1e, \x85, \u2028: only real line ends count here.
     for lineno, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start):
@@ -142,8 +160,7 @@ def split_by_prompts(text: str | bytes) -> list[tuple[str | None, str, int]]:
     it is kept); text before the first prompt, or all of it when there is no
     prompt, comes back with command None.
     """
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
+    text = as_text(text)
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     parts: list[tuple[str | None, list[str], int]] = [(None, [], 1)]
     for lineno, raw in enumerate(raw_lines, 1):
