@@ -67,3 +67,21 @@ def ping_frames() -> list[Frame]:
     unreach = Frame(src_mac=BRIDGE_MAC, dst_mac=WEB_MAC, proto="icmp", src="172.17.0.1",
                     dst="172.17.0.2", ttl=64, ip_id=78, icmp_type=3, icmp_code=3, quoted=req)
     return [req, unreach]
+
+
+def no_text_overlaps(fig) -> None:  # noqa: ANN001
+    """No two texts overlap, and every text lies inside the figure."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    fb = fig.bbox
+    boxes = []
+    for t in fig.findobj(lambda a: a.__class__.__name__ in ("Text", "Annotation")):
+        if not t.get_text().strip() or not t.get_visible():
+            continue
+        bb = t.get_window_extent(renderer)
+        assert bb.x0 >= fb.x0 - 1 and bb.x1 <= fb.x1 + 1 and bb.y0 >= fb.y0 - 1 and \
+            bb.y1 <= fb.y1 + 1, f"cut off: {t.get_text()!r}"
+        boxes.append((t.get_text(), bb.shrunk(0.97, 0.9)))
+    for k, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[k + 1:]:
+            assert not a.overlaps(b), f"{ta!r} overlaps {tb!r}"

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 
 import pytest
+from _capture_records import no_text_overlaps
 
 import netlab as nl
 from netlab.capture import Capture, load_capture
@@ -204,29 +205,11 @@ def test_draw_flow_on_journeys(tmp_path, name: str) -> None:
         assert any("dst 10.0.2.15" in t and "172.17.0.2" in t for t in nat_notes)
     out = tmp_path / f"flow-{name}.png"
     fig.savefig(out, dpi=80)
-    _no_text_overlaps(fig)
+    no_text_overlaps(fig)
     import os
 
     if os.environ.get("NETLAB_KEEP_FLOWS"):
         shutil.copy(out, os.environ["NETLAB_KEEP_FLOWS"])
-
-
-def _no_text_overlaps(fig) -> None:  # noqa: ANN001
-    """No two texts overlap, and every text lies inside the figure."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    fb = fig.bbox
-    boxes = []
-    for t in fig.findobj(lambda a: a.__class__.__name__ in ("Text", "Annotation")):
-        if not t.get_text().strip() or not t.get_visible():
-            continue
-        bb = t.get_window_extent(renderer)
-        assert bb.x0 >= fb.x0 - 1 and bb.x1 <= fb.x1 + 1 and bb.y0 >= fb.y0 - 1 and \
-            bb.y1 <= fb.y1 + 1, f"cut off: {t.get_text()!r}"
-        boxes.append((t.get_text(), bb.shrunk(0.97, 0.9)))
-    for k, (ta, a) in enumerate(boxes):
-        for tb, b in boxes[k + 1:]:
-            assert not a.overlaps(b), f"{ta!r} overlaps {tb!r}"
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from netlab.capture import Capture
 
 ROW = 0.42  # inches per packet row
+CHAR_IN = 0.058  # inches per character of a 6.5-7 pt label (bold, generous)
 COL = 2.5  # inches between columns
 TOP = 1.0
 LEFT = 1.3
@@ -222,10 +223,17 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
                 dies[r] = _label(cap, i)
     columns = sorted(position, key=lambda nm: (float(np.mean(position[nm])), nm))
     cols = [_ep_text(client), *columns, _ep_text(server)]
-    x_of = {name: LEFT + COL * (k + 1) for k, name in enumerate(columns)}
-    x_client, x_server = LEFT, LEFT + COL * (len(columns) + 1)
+    # NAT notes sit between two columns and labels in the first gap: make the gaps wide
+    # enough for the longest of them, and rows tall enough for two-line notes
+    notes = [_nat_notes(cap, g) for g in groups]
+    longest = max([len(line) for per in notes for _, text in per for line in text.split("\n")]
+                  + [len(_label(cap, g[0] - 1)[:34]) for g in groups] + [0])
+    col = max(COL, longest * CHAR_IN + 0.35)
+    row_h = ROW + (0.14 if any("\n" in text for per in notes for _, text in per) else 0)
+    x_of = {name: LEFT + col * (k + 1) for k, name in enumerate(columns)}
+    x_client, x_server = LEFT, LEFT + col * (len(columns) + 1)
     width = x_server + 1.6
-    height = TOP + ROW * len(groups) + 0.45
+    height = TOP + row_h * len(groups) + 0.45
     fig, ax = new_figure(width, height)
     y_top = height - 0.35
     ax.text(width / 2, y_top, title or f"Flow of packet {n}'s conversation across "
@@ -239,7 +247,7 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
                 bbox=dict(boxstyle="round", fc="#eeeeee", ec="#999999"))
         ax.plot([x, x], [y_bottom, y_head - 0.2], color="#aaaaaa", lw=1, ls="--", zorder=1)
     for row, (g, forward, err) in enumerate(zip(groups, directions, errors, strict=True)):
-        y = height - TOP - ROW * (row + 0.6)
+        y = height - TOP - row_h * (row + 0.6)
         xs = [x_of[names[int(ifaces[num - 1])]] for num in g]
         start, end = (x_client, x_server) if forward else (x_server, x_client)
         if err and _endpoint(cap, g[0] - 1, "src")[0] != _quoted_dst(cap, g[0] - 1):
@@ -270,25 +278,32 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
         if tags:  # what the learner (or expert()) wrote on this packet
             ax.text(x_server + 0.12, y, ", ".join(tags)[:28], ha="left", va="center",
                     fontsize=6.5, color="#8d6e00", style="italic")
-        prev = prev_x = None
         for num, x in zip(g, xs, strict=True):
-            i = num - 1
             ax.plot([x], [y], "o", ms=4, color=colour, zorder=3)
             ax.text(x + 0.05, y - 0.06, f"#{num}", ha="left", va="top", fontsize=6.5,
                     color="#333333")
-            tup = (_endpoint(cap, i, "src"), _endpoint(cap, i, "dst"))
-            if prev is not None and tup != prev:
-                changed = []
-                if tup[1] != prev[1]:
-                    changed.append(f"dst {_ep_text(prev[1])}→{_ep_text(tup[1])}")
-                if tup[0] != prev[0]:
-                    changed.append(f"src {_ep_text(prev[0])}→{_ep_text(tup[0])}")
-                # the rewrite happened between the two hops: the note sits between them
-                ax.text((prev_x + x) / 2, y + 0.07, "NAT: " + ", ".join(changed), ha="center",
-                        va="bottom", fontsize=6.5, color=NAT_COLOUR, weight="bold",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=NAT_COLOUR, lw=0.6))
-            prev, prev_x = tup, x
+        for k, text in notes[row]:  # the rewrite happened between hops k-1 and k
+            ax.text((xs[k - 1] + xs[k]) / 2, y + 0.07, text, ha="center", va="bottom",
+                    fontsize=6.5, color=NAT_COLOUR, weight="bold", linespacing=1.1,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=NAT_COLOUR, lw=0.6))
     return fig
+
+
+def _nat_notes(cap: Capture, group: list[int]) -> list[tuple[int, str]]:
+    """(index of the hop after the rewrite, note) for each NAT rewrite along one packet."""
+    out = []
+    prev = None
+    for k, num in enumerate(group):
+        tup = (_endpoint(cap, num - 1, "src"), _endpoint(cap, num - 1, "dst"))
+        if prev is not None and tup != prev:
+            changed = []
+            if tup[1] != prev[1]:
+                changed.append(f"dst {_ep_text(prev[1])}→{_ep_text(tup[1])}")
+            if tup[0] != prev[0]:
+                changed.append(f"src {_ep_text(prev[0])}→{_ep_text(tup[0])}")
+            out.append((k, "NAT: " + "\n".join(changed)))
+        prev = tup
+    return out
 
 
 def _quoted_src(cap: Capture, i: int) -> str:

@@ -350,6 +350,9 @@ def test_follow_stream_and_flow_on_the_nated_hops(lab, tmp_path) -> None:
     notes = [t for t in texts if t.startswith("NAT: ")]
     assert any(f"dst {R0}:8080→{SRV}:80" in t and f"src {CLI}" in t for t in notes), notes
     fig.savefig(tmp_path / "real-flow.png", dpi=80)
+    from _capture_records import no_text_overlaps
+
+    no_text_overlaps(fig)
     keep = os.environ.get("NETLAB_KEEP_FLOWS")
     if keep:
         shutil.copy(tmp_path / "real-flow.png", os.path.join(keep, "real-flow.png"))
