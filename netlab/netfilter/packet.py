@@ -35,8 +35,11 @@ def _check_ip(value: Any, what: str) -> str:
             return value
         except OSError:
             pass
+    text = str(value).strip()
+    if text.endswith(("/32", "/128")):  # a host written as a prefix (as iptables -S prints it)
+        text = text.rsplit("/", 1)[0]
     try:
-        return str(ipaddress.ip_address(str(value).strip()))
+        return str(ipaddress.ip_address(text))
     except ValueError:
         raise PacketError(f"{what} {value!r} is not an IP address (write it like 192.168.56.1)") from None
 
