@@ -295,7 +295,15 @@ class HostState:
         peer_ns = self.peer_namespace(link)
         if peer_ns is None:
             return None
-        return self.link_by_index(link.peer_ifindex, peer_ns)
+        peer = self.link_by_index(link.peer_ifindex, peer_ns)
+        if peer is None or peer is link:
+            return None
+        # the two ends name each other: `veth2@if6` is not joined to an ifindex 6 whose
+        # own peer is someone else (an `@ifN` without link-netnsid, from ip -br or an old kernel)
+        if peer.peer_ifindex is not None and link.ifindex is not None \
+                and peer.peer_ifindex != link.ifindex:
+            return None
+        return peer
 
     def peer_namespace(self, link: Link) -> str | None:
         """Name of the namespace holding a veth's peer (None when unknown)."""

@@ -807,3 +807,17 @@ def test_a_paste_may_be_lines_or_a_file_but_nothing_else():
     for bad in (None, 5, {"a": 1}, [1, 2]):
         with pytest.raises(ParseError, match="must be text"):
             parse_ip_route(bad)
+
+
+def test_veth_ends_must_name_each_other():
+    text = (
+        "3: docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\n"
+        "    link/ether 02:42:9a:1c:4e:07 brd ff:ff:ff:ff:ff:ff\n"
+        "7: veth2222222@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master "
+        "docker0 state UP\n    link/ether 86:2f:aa:10:4c:e2 brd ff:ff:ff:ff:ff:ff\n"
+        "6: veth3333333@if5: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master "
+        "docker0 state UP\n    link/ether 86:2f:aa:10:4c:e3 brd ff:ff:ff:ff:ff:ff\n")
+    state = parse_ip_addr(text)  # no link-netnsid: the peers' namespaces are not known
+    assert state.peer_of(state.link("veth2222222")) is None
+    g = state.graph()
+    assert not g.has_edge(("if", "", "veth2222222"), ("if", "", "veth3333333"))
