@@ -66,3 +66,60 @@ def test_dropdown_answers() -> None:
 def test_answer_fn_must_be_callable() -> None:
     with pytest.raises(TypeError, match="answer_fn"):
         Check("q", "80")  # type: ignore[arg-type]
+
+
+def test_address_answer_checked_by_routing_not_by_text() -> None:
+    """Any spelling of the right address is right: the check asks the routing table."""
+    import ipaddress
+
+    import netlab as nl
+
+    net = nl.connect(mode="sim", scenario=nl.docker_host("29"), quiet=True)
+
+    def gateway(answer: str) -> tuple[bool, str]:
+        web = net.state("web")
+        via = next(r.gateway for r in web.route_list if r.dst == "default")
+        return ipaddress.ip_address(answer) == ipaddress.ip_address(via), f"web goes via {via}"
+
+    c = Check("web's gateway?", gateway, hints=["ip route in the container"])
+    assert c.submit("  172.17.0.1 ") is True  # surrounding spaces are not the answer
+    assert c.submit("172.17.0.01") is False and c.error is not None  # not an address
+    assert c.shown_hints == ["ip route in the container"]
+    assert "could not use that answer" in c.message
+
+
+def test_rule_answer_judged_by_a_trace() -> None:
+    import netlab as nl
+    from netlab.widgets.whatif import _insert_first, _join, _sections, _table
+
+    text = nl.docker_host("28").host.iptables
+
+    def drops_lan(rule: str) -> tuple[bool, str]:
+        blocks = _sections(text)
+        _insert_first(_table(blocks, "filter"), "DOCKER-USER", f"-A DOCKER-USER {rule}")
+        ruleset = nl.parse_iptables(_join(blocks))
+        t = ruleset.trace(nl.Packet("tcp", "192.168.56.1", "172.17.0.2", sport=40000, dport=80),
+                          hook="FORWARD", in_iface="enp0s8", out_iface="docker0")
+        if t.uncertain:  # a rule netlab cannot read: say so instead of judging it
+            bad = next(s.reason for s in t.step_list if "unsupported" in (s.reason or ""))
+            raise ValueError(bad)
+        return t.verdict == "DROP", f"the SYN is {t.verdict}"
+
+    c = Check("Block the LAN in DOCKER-USER", drops_lan, hints=["after DNAT", "172.17.0.2"])
+    assert c.submit("-d 192.168.56.38 -j DROP") is False  # pre-DNAT address: never matches
+    assert c.submit("-p tcp --dport eighty -j DROP") is False and "eighty" in c.error
+    assert c.shown_hints == ["after DNAT", "172.17.0.2"]
+    assert c.submit("-d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j DROP") is True
+
+
+def test_numeric_options_and_odd_results() -> None:
+    c = Check("TTL seen after one router?", lambda v: v == 63, options=[64, 63, 0])
+    c.value = 0  # a real option, even if falsy
+    c.click()
+    assert c.attempts == 1 and c.correct is False
+    assert c.submit(63) is True and c.message == "Right."
+    odd = Check("q", lambda v: (True, "yes", "and more"))
+    assert odd.submit("x") and odd.message == "yes and more"
+    unusable = Check("q", lambda v: [1, 2, 3].__iter__().__next__() and __import__("pandas")
+                     .Series([True, False]))
+    assert unusable.submit("x") is False and "ValueError" in unusable.error

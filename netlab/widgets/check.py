@@ -15,6 +15,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 
+def _verdict(result: Any) -> tuple[bool, str]:
+    """``answer_fn``'s result as (right?, message): a bool, ``(ok, message)``, or
+    ``(ok,)``; anything else counts by its truth."""
+    if isinstance(result, tuple | list) and result:
+        ok = bool(result[0])
+        message = " ".join(str(m) for m in result[1:] if m is not None)
+        return ok, message
+    return bool(result), ""
+
+
 class Check:
     """A self-checking exercise (every lesson ends with a few)."""
 
@@ -83,11 +93,10 @@ class Check:
         self.attempts += 1
         self.error = None
         try:
-            result = self.answer_fn(value)
+            ok, message = _verdict(self.answer_fn(value))
         except Exception as exc:  # noqa: BLE001 - a bad answer must not break the lesson
             self.error = f"{type(exc).__name__}: {exc}"
-            result = (False, f"netlab could not use that answer ({self.error}).")
-        ok, message = (result if isinstance(result, tuple) else (bool(result), ""))
+            ok, message = False, f"netlab could not use that answer ({self.error})."
         self.correct = bool(ok)
         self.message = message or ("Right." if ok else "Not quite.")
         color = "#1e8449" if ok else "#c0392b"

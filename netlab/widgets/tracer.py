@@ -12,6 +12,8 @@ the original one.
 from __future__ import annotations
 
 import html
+import ipaddress
+import re
 from typing import Any
 
 from netlab.widgets.whatif import WHAT_IFS, what_if
@@ -28,6 +30,19 @@ def _scenario_of(obj: Any) -> Any:
     return s if _is_scenario(s) else None
 
 
+def _state_of(obj: Any) -> Any:
+    """``obj`` if it is a HostState (a paste or a snapshot), else None."""
+    from netlab.model import HostState
+
+    return obj if isinstance(obj, HostState) else None
+
+
+def _root_netns(state: Any) -> str:
+    from netlab.viz.topology import _root_netns as root
+
+    return root(state)
+
+
 def _ruleset_of(obj: Any) -> Any:
     from netlab.netfilter import Ruleset, parse_iptables
 
@@ -38,8 +53,9 @@ def _ruleset_of(obj: Any) -> Any:
     scenario = _scenario_of(obj)
     if scenario is not None:
         return parse_iptables(scenario.host.iptables)
-    if hasattr(obj, "ruleset"):
-        return obj.ruleset()
+    state = _state_of(obj)
+    if state is not None:
+        return state.ruleset(_root_netns(state))
     raise TypeError("RuleTracer needs a Ruleset (nl.parse_iptables(text)), iptables-save "
                     f"text, a HostState, a Scenario or a net; got {type(obj).__name__}")
 
@@ -49,9 +65,96 @@ def _local_addrs_of(obj: Any) -> list[str]:
     addrs: list[str] = []
     if scenario is not None:
         addrs = [ip for i in scenario.host.interfaces for ip in i.ips] + ["127.0.0.1"]
-    elif hasattr(obj, "local_addresses"):
-        addrs = list(obj.local_addresses())
+    elif _state_of(obj) is not None:
+        root = _root_netns(obj)
+        addrs = list(obj.local_addresses(root))
+        # a paste that elides a NIC still shows its address as a kernel route's src
+        addrs += [r.src for r in obj.route_list if r.netns == root and r.src]
     return list(dict.fromkeys(addrs))  # each once, in order
+
+
+def _interfaces_of(obj: Any) -> list[str] | None:
+    """The host's interface names (None when only rules are known)."""
+    scenario = _scenario_of(obj)
+    if scenario is not None:
+        return [i.name for i in scenario.host.interfaces]
+    state = _state_of(obj)
+    if state is not None:
+        root = _root_netns(state)
+        names = [link.name for link in state.links if link.netns == root]
+        # a paste often elides interfaces ("..."): the routes still name them
+        names += [r.dev for r in state.route_list if r.netns == root and r.dev]
+        return list(dict.fromkeys(names)) or None
+    return None
+
+
+_IFNAME = re.compile(r"^[^\s/:]{1,15}$")  # what the kernel accepts (IFNAMSIZ - 1, no / or :)
+
+
+def check_iface(value: str, what: str, known: list[str] | None) -> str | None:
+    """A learner-readable problem with an interface name typed in the editor, or None."""
+    name = value.strip()
+    if not name:
+        return None
+    if name.startswith("!"):
+        return (f"{what} {name!r}: type the interface the packet uses, not a rule's "
+                "negation (the rule's '! -i' is matched against it)")
+    if not _IFNAME.match(name):
+        return (f"{what} {name!r} is not an interface name (at most 15 characters, no "
+                "spaces, '/' or ':'), e.g. enp0s8 or docker0")
+    if known is not None and name not in known:
+        return (f"{what} {name!r} is not an interface of this host; it has "
+                f"{', '.join(known)}")
+    return None
+
+
+def _published_port(scenario: Any) -> int:
+    """The first TCP port the scenario publishes to the LAN (80 when none is known)."""
+    if scenario is None:
+        return 80
+    ports = [p for c in scenario.containers for p in c.ports if p.proto == "tcp"]
+    lan = [p for p in ports if p.host_ip in ("0.0.0.0", "", "::")]
+    return (lan or ports)[0].host_port if (lan or ports) else 80
+
+
+def _outside_address(obj: Any, addrs: list[str]) -> str:
+    """The host address a LAN client would connect to: one on a NIC (not loopback, a
+    bridge or a bridge port), a 192.168.x one first (the course's LAN)."""
+    nic_addrs: list[str] = []
+    scenario, state = _scenario_of(obj), _state_of(obj)
+    if scenario is not None:
+        nic_addrs = [ip for i in scenario.host.interfaces
+                     if i.kind not in ("bridge", "loopback") and i.master is None
+                     for ip in i.ips]
+    elif state is not None:
+        root = _root_netns(state)
+        skip = {link.name for link in state.links if link.netns == root
+                and (link.kind in ("bridge", "loopback") or link.master)}
+        nic_addrs = [a.address for a in state.addrs if a.netns == root and a.family == 4
+                     and a.ifname not in skip and a.ifname != "lo"
+                     and not a.address.startswith("127.")]
+        nic_addrs += [r.src for r in state.route_list if r.netns == root and r.src
+                      and r.dev not in skip and r.dev != "lo" and r.src not in nic_addrs]
+    nic_addrs = nic_addrs or [a for a in addrs if not a.startswith("127.")]
+    return next((a for a in nic_addrs if a.startswith("192.168.")),
+                nic_addrs[0] if nic_addrs else "192.168.56.38")
+
+
+def _nat_text(nat: Any) -> str:
+    def fmt(addr: Any, port: Any) -> str:
+        return f"{addr if addr is not None else '?'}" + (f":{port}" if port is not None else "")
+
+    try:
+        return f"{nat.kind} {fmt(*nat.before)} → {fmt(*nat.after)} by {nat.rule}"
+    except (TypeError, ValueError, AttributeError):
+        return str(nat)
+
+
+def _message(exc: Exception) -> str:
+    """An exception as the widget shows it: netlab's own errors speak for themselves."""
+    from netlab.errors import NetlabError
+
+    return str(exc) if isinstance(exc, NetlabError) else f"{type(exc).__name__}: {exc}"
 
 
 def journey_html(journey: Any, title: str) -> str:
@@ -79,23 +182,21 @@ class RuleTracer:
         self.mode = getattr(source, "mode", None)
         self._connect = connect
         addrs = local_addrs if local_addrs is not None else _local_addrs_of(source)
+        self.interfaces = _interfaces_of(source)
+        self.addrs_guessed = not addrs  # rules alone: the host's addresses are unknown
+        if self.addrs_guessed:
+            addrs = ["192.168.56.38", "127.0.0.1"]  # the course's host; edit for yours
         self.trace: Any = None
         self.error: str | None = None
         self.proto = w.Dropdown(options=["tcp", "udp", "icmp"], value="tcp",
                                 description="proto")
         self.src = w.Text(value="192.168.56.1", description="source", continuous_update=False)
-        lan_addr = next((a for a in addrs if a.startswith("192.168.")),
-                        addrs[0] if addrs else "192.168.56.38")
-        self.dst = w.Text(value=lan_addr,
+        self.dst = w.Text(value=_outside_address(source, addrs),
                           description="destination", continuous_update=False)
-        if self.scenario is not None:
-            lan = [ip for i in self.scenario.host.interfaces if i.kind != "bridge"
-                   and i.master is None for ip in i.ips if ip.startswith("192.168.")]
-            if lan:
-                self.dst.value = lan[0]
         self.sport = w.IntText(value=40000, description="sport")
-        self.dport = w.IntText(value=80, description="dport")
-        self.in_iface = w.Text(value="enp0s8", description="in-iface", continuous_update=False)
+        self.dport = w.IntText(value=_published_port(self.scenario), description="dport")
+        self.in_iface = w.Text(value=self._default_in_iface(source, self.dst.value),
+                               description="in-iface", continuous_update=False)
         self.out_iface = w.Text(value="", description="out-iface", continuous_update=False)
         self.hook = w.Dropdown(options=list(HOOK_CHOICES), value="PREROUTING",
                                description="hook")
@@ -104,6 +205,10 @@ class RuleTracer:
         self.ct_state = w.Dropdown(options=["NEW", "ESTABLISHED", "RELATED"], value="NEW",
                                    description="ctstate")
         self.verdict_html = w.HTML()
+        self.note_html = w.HTML(
+            "<i>local addrs are a guess (only rules were given): type your host's own "
+            "addresses, which <code>-m addrtype --dst-type LOCAL</code> matches</i>"
+            if self.addrs_guessed else "")
         self.table_html = w.HTML()
         editors = [self.proto, self.src, self.dst, self.sport, self.dport, self.in_iface,
                    self.out_iface, self.hook, self.local_addrs, self.ct_state]
@@ -111,7 +216,7 @@ class RuleTracer:
             ed.observe(lambda _ch: self.update(), names="value")
         # what-if side
         self.probe_spec = probe or {"kind": "http", "src": "client",
-                                    "dst": self.dst.value, "dport": 80}
+                                    "dst": self.dst.value, "dport": self.dport.value}
         self.toggles = {name: w.Checkbox(value=False, description=label, indent=False)
                         for name, label in WHAT_IFS.items()}
         for t in self.toggles.values():
@@ -127,7 +232,7 @@ class RuleTracer:
         self.baseline_image = w.Image(format="png", layout=w.Layout(width="50%"))
         self.variant_image = w.Image(format="png", layout=w.Layout(width="50%"))
         parts = [w.HTML("<b>packet</b>"),
-                 w.HBox([w.VBox(editors[:5]), w.VBox(editors[5:])]),
+                 w.HBox([w.VBox(editors[:5]), w.VBox(editors[5:])]), self.note_html,
                  self.verdict_html, self.table_html]
         if self.scenario is not None:
             parts += [w.HTML("<b>what if…</b> (re-runs the probe "
@@ -136,6 +241,24 @@ class RuleTracer:
                       w.HBox([self.baseline_image, self.variant_image])]
         self.widget = w.VBox(parts)
         self.update()
+
+    def _default_in_iface(self, source: Any, dst: str) -> str:
+        """enp0s8 (the course's LAN NIC) unless this host calls its LAN NIC otherwise."""
+        known = self.interfaces
+        if known is None or "enp0s8" in known:
+            return "enp0s8"
+        scenario, state = _scenario_of(source), _state_of(source)
+        if scenario is not None:
+            holder = next((i.name for i in scenario.host.interfaces if dst in i.ips), None)
+        elif state is not None:
+            holder = next((a.ifname for a in state.addrs if a.address == dst),
+                          next((r.dev for r in state.route_list if r.src == dst), None))
+        else:
+            holder = None
+        if holder and holder in known:
+            return holder
+        return next((n for n in known if n != "lo" and not n.startswith(("veth", "docker",
+                                                                          "br-"))), "")
 
     # ------------------------------------------------------------ trace
     def packet(self) -> Any:
@@ -149,18 +272,61 @@ class RuleTracer:
                       dport=self.dport.value if ports else None,
                       **({"icmp_type": 8} if proto == "icmp" else {}))
 
+    def local_addresses(self) -> tuple[str, ...]:
+        """The host's own addresses typed in the editor (raises PacketError for a bad one)."""
+        from netlab.netfilter.packet import PacketError
+
+        out = []
+        for a in self.local_addrs.value.split(","):
+            a = a.strip()
+            if not a:
+                continue
+            try:
+                out.append(str(ipaddress.ip_address(a)))
+            except ValueError:
+                raise PacketError(f"local addrs: {a!r} is not an IP address; list the host's "
+                                  "own addresses separated by commas, e.g. 192.168.56.38, "
+                                  "172.17.0.1") from None
+        return tuple(out)
+
+    def problems(self) -> list[str]:
+        """What is wrong with the packet in the editor (empty: it can be traced)."""
+        out = []
+        for what, box in (("source", self.src), ("destination", self.dst)):
+            try:
+                ip = ipaddress.ip_address(box.value.strip())
+            except ValueError:
+                continue  # the packet itself says what is wrong with it
+            if ip.version != 4:
+                out.append(f"{what} {box.value.strip()!r} is an IPv6 address; these are "
+                           "iptables (IPv4) rules: write an IPv4 address like 192.168.56.1")
+        for what, box in (("in-interface", self.in_iface), ("out-interface", self.out_iface)):
+            problem = check_iface(box.value, what, self.interfaces)
+            if problem:
+                out.append(problem)
+        return out
+
     def update(self) -> Any:
-        """Re-run the trace for the packet in the editor; returns the Trace (or None)."""
-        addrs = tuple(a.strip() for a in self.local_addrs.value.split(",") if a.strip())
+        """Re-run the trace for the packet in the editor; returns the Trace (or None).
+
+        A packet netlab cannot trace (a malformed address, a port out of range, an
+        interface this host does not have) leaves ``trace`` None and says why in
+        ``error`` and in the widget; nothing is raised.
+        """
         try:
+            problems = self.problems()
+            if problems:
+                from netlab.netfilter.packet import PacketError
+
+                raise PacketError("; ".join(problems))
             self.trace = self.ruleset.trace(
                 self.packet(), hook=self.hook.value, in_iface=self.in_iface.value.strip() or None,
-                out_iface=self.out_iface.value.strip() or None, local_addrs=addrs,
-                ct_state=self.ct_state.value)
+                out_iface=self.out_iface.value.strip() or None,
+                local_addrs=self.local_addresses(), ct_state=self.ct_state.value)
             self.error = None
         except Exception as exc:  # noqa: BLE001 - show the problem next to the editor
             self.trace = None
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = _message(exc)
         self._render_trace()
         return self.trace
 
@@ -175,15 +341,15 @@ class RuleTracer:
 
     def _render_trace(self) -> None:
         if self.trace is None:
-            self.verdict_html.value = (f"<span style='color:#c0392b'>{html.escape(self.error or '')}"
-                                       "</span>")
+            self.verdict_html.value = ("<span style='color:#c0392b'>✘ cannot trace this "
+                                       f"packet: {html.escape(self.error or '')}</span>")
             self.table_html.value = ""
             return
         t = self.trace
         nat = getattr(t, "nat", None)
         nat_text = ""
         if nat is not None:
-            nat_text = f" — {nat.kind} {nat.before} → {nat.after}"
+            nat_text = f" — {_nat_text(nat)}"
         unc = " (uncertain: a rule uses something netlab cannot evaluate)" if getattr(
             t, "uncertain", False) else ""
         color = "#1e8449" if t.verdict == "ACCEPT" else "#c0392b"
@@ -233,17 +399,18 @@ class RuleTracer:
         if self.scenario is None:
             self.compare_html.value = "<i>what-ifs need a net or a scenario</i>"
             return None
-        if self.baseline is None:
-            self.baseline = self._probe(self.scenario)
         changes = self.changes
         try:
+            if self.baseline is None:
+                self.baseline = self._probe(self.scenario)
             self.variant_scenario = what_if(self.scenario, **changes)
-        except Exception as exc:  # noqa: BLE001 - show why this what-if does not apply
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.compare_html.value = f"<span style='color:#c0392b'>{html.escape(self.error)}</span>"
+            self.variant = self._probe(self.variant_scenario) if any(changes.values()) else (
+                self.baseline)
+        except Exception as exc:  # noqa: BLE001 - show why this what-if could not run
+            self.error = _message(exc)
+            self.compare_html.value = (f"<span style='color:#c0392b'>✘ what-if not run: "
+                                       f"{html.escape(self.error)}</span>")
             return None
-        self.variant = self._probe(self.variant_scenario) if any(changes.values()) else (
-            self.baseline)
         # the packet editor traces the changed ruleset too
         from netlab.netfilter import parse_iptables
 
