@@ -158,6 +158,8 @@ def _masquerade(rule: Rule, t: Target) -> TargetFn:
         else:
             notes.append(f"the address of out-interface {ctx.out_iface or '?'} "
                          "(unknown here: pass iface_addrs={iface: [addresses]})")
+            ctx.note(f"{position}: MASQUERADE's new source is the address of {ctx.out_iface or 'the out-interface'}"
+                     ", which this trace was not given (iface_addrs=)")
         new_port, pnote = _choose_port(old_port, ports) if ctx.proto in ("tcp", "udp") else (old_port, "")
         if pnote:
             notes.append(pnote)
