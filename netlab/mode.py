@@ -37,15 +37,19 @@ def lab_possible() -> str | None:
 
 
 def connect(mode: str = "auto", scenario: Any = None, *, quiet: bool = False) -> Any:
-    """A backend for ``scenario`` (default: the article's host, ``seed_host()``).
+    """A backend for ``scenario`` (default: the article's host, ``seed_host()``;
+    a string names a catalogue scenario, ``"two-bridges"``, or ``"docker28"``).
 
     ``mode="sim"``: the simulator; ``"lab"``: the real kernel in namespaces (root);
     ``"auto"``: the lab where possible, else the simulator.  The environment
     variable ``NETLAB_MODE`` overrides ``"auto"``.  Prints one line saying which
     backend runs and why.
     """
+    if isinstance(mode, str):
+        mode = mode.strip().lower()
     if mode not in MODES:
-        raise NetlabError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise NetlabError(f"mode must be one of {', '.join(MODES)}, not {mode!r} "
+                          "(e.g. netlab.connect(mode='sim'))")
     why = f"mode={mode!r} asked for"
     if mode == "auto":
         env = os.environ.get("NETLAB_MODE", "").strip().lower()
@@ -53,10 +57,7 @@ def connect(mode: str = "auto", scenario: Any = None, *, quiet: bool = False) ->
             if env not in ("sim", "lab"):
                 raise NetlabError(f"NETLAB_MODE must be 'sim' or 'lab', not {env!r}")
             mode, why = env, f"NETLAB_MODE={env}"
-    if scenario is None:
-        from netlab.scenarios import seed_host
-
-        scenario = seed_host()
+    scenario = _scenario(scenario)
     if mode == "auto":
         reason = lab_possible()
         if reason is None:
@@ -70,6 +71,24 @@ def connect(mode: str = "auto", scenario: Any = None, *, quiet: bool = False) ->
 
         return _announce(Lab(scenario).up(), why, quiet)
     return _announce(_sim(scenario), why, quiet)
+
+
+def _scenario(scenario: Any) -> Any:
+    """The scenario to run: the article's host by default, a catalogue name
+    (``"two-bridges"``, ``"docker28"``) or a :class:`~netlab.scenarios.Scenario`."""
+    from netlab.scenarios import Scenario, seed_host
+
+    if scenario is None:
+        return seed_host()
+    if isinstance(scenario, str):
+        from netlab.sim.cli import scenario_by_name
+
+        return scenario_by_name(scenario)
+    if not isinstance(scenario, Scenario):
+        raise NetlabError(f"scenario must be a netlab Scenario or a catalogue name, not "
+                          f"{type(scenario).__name__}; build one with netlab.scenarios.seed_host() "
+                          "or docker_host(...), or name one from netlab.scenarios.catalogue.names()")
+    return scenario
 
 
 def _sim(scenario: Any) -> Any:
