@@ -271,3 +271,28 @@ def test_image_references_and_port_spellings() -> None:
     assert [(x.proto, x.port) for x in s.node("b").services] == [("tcp", 6379)]
     assert [str(p) for p in s.node("a").ports] == ["8080:80/tcp"]
     assert [str(p) for p in s.node("b").ports] == ["32768:6379/tcp"]
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("version", ["27", "28", "29"])
+def test_every_catalogue_scenario_loads_into_a_kernel_namespace(version: str, unique_prefix: str) -> None:
+    """Each ready-made scenario's rules: iptables-restore in one throwaway namespace per
+    scenario, iptables-save back, the same rules per table."""
+    from netlab.scenarios import catalogue
+
+    for tool in ("iptables-restore", "iptables-save", "ipset"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"needs {tool}")
+    for k, name in enumerate(catalogue.names()):
+        s = catalogue.build(name, version=version)
+        ns = f"{unique_prefix}c{k}"
+        assert _run("ip", "netns", "add", ns).returncode == 0
+        try:
+            for setname in s.host.ipsets:
+                assert _run("ip", "netns", "exec", ns, "ipset", "create", setname, "hash:net").returncode == 0
+            res = _run("ip", "netns", "exec", ns, "iptables-restore", stdin=s.host.iptables)
+            assert res.returncode == 0, (name, res.stderr)
+            saved = _run("ip", "netns", "exec", ns, "iptables-save").stdout
+        finally:
+            _run("ip", "netns", "del", ns)
+        assert _blocks(saved) == _blocks(s.host.iptables), name
