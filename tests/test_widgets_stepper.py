@@ -72,3 +72,58 @@ def test_empty_journey_is_refused() -> None:
 
     with pytest.raises(NetlabError, match="probe"):
         JourneyStepper(Journey({"kind": "tcp"}))
+
+
+# ------------------------------------------------------------ on journeys the simulator ran
+
+@pytest.fixture(scope="module")
+def masquerade():
+    import netlab as nl
+
+    net = nl.connect(mode="sim", scenario=nl.docker_host("29"), quiet=True)
+    return net.probe("ping", src="web", dst="203.0.113.10")
+
+
+def test_masquerade_and_the_conntrack_un_nat(masquerade) -> None:
+    s = JourneyStepper(masquerade, draw=False)
+    nats = [i for i, e in enumerate(s.events) if e.kind == "nat"]
+    assert len(nats) == 2  # MASQUERADE on the request, conntrack's un-NAT on the reply
+    s.go(nats[0])
+    assert s.changed == {"src"} and s.fields["src"] == "10.0.2.15"
+    assert s.rule[0].startswith("nat:POSTROUTING:") and "MASQUERADE" in s.rule[1]
+    s.go(nats[1])
+    assert s.changed == {"dst"} and s.fields["dst"] == "172.17.0.2"
+    assert s.rule is None  # no nat rule runs for a reply: conntrack does it
+    assert "rule</b> —" in s.rule_html.value
+    assert s.conntrack_entry and "icmp" in s.conntrack_entry
+
+
+def test_filter_rule_named_by_position_and_text() -> None:
+    import netlab as nl
+
+    net = nl.connect(mode="sim", scenario=nl.docker_host("28"), quiet=True)
+    j = net.probe("http", src="client", dst="192.168.56.38", dport=80)
+    s = JourneyStepper(j, draw=False)
+    fwd = next(i for i, e in enumerate(s.events) if e.kind == "netfilter" and e.hook == "FORWARD")
+    s.go(fwd)
+    position, text = s.rule
+    assert position.startswith("filter:") and text.startswith("-A ") and "ACCEPT" in text
+    assert s.event.verdict == "ACCEPT" and "ACCEPT" in s.rule_html.value
+    assert s.route.startswith("172.17.0.0/16 dev docker0")
+
+
+def test_play_through_a_dropped_journey_draws_every_step() -> None:
+    import netlab as nl
+
+    net = nl.connect(mode="sim", scenario=nl.widgets.what_if(nl.docker_host("27"),
+                                                             docker_user_drop=True), quiet=True)
+    j = net.probe("tcp", src="client", dst="192.168.56.38", dport=80, timeout=1.0)
+    assert j.outcome == "dropped"
+    s = JourneyStepper(j, packet=1)
+    seen = set()
+    for i in range(len(s.events)):
+        s.play.value = i
+        assert s.index == i and s.slider.value == i
+        seen.add(s.image.value)
+    assert s.event.kind == "drop" and "DOCKER-USER" in s.position.value
+    assert len(seen) >= 3  # the picture follows the packet: none, client, enp0s8
