@@ -32,7 +32,10 @@ PACKET_OUTGOING = 4
 
 @dataclass
 class Record:
-    """One packet seen: when (ns since the epoch), where, which way, and its bytes."""
+    """One packet seen: when (ns since the epoch), where, which way, and its bytes.
+
+    ``stamp_ns`` is the kernel's timestamp.  ``time_ns`` is the same, raised where needed
+    so it never goes back within one namespace (see :func:`in_order`)."""
 
     time_ns: int
     node: str
@@ -40,6 +43,7 @@ class Record:
     iface: str
     direction: str  # "in" (received on iface) or "out" (sent on iface)
     data: bytes
+    stamp_ns: int = 0
 
     @property
     def time(self) -> float:
@@ -47,6 +51,7 @@ class Record:
 
 
 PACKET_VERSION = 10
+SO_TIMESTAMPNS = 35
 PACKET_ADD_MEMBERSHIP = 1
 PACKET_MR_PROMISC = 1
 PACKET_RX_RING = 5
@@ -133,6 +138,9 @@ class Sniffer:
                 return s, names
             try:
                 s, names = nsmod.run_in(ns, opener)
+                # timestamps on, whatever else runs on the machine: received packets are then
+                # always stamped when queued, and in_order() always sees the same kind of stamps
+                s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
                 ring = _Ring(s, self.rings.get(node, self.ring))
             except PermissionError as exc:
                 self.close()
@@ -157,8 +165,7 @@ class Sniffer:
         for _s, node, ns, ring, names in self._socks.values():
             ring.read(node, ns, names, self.records, keep=True)
         self.close()
-        # stable: packets stamped at the same instant keep the order one namespace saw them in
-        self.records.sort(key=lambda r: r.time_ns)
+        self.records = in_order(self.records)
         return self.records
 
     def close(self) -> None:
@@ -194,6 +201,25 @@ class Sniffer:
                     return
                 _s, node, ns, ring, names = self._socks[fd]
                 ring.read(node, ns, names, self.records, keep=True)
+
+
+def in_order(records: list[Record]) -> list[Record]:
+    """Records of every namespace in one sequence, each namespace's own order kept.
+
+    A namespace's ring holds its packets in the order its kernel handled them.  Their
+    timestamps mostly agree, but not always: a received packet may carry the time it was
+    queued (``netdev_tstamp_prequeue``, once anything on the machine asked for timestamps),
+    and a bridge passing a frame up to itself keeps that stamp — so ``docker0 in`` would
+    look older than the copies the bridge flooded out first.  Each namespace's times are
+    therefore made non-decreasing in ring order (a time is raised to the latest before it;
+    the kernel's own stays in ``stamp_ns``), and the namespaces are merged by those times.
+    """
+    last: dict[str, int] = {}
+    for r in records:  # appended per ring, in ring order
+        r.stamp_ns = r.stamp_ns or r.time_ns
+        r.time_ns = max(r.stamp_ns, last.get(r.netns, 0))
+        last[r.netns] = r.time_ns
+    return sorted(records, key=lambda r: r.time_ns)  # stable: ring order for equal times
 
 
 def to_capture(records: list[Record], comments: dict[int, str] | None = None):  # noqa: ANN201
