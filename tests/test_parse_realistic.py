@@ -821,3 +821,13 @@ def test_veth_ends_must_name_each_other():
     assert state.peer_of(state.link("veth2222222")) is None
     g = state.graph()
     assert not g.has_edge(("if", "", "veth2222222"), ("if", "", "veth3333333"))
+
+
+def test_empty_json_listing_and_host_network_containers():
+    assert netlab.parse_host("$ ip -j route show table 100\n[]\n").route_list == []
+    host_net = ('[{"Name": "host", "Id": "9e1f", "Driver": "host", "IPAM": {"Config": []}, '
+                '"Containers": {"ab": {"Name": "node-exporter", "MacAddress": "", '
+                '"IPv4Address": "", "IPv6Address": ""}}}]')
+    state = parse_docker_network_inspect(host_net)
+    assert "node-exporter" not in {ns.name for ns in state.namespaces}  # it shares the host's
+    assert state.links == []

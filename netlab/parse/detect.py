@@ -67,6 +67,7 @@ PARSER_FOR = {
     "iptables -S": "parse_iptables_text",
     "conntrack -L": "parse_conntrack",
     "sysctl": "parse_sysctl",
+    "ip -j": "parse_ip_json",
     "ip -j addr": "parse_ip_json",
     "ip -j link": "parse_ip_json",
     "ip -j route": "parse_ip_json",
@@ -243,7 +244,7 @@ def _detect_json(text: str) -> str | None:
                 if all(k in item for k in needed):
                     return key
             return None
-    return "ip -j" if data else None
+    return "ip -j"  # [] : an empty listing (no routes in that table, say)
 
 
 def detect_lines(cleaned: Cleaned, limit: int = 40) -> str | None:

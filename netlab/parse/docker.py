@@ -96,6 +96,8 @@ def _network(state: HostState, net: dict[str, Any], netns: str, known: dict[str,
         name = container.get("Name")
         if not isinstance(name, str) or not name:
             continue
+        if net.get("Driver") == "host":
+            continue  # a `--network host` container lives in the host's own namespace
         if name not in known:
             known[name] = 0
             state.namespaces.append(Namespace(name))

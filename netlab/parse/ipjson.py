@@ -266,5 +266,7 @@ def parse_ip_json(text: str | bytes, netns: str = "") -> HostState:
         state = state_from_json(data, netns)
     except JsonShapeError as exc:
         raise parse_error(command, str(exc), cleaned, *first) from None
+    if data == []:
+        state.notes.append(f"{command}: the paste is an empty JSON list (nothing to read)")
     state.hostname = cleaned.hostname()
     return state
