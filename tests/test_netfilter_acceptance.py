@@ -787,3 +787,28 @@ def test_ip6tables_output_in_the_same_paste_is_left_out() -> None:
     assert [r.text for r in prompts.rules] == ["-A INPUT -i lo -j ACCEPT"]
     only_v6 = parse_iptables(both.split("COMMIT\n", 1)[1])
     assert [r.text for r in only_v6.rules] == ["-A FORWARD -j DROP"]
+
+
+def test_any_description_is_a_packet_or_a_packet_error() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    keys = st.sampled_from(["proto", "protocol", "src", "source", "dst", "dst_ip", "sport", "dport", "port",
+                            "flags", "tcp_flags", "type", "icmp_type", "code", "mark", "length", "ttl",
+                            "pkttype", "colour"])
+    values = st.one_of(st.none(), st.integers(-5, 70000), st.floats(allow_nan=True), st.booleans(),
+                       st.text(max_size=12), st.sampled_from(["tcp", "udp", "icmp", "10.0.0.1", "SYN,ACK",
+                                                              "echo-request", "https", "0x10", "3/3"]),
+                       st.lists(st.sampled_from(["SYN", "ACK", "X"]), max_size=3))
+    rs = parse_iptables("-P INPUT ACCEPT\n-A INPUT -p tcp -m tcp --dport 80 -m length --length 0:100 -j DROP\n")
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(keys, values, max_size=6))
+    def check(desc: dict) -> None:
+        try:
+            t = rs.trace({"src": "10.0.0.1", "dst": "10.0.0.2", **desc}, hook="INPUT")
+        except PacketError:
+            return
+        assert t.verdict in ("ACCEPT", "DROP")
+
+    check()

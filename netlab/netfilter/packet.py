@@ -198,6 +198,13 @@ class Packet:
                 setattr(self, name, _port(v, name))
             elif v is not None and not 0 <= v <= 65535:
                 raise PacketError(f"{name} {v} is not a port number (0-65535)")
+        for name in ("length", "ttl"):
+            v = getattr(self, name)
+            if v is not None and type(v) is not int:
+                try:
+                    setattr(self, name, int(str(v).strip()))
+                except ValueError:
+                    raise PacketError(f"{name} {v!r} is not a number") from None
         for name in ("mark", "ctmark"):
             v = getattr(self, name)
             if type(v) is not int:
