@@ -155,7 +155,8 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
         entries += [f"{n}: {line}" for line in r.stdout.splitlines() if line.strip()]
         tracked[n] = parse_conntrack(r.stdout)
     probe = {"kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip, "dport": dport,
-             "sport": res.sport, "count": count, "timeout": timeout, "ttl": ttl}
+             "sport": res.sport, "count": count, "timeout": timeout, "ttl": ttl,
+             "scenario": sc.name, "mode": "lab", "prefix": lab.prefix, "start": t0}
     probe["mac_owner"] = lab.mac_owners()
     sent = next((Frame.from_bytes(r.data) for r in records if r.node == src_node.name and r.direction == "out"
                  and Frame.from_bytes(r.data).proto in ("tcp", "udp", "icmp")), None)
@@ -164,6 +165,8 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     journey = build_journey(lab, probe, records, grown, res, src_node.name, tracked, learnt)
     journey.conntrack_entries = entries
     journey.mode = "lab"
+    if hasattr(journey, "scenario"):
+        journey.scenario = sc  # the topology it ran on, for diagrams
     if sniffer.drops:
         journey.probe["capture_drops"] = sniffer.drops
     return journey
