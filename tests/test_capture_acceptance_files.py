@@ -312,3 +312,34 @@ def _scapy_blob(which: str) -> bytes:
         finally:
             os.unlink(path)
     return _BLOBS[which]
+
+
+def test_expert_keeps_ipv6_conversations_apart(tmp_path) -> None:
+    """Two IPv6 connections with the same ports are two flows, not a retransmission; an
+    ICMPv6 destination unreachable is flagged like ICMP's."""
+    from scapy.layers.inet import TCP
+    from scapy.layers.inet6 import ICMPv6DestUnreach, IPv6
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    e = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    pk = [e / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=1000, dport=80, flags="S", seq=5),
+          e / IPv6(src="fd00::3", dst="fd00::4") / TCP(sport=1000, dport=80, flags="S", seq=5),
+          e / IPv6(src="fd00::2", dst="fd00::1") / TCP(sport=80, dport=1000, flags="SA", seq=9, ack=6),
+          e / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=1000, dport=80, flags="PA", seq=6,
+                                                      ack=10) / b"hello",
+          e / IPv6(src="fd00::1", dst="fd00::2") / TCP(sport=1000, dport=80, flags="PA", seq=6,
+                                                      ack=10) / b"hello",
+          e / IPv6(src="fd00::9", dst="fd00::1") / ICMPv6DestUnreach(code=4)
+          / IPv6(src="fd00::1", dst="fd00::5")]
+    for k, p in enumerate(pk):  # a quick handshake; the resend comes a second later
+        p.time = 100 + k / 10_000 + (1 if k >= 4 else 0)
+    path = str(tmp_path / "v6.pcap")
+    wrpcap(path, pk)
+    cap = load_capture(path)
+    found = cap.expert()
+    assert set(zip(found.number, found.tag, strict=True)) == {(5, "retransmission"),
+                                                              (6, "icmp-unreachable")}
+    assert "port unreachable" in found.message.iloc[-1]
+    s = cap.follow_stream(5)
+    assert s.client == ("fd00::1", 1000) and s.client_data == b"hello" and s.numbers == [1, 3, 4, 5]

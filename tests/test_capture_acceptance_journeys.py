@@ -238,3 +238,38 @@ def test_annotations_round_trip_through_tshark(tmp_path) -> None:
     assert again.colour_rules == [("icmp", "#ffe0b2")]
     assert again.df[["src", "dst", "interface", "namespace", "summary"]].equals(
         cap.df[["src", "dst", "interface", "namespace", "summary"]])
+
+
+def _truth(df, expr: str):  # noqa: ANN001, ANN202 - the same question asked of pandas
+    ports = (df.sport == 80) | (df.dport == 80)
+    tcp = df.protocol == "tcp"
+    table = {
+        "ip.src == 172.17.0.2 and tcp.port == 80": (df.src == "172.17.0.2") & tcp & ports,
+        "not arp": df.protocol != "arp",
+        "tcp.flags.syn == 1 and tcp.flags.ack == 0": tcp & (df["flags"] == "S"),
+        "iface == docker0 or iface == enp0s8": df.interface.isin(["docker0", "enp0s8"]),
+        "udp": df.protocol == "udp",
+        "icmp": df.protocol == "icmp",
+        "ip.addr == 10.0.2.15": (df.src == "10.0.2.15") | (df.dst == "10.0.2.15"),
+        "(iface == enp0s3 or iface == docker0) and not icmp": df.interface.isin(["enp0s3", "docker0"])
+        & (df.protocol != "icmp"),
+        "ip.dst != 172.17.0.2 and ip": df.dst.notna() & (df.dst != "172.17.0.2")
+        & df.protocol.isin(["tcp", "udp", "icmp", "ip"]),
+        "!(tcp.port == 80) && tcp": tcp & ~ports,
+        "ip.addr == 172.17.0.0/16": df.src.astype(str).str.startswith("172.17.")
+        | df.dst.astype(str).str.startswith("172.17."),
+        "netns == web and ip.ttl < 64": (df.namespace == "web") & (df.ttl < 64).fillna(False),
+    }
+    return df.index[table[expr].astype("boolean").fillna(False).to_numpy(bool)].tolist()
+
+
+@pytest.mark.parametrize("name", ["http", "ping", "udp"])
+@pytest.mark.parametrize("expr", [
+    "ip.src == 172.17.0.2 and tcp.port == 80", "not arp",
+    "tcp.flags.syn == 1 and tcp.flags.ack == 0", "iface == docker0 or iface == enp0s8", "udp",
+    "icmp", "ip.addr == 10.0.2.15", "(iface == enp0s3 or iface == docker0) and not icmp",
+    "ip.dst != 172.17.0.2 and ip", "!(tcp.port == 80) && tcp", "ip.addr == 172.17.0.0/16",
+    "netns == web and ip.ttl < 64"])
+def test_learner_filters_agree_with_pandas(name: str, expr: str) -> None:
+    _, cap = fresh(name)
+    assert cap.numbers(expr) == _truth(cap.df, expr)

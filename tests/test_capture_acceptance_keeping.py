@@ -267,3 +267,18 @@ def test_in_memory_capture_annotated_in_the_widget_says_where_it_lives(tmp_path)
     cap.attach_sidecar(tmp_path / "mem.netlab.json")
     ui.save_button.click()
     assert "saved to mem.netlab.json" in ui.status.value
+
+
+def test_widget_on_an_empty_capture(tmp_path) -> None:
+    from netlab.widgets.annotator import CaptureAnnotator
+
+    path = tmp_path / "nothing.pcap"
+    path.write_bytes(write_pcap(1, []))
+    cap = load_capture(path)
+    ui = CaptureAnnotator(cap)
+    ui.filter_text.value = "tcp"
+    ui.next_button.click()
+    ui.save_button.click()
+    assert ui.visible == [] and "0 of 0 packets" in ui.page_label.value
+    assert "Select a packet first" in ui.status.value
+    assert cap.expert().empty and cap.propose_links().empty

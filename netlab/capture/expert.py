@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netlab.capture.fast import P_ICMP, P_TCP
+from netlab.capture.fast import P_ICMP, P_ICMPV6, P_TCP
 from netlab.packet import ICMP_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +35,12 @@ def expert(cap: Capture, tag: bool = True) -> pd.DataFrame:
     found: list[tuple[int, str, str, str]] = []
     tcp = np.flatnonzero(c.proto == P_TCP)
     ifs = cap._raw.ifaces[tcp].tolist()
-    keys = zip(ifs, c.v4src[tcp].tolist(), c.sport[tcp].tolist(), c.v4dst[tcp].tolist(),
+    # addresses as codes of the src/dst columns: IPv4 and IPv6 alike
+    sc, dc = cap._address_categorical("src"), cap._address_categorical("dst")
+    union = {v: k for k, v in enumerate(dict.fromkeys([*sc.categories, *dc.categories]))}
+    src = np.array([union[v] for v in sc.categories] + [-1], dtype=np.int64)[np.asarray(sc.codes)]
+    dst = np.array([union[v] for v in dc.categories] + [-1], dtype=np.int64)[np.asarray(dc.codes)]
+    keys = zip(ifs, src[tcp].tolist(), c.sport[tcp].tolist(), dst[tcp].tolist(),
                c.dport[tcp].tolist(), strict=True)
     seqs, acks = c.seq[tcp].tolist(), c.ack[tcp].tolist()
     flags, wins, plens = c.flags[tcp].tolist(), c.window[tcp].tolist(), c.payload_len[tcp].tolist()
@@ -96,6 +101,12 @@ def expert(cap: Capture, tag: bool = True) -> pd.DataFrame:
         code = int(c.icmp_code[i])
         found.append((i + 1, "warning", "icmp-unreachable",
                       f"ICMP {ICMP_NAMES[3]}: {UNREACHABLE_CODES.get(code, f'code {code}')}"))
+    v6 = {0: "no route", 1: "administratively prohibited", 3: "address unreachable",
+          4: "port unreachable"}
+    for i in np.flatnonzero((c.proto == P_ICMPV6) & (c.icmp_type == 1)).tolist():
+        code = int(c.icmp_code[i])
+        found.append((i + 1, "warning", "icmp-unreachable",
+                      f"ICMPv6 destination unreachable: {v6.get(code, f'code {code}')}"))
     found.sort()
     df = pd.DataFrame(found, columns=["number", "severity", "tag", "message"])
     if tag and found:
