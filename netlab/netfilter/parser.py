@@ -239,7 +239,9 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 words = split_words(line)
                 if len(words) < 2:
                     raise ParseError("-A needs a chain name", command="iptables-save", lineno=lineno, line=raw)
-                chain = table.chains.get(words[1]) or table.chain(words[1])
+                chain = table.chains.get(words[1])
+                if chain is None:  # (not `or`: an empty Chain is falsy)
+                    chain = table.chain(words[1])
                 chain.rules.append(Rule(table.name, chain.name, len(chain.rules) + 1, tuple(words[2:]), line,
                                         None, lineno))
                 continue
