@@ -296,3 +296,14 @@ def test_every_catalogue_scenario_loads_into_a_kernel_namespace(version: str, un
         finally:
             _run("ip", "netns", "del", ns)
         assert _blocks(saved) == _blocks(s.host.iptables), name
+
+
+def test_containers_by_name_or_dict() -> None:
+    s = docker_host("28", ["web", {"name": "db", "image": "redis", "ports": ["6379:6379"], "network": "back"}],
+                    networks=["back"])
+    assert s.node("web").ip == "172.17.0.2" and s.node("web").image == "nginx"
+    assert s.node("db").ip == "172.18.0.2" and [str(p) for p in s.node("db").ports] == ["6379:6379/tcp"]
+    with pytest.raises(ScenarioError, match="fields are"):
+        docker_host("28", [{"name": "x", "colour": "red"}])
+    with pytest.raises(ScenarioError, match="not a Container"):
+        docker_host("28", [5])

@@ -265,10 +265,25 @@ def _services(c: Container, ports: list[PortMapping]) -> list[Service]:
     return services
 
 
+def _as_container(c: object) -> Container:
+    """A Container, or a name (``"web"``) or dict (``{"name": "web", "ports": ["80:80"]}``) for one."""
+    if isinstance(c, Container):
+        return c
+    if isinstance(c, str):
+        return Container(c)
+    if isinstance(c, dict):
+        try:
+            return Container(**c)
+        except TypeError as exc:
+            raise ScenarioError(f"containers: {c!r}: {exc}; the fields are name, image, ports, network, "
+                                "services, ip, mac") from None
+    raise ScenarioError(f"containers: {c!r} is not a Container(...), a name or a dict")
+
+
 # ---------------------------------------------------------------- builder
 def docker_host(
     version: str | VersionProfile = "27",
-    containers: Sequence[Container] | None = None,
+    containers: Sequence[Container | str | dict[str, Any]] | None = None,
     userland_proxy: bool = True,
     icc: bool = True,
     networks: Iterable[str | dict[str, Any] | BridgeNetwork] | None = None,
@@ -332,8 +347,7 @@ def docker_host(
     published: dict[tuple[str, int], str] = {}
     names: set[str] = {"host", "client", "gateway", "internet"}
     for c in containers:
-        if not isinstance(c, Container):
-            raise ScenarioError(f"containers: {c!r} is not a Container(...)")
+        c = _as_container(c)
         if c.name in names:
             raise ScenarioError(f"container name {c.name!r} is already used; pick another")
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", c.name):
