@@ -273,3 +273,13 @@ def _truth(df, expr: str):  # noqa: ANN001, ANN202 - the same question asked of 
 def test_learner_filters_agree_with_pandas(name: str, expr: str) -> None:
     _, cap = fresh(name)
     assert cap.numbers(expr) == _truth(cap.df, expr)
+
+
+def test_draw_flow_says_when_it_shows_only_the_first_packets() -> None:
+    from netlab.viz.flow import draw_flow
+
+    _, cap = fresh("http")
+    fig = draw_flow(cap, cap.numbers("tcp")[0], max_packets=4)
+    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    assert any("the first 4 of 10 packets" in t for t in texts)
+    no_text_overlaps(fig)

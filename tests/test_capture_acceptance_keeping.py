@@ -282,3 +282,18 @@ def test_widget_on_an_empty_capture(tmp_path) -> None:
     assert ui.visible == [] and "0 of 0 packets" in ui.page_label.value
     assert "Select a packet first" in ui.status.value
     assert cap.expert().empty and cap.propose_links().empty
+
+
+@pytest.mark.parametrize("comment", ["tags: are how I sort packets", "hop: 3 is where it changed",
+                                     "links: 4, 5", "comment: plain", "ordinary note"])
+def test_comments_that_look_like_netlabs_lines_round_trip(tmp_path, comment: str) -> None:
+    path = _ping_pcap(tmp_path / "c.pcap")
+    cap = load_capture(path)
+    cap.annotate(2, comment=comment, tags=["t1"])
+    cap.annotate(3, comment=comment)
+    out = cap.to_pcapng(tmp_path / "c.pcapng")
+    os.remove(path + ".netlab.json")
+    again = load_capture(out)
+    assert again.annotations[2].comment == comment and again.annotations[2].tags == ["t1"]
+    assert again.annotations[3].comment == comment and again.annotations[3].tags == []
+    assert again.annotations[3].hop is None and again.annotations[3].links == []

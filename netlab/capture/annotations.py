@@ -27,6 +27,7 @@ _TAGS = re.compile(r"^tags: (.*)$", re.S)
 _HOP = re.compile(r"^hop: (?P<hop>.*?)(?: \| hook: (?P<hook>.*?))?(?: \| rule: (?P<rule>.*?))?$", re.S)
 _LINKS = re.compile(r"^links: ([0-9, ]+)$")
 COLOUR_PREFIX = "netlab colour rules: "
+COMMENT_PREFIX = "comment: "
 
 
 def clean_tags(tags: Any) -> list[str]:
@@ -65,7 +66,11 @@ class Annotation:
         """The pcapng ``opt_comment`` texts carrying this annotation (Wireshark shows each)."""
         out = []
         if self.comment:
-            out.append(self.comment)
+            # a comment that reads like one of netlab's own lines is marked, so it comes back
+            # as a comment (and not as tags, a hop or links)
+            looks_like_ours = (self.comment.startswith((COMMENT_PREFIX, "hop: "))
+                               or _TAGS.match(self.comment) or _LINKS.match(self.comment))
+            out.append(COMMENT_PREFIX + self.comment if looks_like_ours else self.comment)
         if self.tags:
             out.append("tags: " + ", ".join(self.tags))
         if self.hop or self.hook or self.rule:
@@ -85,7 +90,9 @@ class Annotation:
         a = cls()
         free = []
         for text in texts:
-            if m := _TAGS.match(text):
+            if text.startswith(COMMENT_PREFIX):
+                free.append(text[len(COMMENT_PREFIX):])
+            elif m := _TAGS.match(text):
                 a.tags = clean_tags(m.group(1))
             elif text.startswith("hop: ") and (m := _HOP.match(text)):
                 a.hop = m.group("hop") or None

@@ -171,7 +171,8 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     if int(cap._cols.proto[n - 1]) not in (P_TCP, P_UDP, P_ICMP):
         raise CaptureError(f"packet {n} is not TCP, UDP or ICMP: pick a packet of a "
                            "conversation (filter `tcp or udp or icmp`)")
-    groups = flow_packets(cap, n)[:max_packets]
+    every = flow_packets(cap, n)
+    groups = every[:max_packets]
     names = cap.interface_names()
     ifaces = cap._raw.ifaces
     first = groups[0]
@@ -236,8 +237,11 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     height = TOP + row_h * len(groups) + 0.45
     fig, ax = new_figure(width, height)
     y_top = height - 0.35
+    shown = (f" — the first {len(groups)} of {len(every)} packets (max_packets)"
+             if len(every) > len(groups) else "")
     ax.text(width / 2, y_top, title or f"Flow of packet {n}'s conversation across "
-            f"{len(columns)} interface(s)", ha="center", va="center", fontsize=10, weight="bold")
+            f"{len(columns)} interface(s){shown}", ha="center", va="center", fontsize=10,
+            weight="bold")
     heads = [(x_client, f"client\n{cols[0]}"), *[(x_of[c], c) for c in columns],
              (x_server, f"server\n{cols[-1]}")]
     y_head = height - TOP + 0.25

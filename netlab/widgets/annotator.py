@@ -58,6 +58,9 @@ def field_ranges(pkt: Any) -> list[tuple[str, str, str, int, int]]:
             try:
                 val = layer.getfieldval(fld.name)
                 shown = fld.i2repr(layer, val)
+                if isinstance(val, bytes) and 0 < len(val) <= 16 and not val.isascii():
+                    used = getattr(layer, "lladdrlen", None) or len(val)  # cooked captures
+                    shown = val[:used].hex(":")  # an address scapy keeps as bytes
                 if isinstance(built, tuple):
                     start_bit = len(built[0]) * 8 + built[1]
                 else:
