@@ -407,3 +407,20 @@ def test_connect_takes_a_catalogue_name_and_refuses_anything_else(capsys):
     with pytest.raises(NetlabError, match="scenario must be a netlab Scenario"):
         netlab.connect("sim", 42)
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_same_probe_with_the_same_sport_twice_opens_a_new_connection(version):
+    """The server closed first and holds the four-tuple in TIME_WAIT; conntrack holds it
+    in TIME_WAIT too.  A new SYN reopens both: the kernel kills the old conntrack entry,
+    so the SYN is NEW again and is DNATed again, and the server answers SYN-ACK."""
+    net = yard(version)
+    first = net.probe("http", src="client", dst="host", dport=8000, sport=40000)
+    second = net.probe("http", src="client", dst="host", dport=8000, sport=40000)
+    assert first.outcome == second.outcome == "answered", second.summary()
+    assert [e.rule for e in second.nat_rewrites if e.rule] == [e.rule for e in first.nat_rewrites if e.rule]
+    syn_fwd = [e for e in second.of_kind("netfilter") if e.hook == "FORWARD" and e.frame.flags == "S"]
+    assert "ctstate NEW" in syn_fwd[0].detail
+    flags = [e.frame.flags for e in second.seen("shop", "eth0") if e.direction == "out"
+             and e.frame.proto == "tcp"]
+    assert flags[0] == "SA"

@@ -110,6 +110,12 @@ class Conntrack:
                 return CtMatch(hit[0], hit[1], "RELATED", False)
             return None
         hit = self.table.get(t)
+        if hit is not None and t[0] == "tcp" and f.flags == "S" \
+                and hit[0].tcp_state in ("TIME_WAIT", "CLOSE"):
+            # a SYN reopening a closed connection: the kernel kills the old entry and
+            # looks again (-NF_REPEAT), so the SYN is NEW and meets the nat table again
+            self._remove(hit[0])
+            hit = None
         if hit is not None and not self._expired(hit[0], now):
             entry, direction = hit
             if direction == REPLY or "SEEN_REPLY" in entry.status:

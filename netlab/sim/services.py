@@ -380,6 +380,11 @@ def tcp_rcv(k: Kernel, skb: Skb) -> None:
     f = skb.f
     net = k.net
     sock = k.socks.get((f.dst, f.dport, f.src, f.sport))
+    if sock is not None and sock.state == "TIME_WAIT" and f.flags == "S":
+        # tcp_timewait_state_process (TCP_TW_SYN): a new SYN for the same four-tuple ends
+        # the TIME_WAIT socket and goes to the listener (timestamps show it is newer)
+        sock._unregister()
+        sock = None
     if sock is not None:
         net.rec("deliver", k.name, f"to socket {f.dst}:{f.dport} ({sock.state})", skb=skb)
         sock.rcv(f)
