@@ -424,7 +424,8 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                                           iface=port, frame=first_in.frame, packet_id=first_in.pid,
                                           time=first_in.rec.time))
 
-    # the rules that decided: per node, after the first packet that entered it
+    # the rules that decided, from their counters: each placed after the first packet of the
+    # probe that passed the rule's hook in that node with the rule's interfaces and state
     for node, g in grown.items():
         # rules that accepted, dropped or rejected, and DROP policies (an ACCEPT policy's counter
         # also grows with the kernel's own housekeeping traffic, so it tells nothing here)
@@ -433,9 +434,10 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                      (c.target == "ACCEPT" and not c.position.endswith(":policy")))]
         if not decisive:
             continue
-        firsts = [o for o in obs if o.rec.node == node and o.frame.proto != "arp"]
-        anchor = firsts[0] if firsts else None
+        passages = _passages(packets, node, first_ip)
         for c, d in decisive:
+            anchor = next((o for o, hook, i, out, state in passages if _could_match(c, hook, i, out, state)),
+                          passages[0][0] if passages else None)
             if anchor is not None:
                 add_after(anchor, _rule_event(node, c, d, anchor))
 
@@ -479,6 +481,50 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
     except ImportError:  # netlab.capture not available: the frames stay in the events
         j.capture = None
     return j
+
+
+def _passages(packets: list[_Logical], node: str, first_ip: _Logical | None
+              ) -> list[tuple[_Obs, str, str | None, str | None, str]]:
+    """How each IPv4 packet of the probe went through ``node``: (its first copy there, hook,
+    in-interface, out-interface, conntrack state), in order."""
+    out = []
+    for lp in packets:
+        if lp.key[0] == "arp":
+            continue
+        here = [o for o in lp.obs if o.rec.node == node]
+        if not here:
+            continue
+        ins = [o for o in here if o.rec.direction == "in"]
+        outs = [o for o in here if o.rec.direction == "out"]
+        in_if = ins[-1].rec.iface if ins else None  # a bridge port, then the bridge: the bridge
+        if outs and ins and ins[0].rec.time_ns > outs[0].rec.time_ns:
+            in_if = None
+        out_if = outs[0].rec.iface if outs else None
+        hook = "FORWARD" if in_if and out_if else ("INPUT" if in_if else "OUTPUT")
+        f = here[0].frame
+        state = ("RELATED" if f.proto == "icmp" and f.icmp_type in (3, 11)
+                 else "NEW" if lp is first_ip else "ESTABLISHED")
+        out.append((here[0], hook, in_if, out_if, state))
+    return out
+
+
+def _could_match(c: ctr.Counter, hook: str, in_if: str | None, out_if: str | None, state: str) -> bool:
+    """Whether rule ``c``'s interface and conntrack-state conditions allow this passage."""
+    words = c.text.split()
+    if c.chain in ("INPUT", "FORWARD", "OUTPUT") and c.chain != hook:
+        return False
+    if c.chain not in ("INPUT", "FORWARD", "OUTPUT", "PREROUTING") and hook != "FORWARD":
+        return False  # Docker's own chains hang off FORWARD
+    for i, w in enumerate(words[:-1]):
+        neg = i > 0 and words[i - 1] == "!"
+        value = words[i + 1]
+        if w in ("-i", "-o"):
+            actual = in_if if w == "-i" else out_if
+            if (actual == value) == neg:
+                return False
+        if w == "--ctstate" and (state in value.split(",")) == neg:
+            return False
+    return True
 
 
 def _refusal(packets: list[_Logical], lp: _Logical, node: str) -> str | None:
