@@ -831,3 +831,42 @@ def test_empty_json_listing_and_host_network_containers():
     state = parse_docker_network_inspect(host_net)
     assert "node-exporter" not in {ns.name for ns in state.namespaces}  # it shares the host's
     assert state.links == []
+
+
+def test_oneline_ip_o_addr_and_link():
+    full = parse_ip_addr(paste("real-ip-addr-ns.txt"))
+    oneline = netlab.parse_host(paste("real-ip-o-addr-ns.txt"))
+    assert "\\" in paste("real-ip-o-addr-ns.txt")
+    assert sorted((a.ifname, a.cidr, a.scope) for a in oneline.addrs) == sorted(
+        (a.ifname, a.cidr, a.scope) for a in full.addrs)
+    links = netlab.parse_host(paste("real-ip-o-link-ns.txt"))
+    assert [(lk.name, lk.mac, lk.peer, lk.master) for lk in links.links] == [
+        (lk.name, lk.mac, lk.peer, lk.master) for lk in full.links]
+
+
+ELIDED_HEADER = """\
+$ ip addr
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+    inet 127.0.0.1/8 scope host lo
+2: enp0s3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP group default qlen 1000
+    link/ether 08:00:27:4a:11:22 brd ff:ff:ff:ff:ff:ff
+    ...
+    inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic enp0s3
+       valid_lft 86000sec preferred_lft 86000sec
+...
+    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0
+       valid_lft forever preferred_lft forever
+    inet6 fe80::42:9aff:fe1c:4e07/64 scope link
+5: veth1a2b3c4@if4: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master docker0 state UP
+    link/ether 86:2f:aa:10:4c:e1 brd ff:ff:ff:ff:ff:ff link-netnsid 0
+"""
+
+
+def test_an_address_after_an_elided_header_goes_to_the_interface_its_label_names():
+    state = netlab.parse_host(ELIDED_HEADER)
+    assert [a.cidr for a in state.addresses_of("enp0s3")] == ["10.0.2.15/24"]
+    assert [a.cidr for a in state.addresses_of("docker0")] == [
+        "172.17.0.1/16", "fe80::42:9aff:fe1c:4e07/64"]
+    assert state.link("docker0").kind == "bridge"
+    assert any("docker0" in n and "elided" in n for n in state.notes)

@@ -27,6 +27,9 @@ ELISION = re.compile(
     r"<\s*snip\s*>|略|省略|\(\s*中略\s*\)|中略)\s*$",
     re.IGNORECASE,
 )
+# `ip -o addr|link`: "2: eth0    inet 10.0.2.15/24 ... eth0\       valid_lft forever ..."
+_ONELINE = re.compile(r"^\s*\d{1,10}: \S")
+_ONELINE_SPLIT = re.compile(r"\\(?= {2,})")
 FENCE = re.compile(r"^\s*(?:```|~~~)[\w+-]*\s*$")
 
 # Commands a prompt line may run (a bare "# " prompt is only taken as one when
@@ -148,6 +151,11 @@ def clean_lines(text: str | bytes | Cleaned, *, keep_blank: bool = False, start:
         if prompt is not None:
             prompt.lineno = lineno
             out.prompts.append(prompt)
+            continue
+        if "\\ " in line and _ONELINE.match(line):
+            # `ip -o`: one record per line, its own lines joined by "\": give them back
+            out.lines.extend((lineno, part.rstrip()) for part in _ONELINE_SPLIT.split(line)
+                             if part.strip())
             continue
         out.lines.append((lineno, line))
     return out

@@ -28,6 +28,7 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"^\d+: [^\s:]+(?:@\S+)?(?: state \w+ @?\S*)? ?:[^\n]*? master \S+ state "
         r"(?:forwarding|blocking|disabled|listening|learning)\b")),
     ("ip addr", re.compile(r"^\d+: [^\s:]+(?:@[^\s:]+)?: <[^>]*>")),
+    ("ip addr", re.compile(r"^\d+: [^\s:@]+(?:@\S+)?\s+inet6? [0-9a-fA-F:.]+[/ ]")),  # ip -o addr
     ("ip -br", re.compile(
         r"^\S+\s+(?:UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT|NOTPRESENT|TESTING)(?:\s|$)")),
     ("bridge fdb", re.compile(r"^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5} dev \S+")),

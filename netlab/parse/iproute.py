@@ -18,6 +18,8 @@ from netlab.parse._links import infer_kind, resolve_named_peers, set_peer
 from netlab.parse.clean import Cleaned, clean_lines
 
 _HEADER = re.compile(r"^\s*([0-9]{1,10}):\s+([^\s:@]+)(?:@([^\s:]+))?:\s+<([^>]*)>(.*)$")
+_IFNAME = re.compile(r"^[^\s/:][^\s/]{0,30}$")
+_ONELINE_ADDR = re.compile(r"^\s*([0-9]{1,10}):\s+([^\s:@]+)(?:@(\S+))?\s+(inet6?\s.*)$")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2})+$")
 _HEADER_KEYS = {"mtu", "qdisc", "master", "state", "mode", "group", "qlen", "link-netnsid", "netns"}
 # first word of an `ip -d link` detail line that names the driver
@@ -56,6 +58,7 @@ class _AddrReader:
         self.at: dict[str, bool] = {}
         self.stats_next = False
         self.skipped: list[int] = []
+        self.by_name: dict[str, Link] = {}
 
     def fail(self, lineno: int, line: str, message: str) -> Exception:
         return parse_error(self.command, message, self.cleaned, lineno, line)
@@ -81,6 +84,10 @@ class _AddrReader:
         m = _HEADER.match(line)
         if m:
             self.header(lineno, line, m)
+            return
+        m = _ONELINE_ADDR.match(line)
+        if m:  # `ip -o addr`: "2: eth0    inet 10.0.2.15/24 ... eth0"
+            self.oneline_addr(lineno, line, m)
             return
         words = line.split()
         first = words[0]
@@ -137,12 +144,29 @@ class _AddrReader:
         if link.mtu is None and "mtu" in words:
             raise self.fail(lineno, line, "the mtu is not a number")
         self.state.links.append(link)
+        self.by_name[name] = link
         self.link = link
         self.at[name] = at is not None and at != "NONE"
         if at is not None:
             peer_name = set_peer(link, at, None, None)
             if peer_name:
                 self.peer_names[name] = peer_name
+
+    def oneline_addr(self, lineno: int, line: str, m: re.Match[str]) -> None:
+        index, name, at, rest = m.groups()
+        link = self.by_name.get(name)
+        if link is None:
+            link = Link(name=name, ifindex=int(index), netns=self.netns)
+            self.state.links.append(link)
+            self.by_name[name] = link
+            self.at[name] = at is not None and at != "NONE"
+            if at is not None:
+                peer_name = set_peer(link, at, None, None)
+                if peer_name:
+                    self.peer_names[name] = peer_name
+        self.link = link
+        self.stats_next = False
+        self.addr_line(lineno, line, rest.split())
 
     def link_line(self, lineno: int, line: str, words: list[str]) -> None:
         assert self.link is not None
@@ -185,6 +209,8 @@ class _AddrReader:
             raise self.fail(lineno, line, f"{words[1]!r} is not an IP address") from None
         if ip.version != family:
             raise self.fail(lineno, line, f"{local} is not an IPv{family} address")
+        if family == 4:
+            self.follow_label(lineno, words)
         addr = Address(ifname=self.link.name, address=str(ip), prefixlen=0, family=family,
                        netns=self.netns)
         i = 2
@@ -222,6 +248,27 @@ class _AddrReader:
             addr.prefixlen = 32 if family == 4 else 128
         addr.label = label if family == 4 else None
         self.state.addrs.append(addr)
+
+    def follow_label(self, lineno: int, words: list[str]) -> None:
+        """An ``inet`` line ends with its label, which starts with the interface's name: when
+        it names another interface, the lines since an elided header are that one's."""
+        assert self.link is not None
+        last = words[-1]
+        if len(words) < 3 or words[-2] in ("brd", "scope", "peer", "metric") \
+                or last in _ADDR_FLAGS or last in _SCOPES or not _IFNAME.match(last):
+            return
+        name = self.link.name
+        if last == name or last.startswith(name + ":"):
+            return
+        owner = last.split(":", 1)[0]
+        link = self.by_name.get(owner)
+        if link is None:
+            link = Link(name=owner, netns=self.netns)
+            self.state.links.append(link)
+            self.by_name[owner] = link
+        self.state.notes.append(f"{self.command}: line {lineno} is an address of {owner} (its "
+                                f"label says so), not of {name}: the lines between were elided")
+        self.link = link
 
     def bridge_slave(self, words: list[str]) -> None:
         assert self.link is not None
