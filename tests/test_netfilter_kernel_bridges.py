@@ -240,3 +240,91 @@ def test_every_match_counts_as_the_kernel_counts(host_and_client) -> None:  # no
             failures.append(f"{proto} {port}: only kernel {sorted(kernel - netlab)}, only netlab "
                             f"{sorted(netlab - kernel)}\n{pre}\n{inp}")
     assert not failures, "\n\n".join(failures)
+
+
+# ------------------------------------------------------------ NAT, on the kernel
+NAT_RULES = """*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i enp0s8 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.20.0.10
+-A PREROUTING -i enp0s8 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.20.0.11:80
+-A PREROUTING -i enp0s8 -p udp -m udp --dport 3000 -j REDIRECT --to-ports 3128
+-A PREROUTING -i enp0s8 -p udp -m udp --dport 9999 -j DNAT --to-destination :53
+-A POSTROUTING -o eth1 -p tcp -m tcp --dport 443 -j MASQUERADE --to-ports 40000-40100
+-A POSTROUTING -o eth1 -p udp -j SNAT --to-source 198.51.100.77
+-A POSTROUTING -o eth1 -j MASQUERADE
+COMMIT
+"""
+NAT_PROBES = [("tcp", "192.168.56.38", 8080), ("tcp", "192.168.56.38", 8081), ("udp", "192.168.56.38", 3000),
+              ("udp", "192.168.56.38", 9999), ("tcp", "203.0.113.80", 443), ("udp", "203.0.113.80", 53),
+              ("tcp", "203.0.113.80", 80), ("tcp", "192.0.2.80", 80)]
+
+
+def _reply_tuple(conntrack_l: str, proto: str) -> tuple[str, int, str, int] | None:
+    """(reply src, reply sport, reply dst, reply dport) of the one entry ``conntrack -L`` shows."""
+    import re
+
+    for line in conntrack_l.splitlines():
+        if not line.startswith(proto):
+            continue
+        src = re.findall(r"src=(\S+)", line)
+        dst = re.findall(r"dst=(\S+)", line)
+        sport = re.findall(r"sport=(\d+)", line)
+        dport = re.findall(r"dport=(\d+)", line)
+        if len(src) == 2 and "192.168.56.1" in src[0]:
+            return src[1], int(sport[1]), dst[1], int(dport[1])
+    return None
+
+
+def test_nat_rewrites_are_the_kernels(host_and_client) -> None:  # noqa: ANN001
+    import shutil
+
+    if shutil.which("conntrack") is None:
+        pytest.skip("needs the conntrack tool")
+    r, c = host_and_client
+    for cmd in (["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"],
+                ["ip", "link", "set", "eth1p", "up"],
+                ["ip", "addr", "add", "198.51.100.20/24", "dev", "eth1"],
+                ["ip", "addr", "add", "203.0.113.5/24", "dev", "eth1"], ["ip", "link", "set", "eth1", "up"],
+                ["ip", "route", "add", "default", "via", "198.51.100.1", "dev", "eth1"]):
+        run(*cmd, ns=r)
+    run("ip", "route", "add", "default", "via", "192.168.56.38", ns=c)
+    run("iptables-restore", ns=r, input=NAT_RULES)
+    rs = parse_iptables(NAT_RULES)
+    ifaces = {**IFACES, "eth1": ["198.51.100.20/24", "203.0.113.5/24"]}
+    failures = []
+    for k, (proto, dst, port) in enumerate(NAT_PROBES):
+        # a source port of its own per probe: an earlier connection still held by a
+        # queued packet would make the kernel reuse its source mapping
+        sport = 45000 + k
+        run("conntrack", "-F", ns=r, check=False)
+        if proto == "tcp":
+            code = ("import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                    f"s.bind(('192.168.56.1', {sport}))\ns.settimeout(0.3)\n"
+                    f"try:\n    s.connect(({dst!r}, {port}))\nexcept OSError:\n    pass\ns.close()\n")
+        else:
+            code = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                    f"s.bind(('192.168.56.1', {sport}))\ns.sendto(b'x', ({dst!r}, {port}))\n")
+        run(sys.executable, "-c", code, ns=c)
+        kernel = _reply_tuple(run("conntrack", "-L", ns=r, check=False).stdout, proto)
+        pkt = {"proto": proto, "src": "192.168.56.1", "dst": dst, "sport": sport, "dport": port}
+        pre = rs.trace(pkt, hook="PREROUTING", in_iface="enp0s8", iface_addrs=ifaces)
+        after = pre.packet_after
+        local = after.dst in {"192.168.56.38", "198.51.100.20", "203.0.113.5"}
+        out = None if local else ("eth1" if after.dst.startswith(("203.", "192.0.2.")) else out_iface(after.dst))
+        hook = "INPUT" if local else "POSTROUTING"
+        # 203.0.113.0/24 is on eth1's link; anything else goes through the gateway 198.51.100.1
+        gateway = "198.51.100.1" if after.dst.startswith("192.0.2.") else None
+        post = rs.trace(after, hook=hook, in_iface="enp0s8", out_iface=out, iface_addrs=ifaces,
+                        next_hop=gateway)
+        fin = post.packet_after
+        want = (fin.dst, fin.dport, fin.src, fin.sport)  # the reply goes back from where we sent it
+        ok = kernel is not None and kernel[:3] == want[:3]
+        note = (post.nat.note if post.nat else "") + (pre.nat.note if pre.nat else "")
+        if ok and kernel[3] != want[3]:  # the port: equal, or the kernel's pick from a range we named
+            ok = "picked" in note and "40000-40100" in note and 40000 <= kernel[3] <= 40100
+        if not ok:
+            failures.append(f"{proto} {dst}:{port}: kernel reply {kernel}, netlab {want}\n{pre}\n{post}")
+    assert not failures, "\n\n".join(failures)
