@@ -870,3 +870,28 @@ def test_an_address_after_an_elided_header_goes_to_the_interface_its_label_names
         "172.17.0.1/16", "fe80::42:9aff:fe1c:4e07/64"]
     assert state.link("docker0").kind == "bridge"
     assert any("docker0" in n and "elided" in n for n in state.notes)
+
+
+def test_a_table_named_in_the_prompt_and_local_routes_land_in_their_table():
+    text = ("$ ip route show table local\n"
+            "local 10.9.0.1 dev vethccc proto kernel scope host src 10.9.0.1\n"
+            "broadcast 10.9.0.255 dev vethccc proto kernel scope link src 10.9.0.1 linkdown\n"
+            "$ ip route show table 100\n10.50.0.0/16 dev ens3 scope link\n"
+            "$ ip -j route show table 254\n"
+            '[{"dst":"default","gateway":"198.51.100.1","dev":"ens3","protocol":"static",'
+            '"flags":[]}]\n')
+    state = netlab.parse_host(text)
+    tables = {(r.dst, r.table) for r in state.route_list}
+    assert tables == {("10.9.0.1/32", "local"), ("10.9.0.255/32", "local"),
+                      ("10.50.0.0/16", "100"), ("default", "main")}
+    # without a prompt, a `local` route is still in table local (where the kernel keeps it)
+    bare = parse_ip_route("local 172.20.0.1 dev br-0123456789ab proto kernel scope host "
+                          "src 172.20.0.1\n")
+    assert bare.route_list[0].table == "local"
+
+
+def test_ip_route_get_is_not_a_routing_table():
+    with pytest.raises(ParseError) as info:
+        netlab.parse_host("$ ip route get 203.0.113.9\n203.0.113.9 via 198.51.100.9 dev ens3 "
+                          "src 198.51.100.5 uid 0 \n    cache \n")
+    assert info.value.command == "ip route" and "ip route get" in info.value.hint

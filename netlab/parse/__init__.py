@@ -70,8 +70,9 @@ INSTEAD = {
     "iptables -L": "iptables-save", "nft list ruleset": "iptables-save",
     "nft -j list ruleset": "iptables-save", "ifconfig": "ip addr", "route -n": "ip route",
     "brctl showmacs": "bridge fdb", "ip rule": "ip route", "docker ps": "docker network inspect",
-    "docker inspect": "docker network inspect",
+    "docker inspect": "docker network inspect", "ip route get": "ip route",
 }
+_TABLE_NAMES = {"255": "local", "254": "main", "253": "default"}
 
 
 def parser_for(command: str) -> Parser | None:
@@ -184,7 +185,21 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
             return state
         if key == "iptables -S":
             cleaned = _with_table(cmd, cleaned)
-    return parser(cleaned, netns=netns)
+    state = parser(cleaned, netns=netns)
+    if key in ("ip route", "ip -j route") and cmd:
+        _route_table_from_command(cmd, state)
+    return state
+
+
+def _route_table_from_command(cmd: str, state: HostState) -> None:
+    """``ip route show table local`` prints no ``table`` on its lines: the prompt names it."""
+    words = cmd.split()
+    for i, word in enumerate(words[:-1]):
+        if word in ("table", "tab", "t") and words[i + 1] not in ("all", "0", "unspec"):
+            table = _TABLE_NAMES.get(words[i + 1], words[i + 1])
+            for route in state.route_list:
+                route.table = table
+            return
 
 
 def _with_table(cmd: str, cleaned: Cleaned) -> Cleaned:

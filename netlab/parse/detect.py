@@ -90,6 +90,8 @@ _ADVICE = {
     "ip neigh": "netlab does not read the neighbour (ARP) table from a paste",
     "arp -n": "netlab does not read the neighbour (ARP) table from a paste",
     "ip rule": "netlab reads routes, not policy-routing rules; paste `ip route show table all`",
+    "ip route get": "`ip route get` shows the one route the kernel picked for an address, not "
+                    "the table; paste `ip route` (or `ip route show table all`)",
     "brctl showmacs": "paste `bridge fdb show` for the bridge's MAC table",
     "docker ps": "paste `docker network inspect bridge` to show how containers are wired",
     "docker inspect": "that is `docker inspect CONTAINER`; paste `docker network inspect NETWORK` instead",
@@ -197,6 +199,8 @@ def _key_of(prog: str, rest: list[str]) -> str | None:
         kind = _IP_OBJECTS.get(obj)
         if kind is None:
             return None
+        if kind == "route" and len(rest) > 1 and rest[1] == "get":
+            return "ip route get"
         if json_out:
             return f"ip -j {kind}"
         if brief and kind in ("addr", "link"):

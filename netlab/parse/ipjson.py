@@ -16,7 +16,7 @@ from netlab.model import Address, BridgePort, FdbEntry, HostState, Link, Route
 from netlab.parse._errors import parse_error
 from netlab.parse._links import infer_kind, resolve_named_peers
 from netlab.parse.docker import _load_json
-from netlab.parse.iproute import mark_bridge_masters
+from netlab.parse.iproute import LOCAL_TABLE_TYPES, mark_bridge_masters
 
 _FAMILY = {"inet": 4, "inet6": 6}
 _ADDR_FLAGS = ("secondary", "dynamic", "noprefixroute", "tentative", "deprecated", "dadfailed",
@@ -157,10 +157,11 @@ def add_routes(state: HostState, items: list[dict[str, Any]], netns: str = "",
         for addr in (gateway, _str(obj, "prefsrc")):
             if not family and addr:
                 family = 6 if ":" in addr else 4
-        table = obj.get("table", "main")
+        rtype = _str(obj, "type") or "unicast"
+        table = obj.get("table", "local" if rtype in LOCAL_TABLE_TYPES else "main")
         route = Route(
             dst=dst, dev=_str(obj, "dev"), gateway=gateway, table=str(table),
-            type=_str(obj, "type") or "unicast", protocol=_str(obj, "protocol"),
+            type=rtype, protocol=_str(obj, "protocol"),
             scope=_str(obj, "scope"), src=_str(obj, "prefsrc"), metric=_num(obj, "metric"),
             family=family or 4, flags=_strlist(obj, "flags"), netns=netns)
         hops = obj.get("nexthops") or []

@@ -400,6 +400,10 @@ _ROUTE_FLAGS = frozenset("onlink linkdown dead pervasive offload trap rt_offload
                          "notify cloned offload_failed".split())
 
 
+# route types the kernel (and `ip route add`) put in table local unless told otherwise
+LOCAL_TABLE_TYPES = frozenset(("local", "broadcast", "anycast", "nat"))
+
+
 def _route_dst(token: str, rtype: str) -> tuple[str, int] | None:
     if token == "default":
         return "default", 0
@@ -509,6 +513,8 @@ def parse_ip_route(text: str | bytes, netns: str = "") -> HostState:
         err = _route_fields(route, words, i + 1)
         if err:
             raise parse_error(command, err, cleaned, lineno, line)
+        if rtype in LOCAL_TABLE_TYPES and "table" not in words:
+            route.table = "local"  # where the kernel keeps them (`ip route show table local`)
         family = dst[1]
         for addr in (route.gateway, route.src):
             if not family and addr:
