@@ -343,3 +343,24 @@ def test_expert_keeps_ipv6_conversations_apart(tmp_path) -> None:
     assert "port unreachable" in found.message.iloc[-1]
     s = cap.follow_stream(5)
     assert s.client == ("fd00::1", 1000) and s.client_data == b"hello" and s.numbers == [1, 3, 4, 5]
+
+
+@needs_tshark
+def test_concatenated_pcapng_sections(tmp_path) -> None:
+    """Two pcapng files joined with `cat`: Wireshark reads both sections; so does netlab,
+    with each section's interfaces and comments in place."""
+    from _capture_records import port_forward_records
+
+    a = Capture.from_records(port_forward_records()[:4])
+    a.annotate(2, comment="in the first section", tags=["a"])
+    b = Capture.from_records(port_forward_records(41000)[:3])
+    b.annotate(1, comment="in the second section")
+    path = _write(tmp_path, "two.pcapng", a.to_pcapng_bytes() + b.to_pcapng_bytes())
+    cap = load_capture(path)
+    truth = _tshark_fields(path, ["frame.interface_name", "frame.comment", "tcp.srcport"])
+    assert len(cap) == len(truth) == 7
+    assert cap.df.interface.tolist() == [r[0].split("/")[1] for r in truth]
+    assert {n: a.comment for n, a in cap.annotations.items()} == {
+        2: "in the first section", 5: "in the second section"}
+    assert truth[1][1].startswith("in the first section") and cap.annotations[2].tags == ["a"]
+    assert cap.numbers("tcp.srcport == 41000") == [5, 6]
