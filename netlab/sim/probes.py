@@ -153,10 +153,11 @@ class TracerouteClient(_Client):
 
 
 # ---------------------------------------------------------------- drivers
-def send_ip(k: Kernel, f: Frame) -> None:
+def send_ip(k: Kernel, f: Frame) -> bool:
+    """A program's send(): False when the kernel refused it (no route, OUTPUT drop)."""
     skb = Skb(f, k.net.new_pid())
     k.net.rec("send", k.name, f"sends {f.summary()}", skb=skb)
-    k.local_out(skb)
+    return k.local_out(skb) is not False
 
 
 def start_ping(k: Kernel, src: str, dst: str, count: int, ttl: int | None, payload: bytes | None,
@@ -213,7 +214,11 @@ def start_traceroute(k: Kernel, src: str, dst: str, dport: int | None, result: P
         app.sent += 1
         f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=port + app.sent - 1,
                   ttl=app.sent, ip_id=k.next_ip_id(), payload=b"\0" * 32, df=False)
-        send_ip(k, f)
+        if not send_ip(k, f) and k.routes.lookup(dst) is None:
+            # sendto() fails with ENETUNREACH: traceroute stops before any hop
+            app.sent -= 1
+            result.done = True
+            return
         net.schedule(next_hop, delay=0.01)
 
     next_hop()
