@@ -4,18 +4,23 @@ While the probe runs, every interface of every namespace is captured
 (:mod:`netlab.lab.capture`).  Afterwards:
 
 - every IPv4/ARP packet captured becomes a ``seen`` event (node, interface,
-  direction, the frame as tcpdump there shows it), in time order;
+  direction, the frame as tcpdump there shows it), in time order (each
+  namespace's own order kept);
 - copies of one packet at different hops are joined into one logical packet
   (``packet_id``) by what NAT never changes: IP ID, TCP sequence and
   acknowledgement numbers, flags and payload;
 - where a packet entered a node with one address and left with another, a
   ``nat`` event records the rewrite, naming the NAT rule whose counter grew;
+  rewrites no wire shows (nat OUTPUT, de-NAT in INPUT, DNAT of a packet then
+  dropped) come from the conntrack tuples, or the DNAT rule's counter;
 - the rules whose per-rule counters grew (``iptables-save -c`` before and
-  after) give the ``netfilter`` events: the rule that accepted or dropped;
+  after) give the ``netfilter`` events: the rule that accepted or dropped,
+  placed at the first packet its hook, interfaces and conntrack state allow;
 - a packet last seen entering a node is ``deliver``-ed when addressed to it,
   otherwise ``drop``-ped, with the reason (the DROP rule or policy whose counter
-  grew, ip_forward off, no route);
-- ``conntrack -L`` in each firewalled namespace fills ``conntrack_entries``.
+  grew, TTL exceeded, ip_forward off, no listener, no route);
+- the bridges' FDB before and after gives the ``fdb`` learning events, and
+  ``conntrack -L`` in each firewalled namespace fills ``conntrack_entries``.
 """
 
 from __future__ import annotations
