@@ -314,6 +314,11 @@ def test_another_seed_changes_ports_macs_and_sequence_numbers_not_the_path():
     (dict(kind="ping", src="client", dst="host", count=1000), "count must be"),
     (dict(kind="ping", src="client", dst="host", timeout=-1), "timeout must be"),
     (dict(kind="arping", src="tools", dst="172.17.0.3"), "own address"),
+    (dict(kind="ping", src="tools", dst="172.17.255.255"), "is a broadcast address"),
+    (dict(kind="udp", src="client", dst="255.255.255.255", dport=67), "is a broadcast address"),
+    (dict(kind="ping", src="tools", dst="224.0.0.1"), "is multicast"),
+    (dict(kind="tcp", src="tools", dst="0.0.0.0", dport=80), "unspecified"),
+    (dict(kind="http", src="client", dst="::1"), "nor an IPv4 address"),
 ])
 def test_bad_probe_input_is_a_clear_netlab_error(kwargs, says):
     net = yard()

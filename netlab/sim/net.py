@@ -199,10 +199,17 @@ class SimNet:
                     return ip
             return candidates[0][0]
         try:
-            ipaddress.IPv4Address(dst)
+            ip = ipaddress.IPv4Address(dst)
         except ValueError:
             raise ProbeError(f"probe destination {dst!r} is neither a node "
                              f"({', '.join(sorted(self.kernels))}) nor an IPv4 address") from None
+        rt = src_k.routes.lookup(dst)
+        if ip.is_multicast or ip.is_unspecified or int(ip) == 0xFFFFFFFF \
+                or (rt is not None and rt.type == "broadcast"):
+            what = ("multicast" if ip.is_multicast else "unspecified (0.0.0.0)" if ip.is_unspecified
+                    else "a broadcast address")
+            raise ProbeError(f"probe destination {dst} is {what}; probes go to one machine: give a "
+                             "node name or its unicast address (ping -b broadcasts are not simulated)")
         return dst
 
     def probe(self, kind: str, src: str = "client", dst: str = "host", dport: int | None = None,
