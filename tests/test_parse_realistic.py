@@ -895,3 +895,10 @@ def test_ip_route_get_is_not_a_routing_table():
         netlab.parse_host("$ ip route get 203.0.113.9\n203.0.113.9 via 198.51.100.9 dev ens3 "
                           "src 198.51.100.5 uid 0 \n    cache \n")
     assert info.value.command == "ip route" and "ip route get" in info.value.hint
+
+
+def test_ipv6_catch_all_in_json_is_ipv6():
+    text = ('[{"type":"unreachable","dst":"default","dev":"lo","table":"unspec",'
+            '"protocol":"kernel","metric":4294967295,"flags":[],"error":-101,"pref":"medium"}]')
+    (route,) = parse_ip_json(text).route_list
+    assert (route.family, route.type, route.table) == (6, "unreachable", "unspec")

@@ -157,6 +157,8 @@ def add_routes(state: HostState, items: list[dict[str, Any]], netns: str = "",
         for addr in (gateway, _str(obj, "prefsrc")):
             if not family and addr:
                 family = 6 if ":" in addr else 4
+        if not family and "pref" in obj:
+            family = 6  # a route preference exists only for IPv6 routes
         rtype = _str(obj, "type") or "unicast"
         table = obj.get("table", "local" if rtype in LOCAL_TABLE_TYPES else "main")
         route = Route(
