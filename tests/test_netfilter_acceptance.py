@@ -812,3 +812,16 @@ def test_any_description_is_a_packet_or_a_packet_error() -> None:
         assert t.verdict in ("ACCEPT", "DROP")
 
     check()
+
+
+def test_a_parsed_conntrack_entry_answers_ctorig_and_ctstate() -> None:
+    from netlab.parse import parse_conntrack
+
+    entry = parse_conntrack("tcp      6 431999 ESTABLISHED src=203.0.113.9 dst=198.51.100.20 sport=40000 "
+                            "dport=8443 src=172.20.0.3 dst=203.0.113.9 sport=443 dport=40000 [ASSURED] mark=0 "
+                            "use=1\n").conntrack_entries[0]
+    rs = parse_iptables("-P FORWARD DROP\n-A FORWARD -m conntrack --ctstate DNAT --ctorigdst 198.51.100.20 "
+                        "--ctorigdstport 8443 -j ACCEPT\n")
+    t = rs.trace(tcp("203.0.113.9", "172.20.0.3", 443, sport=40000, flags="A"), hook="FORWARD",
+                 ct_state="ESTABLISHED", conntrack=entry)
+    assert t.verdict == "ACCEPT" and not t.uncertain

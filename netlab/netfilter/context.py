@@ -65,6 +65,15 @@ def ct_field(conntrack: Any, *names: str) -> Any:
                 return conntrack[name]
         elif hasattr(conntrack, name):
             return getattr(conntrack, name)
+    # a parsed `conntrack -L` entry (netlab.model.ConntrackEntry): orig/reply tuples
+    for name in names:
+        side, _, part = name.partition("_")
+        if side in ("orig", "repl") and part in ("src", "dst", "sport", "dport"):
+            tup = ct_field(conntrack, "orig") if side == "orig" else ct_field(conntrack, "reply", "repl")
+            if tup is not None and not isinstance(tup, (str, int, tuple, list)):
+                value = ct_field(tup, part)
+                if value is not None:
+                    return value
     return None
 
 

@@ -386,6 +386,9 @@ def _ct_states(ctx: Context) -> set[str]:
         if isinstance(status, str):
             status = status.replace(",", " ").split()
         status = {s.upper() for s in status}
+        for kind in ("dnat", "snat"):  # a parsed conntrack -L entry says it by its tuples
+            if ct_field(ctx.conntrack, kind) is True:
+                status.add(kind.upper())
         if "SNAT" in status or "SRC_NAT" in status:
             states.add("SNAT")
         if "DNAT" in status or "DST_NAT" in status:
