@@ -235,9 +235,17 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
 
     path = hook_path(obj, node=node, packet=packet)
     on_path = set(path.hooks())
-    rules = [r for v in path.visits for r in v.rules]
-    extra_h = 0.35 + 0.19 * (len(rules) + len([v for v in path.visits if v.nat]))
-    fig, ax = new_figure(WIDTH, HEIGHT + extra_h)
+    # the lines under the map: each NAT and each deciding rule once, in path order (a
+    # frame the kernel handled twice, e.g. a promiscuous capture's copy, adds nothing)
+    footer: list[tuple[str, bool]] = []
+    for v in path.visits:
+        for line, is_nat in ([(f"{v.hook}: {v.nat}", True)] if v.nat else []) + [
+                (f"{v.hook}: {r}", False) for r in v.rules]:
+            if (line, is_nat) not in footer:
+                footer.append((line, is_nat))
+    extra_h = 0.35 + 0.19 * len(footer)
+    longest = max((len(line) for line, _ in footer), default=0)
+    fig, ax = new_figure(max(WIDTH, 0.4 + longest * 0.065), HEIGHT + extra_h)
     ax.set_ylim(-extra_h, HEIGHT)
     ax.text(0.15, HEIGHT - 0.15, title or f"netfilter hooks — {path.title}",
             fontsize=FONT + 2.5, weight="bold", va="top")
@@ -362,14 +370,9 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
                 fontsize=FONT + 0.5, weight="bold", color="#c0392b")
     # the rules that decided, under the map
     y = -0.15
-    for v in path.visits:
-        if v.nat:
-            ax.text(0.15, y, f"{v.hook}: {v.nat}", fontsize=FONT, va="top",
-                    family="DejaVu Sans Mono", color="#b9770e", weight="bold")
-            y -= 0.19
-        for r in v.rules:
-            ax.text(0.15, y, f"{v.hook}: {r}"[:190], fontsize=FONT, va="top",
-                    family="DejaVu Sans Mono")
-            y -= 0.19
+    for line, is_nat in footer:
+        ax.text(0.15, y, line, fontsize=FONT, va="top", family="DejaVu Sans Mono",
+                **({"color": "#b9770e", "weight": "bold"} if is_nat else {}))
+        y -= 0.19
     fig.netlab_hook_path = path
     return fig

@@ -390,7 +390,11 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
     hops = hop_table(journey, packet)
     drops = [e for e in journey.steps if e.kind == "drop"
              and (packet in (None, "first") or e.packet_id in (packet, None))]
-    n_lines = 2 + sum(1 + len(h.nat) + len(h.nat_after) for h in hops) + len(drops)
+    drop_lines: dict[str, int] = {}  # the same drop of several copies: one line, counted
+    for e in drops:
+        text = f"dropped in {e.node}: {e.reason or e.detail}"
+        drop_lines[text] = drop_lines.get(text, 0) + 1
+    n_lines = 2 + sum(1 + len(h.nat) + len(h.nat_after) for h in hops) + len(drop_lines)
     table_h = n_lines * LINE + 0.3
     wheres = [f"{h.node}:{h.iface or '-'}" + (f" ({h.direction})" if h.direction else "")
               for h in hops]
@@ -398,7 +402,7 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
     sw = max([40, *(len(h.summary) for h in hops)])
     longest = max([5 + ww + 1 + sw + 1 + max([4, *(len(h.macs) for h in hops)]),
                    *(27 + len(n) for h in hops for n in h.nat + h.nat_after),
-                   *(20 + len(e.node) + len(e.reason or e.detail or "") for e in drops)])
+                   *(len(t) + 14 for t in drop_lines)])
     fig, ax = new_figure(max(lay.width, 0.4 + longest * MONO_CHAR), lay.height + table_h)
     ax.set_ylim(-table_h, lay.height)
     draw_layout(ax, lay, faded=True)
@@ -492,8 +496,8 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
                 ax.text(0.15, y, f"     ↳ {when} this hop: {n}", fontsize=FONT,
                         family="DejaVu Sans Mono", va="top", color="#c0392b")
                 y -= LINE
-    for e in drops:
-        ax.text(0.15, y, f"  X  dropped in {e.node}: {e.reason or e.detail}", fontsize=FONT,
+    for text, n in drop_lines.items():
+        ax.text(0.15, y, f"  X  {text}" + (f"  (×{n})" if n > 1 else ""), fontsize=FONT,
                 family="DejaVu Sans Mono", va="top", color="#c0392b", weight="bold")
         y -= LINE
     fig.netlab_layout = lay
