@@ -825,3 +825,12 @@ def test_a_parsed_conntrack_entry_answers_ctorig_and_ctstate() -> None:
     t = rs.trace(tcp("203.0.113.9", "172.20.0.3", 443, sport=40000, flags="A"), hook="FORWARD",
                  ct_state="ESTABLISHED", conntrack=entry)
     assert t.verdict == "ACCEPT" and not t.uncertain
+
+
+def test_reply_tuple_fields_in_either_spelling() -> None:
+    rs = parse_iptables("-P FORWARD DROP\n-A FORWARD -m conntrack --ctreplsrc 172.20.0.3 --ctrepldstport 40000 "
+                        "-j ACCEPT\n")
+    pkt = tcp("203.0.113.9", "172.20.0.3", 443, sport=40000, flags="A")
+    for ct in ({"repl_src": "172.20.0.3", "repl_dport": 40000}, {"reply_src": "172.20.0.3", "reply_dport": 40000}):
+        t = rs.trace(pkt, hook="FORWARD", ct_state="ESTABLISHED", conntrack=ct)
+        assert t.verdict == "ACCEPT" and not t.uncertain

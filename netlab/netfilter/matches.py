@@ -436,7 +436,8 @@ _CT_PORT = {"--ctorigsrcport": ("orig_sport", 2, "original source port"),
 def _ct_value(ctx: Context, key: str, orig_index: int | None, label: str) -> int | None:
     from netlab.netfilter.context import ct_field
 
-    raw = ct_field(ctx.conntrack, key, key.replace("_", ""), "ct" + key.replace("_", ""))
+    raw = ct_field(ctx.conntrack, key, key.replace("repl_", "reply_"), key.replace("_", ""),
+                   "ct" + key.replace("_", ""))
     if raw is not None:
         return ip_to_int(str(raw)) if key.endswith(("src", "dst")) else int(raw)
     if orig_index is not None:
