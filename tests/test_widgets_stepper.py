@@ -127,3 +127,12 @@ def test_play_through_a_dropped_journey_draws_every_step() -> None:
         seen.add(s.image.value)
     assert s.event.kind == "drop" and "DOCKER-USER" in s.position.value
     assert len(seen) >= 3  # the picture follows the packet: none, client, enp0s8
+
+
+def test_first_packet_and_unknown_packet() -> None:
+    from netlab.errors import NetlabError
+
+    s = JourneyStepper(hand_journey(), hand_scenario(1), packet="first", draw=False)
+    assert s.packet == 1 and len(s.events) == len(hand_journey().steps)
+    with pytest.raises(NetlabError, match=r"no packet 7; its packets are \[1\]"):
+        JourneyStepper(hand_journey(), packet=7)

@@ -51,12 +51,22 @@ class JourneyStepper:
             raise NetlabError("this journey has no events to step through; run a probe "
                               "first, e.g. journey = net.probe('http', src='client', "
                               "dst='192.168.56.38', dport=80)")
+        if packet == "first":
+            from netlab.viz.journey import first_packet_id
+
+            packet = first_packet_id(journey)
         self.journey = journey
         self.on = on
         self.packet = packet  # None: every event of the probe
         self.draw = draw
         self.events = [e for e in journey.steps
                        if packet is None or e.packet_id in (packet, None)]
+        if not any(e.packet_id == packet for e in self.events) and packet is not None:
+            from netlab.errors import NetlabError
+
+            ids = sorted({e.packet_id for e in journey.steps if e.packet_id is not None})
+            raise NetlabError(f"this journey has no packet {packet!r}; its packets are "
+                              f"{ids} (or pass packet=None for every event)")
         self.index = 0
         self._png: dict[int, bytes] = {}
         n = len(self.events)
