@@ -902,3 +902,16 @@ def test_ipv6_catch_all_in_json_is_ipv6():
             '"protocol":"kernel","metric":4294967295,"flags":[],"error":-101,"pref":"medium"}]')
     (route,) = parse_ip_json(text).route_list
     assert (route.family, route.type, route.table) == (6, "unreachable", "unspec")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in __import__("_pastes").PASTES.iterdir()))
+def test_every_sample_paste_round_trips_and_merges_idempotently(name):
+    from netlab import HostState
+
+    text = paste(name)
+    once = netlab.parse_host(text)
+    twice = netlab.parse_host(text, text)
+    for attr in ("links", "addrs", "route_list", "ports", "fdb", "conntrack_entries", "sysctls",
+                 "bridges", "namespaces", "firewall"):
+        assert getattr(twice, attr) == getattr(once, attr), attr
+    assert HostState.from_json(once.to_json()) == once
