@@ -136,3 +136,10 @@ def test_first_packet_and_unknown_packet() -> None:
     assert s.packet == 1 and len(s.events) == len(hand_journey().steps)
     with pytest.raises(NetlabError, match=r"no packet 7; its packets are \[1\]"):
         JourneyStepper(hand_journey(), packet=7)
+
+
+def test_figure_rings_the_current_hop() -> None:
+    s = JourneyStepper(hand_journey(), hand_scenario(1), draw=False)
+    s.go(9)  # seen on docker0: the third hop
+    fig = s.figure()
+    assert fig.netlab_current_hop == 2 and fig.netlab_hops[2].iface == "docker0"

@@ -187,3 +187,17 @@ def test_a_failing_probe_is_shown_not_raised() -> None:
     rt = RuleTracer(nl.seed_host(), connect=broken, draw=False)
     rt.toggles["ip_forward_off"].value = True  # must not raise
     assert "what-if not run" in rt.compare_html.value and "needs root" in rt.compare_html.value
+
+
+def test_the_what_if_figures_show_where_each_journey_ended() -> None:
+    from netlab.viz._figure import labels_outside, overlapping_labels, text_boxes
+
+    rt = RuleTracer(nl.docker_host("28"), connect=_connect)
+    rt.toggles["ip_forward_off"].value = True
+    base, var = rt.baseline_figure, rt.variant_figure
+    assert base is not None and var is not None
+    assert [h.iface for h in base.netlab_hops][-1] == "eth0"  # reached the container
+    assert "docker0" not in [h.iface for h in var.netlab_hops]  # never left the host
+    assert any("ip_forward" in t for t, _ in text_boxes(var))
+    for fig in (base, var):
+        assert overlapping_labels(fig) == [] and labels_outside(fig) == []

@@ -170,15 +170,20 @@ class JourneyStepper:
             self.slider.value = i
         self._render()
 
+    def figure(self) -> Any:
+        """The diagram for the current event: the journey drawn with the packet's hop
+        ringed (``fig.netlab_current_hop``) and the hops still to come faded."""
+        from netlab.viz.journey import draw_journey
+
+        pkt = self.event.packet_id if self.event.packet_id is not None else "first"
+        return draw_journey(self.journey, self.on, packet=pkt, current=self.event.seq)
+
     def png(self) -> bytes:
-        """The diagram for the current event (cached per event)."""
+        """The diagram for the current event as PNG (cached per event)."""
         if self.index not in self._png:
             from netlab.viz._figure import figure_png
-            from netlab.viz.journey import draw_journey
 
-            pkt = self.event.packet_id if self.event.packet_id is not None else "first"
-            fig = draw_journey(self.journey, self.on, packet=pkt, current=self.event.seq)
-            self._png[self.index] = figure_png(fig, dpi=80)
+            self._png[self.index] = figure_png(self.figure(), dpi=80)
         return self._png[self.index]
 
     def _render(self) -> None:

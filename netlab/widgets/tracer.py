@@ -228,7 +228,9 @@ class RuleTracer:
         self.variant_scenario: Any = None
         self.compare_html = w.HTML()
         self.draw = draw
-        self._pngs: dict[tuple[str, ...], bytes] = {}
+        self._pngs: dict[tuple[str, ...], tuple[Any, bytes]] = {}
+        self.baseline_figure: Any = None  # the two journeys as drawn (matplotlib Figures)
+        self.variant_figure: Any = None
         self.baseline_image = w.Image(format="png", layout=w.Layout(width="50%"))
         self.variant_image = w.Image(format="png", layout=w.Layout(width="50%"))
         parts = [w.HTML("<b>packet</b>"),
@@ -432,14 +434,15 @@ class RuleTracer:
         from netlab.viz.journey import draw_journey
 
         if not self.baseline_image.value:
-            self.baseline_image.value = figure_png(
-                draw_journey(self.baseline, self.scenario, title="as the host is"), dpi=60)
+            self.baseline_figure = draw_journey(self.baseline, self.scenario,
+                                                title="as the host is")
+            self.baseline_image.value = figure_png(self.baseline_figure, dpi=60)
         key = tuple(sorted(n for n, v in self.changes.items() if v))
         cache = self._pngs
         if key not in cache:
-            cache[key] = figure_png(draw_journey(self.variant, self.variant_scenario,
-                                                 title=f"with: {ticked}"), dpi=60)
-        self.variant_image.value = cache[key]
+            fig = draw_journey(self.variant, self.variant_scenario, title=f"with: {ticked}")
+            cache[key] = (fig, figure_png(fig, dpi=60))
+        self.variant_figure, self.variant_image.value = cache[key]
 
     # ------------------------------------------------------------ display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
