@@ -915,3 +915,14 @@ def test_every_sample_paste_round_trips_and_merges_idempotently(name):
                  "bridges", "namespaces", "firewall"):
         assert getattr(twice, attr) == getattr(once, attr), attr
     assert HostState.from_json(once.to_json()) == once
+
+
+def test_nsenter_by_pid_tags_that_namespace():
+    text = ("root@docker-host:~# nsenter -t 4242 -n ip addr\n"
+            "6: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\n"
+            "    link/ether 02:42:ac:12:00:02 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n"
+            "root@docker-host:~# nsenter -t 1 -n ip route\n"
+            "default via 192.168.10.1 dev ens160\n")
+    state = netlab.parse_host(text)
+    assert state.link("eth0", "pid 4242") is not None
+    assert state.route_list[0].netns == ""  # pid 1 lives in the host's namespace

@@ -160,10 +160,19 @@ def parse_command(cmdline: str) -> tuple[str | None, str | None]:
             rest = argv[1:]
             while rest and rest[0].startswith("-"):
                 opt = rest.pop(0)
-                if opt.startswith("--net=") and "/netns/" in opt:
+                if opt.startswith(("--net=", "--network=")) and "/netns/" in opt:
                     netns = opt.rsplit("/", 1)[-1]
+                elif opt.startswith(("--net=/proc/", "--network=/proc/")) and \
+                        opt.split("/")[2].isdigit():
+                    netns = f"pid {opt.split('/')[2]}"  # --net=/proc/1234/ns/net
                 elif opt in ("-t", "--target") and rest:
-                    rest.pop(0)
+                    target = rest.pop(0)
+                    if target.isdigit() and target != "1":  # pid 1's: the host's
+                        netns = f"pid {target}"  # the namespace of process 1234
+                elif opt.startswith("--target="):
+                    target = opt.split("=", 1)[1]
+                    if target.isdigit() and target != "1":
+                        netns = f"pid {target}"
             argv = rest
         else:
             break
