@@ -71,7 +71,8 @@ def load_any(path: str) -> HostState:
                 text = fh.read()
     except OSError as exc:
         raise SnapshotError(f"cannot read {path}: {exc.strerror}") from None
-    if text.lstrip().startswith("{") and '"schema_version"' in text:
+    if text.lstrip().startswith("{") and any(k in text for k in ('"schema_version"',
+                                                                 '"route_list"')):
         return HostState.from_json(text)
     from netlab.parse import parse_host
 
