@@ -181,3 +181,26 @@ def test_long_names_and_many_ports_stay_inside_their_boxes() -> None:
 def test_every_label_inside_its_box(n: int) -> None:
     fig = draw_topology(hand_scenario(n))
     assert _lines_outside_their_box(fig) == []
+
+
+@pytest.mark.parametrize("version,n", [("27", 1), ("28", 5), ("29", 20)])
+def test_docker_hosts_of_every_version_stay_readable(version: str, n: int) -> None:
+    import netlab as nl
+    from netlab.scenarios import Container
+
+    def build():
+        return nl.docker_host(version, containers=[
+            Container(f"svc{i}", ports=[f"{8000 + i}:80"] if i % 4 == 0 else [],
+                      network="backend" if i % 2 else "bridge") for i in range(n)],
+            networks=["backend"])
+
+    fig = draw_topology(build())
+    _save(fig, f"topology_docker{version}_{n}.png")
+    assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+    assert _lines_outside_their_box(fig) == []
+    lay = fig.netlab_layout
+    assert sum(b.kind == "container" for b in lay.boxes.values()) == n
+    assert sum(b.kind == "bridge" for b in lay.boxes.values()) == 2
+    again = draw_topology(build()).netlab_layout
+    assert {k: (b.x, b.y, b.w, b.h, b.lines) for k, b in again.boxes.items()} == {
+        k: (b.x, b.y, b.w, b.h, b.lines) for k, b in lay.boxes.items()}
