@@ -118,6 +118,7 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             bad = text[pos:].strip()[:20]
+            pos += len(text[pos:]) - len(text[pos:].lstrip())  # at the character, not a space
             if bad.startswith("=") and not bad.startswith("=="):
                 raise FilterError(f"a single = at character {pos + 1} is not a comparison: write "
                                   "== (for example `ip.src == 172.17.0.2`)")
