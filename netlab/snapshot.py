@@ -59,6 +59,15 @@ def validate_netns(name: str) -> str:
     raise SnapshotError(f"there is no network namespace {name!r} (see `ip netns list`)")
 
 
+def _netns_name(name: str) -> str:
+    """``/run/netns/web`` (the file ``ip netns`` keeps) means the namespace ``web``."""
+    if isinstance(name, str):
+        for folder in NETNS_DIRS:
+            if name.startswith(folder + "/"):
+                return name[len(folder) + 1:]
+    return name
+
+
 @dataclass
 class _Job:
     """One command of a snapshot, started at once and collected later."""
@@ -284,6 +293,7 @@ def snapshot(netns: str | Sequence[str] | None = None) -> HostState:
         names = list(netns)
         if not names:
             raise SnapshotError("give at least one namespace name (or None for this one)")
+    names = [_netns_name(n) for n in names]
     want_nft = _iptables_is_nft()
     plans = []
     for name in dict.fromkeys(names):

@@ -193,3 +193,12 @@ def test_snapshot_of_one_namespace_names_the_peers_namespaces(docker_like):
     assert set(ids.values()) >= {web, db}  # `ip netns list-id` names them
     view = state.interfaces.set_index("name")
     assert view.loc["veth1aaaaaa", "peer"] == f"if{state.link('veth1aaaaaa', host).peer_ifindex}@{web}"
+
+
+def test_a_namespace_may_be_named_by_its_run_netns_path(docker_like):
+    host, web, _ = docker_like
+    state = netlab.snapshot(f"/run/netns/{web}")
+    assert {link.netns for link in state.links} == {web}
+    assert state.link("eth0", web).mac
+    with pytest.raises(netlab.errors.SnapshotError):
+        netlab.snapshot("/run/netns/../etc")
