@@ -312,3 +312,28 @@ def test_reject_rules_answer_with_rst_or_icmp(version):
     assert [(e.frame.icmp_type, e.frame.icmp_code) for e in icmp] == [(3, 10)]
     # the gateway is not 192.168.56.1: its connection to the same port is answered
     assert net.probe("tcp", src="gateway", dst="10.0.2.15", dport=8000).outcome == "answered"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("proxy", [True, False])
+def test_ports_published_from_a_user_network(version, proxy):
+    sc = docker_host(version, [
+        Container("api", ports=["8080:80", "9999:9999/udp"], network="front",
+                  services=[Service("tcp", 80, "http"), Service("udp", 9999, "udp-echo")]),
+        Container("db", image="redis", network="back", services=[Service("tcp", 6379, "tcp")]),
+    ], networks=["front", "back"], userland_proxy=proxy, seed=4)
+    net = SimNet(sc)
+    bridge = next(i.name for i in sc.host.interfaces if i.kind == "bridge" and i.name.startswith("br-")
+                  and any(a.startswith("172.18.") for a in i.addresses))
+    j = net.probe("http", src="client", dst="host", dport=8080)
+    assert j.outcome == "answered", j.summary()
+    assert syns(j, "host", bridge) and not j.seen("host", "docker0")
+    assert net.probe("udp", src="client", dst="host", dport=9999).outcome == "answered"
+    j = net.probe("http", src="host", dst="127.0.0.1", dport=8080)
+    assert j.outcome == "answered"
+    assert any("docker-proxy" in e.detail for e in j.of_kind("deliver")) == proxy
+    assert net.probe("udp", src="host", dst="127.0.0.1", dport=9999).outcome == "answered"
+    assert net.probe("http", src="api", dst="10.0.2.15", dport=8080).outcome == "answered"
+    # the two user networks are isolated from each other, but both get out
+    assert net.probe("tcp", src="api", dst="db", dport=6379, timeout=0.5).outcome == "dropped"
+    assert net.probe("ping", src="db", dst="203.0.113.10").outcome == "answered"
