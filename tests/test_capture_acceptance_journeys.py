@@ -283,3 +283,52 @@ def test_draw_flow_says_when_it_shows_only_the_first_packets() -> None:
     texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert any("the first 4 of 10 packets" in t for t in texts)
     no_text_overlaps(fig)
+
+
+def test_annotate_from_a_dropped_packet_names_the_rule_that_dropped_it() -> None:
+    from netlab.scenarios import RouteSpec, catalogue
+    from netlab.sim import SimNet
+
+    sc = catalogue.build("article", version="28")
+    sc.node("client").routes.append(RouteSpec("172.17.0.0/16", "eth0", via="192.168.56.38"))
+    j = SimNet(sc).probe("http", src="client", dst="172.17.0.2", dport=80)
+    drop = [e for e in j.steps if e.kind == "drop"][-1]
+    cap = j.capture
+    matches = cap.annotate_from(j)
+    last_seen = [e for e in _seen(j) if e.packet_id == drop.packet_id and e.seq < drop.seq][-1]
+    n = matches[last_seen.seq]
+    assert cap.df.loc[n, "interface"] == "enp0s8"
+    assert drop.rule in cap.annotations[n].rule  # raw:PREROUTING:1
+    dropped = {e.packet_id for e in j.steps if e.kind == "drop" and e.rule == drop.rule}
+    assert len(dropped) == 2  # the SYN, and the SYN sent again a second later
+    assert cap.numbers(f'rule contains "{drop.rule}"') == sorted(
+        matches[e.seq] for e in _seen(j) if e.packet_id in dropped and e.iface == "enp0s8")
+    assert cap.numbers("iface == docker0") == []  # dropped in raw: nothing reached docker0
+
+
+def test_expert_finds_the_sims_retransmitted_syn_on_each_interface() -> None:
+    from netlab.scenarios import catalogue
+    from netlab.sim import SimNet
+
+    j = SimNet(catalogue.build("docker-user-drop")).probe("tcp", src="client", dst="host",
+                                                          dport=80, timeout=2.0)
+    cap = j.capture
+    found = cap.expert()
+    syns = cap.numbers("tcp.flags.syn == 1")
+    retx = found[found.tag == "retransmission"].number.tolist()
+    # the second SYN on every interface that saw it, a second after the first
+    by_if: dict[str, list[int]] = {}
+    for n in syns:
+        by_if.setdefault(cap.interface_names()[int(cap._raw.ifaces[n - 1])], []).append(n)
+    assert sorted(retx) == sorted(ns[1] for ns in by_if.values() if len(ns) > 1)
+    assert retx
+
+
+def test_annotate_from_after_export_and_reload(tmp_path) -> None:
+    j, _ = fresh("ping")
+    cap = Capture.from_records(_records(j.capture))
+    path = cap.to_pcapng(tmp_path / "ping.pcapng")
+    again = load_capture(path)
+    matches = again.annotate_from(j)
+    assert len(matches) == len(again) == len(_seen(j))
+    assert all(again.annotations[n].hop for n in range(1, len(again) + 1))
