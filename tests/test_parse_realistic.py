@@ -926,3 +926,9 @@ def test_nsenter_by_pid_tags_that_namespace():
     state = netlab.parse_host(text)
     assert state.link("eth0", "pid 4242") is not None
     assert state.route_list[0].netns == ""  # pid 1 lives in the host's namespace
+
+
+def test_bridge_link_output_is_not_taken_for_ip_link():
+    with pytest.raises(ParseError) as info:
+        parse_ip_link(paste("real-bridge-d-link-ns.txt"))
+    assert info.value.lineno == 1 and "`bridge link`" in info.value.hint

@@ -143,6 +143,10 @@ class _AddrReader:
                 i += 1
         if link.mtu is None and "mtu" in words:
             raise self.fail(lineno, line, "the mtu is not a number")
+        if link.state in ("forwarding", "blocking", "disabled", "listening", "learning") \
+                and "qdisc" not in words:
+            raise self.fail(lineno, line, f"`state {link.state}` is a bridge port's STP state: "
+                            "this line is `bridge link` output, not an interface")
         self.state.links.append(link)
         self.by_name[name] = link
         self.link = link
