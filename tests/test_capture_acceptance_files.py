@@ -364,3 +364,36 @@ def test_concatenated_pcapng_sections(tmp_path) -> None:
         2: "in the first section", 5: "in the second section"}
     assert truth[1][1].startswith("in the first section") and cap.annotations[2].tags == ["a"]
     assert cap.numbers("tcp.srcport == 41000") == [5, 6]
+
+
+def test_snaplen_cut_packets(tmp_path) -> None:
+    """`tcpdump -s 80`: packets cut short keep their length on the wire; the stream says
+    which bytes were not captured and goes on in order after them."""
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+
+    e = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    body = [b"GET /big HTTP/1.1\r\n" + b"x" * 181, b"y" * 30]
+    pk = [e / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1234, dport=80, flags="S", seq=99),
+          e / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1234, dport=80, flags="PA", seq=100)
+          / body[0],
+          e / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1234, dport=80, flags="PA", seq=300)
+          / body[1]]
+    frames = [bytes(p) for p in pk]
+    data = bytearray(write_pcap(1, [(k * 1000, f[:80]) for k, f in enumerate(frames)]))
+    pos = 24
+    for f in frames:  # original lengths, as tcpdump -s records them
+        struct.pack_into("<I", data, pos + 12, len(f))
+        pos += 16 + min(len(f), 80)
+    cap = load_capture(_write(tmp_path, "snap.pcap", bytes(data)))
+    df = cap.df
+    assert df.length.tolist() == [len(f) for f in frames]
+    assert df.payload_len.tolist() == [0, 200, 30]
+    assert df.summary[2].endswith("GET /big HTTP/1.1")
+    assert cap.numbers("tcp.len > 100") == [2]
+    s = cap.follow_stream(3)
+    assert s.client_data == frames[1][54:80] + frames[2][54:80]
+    assert s.segments.loc[2, "note"] == "only 26 of 200 bytes captured (snaplen)"
+    # in order (the missing bytes were accounted for), and itself cut
+    assert s.segments.loc[3, "note"] == "only 26 of 30 bytes captured (snaplen)"
+    assert cap.expert(tag=False).empty

@@ -79,7 +79,8 @@ class Columns:
     arp_tpa: np.ndarray
     arp_sha: np.ndarray
     payload_off: np.ndarray  # absolute offset of the L4 payload in the data, -1 missing
-    payload_len: np.ndarray  # 0 if none
+    payload_len: np.ndarray  # bytes of L4 payload by the IP header (on the wire); 0 if none
+    payload_cap: np.ndarray  # of those, the bytes in the capture (fewer if snaplen cut it)
     l3_off: np.ndarray  # absolute offset of the network layer, -1 missing
     ifindex: np.ndarray  # SLL2 interface index, -1 missing
     outgoing: np.ndarray  # bool: SLL/SLL2 packet type "outgoing"
@@ -192,6 +193,7 @@ def decode(raw: RawCapture) -> Columns:
     v4src, v4dst, ipproto, ttl, ip_id, ip_frag = full(), full(), full(), full(), full(), full()
     l4 = full()
     l4end = full()
+    l4wire = full()  # where the L4 data ends by the IP header (past the capture if snaplen cut it)
 
     # IPv4
     m = (ethertype == 0x0800) & (l3len >= 20)
@@ -214,6 +216,7 @@ def decode(raw: RawCapture) -> Columns:
         first_fragment = (frag & 0x1FFF) == 0
         l4[idx] = np.where(first_fragment, o + ihl, -1)
         l4end[idx] = np.where(total >= ihl, np.minimum(end[idx], o + total), end[idx])
+        l4wire[idx] = np.where(total >= ihl, o + total, end[idx])
         proto[idx[ipproto[idx] == 2]] = P_IGMP
     # IPv6 (fixed header; extension headers leave the next header as it is)
     v6 = (ethertype == 0x86DD) & (l3len >= 40)
@@ -230,6 +233,7 @@ def decode(raw: RawCapture) -> Columns:
         plen = u16(o + 4)
         l4[idx] = o + 40
         l4end[idx] = np.minimum(end[idx], o + 40 + plen)
+        l4wire[idx] = np.where(plen > 0, o + 40 + plen, end[idx])
         src6 = buf[(o + 8)[:, None] + np.arange(16)]
         dst6 = buf[(o + 24)[:, None] + np.arange(16)]
     # ARP (Ethernet / IPv4)
@@ -248,6 +252,7 @@ def decode(raw: RawCapture) -> Columns:
     icmp_type, icmp_code, icmp_id, icmp_seq = full(), full(), full(), full()
     payload_off = full()
     payload_len = np.zeros(n, dtype=i64)
+    payload_cap = np.zeros(n, dtype=i64)
     ip = (proto == P_IP) | (proto == P_IPV6)
     m = ip & (ipproto == 6) & (l4len >= 20)
     if m.any():
@@ -260,14 +265,16 @@ def decode(raw: RawCapture) -> Columns:
         window[m] = u16(o + 14)
         start = o + doff
         payload_off[m] = start
-        payload_len[m] = np.maximum(l4end[m] - start, 0)
+        payload_cap[m] = np.maximum(l4end[m] - start, 0)
+        payload_len[m] = np.maximum(l4wire[m] - start, payload_cap[m])
     m = ip & (ipproto == 17) & (l4len >= 8)
     if m.any():
         o = l4[m]
         proto[m] = P_UDP
         sport[m], dport[m] = u16(o), u16(o + 2)
         payload_off[m] = o + 8
-        payload_len[m] = np.maximum(l4end[m] - o - 8, 0)
+        payload_cap[m] = np.maximum(l4end[m] - o - 8, 0)
+        payload_len[m] = np.maximum(l4wire[m] - o - 8, payload_cap[m])
     m = ip & (((ipproto == 1) & (proto == P_IP)) | ((ipproto == 58) & (proto == P_IPV6))) & (l4len >= 4)
     if m.any():
         o = l4[m]
@@ -277,7 +284,8 @@ def decode(raw: RawCapture) -> Columns:
         idx = np.flatnonzero(m)[echo]
         icmp_id[idx], icmp_seq[idx] = u16(o[echo] + 4), u16(o[echo] + 6)
         payload_off[m] = o + 8
-        payload_len[m] = np.maximum(l4len[m] - 8, 0)
+        payload_cap[m] = np.maximum(l4len[m] - 8, 0)
+        payload_len[m] = np.maximum(l4wire[m] - o - 8, payload_cap[m])
     # an ICMP error quotes the IP header (and 8 bytes) of the packet it is about
     q_src, q_dst, q_proto, q_sport, q_dport, q_ipid = full(), full(), full(), full(), full(), full()
     m = (proto == P_ICMP) & np.isin(icmp_type, (3, 4, 5, 11, 12)) & (l4len >= 28)
@@ -300,7 +308,8 @@ def decode(raw: RawCapture) -> Columns:
                    ttl=ttl, ip_id=ip_id, sport=sport, dport=dport, seq=seq, ack=ack, flags=flags,
                    window=window, icmp_type=icmp_type, icmp_code=icmp_code, icmp_id=icmp_id,
                    icmp_seq=icmp_seq, arp_op=arp_op, arp_spa=arp_spa, arp_tpa=arp_tpa,
-                   arp_sha=arp_sha, payload_off=payload_off, payload_len=payload_len, l3_off=l3,
+                   arp_sha=arp_sha, payload_off=payload_off, payload_len=payload_len,
+                   payload_cap=payload_cap, l3_off=l3,
                    ifindex=ifindex, outgoing=outgoing, linktype=lt, vlan_outer=vlan_outer,
                    vlan_inner=vlan_inner, ip_frag=ip_frag, q_src=q_src, q_dst=q_dst,
                    q_proto=q_proto, q_ipid=q_ipid, q_sport=q_sport, q_dport=q_dport)
@@ -368,7 +377,7 @@ def _payload_lines(cols: Columns, data: bytes, idx: np.ndarray) -> tuple[np.ndar
     import numpy as np
 
     ids = np.full(len(idx), -1, dtype=np.int64)
-    has = np.flatnonzero(cols.payload_len[idx] > 0)
+    has = np.flatnonzero(cols.payload_cap[idx] > 0)
     lines: list[str] = []
     if not len(has):
         return ids, lines
@@ -377,7 +386,7 @@ def _payload_lines(cols: Columns, data: bytes, idx: np.ndarray) -> tuple[np.ndar
     buf = np.frombuffer(data + b"\0" * (width + 8), dtype=np.uint8)
     pos = cols.payload_off[rows][:, None] + np.arange(width)
     block = buf[pos]
-    block[np.arange(width)[None, :] >= cols.payload_len[rows][:, None]] = 0
+    block[np.arange(width)[None, :] >= cols.payload_cap[rows][:, None]] = 0
     uniq, inverse = np.unique(np.ascontiguousarray(block).view(np.dtype((np.void, width))).ravel(),
                               return_inverse=True)
     codes = []

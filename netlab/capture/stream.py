@@ -140,9 +140,11 @@ def follow_stream(capture: Capture, packet: int) -> Stream:
 
     for k in rows:
         d = ">" if (s_txt[k], int(c.sport[k])) == client else "<"
-        plen = int(c.payload_len[k])
+        plen = int(c.payload_len[k])  # on the wire
+        pcap = int(c.payload_cap[k])  # in the file (fewer if snaplen cut the packet)
         poff = int(c.payload_off[k])
-        payload = data[poff:poff + plen] if plen > 0 else b""
+        payload = data[poff:poff + pcap] if pcap > 0 else b""
+        cut = (f"only {pcap} of {plen} bytes captured (snaplen)" if pcap < plen else "")
         row = {"number": k + 1, "time": float(capture._raw.times_ns[k]) / 1e9, "direction": d}
         if proto == P_TCP:
             seq = int(c.seq[k])
@@ -153,12 +155,15 @@ def follow_stream(capture: Capture, packet: int) -> Stream:
             if next_seq[d] is None:
                 next_seq[d] = start
             note = deliver(d, payload, start) if payload else ""
+            if cut and next_seq[d] == (start + pcap) % 2**32:  # skip what was not captured
+                next_seq[d] = (start + plen) % 2**32
+            note = "; ".join(x for x in (note, cut) if x)
             row.update({"flags": int_to_flags(fl), "seq": (seq - isn[d]) % 2**32,
                         "ack": ((int(c.ack[k]) - isn[other]) % 2**32
                                 if fl & 0x10 and other in isn else None),
                         "len": plen, "note": note})
         else:
-            row.update({"len": plen, "note": ""})
+            row.update({"len": plen, "note": cut})
             if payload:
                 sent[d].append(payload)
                 chunks.append((d, payload))
