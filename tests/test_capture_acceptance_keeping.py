@@ -297,3 +297,24 @@ def test_comments_that_look_like_netlabs_lines_round_trip(tmp_path, comment: str
     assert again.annotations[2].comment == comment and again.annotations[2].tags == ["t1"]
     assert again.annotations[3].comment == comment and again.annotations[3].tags == []
     assert again.annotations[3].hop is None and again.annotations[3].links == []
+
+
+def test_widget_highlights_fields_of_vlan_ipv6_and_icmp_quotes(tmp_path) -> None:
+    from scapy.utils import wrpcap
+    from test_capture_acceptance_files import _scapy_packets
+
+    from netlab.widgets.annotator import CaptureAnnotator
+
+    path = str(tmp_path / "mix.pcap")
+    wrpcap(path, _scapy_packets())
+    ui = CaptureAnnotator(load_capture(path))
+    for n, field, hexbytes in [
+            (1, "802.1Q.vlan = 10", ["00", "0a"]),  # 12 bits: both bytes they touch
+            (2, "IPv6.dst = fd00::3", ["fd"] + ["00"] * 14 + ["03"]),
+            (7, "IP in ICMP.dst = 203.0.113.9", ["cb", "00", "71", "09"]),  # the quoted header
+            (8, "802.1Q.vlan = 30", ["00", "1e"]),  # the inner tag of QinQ
+            (1, "TCP.options", ["02", "04", "05", "b4"])]:  # starts with MSS 1460
+        ui.selected.value = n
+        ui.field.value = next(v for k, v in ui.field.options if k and k.startswith(field))
+        got = _highlighted(ui.hexdump.value)
+        assert got[:len(hexbytes)] == hexbytes, (n, field, got)
