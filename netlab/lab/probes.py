@@ -85,7 +85,10 @@ def ping(ns: str, dst: str, count: int, timeout: float, ttl: int | None, payload
                     r.replies.append(f"echo-reply from {addr[0]} seq={seq} ttl={f.ttl}")
                     break
                 if f.icmp_type in (3, 11) and f.quoted is not None and f.quoted.dst == dst:
-                    r.refused = f.icmp_type == 3
+                    # an ICMP error came back instead of the echo reply: the probe was turned away
+                    r.refused = True
+                    r.error = (f"ICMP time exceeded in transit from {addr[0]}" if f.icmp_type == 11
+                               else f"ICMP destination unreachable (code {f.icmp_code}) from {addr[0]}")
                     r.replies.append(f"{f.summary()} from {addr[0]}")
                     break
     finally:
