@@ -289,21 +289,38 @@ class HostState:
         return self.sysctls.get(netns, {}).get(key, default)
 
     def peer_of(self, link: Link) -> Link | None:
-        """The other end of a veth, if the state holds it."""
+        """The other end of a veth, if the state holds it (both ends must name each other)."""
         if link.peer_ifindex is None:
             return None
         peer_ns = self.peer_namespace(link)
-        if peer_ns is None:
-            return None
-        peer = self.link_by_index(link.peer_ifindex, peer_ns)
-        if peer is None or peer is link:
-            return None
-        # the two ends name each other: `veth2@if6` is not joined to an ifindex 6 whose
-        # own peer is someone else (an `@ifN` without link-netnsid, from ip -br or an old kernel)
-        if peer.peer_ifindex is not None and link.ifindex is not None \
-                and peer.peer_ifindex != link.ifindex:
-            return None
-        return peer
+        if peer_ns is not None:
+            peer = self.link_by_index(link.peer_ifindex, peer_ns)
+            # `veth2@if6` is not joined to an ifindex 6 whose own peer is someone else
+            if peer is not None and peer is not link and self._names_back(peer, link):
+                return peer
+        if link.peer_netnsid is None and link.peer_netns is None and link.ifindex is not None:
+            # `eth0@if46` without link-netnsid (BusyBox `ip` in Alpine containers, `ip -br`,
+            # old kernels): the peer is in some other namespace; one veth there that names
+            # this one back is it
+            found = [o for o in self.links
+                     if o.netns != link.netns and o.ifindex == link.peer_ifindex
+                     and o.kind == "veth" and o.peer_ifindex == link.ifindex
+                     and self._may_point_to(o, link.netns)]
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    @staticmethod
+    def _names_back(peer: Link, link: Link) -> bool:
+        return peer.peer_ifindex is None or link.ifindex is None \
+            or peer.peer_ifindex == link.ifindex
+
+    def _may_point_to(self, other: Link, netns: str) -> bool:
+        """Could ``other``'s peer live in ``netns``?  (Unknown or unresolved counts as yes.)"""
+        if other.peer_netns is None and other.peer_netnsid is None:
+            return True
+        where = self.peer_namespace(other)
+        return where is None or where == netns
 
     def peer_namespace(self, link: Link) -> str | None:
         """Name of the namespace holding a veth's peer (None when unknown)."""
@@ -406,8 +423,12 @@ class HostState:
             matches = [
                 other for other in by_index.get(link.peer_ifindex, [])
                 if other.netns != link.netns and other.peer_ifindex == link.ifindex
-                and other.peer_netnsid is not None
-                and ns_of(other.netns).ids.get(other.peer_netnsid, link.netns) == link.netns
+                and (
+                    (other.peer_netnsid is not None
+                     and ns_of(other.netns).ids.get(other.peer_netnsid, link.netns) == link.netns)
+                    # the other end's text gave no netnsid (BusyBox ip, ip -br): unknown
+                    or (other.peer_netnsid is None and other.peer_netns is None)
+                )
             ]
             if len({m.netns for m in matches}) == 1:
                 ns.ids[link.peer_netnsid] = matches[0].netns
@@ -569,7 +590,7 @@ class HostState:
                     "state": link.state,
                     "master": link.master,
                     "peer": (
-                        f"{peer.name}@{self.peer_namespace(link) or 'host'}"
+                        f"{peer.name}@{peer.netns or 'host'}"
                         if peer
                         else _peer_ref(link, self.peer_namespace(link))
                     ),
@@ -632,7 +653,8 @@ class HostState:
             seen.add((link.netns, link.name))
             if peer is not None:
                 seen.add((peer.netns, peer.name))
-            pairs.append((link, peer, self.peer_namespace(link)))
+            pairs.append((link, peer, peer.netns if peer is not None
+                          else self.peer_namespace(link)))
         return pairs
 
     # ---------------------------------------------------------------- graph

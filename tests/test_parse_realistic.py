@@ -932,3 +932,33 @@ def test_bridge_link_output_is_not_taken_for_ip_link():
     with pytest.raises(ParseError) as info:
         parse_ip_link(paste("real-bridge-d-link-ns.txt"))
     assert info.value.lineno == 1 and "`bridge link`" in info.value.hint
+
+
+ALPINE_SESSION = """\
+$ ip addr
+3: docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default
+    link/ether 02:42:9a:1c:4e:07 brd ff:ff:ff:ff:ff:ff
+    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0
+46: veth9f3e2a1@if45: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master docker0 state UP group default
+    link/ether 9a:3e:11:22:33:44 brd ff:ff:ff:ff:ff:ff link-netnsid 1
+$ docker exec web ip addr
+1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+    inet 127.0.0.1/8 scope host lo
+       valid_lft forever preferred_lft forever
+45: eth0@if46: <BROADCAST,MULTICAST,UP,LOWER_UP,M-DOWN> mtu 1500 qdisc noqueue state UP \n    link/ether 02:42:ac:11:00:02 brd ff:ff:ff:ff:ff:ff
+    inet 172.17.0.2/16 brd 172.17.255.255 scope global eth0
+       valid_lft forever preferred_lft forever
+"""
+
+
+def test_alpine_busybox_ip_without_netnsid_still_joins_its_host_veth():
+    state = netlab.parse_host(ALPINE_SESSION)  # BusyBox `ip` prints no link-netnsid
+    host, eth0 = state.link("veth9f3e2a1"), state.link("eth0", "web")
+    assert state.peer_of(host) is eth0 and state.peer_of(eth0) is host
+    assert state.namespace("").ids == {1: "web"}
+    view = state.interfaces.set_index(["netns", "name"])
+    assert view.loc[("web", "eth0"), "peer"] == "veth9f3e2a1@host"
+    g = state.graph()
+    assert g.edges[("if", "", "veth9f3e2a1"), ("if", "web", "eth0")]["relation"] == "veth-peer"
+    assert len([e for e in g.edges(data="relation") if e[2] == "veth-peer"]) == 1
