@@ -220,3 +220,12 @@ def test_journey_on_a_state_finds_every_hop() -> None:
     assert lay.anchor("client", "eth0").kind == "client"
     assert lay.anchor("web", "eth0").kind == "container"
     assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+
+
+def test_wrong_objects_say_what_to_pass() -> None:
+    import pytest
+
+    with pytest.raises(TypeError, match="needs a Journey"):
+        draw_journey(None)
+    with pytest.raises(TypeError, match="needs a Trace"):
+        draw_hooks("PREROUTING")

@@ -112,6 +112,9 @@ def hook_path(obj: Any, node: str = "host", packet: int | None | str = "first") 
     from netlab.journey import Journey
 
     if not isinstance(obj, Journey):
+        if not (hasattr(obj, "step_list") and hasattr(obj, "hook")):
+            raise TypeError("draw_hooks needs a Trace (ruleset.trace(packet, hook=...)) or a "
+                            "Journey (net.probe(...)); got " + type(obj).__name__)
         visit = _visit_from_trace(obj)
         path = HookPath([visit], title=f"trace at {visit.hook}")
         path.in_iface = getattr(obj, "in_iface", None)

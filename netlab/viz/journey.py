@@ -382,6 +382,10 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
     """
     from matplotlib.patches import Circle, FancyArrowPatch
 
+    if not (hasattr(journey, "steps") and hasattr(journey, "probe")):
+        raise TypeError("draw_journey needs a Journey (journey = net.probe('http', "
+                        "src='client', dst='192.168.56.38', dport=80)); got "
+                        + type(journey).__name__)
     if on is None:
         on = getattr(journey, "scenario", None)
     lay: Layout = layout_topology(on if on is not None else model_from_journey(journey))

@@ -562,5 +562,10 @@ def draw_topology(obj: Any, title: str | None = None) -> Any:
     heading = title or (lay.model.title if lay.model else "")
     ax.text(0.15, lay.height - 0.18, heading, fontsize=FONT + 2.5, va="top", ha="left",
             weight="bold")
+    m = lay.model
+    if m is not None and not (m.nics or m.bridges or m.containers):
+        ax.text(HOST_X0 + 0.2, BOTTOM + 0.25, "no interfaces to draw: paste `ip addr` and "
+                "`ip route` (and `bridge link` or `brctl show`) of the host",
+                fontsize=FONT + 1, va="bottom", ha="left", color="#922b21")
     fig.netlab_layout = lay  # for tests and for draw_journey
     return fig
