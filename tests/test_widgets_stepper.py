@@ -31,7 +31,8 @@ def test_dnat_highlights_destination(stepper: JourneyStepper) -> None:
     assert stepper.index == 5 and stepper.event.kind == "nat"
     assert stepper.changed == {"dst"}
     assert stepper.fields["dst"] == "172.17.0.2"
-    assert stepper.rule == ("nat:DOCKER:2", "")
+    assert stepper.rule == ("nat:DOCKER:2", "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 80 -j DNAT "
+                            "--to-destination 172.17.0.2:80")  # the text from the trace event
     assert "changed here" in stepper.fields_html.value
     assert stepper.conntrack_entry.startswith("tcp SYN_SENT")
 

@@ -141,7 +141,9 @@ class JourneyStepper:
         """``(position, text)`` of the rule the current event names, if any."""
         e = self.event
         if e.rule:
-            return (e.rule, e.rule_text or "")
+            text = e.rule_text or next((x.rule_text for x in self.journey.steps
+                                        if x.rule == e.rule and x.rule_text), "")
+            return (e.rule, text)
         decisive = getattr(e.trace, "decisive", None) if e.trace is not None else None
         if decisive is not None and getattr(decisive, "position", None):
             return (decisive.position, getattr(decisive, "rule_text", "") or "")
