@@ -332,3 +332,15 @@ def test_annotate_from_after_export_and_reload(tmp_path) -> None:
     matches = again.annotate_from(j)
     assert len(matches) == len(again) == len(_seen(j))
     assert all(again.annotations[n].hop for n in range(1, len(again) + 1))
+
+
+def test_draw_flow_with_long_interface_names() -> None:
+    """A lab capture names interfaces with their namespace ("nl5f9a60-host/vethca38e86"):
+    the column titles must not run into each other."""
+    from netlab.viz.flow import draw_flow
+
+    _, cap = fresh("http")
+    long = Capture.from_records([(t, f"lab-a1b2c3d4-dockerhost-{ns}", name, data)
+                                 for t, ns, name, data in _records(cap)])
+    fig = draw_flow(long, long.numbers("tcp")[0])
+    no_text_overlaps(fig)

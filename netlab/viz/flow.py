@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ROW = 0.42  # inches per packet row
 CHAR_IN = 0.058  # inches per character of a 6.5-7 pt label (bold, generous)
+HEAD_CHAR_IN = 0.072  # inches per character of an 8 pt column title
 COL = 2.5  # inches between columns
 TOP = 1.0
 LEFT = 1.3
@@ -229,7 +230,8 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     notes = [_nat_notes(cap, g) for g in groups]
     longest = max([len(line) for per in notes for _, text in per for line in text.split("\n")]
                   + [len(_label(cap, g[0] - 1)[:34]) for g in groups] + [0])
-    col = max(COL, longest * CHAR_IN + 0.35)
+    widest_head = max([len(c) for c in columns] + [0])  # 8 pt column titles
+    col = max(COL, longest * CHAR_IN + 0.35, widest_head * HEAD_CHAR_IN + 0.4)
     row_h = ROW + (0.14 if any("\n" in text for per in notes for _, text in per) else 0)
     x_of = {name: LEFT + col * (k + 1) for k, name in enumerate(columns)}
     x_client, x_server = LEFT, LEFT + col * (len(columns) + 1)
