@@ -288,13 +288,18 @@ class HostState:
     def sysctl(self, key: str, netns: str = "", default: str | None = None) -> str | None:
         return self.sysctls.get(netns, {}).get(key, default)
 
-    def peer_of(self, link: Link) -> Link | None:
+    def peer_of(self, link: Link, _by_index: dict[int, list[Link]] | None = None
+                ) -> Link | None:
         """The other end of a veth, if the state holds it (both ends must name each other)."""
         if link.peer_ifindex is None:
             return None
         peer_ns = self.peer_namespace(link)
         if peer_ns is not None:
-            peer = self.link_by_index(link.peer_ifindex, peer_ns)
+            if _by_index is None:
+                peer = self.link_by_index(link.peer_ifindex, peer_ns)
+            else:
+                peer = next((o for o in _by_index.get(link.peer_ifindex, [])
+                             if o.netns == peer_ns), None)
             # `veth2@if6` is not joined to an ifindex 6 whose own peer is someone else
             if peer is not None and peer is not link and self._names_back(peer, link):
                 return peer
@@ -302,13 +307,29 @@ class HostState:
             # `eth0@if46` without link-netnsid (BusyBox `ip` in Alpine containers, `ip -br`,
             # old kernels): the peer is in some other namespace; one veth there that names
             # this one back is it
-            found = [o for o in self.links
+            candidates = (self.links if _by_index is None
+                          else _by_index.get(link.peer_ifindex, []))
+            found = [o for o in candidates
                      if o.netns != link.netns and o.ifindex == link.peer_ifindex
                      and o.kind == "veth" and o.peer_ifindex == link.ifindex
                      and self._may_point_to(o, link.netns)]
             if len(found) == 1:
                 return found[0]
         return None
+
+    def _links_by_index(self) -> dict[int, list[Link]]:
+        """Links by ifindex (for views that look up many peers at once)."""
+        index: dict[int, list[Link]] = {}
+        for link in self.links:
+            if link.ifindex is not None:
+                index.setdefault(link.ifindex, []).append(link)
+        return index
+
+    def _cidrs_by_link(self) -> dict[tuple[str, str], list[str]]:
+        out: dict[tuple[str, str], list[str]] = {}
+        for a in self.addrs:
+            out.setdefault((a.netns, a.ifname), []).append(a.cidr)
+        return out
 
     @staticmethod
     def _names_back(peer: Link, link: Link) -> bool:
@@ -577,8 +598,10 @@ class HostState:
         import pandas as pd
 
         rows = []
+        by_index = self._links_by_index()
+        cidrs = self._cidrs_by_link()
         for link in self.links:
-            peer = self.peer_of(link)
+            peer = self.peer_of(link, by_index)
             rows.append(
                 {
                     "netns": link.netns,
@@ -594,7 +617,7 @@ class HostState:
                         if peer
                         else _peer_ref(link, self.peer_namespace(link))
                     ),
-                    "addresses": ", ".join(a.cidr for a in self.addresses_of(link.name, link.netns)),
+                    "addresses": ", ".join(cidrs.get((link.netns, link.name), [])),
                 }
             )
         frame = pd.DataFrame(rows, columns=["netns", "ifindex", "name", "kind", "mac", "mtu",
@@ -646,10 +669,11 @@ class HostState:
     def veth_pairs(self) -> list[tuple[Link, Link | None, str | None]]:
         """Each veth with its peer (None if the peer is outside what we know)."""
         pairs, seen = [], set()
+        by_index = self._links_by_index()
         for link in self.links:
             if link.kind != "veth" or (link.netns, link.name) in seen:
                 continue
-            peer = self.peer_of(link)
+            peer = self.peer_of(link, by_index)
             seen.add((link.netns, link.name))
             if peer is not None:
                 seen.add((peer.netns, peer.name))
@@ -670,6 +694,8 @@ class HostState:
         import networkx as nx
 
         g = nx.Graph()
+        by_index = self._links_by_index()
+        cidrs = self._cidrs_by_link()
         for ns in self.namespaces:
             g.add_node(("netns", ns.name), type="netns", name=ns.name or "host")
         for link in self.links:
@@ -677,7 +703,7 @@ class HostState:
             g.add_node(node, type="bridge" if link.kind == "bridge" else "interface",
                        name=link.name, kind=link.kind, netns=link.netns, mac=link.mac,
                        ifindex=link.ifindex,
-                       addresses=[a.cidr for a in self.addresses_of(link.name, link.netns)])
+                       addresses=list(cidrs.get((link.netns, link.name), [])))
             if ("netns", link.netns) not in g:
                 g.add_node(("netns", link.netns), type="netns", name=link.netns or "host")
             g.add_edge(node, ("netns", link.netns), relation="in-namespace")
@@ -691,7 +717,7 @@ class HostState:
                     g.add_edge(master, ("netns", link.netns), relation="in-namespace")
                 g.add_edge(node, master, relation="enslaved")
             if link.kind == "veth" and link.peer_ifindex is not None:
-                peer = self.peer_of(link)
+                peer = self.peer_of(link, by_index)
                 if peer is not None:
                     g.add_edge(node, ("if", peer.netns, peer.name), relation="veth-peer")
                 else:
