@@ -229,3 +229,32 @@ def test_wrong_objects_say_what_to_pass() -> None:
         draw_journey(None)
     with pytest.raises(TypeError, match="needs a Trace"):
         draw_hooks("PREROUTING")
+
+
+def test_nat_labels_name_who_rewrote() -> None:
+    """The rule for a connection's first packet; conntrack for later ones and replies,
+    whatever words the backend used (the lab's details mention conntrack too)."""
+    from netlab.journey import Event, Journey
+    from netlab.packet import Frame
+
+    f = Frame(src_mac="0a:00:00:00:00:01", dst_mac="0a:00:00:00:00:02", proto="tcp",
+              src="192.168.56.1", dst="192.168.56.38", ttl=64, sport=40000, dport=80, flags="S")
+    ev = [Event(1, "seen", "client", "out", iface="eth0", direction="out", frame=f, packet_id=1),
+          Event(2, "nat", "host", "DNAT dst 192.168.56.38:80 → 172.17.0.2:80 by nat:DOCKER:2 "
+                "(conntrack entry says so)", rule="nat:DOCKER:2", before="192.168.56.38:80",
+                after="172.17.0.2:80", packet_id=1),
+          Event(3, "seen", "host", "out", iface="docker0", direction="out", frame=f, packet_id=1),
+          Event(4, "seen", "client", "out", iface="eth0", direction="out", frame=f, packet_id=2),
+          Event(5, "nat", "host", "conntrack rewrites destination 192.168.56.38:80 → "
+                "172.17.0.2:80 (established original direction)", before="192.168.56.38:80",
+                after="172.17.0.2:80", packet_id=2),
+          Event(6, "seen", "host", "out", iface="docker0", direction="out", frame=f, packet_id=2),
+          Event(7, "seen", "web", "out", iface="eth0", direction="out", frame=f, packet_id=3),
+          Event(8, "nat", "host", "de-NAT src 172.17.0.2:80 → 192.168.56.38:80 (conntrack: "
+                "reply of a NATed connection)", before="172.17.0.2:80",
+                after="192.168.56.38:80", packet_id=3),
+          Event(9, "seen", "host", "out", iface="enp0s8", direction="out", frame=f, packet_id=3)]
+    j = Journey({"kind": "tcp", "src": "client", "dst": "192.168.56.38"}, ev)
+    assert hop_table(j, 1)[1].nat == ["DNAT 192.168.56.38:80 → 172.17.0.2:80 by nat:DOCKER:2"]
+    assert hop_table(j, 2)[1].nat == ["NAT 192.168.56.38:80 → 172.17.0.2:80 by conntrack"]
+    assert hop_table(j, 3)[1].nat == ["un-NAT 172.17.0.2:80 → 192.168.56.38:80 by conntrack"]

@@ -72,11 +72,14 @@ def hop_table(journey: Any, packet: int | None | str = "first") -> list[Hop]:
             continue
         if e.kind == "nat":
             rule = f" by {e.rule}" if e.rule else " by conntrack"
-            kind = e.detail.split()[0] if e.detail else "NAT"
-            if kind in ("conntrack", "de-NAT") or (e.detail and "conntrack" in e.detail):
-                kind = "un-NAT"  # conntrack applying a connection's NAT to a later packet
-            elif kind not in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
-                kind = "NAT"
+            detail = e.detail or ""
+            first = detail.split()[0] if detail else "NAT"
+            if e.rule:  # a nat rule did it: the first packet of a connection
+                kind = first if first in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT") else "NAT"
+            elif first == "de-NAT" or "reply" in detail:
+                kind = "un-NAT"  # conntrack reversing the connection's NAT on a reply
+            else:
+                kind = "NAT"  # conntrack applying the connection's NAT to a later packet
             pending.append(f"{kind} {e.before} → {e.after}{rule}")
         elif e.kind == "seen":
             f = e.frame
