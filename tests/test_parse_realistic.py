@@ -962,3 +962,12 @@ def test_alpine_busybox_ip_without_netnsid_still_joins_its_host_veth():
     g = state.graph()
     assert g.edges[("if", "", "veth9f3e2a1"), ("if", "web", "eth0")]["relation"] == "veth-peer"
     assert len([e for e in g.edges(data="relation") if e[2] == "veth-peer"]) == 1
+
+
+@pytest.mark.parametrize("marker", ["...", "… (5 more interfaces)", "[... output truncated ...]",
+                                    "(output omitted)", "-- snip --", "    [snip]", "8<-----"])
+def test_elision_markers_people_write(marker):
+    lines = UBUNTU_HOST.splitlines()
+    lines.insert(12, marker)
+    state = netlab.parse_host("\n".join(lines))
+    assert state.links == parse_ip_addr(UBUNTU_HOST).links

@@ -22,9 +22,14 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\r"), None)
 _TRANSLATE = {**_SPACES, **_INVISIBLE}
 _ASCII_TRANSLATE = {ord("\t"): " ", ord("\v"): " ", ord("\f"): " ", ord("\r"): None}
 
+_CUT_WORDS = r"(?:snip|snipped|truncated|omitted|trimmed|elided|cut|more|略|省略|中略)"
 ELISION = re.compile(
     r"^\s*(?:\.{3,}|\u2026|\[\s*(?:\.{3}|\u2026|snip|snipped)\s*\]|\(\s*(?:\.{3}|\u2026|snip|snipped|略|省略)\s*\)|"
-    r"<\s*snip\s*>|略|省略|\(\s*中略\s*\)|中略)\s*$",
+    r"<\s*snip\s*>|略|省略|\(\s*中略\s*\)|中略"
+    # "... (12 more lines)", "[... output truncated ...]", "-- snip --", "8<----"
+    r"|(?:\.{3,}|\u2026)\s*[(\[<].*[)\]>]\s*(?:\.{3,}|\u2026)?"
+    r"|[(\[<]\s*(?:\.{3,}|\u2026)?[^()\[\]<>]*\b" + _CUT_WORDS + r"\b[^()\[\]<>]*[)\]>]"
+    r"|-{2,}\s*(?:snip|cut)\s*-{2,}|8<-*|-*>8|\u2702.*)\s*$",
     re.IGNORECASE,
 )
 # `ip -o addr|link`: "2: eth0    inet 10.0.2.15/24 ... eth0\       valid_lft forever ..."
