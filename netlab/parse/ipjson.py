@@ -60,6 +60,13 @@ def _dict(obj: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def _on_off(value: object) -> bool | None:
+    """iproute2 prints a port flag as true/false, or (some versions) "on"/"off"."""
+    if isinstance(value, bool):
+        return value
+    return {"on": True, "off": False}.get(value) if isinstance(value, str) else None
+
+
 def add_links(state: HostState, items: list[dict[str, Any]], netns: str = "",
               trusted: bool = False) -> None:
     """Add the links (and, for ``ip -j addr``, the addresses) of ``ip -j [-d] link|addr``."""
@@ -92,7 +99,7 @@ def add_links(state: HostState, items: list[dict[str, Any]], netns: str = "",
             hairpin = data.get("hairpin")
             state.ports.append(BridgePort(
                 bridge=link.master, port=name, state=_str(data, "state"), ifindex=link.ifindex,
-                hairpin=hairpin if isinstance(hairpin, bool) else None,
+                hairpin=_on_off(hairpin),
                 cost=_num(data, "cost"), priority=_num(data, "priority"), netns=netns))
         addr_info = obj.get("addr_info")
         if addr_info is not None:
@@ -199,7 +206,7 @@ def add_bridge_links(state: HostState, items: list[dict[str, Any]], netns: str =
         hairpin = obj.get("hairpin")
         state.ports.append(BridgePort(
             bridge=master, port=name, state=_str(obj, "state"), ifindex=_num(obj, "ifindex"),
-            hairpin=hairpin if isinstance(hairpin, bool) else None, cost=_num(obj, "cost"),
+            hairpin=_on_off(hairpin), cost=_num(obj, "cost"),
             priority=_num(obj, "priority"), netns=netns))
 
 
