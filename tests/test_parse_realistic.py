@@ -971,3 +971,13 @@ def test_elision_markers_people_write(marker):
     lines.insert(12, marker)
     state = netlab.parse_host("\n".join(lines))
     assert state.links == parse_ip_addr(UBUNTU_HOST).links
+
+
+def test_bridge_json_link_hairpin_on_off_strings():
+    text = ('$ bridge -j -d link\n[{"ifindex":5,"ifname":"veth1","flags":["UP"],"mtu":1500,'
+            '"master":"br0","state":"forwarding","priority":32,"cost":2,"hairpin":"on"},'
+            '{"ifindex":7,"ifname":"veth2","flags":["UP"],"mtu":1500,"master":"br0",'
+            '"state":"blocking","priority":32,"cost":4,"hairpin":false}]\n')
+    ports = {p.port: p for p in netlab.parse_host(text).ports}
+    assert (ports["veth1"].hairpin, ports["veth2"].hairpin) == (True, False)
+    assert (ports["veth2"].state, ports["veth2"].cost) == ("blocking", 4)
