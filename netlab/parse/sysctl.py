@@ -40,8 +40,10 @@ def parse_sysctl(text: str | bytes, netns: str = "") -> HostState:
             key = complaint.group(1)
             if key.startswith("/proc/sys/"):
                 key = proc_path_to_key(key)
-            if "permission denied" in line or "reading key" in line:
+            if "permission denied" in line:
                 reason = "not readable by this user (run `sudo sysctl -a` to see it)"
+            elif "reading key" in line:
+                reason = "could not be read (the kernel refused it; such keys are often unset)"
             else:
                 reason = "not present"
             if reason == "not present" and key.startswith("net.bridge."):
