@@ -3,8 +3,8 @@
 Per interface and per direction of each TCP flow: retransmissions (a segment
 carrying bytes, or a SYN/FIN, already sent, a round trip or more after the newest
 one — sooner, Wireshark calls it out-of-order), duplicate ACKs (a bare ACK
-repeating the previous one), zero windows; plus every RST and every ICMP
-destination-unreachable.  A packet seen on two interfaces is not a
+repeating the previous one's ack and non-zero window; keep-alives excluded), zero
+windows; plus every RST and every ICMP / ICMPv6 destination-unreachable.  A packet seen on two interfaces is not a
 retransmission: each interface is looked at on its own.
 """
 
@@ -89,9 +89,13 @@ def expert(cap: Capture, tag: bool = True) -> pd.DataFrame:
                 next_seq_time[key] = t
             next_seq[key] = end
         pure_ack = seglen == 0 and fl & 0x10 and not fl & 0x04
-        if pure_ack:
+        if keep_alive:
+            pass  # a keep-alive repeats the last ACK on purpose: not a duplicate
+        elif pure_ack:
             prev = last_ack.get(key)
-            if prev is not None and prev[0] == acks[k] and prev[1] == wins[k]:
+            # as Wireshark: same ack, same window, and a window that is not zero (a receiver
+            # repeating "my buffer is full" is not asking for a lost segment)
+            if prev is not None and prev[0] == acks[k] and prev[1] == wins[k] and wins[k]:
                 found.append((n, "note", "dup-ack", f"duplicate ACK of packet {prev[2]}"))
             else:
                 last_ack[key] = (acks[k], wins[k], n)

@@ -305,7 +305,8 @@ def test_expert_on_real_trouble(lab) -> None:
         mine = set(found[found.tag == tag].number)
         theirs = {n for n in per_if}
         assert theirs <= mine, (tag, sorted(theirs - mine))
-        if tag in ("rst", "icmp-unreachable", "retransmission", "out-of-order"):
+        if tag in ("rst", "icmp-unreachable", "retransmission", "out-of-order", "dup-ack",
+                   "zero-window"):
             assert mine == theirs, (tag, sorted(mine ^ theirs))
     # the retransmitted request: the same bytes the server finally got
     retx = found[found.tag == "retransmission"].number.tolist()
