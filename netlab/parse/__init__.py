@@ -177,7 +177,7 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
         )
     if key in ("iptables -S", "iptables-save") and cmd:
         argv = cmd.split()
-        if any(w.rsplit("/", 1)[-1].startswith("ip6tables") for w in argv[:3]):
+        if any(w.rsplit("/", 1)[-1].startswith("ip6tables") for w in argv):
             state = HostState(source="paste")
             state.namespace(netns)
             state.notes.append(f"`{cmd}`: IPv6 rules are kept out; netlab traces IPv4 "
