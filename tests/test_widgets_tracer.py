@@ -201,3 +201,16 @@ def test_the_what_if_figures_show_where_each_journey_ended() -> None:
     assert any("ip_forward" in t for t, _ in text_boxes(var))
     for fig in (base, var):
         assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+
+
+def test_the_host_own_packet_in_output_has_no_in_interface(net_tracer) -> None:
+    """OUTPUT: the host's own connection to its LAN address is DNATed too, and the
+    leftover in-interface is ignored (and said to be), not traced."""
+    net_tracer.hook.value = "OUTPUT"
+    net_tracer.src.value = "192.168.56.38"
+    assert net_tracer.trace.hook == "OUTPUT" and net_tracer.trace.in_iface is None
+    assert "ignored: in-interface enp0s8" in net_tracer.verdict_html.value
+    assert net_tracer.trace.nat is not None and net_tracer.trace.nat.after[0] == "172.17.0.2"
+    net_tracer.hook.value = "PREROUTING"
+    net_tracer.out_iface.value = "docker0"
+    assert net_tracer.trace.out_iface is None and "out-interface docker0" in net_tracer.ignored[0]

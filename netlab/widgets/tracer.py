@@ -19,6 +19,8 @@ from typing import Any
 from netlab.widgets.whatif import WHAT_IFS, what_if
 
 HOOK_CHOICES = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
+NO_IN_IFACE = ("OUTPUT",)  # a locally sent packet has no input interface
+NO_OUT_IFACE = ("PREROUTING", "INPUT")  # the route (and so the output) is not chosen yet
 
 
 def _scenario_of(obj: Any) -> Any:
@@ -188,6 +190,7 @@ class RuleTracer:
             addrs = ["192.168.56.38", "127.0.0.1"]  # the course's host; edit for yours
         self.trace: Any = None
         self.error: str | None = None
+        self.ignored: list[str] = []  # editor fields the hook makes meaningless
         self.proto = w.Dropdown(options=["tcp", "udp", "icmp"], value="tcp",
                                 description="proto")
         self.src = w.Text(value="192.168.56.1", description="source", continuous_update=False)
@@ -321,9 +324,20 @@ class RuleTracer:
                 from netlab.netfilter.packet import PacketError
 
                 raise PacketError("; ".join(problems))
+            hook = self.hook.value
+            in_iface = self.in_iface.value.strip() or None
+            out_iface = self.out_iface.value.strip() or None
+            self.ignored = []  # what the kernel does not know at this hook
+            if hook in NO_IN_IFACE and in_iface:
+                self.ignored.append(f"in-interface {in_iface} (a packet this host sends has "
+                                    f"none at {hook})")
+                in_iface = None
+            if hook in NO_OUT_IFACE and out_iface:
+                self.ignored.append(f"out-interface {out_iface} (not chosen yet at {hook}: "
+                                    "routing comes after it)")
+                out_iface = None
             self.trace = self.ruleset.trace(
-                self.packet(), hook=self.hook.value, in_iface=self.in_iface.value.strip() or None,
-                out_iface=self.out_iface.value.strip() or None,
+                self.packet(), hook=hook, in_iface=in_iface, out_iface=out_iface,
                 local_addrs=self.local_addresses(), ct_state=self.ct_state.value)
             self.error = None
         except Exception as exc:  # noqa: BLE001 - show the problem next to the editor
@@ -355,8 +369,10 @@ class RuleTracer:
         unc = " (uncertain: a rule uses something netlab cannot evaluate)" if getattr(
             t, "uncertain", False) else ""
         color = "#1e8449" if t.verdict == "ACCEPT" else "#c0392b"
+        ignored = ("<br><i>ignored: " + html.escape("; ".join(self.ignored)) + "</i>"
+                   if self.ignored else "")
         self.verdict_html.value = (f"verdict <b style='color:{color}'>{html.escape(str(t.verdict))}"
-                                   f"</b>{html.escape(nat_text)}{html.escape(unc)}")
+                                   f"</b>{html.escape(nat_text)}{html.escape(unc)}{ignored}")
         decisive = getattr(t, "decisive", None)
         body = []
         for s in t.step_list:
