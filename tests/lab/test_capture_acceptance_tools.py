@@ -361,3 +361,18 @@ def test_follow_stream_and_flow_on_the_nated_hops(lab, tmp_path) -> None:
     keep = os.environ.get("NETLAB_KEEP_FLOWS")
     if keep:
         shutil.copy(tmp_path / "real-flow.png", os.path.join(keep, "real-flow.png"))
+
+
+@pytest.mark.parametrize("which", ["r0", "r1nano", "server", "dumpcap"])
+def test_expert_matches_tshark_on_single_interface_files(lab, which: str) -> None:
+    path = lab["files"][which]
+    found = load_capture(path).expert(tag=False)
+    for tag, wfilter in (("retransmission", "tcp.analysis.retransmission"),
+                         ("out-of-order", "tcp.analysis.out_of_order"),
+                         ("zero-window", "tcp.analysis.zero_window"),
+                         ("dup-ack", "tcp.analysis.duplicate_ack"),
+                         ("rst", "tcp.flags.reset == 1"),
+                         ("icmp-unreachable", "icmp.type == 3")):
+        theirs = {int(r[0]) for r in _tshark(path, "frame.number", filt=wfilter)}
+        mine = set(found[found.tag == tag].number)
+        assert mine == theirs, (which, tag, sorted(mine ^ theirs))
