@@ -214,3 +214,15 @@ def test_the_host_own_packet_in_output_has_no_in_interface(net_tracer) -> None:
     net_tracer.hook.value = "PREROUTING"
     net_tracer.out_iface.value = "docker0"
     assert net_tracer.trace.out_iface is None and "out-interface docker0" in net_tracer.ignored[0]
+
+
+def test_docker_28_0_0_ipset_is_known_to_the_trace() -> None:
+    """28.0.0 matches its bridges with the ipset docker-ext-bridges-v4: the tracer
+    passes the host's sets, so the published port is accepted, not dropped."""
+    rt = RuleTracer(nl.docker_host("28.0.0"), draw=False)
+    rt.hook.value = "FORWARD"
+    rt.dst.value = "172.17.0.2"
+    rt.out_iface.value = "docker0"
+    assert rt.trace.verdict == "ACCEPT" and not rt.trace.uncertain
+    rt.dport.value = 22
+    assert rt.trace.verdict == "DROP"

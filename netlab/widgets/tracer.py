@@ -294,6 +294,15 @@ class RuleTracer:
                                   "172.17.0.1") from None
         return tuple(out)
 
+    def _ipsets(self) -> dict[str, list[str]] | None:
+        """The host's ipsets (Docker 28.0.0 matches its bridges with one), if known."""
+        scenario = self.variant_scenario if self.ruleset is not self.base_ruleset else (
+            self.scenario)
+        sets = getattr(scenario.host, "ipsets", None) if scenario is not None else None
+        if not sets:
+            sets = getattr(self.source, "ipsets", None)
+        return dict(sets) if isinstance(sets, dict) and sets else None
+
     def problems(self) -> list[str]:
         """What is wrong with the packet in the editor (empty: it can be traced)."""
         out = []
@@ -338,7 +347,8 @@ class RuleTracer:
                 out_iface = None
             self.trace = self.ruleset.trace(
                 self.packet(), hook=hook, in_iface=in_iface, out_iface=out_iface,
-                local_addrs=self.local_addresses(), ct_state=self.ct_state.value)
+                local_addrs=self.local_addresses(), ct_state=self.ct_state.value,
+                ipsets=self._ipsets())
             self.error = None
         except Exception as exc:  # noqa: BLE001 - show the problem next to the editor
             self.trace = None
