@@ -30,8 +30,12 @@ class Check:
 
     def __init__(self, question: str, answer_fn: Callable[[Any], Any],
                  hints: Sequence[str] = (), options: Sequence[Any] | None = None,
-                 placeholder: str = "your answer") -> None:
+                 placeholder: str = "your answer", *,
+                 choices: Sequence[Any] | None = None) -> None:
         import ipywidgets as w
+
+        if options is None:
+            options = choices  # the dropdown's answers, under either name
 
         if not callable(answer_fn):
             raise TypeError("Check needs answer_fn: a function that takes the answer and "
