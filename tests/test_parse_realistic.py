@@ -981,3 +981,10 @@ def test_bridge_json_link_hairpin_on_off_strings():
     ports = {p.port: p for p in netlab.parse_host(text).ports}
     assert (ports["veth1"].hairpin, ports["veth2"].hairpin) == (True, False)
     assert (ports["veth2"].state, ports["veth2"].cost) == ("blocking", 4)
+
+
+def test_a_prompt_naming_the_right_command_over_the_wrong_output_still_gets_a_hint():
+    with pytest.raises(ParseError) as info:
+        netlab.parse_host("$ sudo iptables -t nat -S\nChain PREROUTING (policy ACCEPT)\n"
+                          "target     prot opt source               destination\n")
+    assert info.value.lineno == 2 and "`iptables -L`" in info.value.hint

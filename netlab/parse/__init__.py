@@ -205,8 +205,9 @@ def _route_table_from_command(cmd: str, state: HostState) -> None:
 def _with_table(cmd: str, cleaned: Cleaned) -> Cleaned:
     """``iptables -t nat -S`` prints no table name: put it back (``*nat`` ... ``COMMIT``),
     so a paste of several tables keeps each rule in its own table."""
-    if any(line.startswith("*") for _, line in cleaned.lines):
-        return cleaned
+    if any(line.startswith("*") for _, line in cleaned.lines) \
+            or detect_lines(cleaned) != "iptables -S":
+        return cleaned  # already has its tables, or is not `-S` output at all
     argv = cmd.split()
     table = "filter"
     for i, word in enumerate(argv):

@@ -309,13 +309,15 @@ def hint_for(expected: str, cleaned: Cleaned | str) -> str | None:
     if isinstance(cleaned, str):
         cleaned = clean_lines(cleaned)
     expected = expected.removesuffix(" show")
-    got = None
     cmd = cleaned.first_command()
-    if cmd:
-        got = command_key(cmd)
+    # what the prompt says ran, then what the lines look like (a prompt may name the
+    # right command over the wrong output: `$ iptables -S` above `iptables -L` output)
+    got = None
+    for guess in (command_key(cmd) if cmd else None, detect_lines(cleaned)):
+        if guess is not None and not _same_family(guess, expected):
+            got = guess
+            break
     if got is None:
-        got = detect_lines(cleaned)
-    if got is None or _same_family(got, expected):
         return None
     advice = _ADVICE.get(got)
     if advice:
