@@ -437,3 +437,36 @@ def test_traceroute_without_a_route_stops_before_any_hop():
     assert j.probe["hops"] == [] and not j.seen()
     # within one bridge the target is the first hop
     assert yard().probe("traceroute", src="tools", dst="shop").probe["hops"] == ["172.17.0.2"]
+
+
+def test_signature_places_each_flooded_arp_copy_after_the_port_that_sent_it():
+    """The kernel may stamp a namespace's copy of a flooded ARP request before or after
+    the bridge reaches its next port; the signature puts it right after its own port."""
+    import copy
+
+    from netlab.scenarios import catalogue
+
+    j = SimNet(catalogue.build("two-containers")).probe("ping", src="app", dst="web")
+    steps = j.steps
+    req = [k for k, e in enumerate(steps) if e.kind == "seen" and e.frame.proto == "arp"
+           and e.frame.arp_op == 1 and e.node == "web"]
+    assert req, j.summary()
+    late = copy.copy(j)
+    moved = list(steps)
+    e = moved.pop(req[0])
+    after = next(k for k, x in enumerate(moved) if x.kind == "seen" and x.node == "web"
+                 and x.direction == "out")  # only the causal limit: before web's own reply
+    moved.insert(after, e)
+    late.steps = moved
+    assert [x.seq for x in late.steps] != [x.seq for x in j.steps]
+    assert late.signature() == j.signature()
+    # but a copy is never placed before its port sent it
+    sig = j.signature()
+    port = next(k for k, s in enumerate(sig) if s[:4] == ("seen", "host", net_port(j, "web"), "out")
+                and s[4] == "arp")
+    assert sig[port + 1][:4] == ("seen", "web", "eth0", "in")
+
+
+def net_port(j, node):
+    """The host-side veth of ``node``'s eth0."""
+    return j.scenario.peer(node, "eth0")[1]
