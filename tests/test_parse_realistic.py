@@ -988,3 +988,12 @@ def test_a_prompt_naming_the_right_command_over_the_wrong_output_still_gets_a_hi
         netlab.parse_host("$ sudo iptables -t nat -S\nChain PREROUTING (policy ACCEPT)\n"
                           "target     prot opt source               destination\n")
     assert info.value.lineno == 2 and "`iptables -L`" in info.value.hint
+
+
+def test_commands_wrapped_in_sh_c_are_recognised():
+    text = ('root@docker-host:~# docker exec -it shop-web-1 sh -c "ip route"\n'
+            "default via 172.18.0.1 dev eth0\n"
+            "172.18.0.0/16 dev eth0 proto kernel scope link src 172.18.0.2\n")
+    state = netlab.parse_host(text)
+    assert {r.netns for r in state.route_list} == {"shop-web-1"}
+    assert state.route_list[0].gateway == "172.18.0.1"

@@ -140,11 +140,18 @@ def parse_command(cmdline: str) -> tuple[str | None, str | None]:
     except ValueError:
         argv = cmdline.split()
     netns = None
-    for _ in range(4):  # unwrap sudo / ip netns exec / docker exec / nsenter, a few deep
+    for _ in range(6):  # unwrap sudo / sh -c / ip netns exec / docker exec / nsenter, a few deep
         while argv and argv[0] in ("sudo", "doas", "command", "exec"):
             argv = argv[1:]
             while argv and argv[0].startswith("-"):
                 argv = argv[1:]
+        if len(argv) >= 3 and argv[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash", "dash", "zsh") \
+                and argv[1] == "-c":
+            try:  # `docker exec web sh -c "ip addr"`
+                argv = shlex.split(argv[2])
+            except ValueError:
+                argv = argv[2].split()
+            continue
         if argv[:3] == ["ip", "netns", "exec"] and len(argv) > 4:
             netns, argv = argv[3], argv[4:]
         elif argv[:2] in (["docker", "exec"], ["podman", "exec"]):
