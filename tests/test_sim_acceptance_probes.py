@@ -470,3 +470,33 @@ def test_signature_places_each_flooded_arp_copy_after_the_port_that_sent_it():
 def net_port(j, node):
     """The host-side veth of ``node``'s eth0."""
     return j.scenario.peer(node, "eth0")[1]
+
+
+_RUN = """
+import dataclasses, hashlib
+from netlab.scenarios import Container, docker_host
+from netlab.sim import SimNet
+net = SimNet(docker_host("29", [Container("shop", ports=["8000:80"]), Container("tools", image="alpine"),
+                                Container("worker", image="alpine", network="jobs")], networks=["jobs"], seed=7))
+rows = []
+for kind, src, dst, dport in (("http", "client", "192.168.56.38", 8000), ("traceroute", "worker", "internet", None),
+                              ("udp", "tools", "203.0.113.10", 7), ("ping", "tools", "shop", None)):
+    j = net.probe(kind, src=src, dst=dst, dport=dport)
+    rows.append(repr([(e.kind, e.node, e.iface, e.detail, e.time,
+                       dataclasses.astuple(e.frame) if e.frame else None) for e in j.steps]))
+print(hashlib.sha256("\\n".join(rows).encode()).hexdigest())
+"""
+
+
+def test_same_seed_same_journeys_in_another_process():
+    """Nothing depends on Python's per-process hash seed: a lesson shows the same
+    ports, sequence numbers and MACs every time it is run."""
+    import sys
+
+    digests = set()
+    for hashseed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=hashseed)
+        run = subprocess.run([sys.executable, "-c", _RUN], capture_output=True, text=True,
+                             timeout=120, env=env, check=True)
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1 and len(next(iter(digests))) == 64
