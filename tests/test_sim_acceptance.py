@@ -337,3 +337,24 @@ def test_ports_published_from_a_user_network(version, proxy):
     # the two user networks are isolated from each other, but both get out
     assert net.probe("tcp", src="api", dst="db", dport=6379, timeout=0.5).outcome == "dropped"
     assert net.probe("ping", src="db", dst="203.0.113.10").outcome == "answered"
+
+
+def test_longest_prefix_then_metric_decide_the_way_out_and_masquerade_follows_it():
+    from netlab.scenarios import RouteSpec
+
+    sc = docker_host("27", [Container("tools", image="alpine")], seed=2)
+    sc.host.routes.append(RouteSpec("203.0.113.10/32", "enp0s8", via="192.168.56.1"))
+    sc.host.routes.append(RouteSpec("203.0.113.0/24", "enp0s3", via="10.0.2.2", metric=50))
+    net = SimNet(sc)
+    j = net.probe("ping", src="tools", dst="203.0.113.10", timeout=1.0)
+    routed = [e.route for e in j.of_kind("route") if e.node == "host"]
+    assert routed and routed[0].startswith("203.0.113.10 via 192.168.56.1 dev enp0s8")
+    out = [e for e in j.seen("host", "enp0s8") if e.frame.proto == "icmp"]
+    # MASQUERADE takes the address of the interface the route chose, TTL one less
+    assert [(e.frame.src, e.frame.ttl) for e in out] == [("192.168.56.38", 63)]
+    assert not j.seen("host", "enp0s3")
+    # the LAN client is no router: it drops the packet without a word
+    assert j.outcome == "dropped" and "ip_forward is off" in j.reason and last_drop(j).node == "client"
+    j = net.probe("ping", src="tools", dst="203.0.113.11", timeout=0.5)
+    assert [e.route for e in j.of_kind("route") if e.node == "host"][0] == \
+        "203.0.113.0/24 via 10.0.2.2 dev enp0s3 metric 50"
