@@ -15,7 +15,8 @@ import html
 from typing import Any
 
 FIELDS = ("src_mac", "dst_mac", "proto", "src", "sport", "dst", "dport", "ttl", "flags",
-          "icmp_type", "seq", "ack")
+          "icmp_type", "seq", "ack", "arp_op", "arp_sender_ip", "arp_sender_mac",
+          "arp_target_ip")
 
 
 def frame_fields(frame: Any) -> dict[str, Any]:
