@@ -997,3 +997,14 @@ def test_commands_wrapped_in_sh_c_are_recognised():
     state = netlab.parse_host(text)
     assert {r.netns for r in state.route_list} == {"shop-web-1"}
     assert state.route_list[0].gateway == "172.18.0.1"
+
+
+def test_the_neighbour_table_is_not_read_as_routes():
+    neigh = ('[{"dst":"10.0.2.2","dev":"enp0s3","lladdr":"52:54:00:12:35:02","state":'
+             '["REACHABLE"]},{"dst":"10.0.2.3","dev":"enp0s3","state":["FAILED"]}]')
+    for text in (neigh, "$ ip -j neigh\n" + neigh):
+        with pytest.raises(ParseError) as info:
+            netlab.parse_host(text)
+        assert "neighbour" in info.value.hint
+    with pytest.raises(ParseError, match="neighbour"):
+        parse_ip_json(neigh)

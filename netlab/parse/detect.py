@@ -88,6 +88,7 @@ _ADVICE = {
     "netstat": "netstat/ss list sockets, not the network's wiring",
     "ss": "netstat/ss list sockets, not the network's wiring",
     "ip neigh": "netlab does not read the neighbour (ARP) table from a paste",
+    "ip -j neigh": "netlab does not read the neighbour (ARP) table from a paste",
     "arp -n": "netlab does not read the neighbour (ARP) table from a paste",
     "ip rule": "netlab reads routes, not policy-routing rules; paste `ip route show table all`",
     "ip route get": "`ip route get` shows the one route the kernel picked for an address, not "
@@ -261,6 +262,8 @@ def _detect_json(text: str) -> str | None:
         return None
     for item in data:
         if isinstance(item, dict) and item:
+            if "lladdr" in item or ("dst" in item and isinstance(item.get("state"), list)):
+                return "ip -j neigh"  # the neighbour (ARP) table, not routes
             for key, needed in _JSON_KINDS:
                 if all(k in item for k in needed):
                     return key

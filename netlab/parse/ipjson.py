@@ -235,6 +235,9 @@ def json_kind(items: list[dict[str, Any]]) -> str | None:
             return "bridge-link"
         if "ifname" in obj:
             return "link"
+        if "lladdr" in obj or ("dst" in obj and isinstance(obj.get("state"), list)):
+            raise JsonShapeError("this is the neighbour table (`ip -j neigh`), which netlab "
+                                 "does not read; paste `ip -j route` for routes")
         if "dst" in obj:
             return "route"
         return None
