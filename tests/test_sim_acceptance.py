@@ -358,3 +358,19 @@ def test_longest_prefix_then_metric_decide_the_way_out_and_masquerade_follows_it
     j = net.probe("ping", src="tools", dst="203.0.113.11", timeout=0.5)
     assert [e.route for e in j.of_kind("route") if e.node == "host"][0] == \
         "203.0.113.0/24 via 10.0.2.2 dev enp0s3 metric 50"
+
+
+@pytest.mark.parametrize("version,rule", [("27", "filter:FORWARD:3"), ("28", "filter:DOCKER-CT:1"),
+                                          ("29", "filter:DOCKER-CT:1")])
+def test_icmp_error_from_the_internet_is_related_and_de_natted_inside_too(version, rule):
+    j = SimNet(docker_host(version, [Container("tools", image="alpine")], seed=2)).probe(
+        "udp", src="tools", dst="203.0.113.10", dport=9)
+    assert j.outcome == "rejected" and j.reason == "ICMP port unreachable from 203.0.113.10"
+    fwd = [e for e in j.of_kind("netfilter") if e.hook == "FORWARD" and e.frame.proto == "icmp"]
+    assert "ctstate RELATED" in fwd[0].detail and fwd[0].rule == rule
+    outside = [e for e in j.seen("host", "enp0s3") if e.frame.proto == "icmp"][0].frame
+    inside = [e for e in j.seen("tools", "eth0") if e.frame.proto == "icmp"][0].frame
+    assert (outside.dst, outside.quoted.src) == ("10.0.2.15", "10.0.2.15")
+    assert (inside.dst, inside.quoted.src) == ("172.17.0.2", "172.17.0.2")
+    assert inside.quoted.sport == outside.quoted.sport
+    assert any("[UNREPLIED]" in c for c in j.conntrack_entries)
