@@ -258,3 +258,21 @@ def test_nat_labels_name_who_rewrote() -> None:
     assert hop_table(j, 1)[1].nat == ["DNAT 192.168.56.38:80 → 172.17.0.2:80 by nat:DOCKER:2"]
     assert hop_table(j, 2)[1].nat == ["NAT 192.168.56.38:80 → 172.17.0.2:80 by conntrack"]
     assert hop_table(j, 3)[1].nat == ["un-NAT 172.17.0.2:80 → 192.168.56.38:80 by conntrack"]
+
+
+def test_guess_finds_a_bridge_by_its_fdb_events_whatever_its_name() -> None:
+    import json
+
+    import netlab as nl
+    from netlab.scenarios import Scenario
+    from netlab.viz.journey import model_from_journey
+
+    renamed = Scenario.from_dict(json.loads(json.dumps(nl.docker_host("27").to_dict())
+                                            .replace("docker0", "lanbr")))
+    j = nl.connect(mode="sim", scenario=renamed, quiet=True).probe(
+        "http", src="client", dst="192.168.56.38", dport=80)
+    j.scenario = None
+    model = model_from_journey(j)
+    assert [b.name for b in model.bridges] == ["lanbr"]
+    assert [n.name for n in model.nics] == ["enp0s8"]
+    assert [c.bridge for c in model.containers] == ["lanbr"]

@@ -122,6 +122,9 @@ class JourneyFacts:
         # the same node (a bridge passing it on); the heavier, the surer
         self.pairs: dict[tuple[tuple[str, str], tuple[str, str]], float] = {}
         self.nodes: dict[str, list[str]] = {}  # node -> interfaces, in order seen
+        # "docker0 learnt 02:42:… on port veth…": the first word of an FDB event
+        self.fdb_bridges = {e.detail.split()[0].rstrip(":") for e in journey.steps
+                            if e.kind == "fdb" and e.detail}
         seen = [e for e in journey.steps if e.kind == "seen" and e.iface]
         for e in seen:
             its = self.nodes.setdefault(e.node, [])
@@ -233,8 +236,10 @@ class JourneyFacts:
         return out
 
     def bridges(self) -> list[str]:
+        """The host's bridges: named like one, or named by a bridge's FDB event."""
         return [i for i in self.nodes.get(self.host, [])
-                if i == "docker0" or i.startswith(("br-", "br0", "virbr", "cni", "lxcbr"))]
+                if i == "docker0" or i in self.fdb_bridges
+                or i.startswith(("br-", "br0", "virbr", "cni", "lxcbr", "podman"))]
 
     def bridge_ports(self) -> list[str]:
         return [i for i in self.nodes.get(self.host, []) if i.startswith("veth")]
