@@ -1008,3 +1008,15 @@ def test_the_neighbour_table_is_not_read_as_routes():
         assert "neighbour" in info.value.hint
     with pytest.raises(ParseError, match="neighbour"):
         parse_ip_json(neigh)
+
+
+def test_brief_json_addresses_have_no_family_or_scope_but_are_read():
+    text = ('$ ip -j -br addr\n[{"ifname":"lo","operstate":"UNKNOWN","addr_info":[{"local":'
+            '"127.0.0.1","prefixlen":8},{"local":"::1","prefixlen":128}]},{"ifname":"eth0",'
+            '"operstate":"UP","addr_info":[{"local":"192.0.2.2","prefixlen":24},'
+            '{"local":"fe80::fc:ff:fe00:1","prefixlen":64}]}]\n')
+    state = netlab.parse_host(text)
+    assert [(a.ifname, a.cidr, a.family, a.scope) for a in state.addrs] == [
+        ("lo", "127.0.0.1/8", 4, "host"), ("lo", "::1/128", 6, "host"),
+        ("eth0", "192.0.2.2/24", 4, "global"), ("eth0", "fe80::fc:ff:fe00:1/64", 6, "link")]
+    assert state.link("eth0").state == "UP"

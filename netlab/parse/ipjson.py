@@ -116,16 +116,22 @@ def add_links(state: HostState, items: list[dict[str, Any]], netns: str = "",
 
 def _add_address(state: HostState, ifname: str, a: dict[str, Any], netns: str,
                  trusted: bool = False) -> None:
-    family = _FAMILY.get(_str(a, "family") or "")
+    named = _str(a, "family")
+    family = _FAMILY.get(named or "")
     local = _str(a, "local")
-    if family is None or local is None:
+    if local is None or (named is not None and family is None):
         return  # e.g. family "link" or "mpls": not an IP address
-    if not trusted:  # a paste: check and normalise; the kernel's own output is canonical
+    scope = a.get("scope")
+    if not trusted or family is None:
+        # a paste: check and normalise (the kernel's own output is canonical);
+        # `ip -j -br addr` gives no family and no scope
         try:
             ip = ipaddress.ip_address(local)
         except ValueError:
             raise JsonShapeError(f"{local!r} is not an IP address") from None
         local, family = str(ip), ip.version
+        if scope is None:
+            scope = "host" if ip.is_loopback else "link" if ip.is_link_local else "global"
     prefixlen = _num(a, "prefixlen")
     if prefixlen is None:
         prefixlen = 32 if family == 4 else 128
@@ -133,7 +139,7 @@ def _add_address(state: HostState, ifname: str, a: dict[str, Any], netns: str,
         raise JsonShapeError(f"prefix length {prefixlen} is out of range")
     state.addrs.append(Address(
         ifname=ifname, address=local, prefixlen=prefixlen, family=family,
-        scope=str(a.get("scope", "global")), broadcast=_str(a, "broadcast"),
+        scope=str(scope if scope is not None else "global"), broadcast=_str(a, "broadcast"),
         label=_str(a, "label"), netns=netns, peer=_str(a, "address"),
         flags=[f for f in _ADDR_FLAGS if a.get(f) is True]))
 
