@@ -344,3 +344,22 @@ def test_draw_flow_with_long_interface_names() -> None:
                                  for t, ns, name, data in _records(cap)])
     fig = draw_flow(long, long.numbers("tcp")[0])
     no_text_overlaps(fig)
+
+
+def test_draw_flow_of_a_hairpin_crosses_the_veth_twice() -> None:
+    """A container reaching its own published port (userland proxy off): the SYN goes out
+    of the veth, is DNATed and MASQUERADEd on the bridge, and comes back in by the same veth."""
+    from netlab.scenarios import catalogue
+    from netlab.sim import SimNet
+    from netlab.viz.flow import draw_flow
+
+    j = SimNet(catalogue.build("hairpin"), capture_promisc=False).probe(
+        "http", src="web", dst="10.0.2.15", dport=80)
+    cap = j.capture
+    fig = draw_flow(cap, cap.numbers("tcp")[0])
+    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    veth = next(t for t in texts if t.startswith("host/veth") and "(" not in t)
+    assert f"{veth} (2)" in texts and "web/eth0 (2)" in texts  # the way back, its own column
+    assert "NAT: dst 10.0.2.15:80→172.17.0.2:80" in texts
+    assert any(t.startswith("NAT: src 172.17.0.2:") and "→172.17.0.1:" in t for t in texts)
+    no_text_overlaps(fig)

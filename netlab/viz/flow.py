@@ -201,14 +201,13 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
             client_of.setdefault(int(ifaces[num - 1]),
                                  _endpoint(cap, num - 1, "src" if forward else "dst"))
         directions.append(forward)
-        for k, num in enumerate(g):
+        for k, key in enumerate(_visits(g, forward, names, ifaces)):
             rel = (k + 1) / (len(g) + 1)
-            position[names[int(ifaces[num - 1])]].append(rel if forward else 1 - rel)
+            position[key].append(rel if forward else 1 - rel)
     for g, err, forward in zip(groups, errors, directions, strict=True):
-        for k, num in enumerate(g):  # an interface only an error crossed
-            name = names[int(ifaces[num - 1])]
-            if err and name not in position:
-                position[name].append((k + 1) / (len(g) + 1) if forward else 1 - (k + 1) / (len(g) + 1))
+        for k, key in enumerate(_visits(g, forward, names, ifaces)):  # only an error crossed it
+            if err and key not in position:
+                position[key].append((k + 1) / (len(g) + 1) if forward else 1 - (k + 1) / (len(g) + 1))
     # a packet an ICMP error (not from its destination) reports dead stops at its last hop
     dies: dict[int, str] = {}
     for g, err in zip(groups, errors, strict=True):
@@ -223,14 +222,15 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
                     int(c.ip_id[n - 1]) == int(c.q_ipid[i]) and int(c.v4src[n - 1]) == int(c.q_src[i])
                     for n in other):
                 dies[r] = _label(cap, i)
-    columns = sorted(position, key=lambda nm: (float(np.mean(position[nm])), nm))
-    cols = [_ep_text(client), *columns, _ep_text(server)]
+    columns = sorted(position, key=lambda key: (float(np.mean(position[key])), key))
+    titles = {key: key[0] if key[1] == 1 else f"{key[0]} ({key[1]})" for key in columns}
+    cols = [_ep_text(client), *titles.values(), _ep_text(server)]
     # NAT notes sit between two columns and labels in the first gap: make the gaps wide
     # enough for the longest of them, and rows tall enough for two-line notes
     notes = [_nat_notes(cap, g) for g in groups]
     longest = max([len(line) for per in notes for _, text in per for line in text.split("\n")]
                   + [len(_label(cap, g[0] - 1)[:34]) for g in groups] + [0])
-    widest_head = max([len(c) for c in columns] + [0])  # 8 pt column titles
+    widest_head = max([len(t) for t in titles.values()] + [0])  # 8 pt column titles
     col = max(COL, longest * CHAR_IN + 0.35, widest_head * HEAD_CHAR_IN + 0.4)
     row_h = ROW + (0.14 if any("\n" in text for per in notes for _, text in per) else 0)
     x_of = {name: LEFT + col * (k + 1) for k, name in enumerate(columns)}
@@ -242,9 +242,9 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     shown = (f" — the first {len(groups)} of {len(every)} packets (max_packets)"
              if len(every) > len(groups) else "")
     ax.text(width / 2, y_top, title or f"Flow of packet {n}'s conversation across "
-            f"{len(columns)} interface(s){shown}", ha="center", va="center", fontsize=10,
+            f"{len(columns)} capture point(s){shown}", ha="center", va="center", fontsize=10,
             weight="bold")
-    heads = [(x_client, f"client\n{cols[0]}"), *[(x_of[c], c) for c in columns],
+    heads = [(x_client, f"client\n{cols[0]}"), *[(x_of[c], titles[c]) for c in columns],
              (x_server, f"server\n{cols[-1]}")]
     y_head = height - TOP + 0.25
     y_bottom = 0.3
@@ -254,7 +254,7 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
         ax.plot([x, x], [y_bottom, y_head - 0.2], color="#aaaaaa", lw=1, ls="--", zorder=1)
     for row, (g, forward, err) in enumerate(zip(groups, directions, errors, strict=True)):
         y = height - TOP - row_h * (row + 0.6)
-        xs = [x_of[names[int(ifaces[num - 1])]] for num in g]
+        xs = [x_of[key] for key in _visits(g, forward, names, ifaces)]
         start, end = (x_client, x_server) if forward else (x_server, x_client)
         if err and _endpoint(cap, g[0] - 1, "src")[0] != _quoted_dst(cap, g[0] - 1):
             start = xs[0] - 0.35 if forward else xs[0] + 0.35  # made by a hop on the way
@@ -310,6 +310,19 @@ def _nat_notes(cap: Capture, group: list[int]) -> list[tuple[int, str]]:
             out.append((k, "NAT: " + "\n".join(changed)))
         prev = tup
     return out
+
+
+def _visits(group: list[int], forward: bool, names: list[str], ifaces: Any) -> list[tuple[str, int]]:
+    """The column of each copy of one packet: (interface, how many times the packet had been
+    there), counted from the client's side — a hairpin crosses the same veth twice."""
+    order = group if forward else list(reversed(group))
+    seen: dict[str, int] = defaultdict(int)
+    key_of: dict[int, tuple[str, int]] = {}
+    for num in order:
+        name = names[int(ifaces[num - 1])]
+        seen[name] += 1
+        key_of[num] = (name, seen[name])
+    return [key_of[num] for num in group]
 
 
 def _quoted_src(cap: Capture, i: int) -> str:
