@@ -2,7 +2,8 @@
 
 Like Wireshark's Flow Graph, but across interfaces: the columns are the two
 endpoints and the interfaces the conversation crossed in between (in the order
-the first packet crossed them), each row is one packet, drawn as arrows from
+the first packet crossed them; an interface crossed twice, as in a hairpin, has a
+column per crossing), each row is one packet, drawn as arrows from
 column to column through the hops where it was captured.  Copies of the same
 packet at different hops are found with the capture's links (accepted, or
 proposed by netlab from IP ID / TCP sequence numbers / the conntrack tuple), so
