@@ -276,3 +276,29 @@ def test_guess_finds_a_bridge_by_its_fdb_events_whatever_its_name() -> None:
     assert [b.name for b in model.bridges] == ["lanbr"]
     assert [n.name for n in model.nics] == ["enp0s8"]
     assert [c.bridge for c in model.containers] == ["lanbr"]
+
+
+def test_hook_map_of_a_reply_and_of_the_hosts_own_packet() -> None:
+    """Other packets than the examples: the SYN-ACK (nat skipped, conntrack un-NATs it,
+    tcpdump sees it on docker0 then enp0s8) and a packet the host sends itself (OUTPUT)."""
+    import netlab as nl
+
+    net = nl.connect(mode="sim", scenario=nl.docker_host("29"), quiet=True)
+    j = net.probe("http", src="client", dst="192.168.56.38", dport=80)
+    reply = next(e.packet_id for e in j.seen(node="web")
+                 if e.direction == "out" and e.frame.flags == "SA")
+    fig = draw_hooks(j, packet=reply)
+    path = fig.netlab_hook_path
+    assert path.hooks() == ["PREROUTING", "FORWARD", "POSTROUTING"]
+    assert (path.in_iface, path.out_iface) == ("docker0", "enp0s8")
+    assert all("nat:" not in v.tables.get("nat", "") for v in path.visits)  # no nat rule ran
+    texts = [t for t, _ in text_boxes(fig)]
+    assert "nat skipped (established)" in texts
+    assert any("conntrack re-applies NAT" in t and "192.168.56.38:80" in t for t in texts)
+    assert texts.count("tcpdump sees it here:") == 2
+    assert overlapping_labels(fig) == [] and labels_outside(fig) == []
+
+    own = net.probe("ping", src="host", dst="172.17.0.2")
+    path = draw_hooks(own).netlab_hook_path
+    assert path.hooks() == ["OUTPUT", "POSTROUTING"] and path.out_iface == "docker0"
+    assert path.local == "sent by a local program"
