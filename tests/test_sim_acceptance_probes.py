@@ -500,3 +500,19 @@ def test_same_seed_same_journeys_in_another_process():
                              timeout=120, env=env, check=True)
         digests.add(run.stdout.strip())
     assert len(digests) == 1 and len(next(iter(digests))) == 64
+
+
+def test_unanswered_syns_are_resent_one_second_apart_then_with_backoff():
+    """Linux 6.5+ (``net.ipv4.tcp_syn_linear_timeouts=4``): four resends one RTO apart,
+    then the RTO doubles."""
+    from netlab.scenarios import catalogue
+
+    j = SimNet(catalogue.build("docker-user-drop", version="29")).probe(
+        "tcp", src="client", dst="192.168.56.38", dport=80, timeout=8.0)
+    times = [e.time for e in j.seen("client", "eth0") if e.frame.proto == "tcp"]
+    assert [round(b - a, 3) for a, b in itertools.pairwise(times)] == [1.0, 1.0, 1.0, 1.0, 1.0, 2.0]
+    assert j.outcome == "dropped" and last_drop_rule(j) == "filter:DOCKER-USER:1"
+
+
+def last_drop_rule(j):
+    return j.of_kind("drop")[-1].rule

@@ -23,7 +23,21 @@ SYSCALL_GAP = 30e-6  # between two system calls of one program (write, then clos
 DELACK_MIN = 0.04  # TCP_DELACK_MIN
 SYN_RTO = 1.0  # TCP_TIMEOUT_INIT
 SYN_RETRIES = 6  # net.ipv4.tcp_syn_retries
+SYN_LINEAR_TIMEOUTS = 4  # net.ipv4.tcp_syn_linear_timeouts (Linux 6.5+)
+# The SYN's retransmission timer is armed just after the neighbour timer its SYN started;
+# both expire in the same timer-wheel bucket, and the wheel runs the later-armed one first
+# (a bucket is a list with new timers at its head).  So at a tie the TCP timer goes first:
+# it sees the SYN still waiting for ARP and does not resend it.
+TIMER_TIE = 1e-9
 HTTP_BODY = b"<html><body>hello from netlab</body></html>\n"
+
+
+def syn_elapsed(retransmission: int) -> float:
+    """Seconds from the first SYN to its ``retransmission``-th resend (1 → 1 s, 5 → 5 s, 6 → 7 s)."""
+    t = 0.0
+    for k in range(retransmission):
+        t += SYN_RTO if k <= SYN_LINEAR_TIMEOUTS else SYN_RTO * 2 ** (k - SYN_LINEAR_TIMEOUTS)
+    return t
 
 
 def http_response(node: str) -> bytes:
@@ -88,23 +102,27 @@ class TcpSock:
         self.state = "SYN_SENT"
         self.isn = self.snd_nxt
         self.send("S")
-        self.k.net.schedule(self._syn_timer, 1, delay=SYN_RTO)
+        self.k.net.schedule(self._syn_timer, 1, delay=SYN_RTO - TIMER_TIE)
 
     def _syn_timer(self, attempt: int) -> None:
-        """No SYN-ACK yet: send the SYN again (the RTO doubles: 1 s, 2 s, 4 s …)."""
+        """No SYN-ACK yet: send the SYN again.  The first ``SYN_LINEAR_TIMEOUTS``
+        retransmissions come one RTO apart (``net.ipv4.tcp_syn_linear_timeouts``,
+        Linux 6.5+), then the RTO doubles: SYNs at 0, 1, 2, 3, 4, 5, 7 s."""
         if self.state != "SYN_SENT" or attempt > SYN_RETRIES:
             return
+        elapsed = syn_elapsed(attempt)
+        nxt = SYN_RTO if attempt <= SYN_LINEAR_TIMEOUTS else SYN_RTO * 2 ** (attempt - SYN_LINEAR_TIMEOUTS)
         syn = self.syn_skb
         if syn is not None and any(s is syn for n in self.k.neigh.values() for s in n.queue):
             # skb_still_in_host_queue: the first SYN still waits for ARP, so the kernel
-            # does not send another; the timer backs off all the same
-            self.k.net.schedule(self._syn_timer, attempt + 1, delay=SYN_RTO * 2 ** attempt)
+            # does not send another; the timer runs on all the same
+            self.k.net.schedule(self._syn_timer, attempt + 1, delay=nxt - TIMER_TIE)
             return
         self.snd_nxt = self.isn
-        self.k.net.rec("send", self.k.name, f"no SYN-ACK after {2 ** attempt - 1} s: "
+        self.k.net.rec("send", self.k.name, f"no SYN-ACK after {elapsed:g} s: "
                        f"retransmit the SYN (attempt {attempt + 1})")
         self.send("S")
-        self.k.net.schedule(self._syn_timer, attempt + 1, delay=SYN_RTO * 2 ** attempt)
+        self.k.net.schedule(self._syn_timer, attempt + 1, delay=nxt - TIMER_TIE)
 
     def write(self, data: bytes) -> None:
         if self.state in ("ESTABLISHED", "CLOSE_WAIT"):
