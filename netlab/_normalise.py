@@ -8,7 +8,9 @@ well-known ports, TTL, TCP flags, ICMP type/code, ARP operation and addresses;
 every NAT rewrite (node, hook, before → after), placed just before the next
 non-ARP packet seen in that node (a capture cannot tell whether the rewrite
 happened before or after the ARP exchange the packet waited for); the outcome.
-A copy of a flooded ARP request received at the far end of a veth is placed
+A RELATED rewrite of a packet the node itself generated (REJECT's answer, an
+ICMP error about a NATed packet) is left out: no capture shows that packet
+before the rewrite, only after it.  A copy of a flooded ARP request received at the far end of a veth is placed
 right after the port that sent it (see ``_settle_flood_copies``).
 Replaced: ephemeral ports and ICMP ids by roles in order of first appearance
 (``"eph1"``, ``"id1"``).  Dropped: sequence numbers, IP IDs, timestamps,
@@ -102,7 +104,13 @@ def journey_signature(journey: Any) -> list[tuple]:
     roles = _Roles(fixed)
     sig: list[tuple] = []
     held: list[tuple[str, tuple]] = []  # NAT rewrites waiting for their packet's next sighting
+    seen_ids: set[Any] = set()
     for e in journey.steps:
+        if e.kind == "seen" and e.packet_id is not None:
+            seen_ids.add(e.packet_id)
+        if e.kind == "nat" and e.packet_id is not None and e.packet_id not in seen_ids \
+                and "(related " in (e.detail or ""):
+            continue  # a node's own REJECT answer or ICMP error, rewritten before any wire saw it
         if e.kind == "seen":
             f = e.frame
             if held and f is not None and f.proto != "arp":

@@ -374,3 +374,17 @@ def test_icmp_error_from_the_internet_is_related_and_de_natted_inside_too(versio
     assert (inside.dst, inside.quoted.src) == ("172.17.0.2", "172.17.0.2")
     assert inside.quoted.sport == outside.quoted.sport
     assert any("[UNREPLIED]" in c for c in j.conntrack_entries)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_ttl_expiring_at_the_host_after_dnat_quotes_the_address_the_client_used(version):
+    """The host DNATs the SYN, then finds its TTL spent: the time-exceeded error belongs
+    to the (unconfirmed) connection, so its quoted packet is put back to
+    192.168.56.38:8000 and the client's connect() fails at once (EHOSTUNREACH)."""
+    net = SimNet(docker_host(version, [Container("shop", ports=["8000:80"])], seed=2))
+    j = net.probe("tcp", src="client", dst="192.168.56.38", dport=8000, ttl=1, timeout=1.0)
+    err = [e.frame for e in j.seen("client", "eth0") if e.frame.proto == "icmp"]
+    assert [(f.src, f.icmp_type, f.quoted.dst, f.quoted.dport) for f in err] == \
+        [("192.168.56.38", 11, "192.168.56.38", 8000)]
+    assert j.outcome == "rejected" and j.reason == "ICMP time exceeded in transit from 192.168.56.38"
+    assert not j.seen("shop")

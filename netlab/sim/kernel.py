@@ -540,7 +540,7 @@ class Kernel:
                 reason = "not for this host and ip_forward is off"
             self.net.rec("drop", self.name, reason, reason=reason, skb=skb)
             if self.ip_forward:
-                self.icmp_error(skb, 3, 0)
+                self.icmp_error(skb, 3, 0, attach=True)
             return
         self.net.rec("route", self.name, f"route {rt.text()}", route=rt.text(), skb=skb)
         if rt.type in ("local", "broadcast"):
@@ -558,7 +558,9 @@ class Kernel:
         if (f.ttl or 0) <= 1:
             self.net.rec("drop", self.name, f"TTL {f.ttl} would reach 0: time exceeded",
                          reason="TTL exceeded", skb=skb, final=False)
-            self.icmp_error(skb, 11, 0)
+            # the error belongs to the packet's connection, even one not yet confirmed:
+            # a DNATed packet's error quotes it with the address its sender used
+            self.icmp_error(skb, 11, 0, attach=True)
             return
         if rt.dev == skb.iif and self._redirect_due(skb, rt):
             # out the interface it came in by, to a sender on that link: tell it
