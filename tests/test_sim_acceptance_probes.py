@@ -516,3 +516,13 @@ def test_unanswered_syns_are_resent_one_second_apart_then_with_backoff():
 
 def last_drop_rule(j):
     return j.of_kind("drop")[-1].rule
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_ping_the_hosts_default_gateway_from_a_container(version):
+    j = yard(version).probe("ping", src="worker", dst="gateway", count=2)
+    assert j.outcome == "answered" and j.probe["dst_ip"] == "10.0.2.2"
+    assert [r.src for r in j.replies] == ["10.0.2.2", "10.0.2.2"]
+    out = [e.frame for e in j.seen("host", "enp0s3") if e.frame.proto == "icmp" and e.direction == "out"]
+    assert {(f.src, f.ttl) for f in out} == {("10.0.2.15", 63)}  # MASQUERADE, one hop
+    assert [e.node for e in j.of_kind("deliver") if "echo request" in e.detail] == ["gateway", "gateway"]
