@@ -192,6 +192,11 @@ class Packet:
         self.proto = p
         self.src = _check_ip(self.src, "source")
         self.dst = _check_ip(self.dst, "destination")
+        if (":" in self.src) != (":" in self.dst):
+            v6, v4 = (self.src, self.dst) if ":" in self.src else (self.dst, self.src)
+            raise PacketError(f"source {self.src} and destination {self.dst} are not the same IP "
+                              f"version ({v6} is IPv6, {v4} is IPv4); a packet has two IPv4 or two "
+                              "IPv6 addresses")
         for name in ("sport", "dport"):
             v = getattr(self, name)
             if v is not None and type(v) is not int:

@@ -1,0 +1,439 @@
+"""Is a rule's text valid iptables syntax?  The checks ``iptables-restore`` makes.
+
+Two kinds of trouble are kept apart.  Text ``iptables-restore`` itself refuses
+(an address like ``300.1.1.1``, a prefix ``/33``, a port ``99999`` or
+``eighty``, ``-j`` without a target, two ``-j``, an option no loaded module
+knows, counters that are not numbers) is not a rule at all: :func:`rule_error`
+says what is wrong in words and the parser raises :class:`netlab.ParseError`.
+Valid text using a match or target netlab does not model (``-m recent``,
+``-j TPROXY``, ``-m owner``) passes here; the trace shows it as unsupported.
+
+Options of modules netlab does not know are not judged (their arity is
+unknown); every option of a module it knows is.  The common words (a dotted
+address, a port number) are checked with one precompiled regex each, so a
+Kubernetes-sized rule set stays fast to read.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+
+#: options every rule may have, with the name iptables uses in "multiple -X flags"
+_BUILTIN = {
+    "-s": "-s", "--source": "-s", "--src": "-s",
+    "-d": "-d", "--destination": "-d", "--dst": "-d",
+    "-p": "-p", "--protocol": "-p", "--proto": "-p",
+    "-i": "-i", "--in-interface": "-i",
+    "-o": "-o", "--out-interface": "-o",
+    "-f": "-f", "--fragment": "-f",
+    "-j": "-j", "--jump": "-j", "-g": "-j", "--goto": "-j",
+    "-m": "-m", "--match": "-m",
+    "-c": "-c", "--set-counters": "-c",
+}
+
+_PORT1 = ("--sport", "--source-port", "--dport", "--destination-port")
+#: options (with how many values each takes) of the match modules netlab knows
+MATCH_OPTIONS: dict[str, dict[str, int]] = {
+    "tcp": {**dict.fromkeys(_PORT1, 1), "--tcp-flags": 2, "--syn": 0, "--tcp-option": 1},
+    "udp": dict.fromkeys(_PORT1, 1),
+    "icmp": {"--icmp-type": 1},
+    "multiport": dict.fromkeys(("--sports", "--source-ports", "--dports", "--destination-ports",
+                                "--ports"), 1),
+    "comment": {"--comment": 1},
+    "conntrack": dict.fromkeys(("--ctstate", "--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc",
+                                "--ctrepldst", "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport",
+                                "--ctrepldstport", "--ctstatus", "--ctexpire", "--ctdir"), 1),
+    "state": {"--state": 1},
+    "addrtype": {"--src-type": 1, "--dst-type": 1, "--limit-iface-in": 0, "--limit-iface-out": 0},
+    "mark": {"--mark": 1},
+    "connmark": {"--mark": 1},
+    "iprange": {"--src-range": 1, "--dst-range": 1},
+    "statistic": {"--mode": 1, "--probability": 1, "--every": 1, "--packet": 1},
+    "physdev": {"--physdev-in": 1, "--physdev-out": 1, "--physdev-is-in": 0, "--physdev-is-out": 0,
+                "--physdev-is-bridged": 0},
+    "limit": {"--limit": 1, "--limit-burst": 1},
+    "pkttype": {"--pkt-type": 1},
+    "length": {"--length": 1},
+}
+#: options of the targets netlab knows (a user chain takes none)
+TARGET_OPTIONS: dict[str, dict[str, int]] = {
+    "ACCEPT": {}, "DROP": {}, "RETURN": {}, "QUEUE": {}, "TRACE": {}, "NOTRACK": {},
+    "REJECT": {"--reject-with": 1},
+    "DNAT": {"--to-destination": 1, "--random": 0, "--persistent": 0, "--random-fully": 0},
+    "SNAT": {"--to-source": 1, "--random": 0, "--persistent": 0, "--random-fully": 0},
+    "MASQUERADE": {"--to-ports": 1, "--random": 0, "--random-fully": 0},
+    "REDIRECT": {"--to-ports": 1, "--random": 0},
+    "MARK": dict.fromkeys(("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark"), 1),
+    "CONNMARK": {**dict.fromkeys(("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark",
+                                  "--nfmask", "--ctmask", "--mask"), 1),
+                 "--save-mark": 0, "--restore-mark": 0},
+    "LOG": {"--log-level": 1, "--log-prefix": 1, "--log-tcp-sequence": 0, "--log-tcp-options": 0,
+            "--log-ip-options": 0, "--log-uid": 0, "--log-macdecode": 0},
+    "NFLOG": dict.fromkeys(("--nflog-group", "--nflog-prefix", "--nflog-range", "--nflog-size",
+                            "--nflog-threshold"), 1),
+    "TCPMSS": {"--set-mss": 1, "--clamp-mss-to-pmtu": 0},
+    "CT": {"--notrack": 0, **dict.fromkeys(("--helper", "--ctevents", "--expevents", "--zone",
+                                            "--zone-orig", "--zone-reply", "--timeout"), 1)},
+}
+#: the option a match module cannot go without
+REQUIRED = {"comment": "--comment"}
+#: target extensions iptables ships (a -j NAME that is none of these must be a chain)
+TARGET_EXTENSIONS = frozenset({
+    "ACCEPT", "DROP", "RETURN", "QUEUE", "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNMARK",
+    "CONNSECMARK", "CT", "DNAT", "DSCP", "ECN", "HMARK", "IDLETIMER", "LED", "LOG", "MARK",
+    "MASQUERADE", "NETMAP", "NFLOG", "NFQUEUE", "NOTRACK", "RATEEST", "REDIRECT", "REJECT",
+    "SECMARK", "SET", "SNAT", "SYNPROXY", "TCPMSS", "TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE",
+    "TTL", "ULOG", "DNPT", "SNPT", "HL",
+    # xtables-addons, which some hosts add
+    "ACCOUNT", "CHAOS", "DELUDE", "DHCPMAC", "DNETMAP", "ECHO", "IPMARK", "LOGMARK", "PROTO",
+    "SYSRQ", "TARPIT",
+})
+#: the protocol whose module ``-p`` loads for an option no ``-m`` module knows
+_PROTO_MODULE = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp"}
+_PORT_OPTIONS = frozenset({*_PORT1, "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport",
+                           "--ctrepldstport"})
+_MULTIPORT = frozenset({"--sports", "--source-ports", "--dports", "--destination-ports", "--ports"})
+_ADDR_OPTIONS = frozenset({"--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst"})
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4_NET = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?\d))?")
+_PORT = re.compile(r"(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}|0)")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._+-]*")
+_NUMERIC = re.compile(r"[\d.]+")
+
+#: common service names, so the answer does not depend on this machine's /etc/services
+SERVICES = {"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53,
+            "bootps": 67, "bootpc": 68, "tftp": 69, "http": 80, "www": 80, "kerberos": 88,
+            "pop3": 110, "sunrpc": 111, "ntp": 123, "imap": 143, "imap2": 143, "snmp": 161,
+            "ldap": 389, "https": 443, "microsoft-ds": 445, "submission": 587, "ldaps": 636,
+            "imaps": 993, "pop3s": 995, "mysql": 3306, "postgresql": 5432, "http-alt": 8080}
+
+
+#: how the reason for an IPv6 address in an IPv4 rule begins (the parser then tries IPv6)
+V6_IN_V4 = "an IPv6 address in an iptables rule"
+
+
+def _ipv4_error(text: str, what: str) -> str | None:
+    """Why ``text`` is no IPv4 address/network iptables reads, or None."""
+    if _IPV4_NET.fullmatch(text):
+        return None
+    addr, slash, plen = text.partition("/")
+    if _NUMERIC.fullmatch(addr):
+        try:
+            socket.inet_aton(addr)  # what iptables accepts: 10.1, 010.0.0.1 …
+        except OSError:
+            return f"{what} {addr!r} is not an IPv4 address (each of the four numbers is 0-255)"
+    elif ":" in addr:
+        return f"{V6_IN_V4} ({what} {addr}); iptables rules hold IPv4 addresses (ip6tables rules IPv6 ones)"
+    elif not _NAME.fullmatch(addr):
+        return f"{what} {addr!r} is not an address or a host name"
+    if slash:
+        if plen.isdigit():
+            if int(plen) > 32:
+                return f"prefix length {int(plen)} is longer than 32"
+        elif _NUMERIC.fullmatch(plen):
+            try:
+                socket.inet_aton(plen)
+            except OSError:
+                return f"mask {plen!r} is not a dotted mask like 255.255.0.0"
+        else:
+            return f"prefix length {plen!r} is not a number from 0 to 32"
+    return None
+
+
+def _ipv6_error(text: str, what: str) -> str | None:
+    import ipaddress
+
+    addr, slash, plen = text.partition("/")
+    if ":" not in addr and not _NAME.fullmatch(addr):
+        return f"{what} {addr!r} is not an IPv6 address (ip6tables rules hold IPv6 addresses)"
+    if ":" in addr:
+        try:
+            ipaddress.IPv6Address(addr)
+        except ValueError:
+            return f"{what} {addr!r} is not an IPv6 address"
+    if slash and not (plen.isdigit() and int(plen) <= 128):
+        return (f"prefix length {plen} is longer than 128" if plen.isdigit()
+                else f"prefix length {plen!r} is not a number from 0 to 128")
+    return None
+
+
+def _addr_error(value: str, what: str, family: int) -> str | None:
+    check = _ipv4_error if family == 4 else _ipv6_error
+    for part in value.split(","):
+        if not part:
+            return f"{what} {value!r} has an empty item in its list"
+        err = check(part, what)
+        if err:
+            return err
+    return None
+
+
+def port_value(text: str, proto: str = "tcp") -> int | None:
+    """The port ``text`` names (a number 0-65535 or a service name), or None."""
+    if _PORT.fullmatch(text):
+        return int(text)
+    if text in SERVICES:
+        return SERVICES[text]
+    if _NAME.fullmatch(text):
+        try:
+            return socket.getservbyname(text, proto if proto in ("tcp", "udp") else "tcp")
+        except OSError:
+            return None
+    return None
+
+
+def _port_error(text: str, what: str, proto: str, ranges: bool = True) -> str | None:
+    if _PORT.fullmatch(text):
+        return None
+    parts = text.split(":") if ranges else [text]
+    if len(parts) > 2:
+        return f"{what} {text!r} is not a port or a range like 1024:65535"
+    nums = []
+    for p in parts:
+        if p == "" and len(parts) == 2:
+            nums.append(None)
+            continue
+        v = port_value(p, proto)
+        if v is None:
+            if p.isdigit():
+                return f"{what} {p} is out of range (ports are 0-65535)"
+            return (f"{what} {p!r} is neither a port number (0-65535) nor a service name "
+                    "(such as http, from /etc/services)")
+        nums.append(v)
+    if len(nums) == 2 and None not in nums and nums[0] > nums[1]:  # type: ignore[operator]
+        return f"{what} range {text} runs backwards ({nums[0]} > {nums[1]}); write low:high"
+    return None
+
+
+def _multiport_error(text: str, what: str, proto: str) -> str | None:
+    count = 0
+    for item in text.split(","):
+        if not item:
+            return f"{what} {text!r} has an empty item in its list"
+        err = _port_error(item, what, proto)
+        if err:
+            return err
+        count += 2 if ":" in item else 1
+    if count > 15:
+        return f"{what} lists {count} ports (a range counts as two); multiport takes at most 15"
+    return None
+
+
+def _nat_error(value: str, what: str) -> str | None:
+    """``1.2.3.4``, ``1.2.3.4-1.2.3.9``, ``1.2.3.4:80``, ``:80-90``."""
+    addr, _, ports = value.partition(":")
+    for a in addr.split("-") if addr else ():
+        if not _IPV4_NET.fullmatch(a) or "/" in a:
+            return f"{what} {a!r} is not an IPv4 address"
+    for p in ports.split("-") if ports else ():
+        if not _PORT.fullmatch(p):
+            return f"{what} port {p!r} is not a port number (0-65535)"
+    if not addr and not ports:
+        return f"{what} is empty"
+    return None
+
+
+def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int = 4) -> tuple[str | None, str | None]:
+    """Check the words of a rule from ``start`` on (after ``-A CHAIN``).
+
+    Returns ``(error, target)``: the first thing ``iptables-restore`` would
+    refuse, in words (None when the text is valid), and the ``-j``/``-g``
+    target named (None when there is none)."""
+    seen: set[str] = set()
+    # option tables of the modules so far (None: a module netlab does not know); ``once``
+    # holds (module's place, option) given, as each option is allowed once per match
+    loaded: list[dict[str, int] | None] = []
+    once: set[tuple[int, str]] = set()
+    required: list[tuple[int, str]] = []  # (place in ``loaded``, module) of modules with a must-have option
+    proto = ""
+    target: str | None = None
+    n = len(words)
+    i = start
+    while i < n:
+        tok = words[i]
+        if tok == "!":
+            i += 1
+            continue
+        canon = _BUILTIN.get(tok)
+        if canon is not None:
+            if canon == "-f":
+                if "-f" in seen:
+                    return "multiple -f flags not allowed", target
+                seen.add("-f")
+                i += 1
+                continue
+            if canon == "-c":
+                if i + 2 >= n:
+                    return f"{tok} needs two numbers: packets and bytes", target
+                if not words[i + 1].isdigit():
+                    return f"{tok} packet counter {words[i + 1]!r} is not a number", target
+                if not words[i + 2].isdigit():
+                    return f"{tok} byte counter {words[i + 2]!r} is not a number", target
+                i += 3
+                continue
+            if i + 1 >= n:
+                return f"option {tok} needs a value" if canon != "-j" else f"{tok} needs a target", target
+            value = words[i + 1]
+            if value == "!" and canon != "-j":
+                return _old_negation(tok), target
+            i += 2
+            if canon == "-m":
+                if value in REQUIRED:
+                    required.append((len(loaded), value))
+                loaded.append(MATCH_OPTIONS.get(value))
+                continue
+            if canon in seen:
+                return f"multiple {canon} flags not allowed", target
+            seen.add(canon)
+            if canon == "-j":
+                if value.startswith("-") or value == "!":
+                    return f"{tok} needs a target, got {value!r}", target
+                target = value
+                loaded.append(TARGET_OPTIONS.get(value, None if value in TARGET_EXTENSIONS else {}))
+            elif canon == "-s" or canon == "-d":
+                err = _addr_error(value, "source" if canon == "-s" else "destination", family)
+                if err:
+                    return err, target
+            elif canon == "-p":
+                proto = value.lower()
+            continue
+        if tok[:1] != "-" or len(tok) < 2:
+            return f"unexpected word {tok!r} (not an option, nor the value of one)", target
+        # an option of a module: find who knows it
+        arity = -1
+        owner = -1  # which -m (its place in ``loaded``) owns the option
+        for k in range(len(loaded) - 1, -1, -1):
+            table = loaded[k]
+            if table is None:
+                arity = -2  # a module netlab does not know may own it: not judged
+                break
+            a = table.get(tok)
+            if a is not None:
+                arity, owner = a, k
+                break
+        if arity == -1 and proto in _PROTO_MODULE and target is None:
+            table = MATCH_OPTIONS[_PROTO_MODULE[proto]]
+            a = table.get(tok)
+            if a is not None:
+                arity, owner = a, len(loaded)
+                loaded.append(table)
+        if arity == -1:
+            where = f" nor -j {target}" if target else ""
+            need = ""
+            if tok in _PORT1:
+                need = " (ports need -p tcp or -p udp first)"
+            return (f"unknown option {tok}: no rule option, and no -m module of this rule{where}, "
+                    f"takes it{need}"), target
+        if arity == -2:  # skip its values, whatever they are
+            i += 1
+            while i < n and words[i][:1] != "-" and words[i] != "!":
+                i += 1
+            continue
+        key = (owner, _SAME.get(tok, tok))
+        if key in once:
+            return f"only one {tok} allowed in one -m match (use a second -m, or multiport)", target
+        once.add(key)
+        j = i + 1
+        if j < n and words[j] == "!" and arity:
+            return _old_negation(tok), target
+        if j + arity > n:
+            return f"option {tok} needs {'a value' if arity == 1 else f'{arity} values'}", target
+        if arity == 2 and tok == "--tcp-flags":
+            err = (_names_error(words[j], _TCP_FLAGS, "TCP flag")
+                   or _names_error(words[j + 1], _TCP_FLAGS, "TCP flag"))
+            if err:
+                return err, target
+        if arity == 1:
+            value = words[j]
+            err = None
+            if tok in _PORT_OPTIONS:
+                err = _port_error(value, "port", proto)
+            elif tok in _MULTIPORT:
+                err = _multiport_error(value, "port", proto)
+            elif tok in _ADDR_OPTIONS:
+                err = _addr_error(value, "address", family)
+            elif tok in ("--to-destination", "--to-source") and family == 4:
+                err = _nat_error(value, tok)
+            elif tok == "--to-ports":
+                err = _port_error(value.replace("-", ":", 1), "port", proto)
+            elif tok in _VALUE_CHECKS:
+                err = _VALUE_CHECKS[tok](value)
+            if err:
+                return err, target
+        i = j + arity
+    for k, module in required:
+        if (k, REQUIRED[module]) not in once:
+            return f"-m {module} needs {REQUIRED[module]}", target
+    return None, target
+
+
+def _old_negation(option: str) -> str:
+    return (f"`{option} !` is the old way to negate, which iptables 1.8 refuses; write `! {option} …` "
+            "(the ! before the option)")
+
+
+_CT_STATES = frozenset({"NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "SNAT", "DNAT"})
+_ADDR_TYPES = frozenset({"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST",
+                         "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE"})
+_TCP_FLAGS = frozenset({"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "ALL", "NONE"})
+_MARK = re.compile(r"(?:0[xX][0-9a-fA-F]+|\d+)(?:/(?:0[xX][0-9a-fA-F]+|\d+))?")
+
+
+def _names_error(value: str, known: frozenset[str], what: str, upper: bool = True) -> str | None:
+    bad = [v for v in value.split(",") if (v.upper() if upper else v) not in known]
+    if bad:
+        return f"unknown {what} {bad[0]!r} (known: {', '.join(sorted(known))})"
+    return None
+
+
+def _icmp_error(value: str) -> str | None:
+    from netlab.netfilter.matches import ICMP_TYPES
+
+    if value in ICMP_TYPES:
+        return None
+    t, slash, c = value.partition("/")
+    if t.isdigit() and int(t) <= 255 and (not slash or (c.isdigit() and int(c) <= 255)):
+        return None
+    return f"unknown ICMP type {value!r} (a name such as echo-request, or TYPE/CODE numbers)"
+
+
+def _mark_error(value: str) -> str | None:
+    if _MARK.fullmatch(value) and all(int(v, 0) <= 0xFFFFFFFF for v in value.split("/")):
+        return None
+    return f"mark {value!r} is not VALUE or VALUE/MASK (32-bit numbers, such as 0x4000/0x4000)"
+
+
+def _probability_error(value: str) -> str | None:
+    try:
+        p = float(value)
+    except ValueError:
+        p = -1.0
+    return None if 0.0 <= p <= 1.0 else f"probability {value!r} is not a number from 0 to 1"
+
+
+#: checks of one option's value (option name -> function of the value)
+_VALUE_CHECKS = {
+    "--ctstate": lambda v: _names_error(v, _CT_STATES, "connection state"),
+    "--state": lambda v: _names_error(v, _CT_STATES, "connection state"),
+    "--src-type": lambda v: _names_error(v, _ADDR_TYPES, "address type"),
+    "--dst-type": lambda v: _names_error(v, _ADDR_TYPES, "address type"),
+    "--icmp-type": _icmp_error,
+    "--mark": _mark_error, "--set-xmark": _mark_error, "--set-mark": _mark_error,
+    "--probability": _probability_error,
+}
+#: long and short spellings of one option (iptables allows each once per match)
+_SAME = {"--source-port": "--sport", "--destination-port": "--dport", "--source-ports": "--sports",
+         "--destination-ports": "--dports"}
+
+
+def policy_error(policy: str) -> str | None:
+    """Why ``policy`` cannot be a built-in chain's policy, or None."""
+    if policy in ("ACCEPT", "DROP"):
+        return None
+    return f"bad policy {policy!r}: a built-in chain's policy is ACCEPT or DROP"
+
+
+__all__ = ["V6_IN_V4", "rule_error", "policy_error", "port_value", "MATCH_OPTIONS", "TARGET_OPTIONS",
+           "TARGET_EXTENSIONS", "SERVICES"]
