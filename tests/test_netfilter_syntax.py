@@ -60,6 +60,16 @@ MALFORMED: list[tuple[str, str, int, str]] = [
     ("old-style port negation", _save("-A X -p tcp -m tcp --dport ! 22 -j DROP"), 3, "old way to negate"),
     ("comment without --comment", _save("-A X -m comment -j DROP"), 3, "-m comment needs --comment"),
     ("comment without its text", _save("-A X -m comment --comment -j DROP"), 3, "unexpected word 'DROP'"),
+    ("interface name too long", _save("-A X -i averyveryverylongname0 -j DROP"), 3,
+     "at most 15 (IFNAMSIZ)"),
+    ("unknown protocol", _save("-A X -p bogus -j DROP"), 3, "unknown protocol 'bogus'"),
+    ("protocol number too big", _save("-A X -p 300 -j DROP"), 3, "unknown protocol '300'"),
+    ("multiport without protocol", _save("-A X -m multiport --dports 80 -j DROP"), 3,
+     "-m multiport needs -p tcp"),
+    ("tcp match without -p tcp", _save("-A X -m tcp --dport 80 -j DROP"), 3, "-m tcp needs -p tcp"),
+    ("unknown reject type", _save("-A X -j REJECT --reject-with bogus"), 3, "unknown reject type 'bogus'"),
+    ("mark not a number", _save("-A X -m mark --mark zz -j DROP"), 3, "mark 'zz'"),
+    ("DNAT without address", _save("-A X -p tcp -j DNAT", table="nat"), 3, "-j DNAT needs --to-destination"),
     ("ACCEPT takes no option", _save("-A X -j ACCEPT --to-destination 1.2.3.4"), 3,
      "unknown option --to-destination"),
 ]
@@ -76,6 +86,9 @@ VALID: list[tuple[str, str]] = [
     ("open range", _save("-A X -p udp --sport :80 -j DROP")),
     ("negations", _save("-A X ! -s 10.0.0.0/8 ! -i eth0 -p tcp -m tcp ! --dport 22 -j DROP")),
     ("two tcp matches", _save("-A X -p tcp -m tcp --dport 80 -m tcp --sport 1024:65535 -j DROP")),
+    ("other protocol", _save("-A X -p gre -j DROP")),
+    ("protocol number", _save("-A X -p 47 -j DROP")),
+    ("reject with reset", _save("-A X -p tcp -j REJECT --reject-with tcp-reset")),
     ("built-in chain undeclared", _save("-A INPUT -j X")),
 ]
 

@@ -158,7 +158,11 @@ def parse_iptables(text: str) -> Ruleset:
     """Read ``iptables-save`` or ``iptables -S`` output (one or more tables).
 
     Returns a :class:`Ruleset`; raises :class:`netlab.errors.ParseError` naming
-    the line it cannot read.  Used by every notebook that shows Docker's rules.
+    the line it cannot read, and for text ``iptables-restore`` would refuse (a bad
+    address, prefix or port, ``-j`` without a target, an unknown option, an
+    undeclared chain; see :mod:`netlab.netfilter.validate`) what is wrong with it.
+    Valid rules using matches or targets netlab does not model are kept; a trace
+    shows them as unsupported.  Used by every notebook that shows Docker's rules.
     """
     # a big rule set makes ~100k small objects and no cycles: the cyclic
     # garbage collector would only slow the reading down

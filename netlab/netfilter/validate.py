@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 
 #: options every rule may have, with the name iptables uses in "multiple -X flags"
 _BUILTIN = {
@@ -77,7 +78,10 @@ TARGET_OPTIONS: dict[str, dict[str, int]] = {
                                             "--zone-orig", "--zone-reply", "--timeout"), 1)},
 }
 #: the option a match module cannot go without
-REQUIRED = {"comment": "--comment"}
+REQUIRED = {"comment": "--comment", "-j DNAT": "--to-destination", "-j SNAT": "--to-source"}
+#: match modules that need a ``-p`` protocol, and which
+_NEEDS_PROTO = {"tcp": ("tcp", "6"), "udp": ("udp", "17"), "icmp": ("icmp", "1"),
+                "multiport": ("tcp", "udp", "udplite", "sctp", "dccp", "6", "17", "136", "132", "33")}
 #: target extensions iptables ships (a -j NAME that is none of these must be a chain)
 TARGET_EXTENSIONS = frozenset({
     "ACCEPT", "DROP", "RETURN", "QUEUE", "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNMARK",
@@ -235,6 +239,17 @@ def _nat_error(value: str, what: str) -> str | None:
     return None
 
 
+_OWNED: dict[tuple[str, int], dict[str, tuple[int, int]]] = {}
+
+
+def _owned(name: str, table: dict[str, int], k: int) -> dict[str, tuple[int, int]]:
+    """``table``'s options as {option: (arity, k)}: module number ``k`` of the rule owns them."""
+    d = _OWNED.get((name, k))
+    if d is None:
+        d = _OWNED[(name, k)] = {o: (a, k) for o, a in table.items()}
+    return d
+
+
 def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int = 4) -> tuple[str | None, str | None]:
     """Check the words of a rule from ``start`` on (after ``-A CHAIN``).
 
@@ -242,11 +257,14 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
     refuse, in words (None when the text is valid), and the ``-j``/``-g``
     target named (None when there is none)."""
     seen: set[str] = set()
-    # option tables of the modules so far (None: a module netlab does not know); ``once``
-    # holds (module's place, option) given, as each option is allowed once per match
-    loaded: list[dict[str, int] | None] = []
+    # the options the modules so far take: {option: (arity, which module)}; ``lenient``
+    # once a module netlab does not know is loaded (its options are not judged);
+    # ``once`` holds (module, option) given, as each option is allowed once per match
+    known: dict[str, tuple[int, int]] = {}
+    modules = 0
+    lenient = False
     once: set[tuple[int, str]] = set()
-    required: list[tuple[int, str]] = []  # (place in ``loaded``, module) of modules with a must-have option
+    required: list[tuple[int, str]] = []  # (module number, name) of modules with a must-have option
     proto = ""
     target: str | None = None
     n = len(words)
@@ -280,9 +298,16 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
                 return _old_negation(tok), target
             i += 2
             if canon == "-m":
-                if value in REQUIRED:
-                    required.append((len(loaded), value))
-                loaded.append(MATCH_OPTIONS.get(value))
+                table = MATCH_OPTIONS.get(value)
+                if table is None:
+                    lenient = True
+                else:
+                    known.update(_owned(value, table, modules))
+                    if value in REQUIRED:
+                        required.append((modules, value))
+                    if value in _NEEDS_PROTO:
+                        required.append((-1, value))
+                modules += 1
                 continue
             if canon in seen:
                 return f"multiple {canon} flags not allowed", target
@@ -291,46 +316,50 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
                 if value.startswith("-") or value == "!":
                     return f"{tok} needs a target, got {value!r}", target
                 target = value
-                loaded.append(TARGET_OPTIONS.get(value, None if value in TARGET_EXTENSIONS else {}))
+                table = TARGET_OPTIONS.get(value)
+                if table is not None:
+                    known.update(_owned("-j " + value, table, modules))
+                    if "-j " + value in REQUIRED:
+                        required.append((modules, "-j " + value))
+                elif value in TARGET_EXTENSIONS:
+                    lenient = True
+                modules += 1
             elif canon == "-s" or canon == "-d":
-                err = _addr_error(value, "source" if canon == "-s" else "destination", family)
-                if err:
-                    return err, target
+                if family != 4 or _IPV4_NET.fullmatch(value) is None:
+                    err = _addr_error(value, "source" if canon == "-s" else "destination", family)
+                    if err:
+                        return err, target
             elif canon == "-p":
                 proto = value.lower()
+                err = _proto_error(proto)
+                if err:
+                    return err, target
+            elif (canon == "-i" or canon == "-o") and len(value) > 15:
+                return (f"interface name {value!r} is {len(value)} characters long; Linux allows at "
+                        "most 15 (IFNAMSIZ)"), target
             continue
         if tok[:1] != "-" or len(tok) < 2:
             return f"unexpected word {tok!r} (not an option, nor the value of one)", target
         # an option of a module: find who knows it
-        arity = -1
-        owner = -1  # which -m (its place in ``loaded``) owns the option
-        for k in range(len(loaded) - 1, -1, -1):
-            table = loaded[k]
-            if table is None:
-                arity = -2  # a module netlab does not know may own it: not judged
-                break
-            a = table.get(tok)
-            if a is not None:
-                arity, owner = a, k
-                break
-        if arity == -1 and proto in _PROTO_MODULE and target is None:
-            table = MATCH_OPTIONS[_PROTO_MODULE[proto]]
-            a = table.get(tok)
-            if a is not None:
-                arity, owner = a, len(loaded)
-                loaded.append(table)
-        if arity == -1:
+        hit = known.get(tok)
+        if hit is None and proto in _PROTO_MODULE and target is None:
+            name = _PROTO_MODULE[proto]
+            table = MATCH_OPTIONS[name]
+            if tok in table:  # -p tcp loads the tcp module for an option no other takes
+                known.update(_owned(name, table, modules))
+                modules += 1
+                hit = known[tok]
+        if hit is None:
+            if lenient:  # a module netlab does not know may own it: skip its values unjudged
+                i += 1
+                while i < n and words[i][:1] != "-" and words[i] != "!":
+                    i += 1
+                continue
             where = f" nor -j {target}" if target else ""
-            need = ""
-            if tok in _PORT1:
-                need = " (ports need -p tcp or -p udp first)"
+            need = " (ports need -p tcp or -p udp first)" if tok in _PORT1 else ""
             return (f"unknown option {tok}: no rule option, and no -m module of this rule{where}, "
                     f"takes it{need}"), target
-        if arity == -2:  # skip its values, whatever they are
-            i += 1
-            while i < n and words[i][:1] != "-" and words[i] != "!":
-                i += 1
-            continue
+        arity, owner = hit
         key = (owner, _SAME.get(tok, tok))
         if key in once:
             return f"only one {tok} allowed in one -m match (use a second -m, or multiport)", target
@@ -340,33 +369,38 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
             return _old_negation(tok), target
         if j + arity > n:
             return f"option {tok} needs {'a value' if arity == 1 else f'{arity} values'}", target
-        if arity == 2 and tok == "--tcp-flags":
+        if arity == 1:
+            check = _CHECKS.get(tok)
+            if check is not None:
+                err = check(words[j], tok, proto, family)
+                if err:
+                    return err, target
+        elif arity == 2 and tok == "--tcp-flags":
             err = (_names_error(words[j], _TCP_FLAGS, "TCP flag")
                    or _names_error(words[j + 1], _TCP_FLAGS, "TCP flag"))
             if err:
                 return err, target
-        if arity == 1:
-            value = words[j]
-            err = None
-            if tok in _PORT_OPTIONS:
-                err = _port_error(value, "port", proto)
-            elif tok in _MULTIPORT:
-                err = _multiport_error(value, "port", proto)
-            elif tok in _ADDR_OPTIONS:
-                err = _addr_error(value, "address", family)
-            elif tok in ("--to-destination", "--to-source") and family == 4:
-                err = _nat_error(value, tok)
-            elif tok == "--to-ports":
-                err = _port_error(value.replace("-", ":", 1), "port", proto)
-            elif tok in _VALUE_CHECKS:
-                err = _VALUE_CHECKS[tok](value)
-            if err:
-                return err, target
         i = j + arity
     for k, module in required:
-        if (k, REQUIRED[module]) not in once:
-            return f"-m {module} needs {REQUIRED[module]}", target
+        if k < 0:
+            if proto not in _NEEDS_PROTO[module]:
+                return (f"-m {module} needs -p {' or -p '.join(p for p in _NEEDS_PROTO[module] if not p.isdigit())}"
+                        + (f" (the rule has -p {proto})" if proto else "")), target
+        elif (k, REQUIRED[module]) not in once:
+            what = module if module.startswith("-j") else f"-m {module}"
+            return f"{what} needs {REQUIRED[module]}", target
     return None, target
+
+
+def _proto_error(proto: str) -> str | None:
+    """Why ``-p proto`` names no protocol (a name from /etc/protocols or 0-255), or None."""
+    if proto in _PROTOCOLS or (proto.isdigit() and int(proto) <= 255):
+        return None
+    try:
+        socket.getprotobyname(proto)
+        return None
+    except OSError:
+        return f"unknown protocol {proto!r} (a name such as tcp, udp, icmp, or a number 0-255)"
 
 
 def _old_negation(option: str) -> str:
@@ -379,6 +413,23 @@ _ADDR_TYPES = frozenset({"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "
                          "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE"})
 _TCP_FLAGS = frozenset({"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "ALL", "NONE"})
 _MARK = re.compile(r"(?:0[xX][0-9a-fA-F]+|\d+)(?:/(?:0[xX][0-9a-fA-F]+|\d+))?")
+
+
+_PROTOCOLS = frozenset({"all", "tcp", "udp", "icmp", "udplite", "sctp", "dccp", "gre", "esp", "ah",
+                        "ipv6-icmp", "icmpv6", "mh", "igmp", "ipip", "ipv6", "ospf", "vrrp", "pim"})
+
+
+def _reject_error(value: str) -> str | None:
+    from netlab.netfilter.targets import REJECT_REPLIES
+
+    if value in REJECT_REPLIES or value in _REJECT6:
+        return None
+    return f"unknown reject type {value!r} (such as icmp-port-unreachable or tcp-reset)"
+
+
+_REJECT6 = frozenset({"icmp6-no-route", "no-route", "icmp6-adm-prohibited", "adm-prohibited",
+                      "icmp6-addr-unreachable", "addr-unreach", "icmp6-port-unreachable",
+                      "icmp6-policy-fail", "icmp6-reject-route"})
 
 
 def _names_error(value: str, known: frozenset[str], what: str, upper: bool = True) -> str | None:
@@ -422,6 +473,22 @@ _VALUE_CHECKS = {
     "--icmp-type": _icmp_error,
     "--mark": _mark_error, "--set-xmark": _mark_error, "--set-mark": _mark_error,
     "--probability": _probability_error,
+    "--reject-with": _reject_error,
+}
+def _value_only(check: Callable[[str], str | None]) -> Callable[[str, str, str, int], str | None]:
+    return lambda v, o, p, f: check(v)
+
+
+#: every option whose value is checked: name -> function(value, option, protocol, family)
+_CHECKS: dict[str, Callable[[str, str, str, int], str | None]] = {
+    **{o: lambda v, o, p, f: None if _PORT.fullmatch(v) else _port_error(v, "port", p)
+       for o in _PORT_OPTIONS},
+    **{o: lambda v, o, p, f: _multiport_error(v, "port", p) for o in _MULTIPORT},
+    **{o: lambda v, o, p, f: _addr_error(v, "address", f) for o in _ADDR_OPTIONS},
+    "--to-destination": lambda v, o, p, f: _nat_error(v, o) if f == 4 else None,
+    "--to-source": lambda v, o, p, f: _nat_error(v, o) if f == 4 else None,
+    "--to-ports": lambda v, o, p, f: _port_error(v.replace("-", ":", 1), "port", p),
+    **{o: _value_only(c) for o, c in _VALUE_CHECKS.items()},
 }
 #: long and short spellings of one option (iptables allows each once per match)
 _SAME = {"--source-port": "--sport", "--destination-port": "--dport", "--source-ports": "--sports",
@@ -437,3 +504,4 @@ def policy_error(policy: str) -> str | None:
 
 __all__ = ["V6_IN_V4", "rule_error", "policy_error", "port_value", "MATCH_OPTIONS", "TARGET_OPTIONS",
            "TARGET_EXTENSIONS", "SERVICES"]
+
