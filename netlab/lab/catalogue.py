@@ -10,11 +10,13 @@ when they disagree.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 ALL = ("27", "28", "29")
+# 28.0.0 matched its bridges through the ipset docker-ext-bridges-v4 (made before iptables-restore)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ BUILDERS: dict[str, Callable[[str], Any]] = {"udp-published": _udp_published,
 
 CASES: list[Case] = [
     Case("port-forward-from-lan", "article",
-         {"kind": "http", "src": "client", "dst": "192.168.56.38", "dport": 80},
+         {"kind": "http", "src": "client", "dst": "192.168.56.38", "dport": 80}, versions=(*ALL, "28.0.0"),
          what="the article's -p 80:80 reached from the LAN (DNAT in PREROUTING, FORWARD accept)"),
     Case("port-forward-from-host", "article",
          {"kind": "http", "src": "host", "dst": "192.168.56.38", "dport": 80},
@@ -79,7 +81,7 @@ CASES: list[Case] = [
          {"kind": "tcp", "src": "app", "dst": "web", "dport": 80},
          what="two containers on docker0 talk through the bridge, no routing"),
     Case("two-bridges-isolated", "two-bridges",
-         {"kind": "ping", "src": "web", "dst": "db", "timeout": 0.5},
+         {"kind": "ping", "src": "web", "dst": "db", "timeout": 0.5}, versions=(*ALL, "28.0.0"),
          what="user-defined networks front and back are isolated from each other"),
     Case("localhost-publish-from-lan", "published-on-localhost",
          {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 8080, "timeout": 0.5},
@@ -198,6 +200,31 @@ def settle_bystanders(signature: list[tuple], scenario) -> list[tuple]:  # noqa:
         out.pop(i)
         out.insert(j + 1, item)
     return out
+
+
+_ADDR = re.compile(r"\d+\.\d+\.\d+\.\d+(?::\d+)?( quoting \d+\.\d+\.\d+\.\d+(?::\d+)?)?")
+
+
+def nat_attribution(journey) -> list[tuple]:  # noqa: ANN001 - a Journey
+    """Who did each NAT rewrite, as a sorted list: (node, hook, verdict, rule, wording).
+
+    The signature compares what each rewrite did; this compares who the journey says did it —
+    the ``nat`` table rule for a connection's first packet, conntrack for every later one
+    ("conntrack rewrites destination … (established original direction …)").  Addresses and
+    entry numbers are left out of the wording (the signature has the addresses).  A RELATED
+    rewrite of a node's own answer that no wire saw before it is left out, as in the signature."""
+    out = []
+    seen_ids: set = set()
+    for e in journey.steps:
+        if e.kind == "seen" and e.packet_id is not None:
+            seen_ids.add(e.packet_id)
+        if e.kind != "nat":
+            continue
+        if e.packet_id is not None and e.packet_id not in seen_ids and "(related " in (e.detail or ""):
+            continue
+        wording = re.sub(r",? entry #\d+", "", _ADDR.sub("…", e.detail or ""))
+        out.append((e.node, e.hook or "", e.verdict or "", e.rule or "", wording))
+    return sorted(out)
 
 
 def _fmt(item: tuple) -> str:

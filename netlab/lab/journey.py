@@ -26,6 +26,7 @@ While the probe runs, every interface of every namespace is captured
 from __future__ import annotations
 
 import ipaddress
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -78,6 +79,94 @@ def _endpoint(f: Frame, side: str) -> str:
     if f.proto not in ("tcp", "udp") or port is None:
         return str(ip)  # ICMP and ARP: the address alone, as conntrack prints NAT of them
     return f"{ip}:{port}"
+
+
+@dataclass
+class _Conn:
+    id: int
+    confirmed: bool = False
+    replied: bool = False
+
+
+class _Conntracks:
+    """Each node's connections as its conntrack sees them, in the order the journey meets them.
+
+    Only a packet whose entry is not yet confirmed (the first of its connection, or a resend of
+    one dropped before it left the node) goes through the ``nat`` table and is NATed by a rule;
+    conntrack rewrites every later packet, both ways, from the entry (as the simulator says)."""
+
+    def __init__(self, lab: Lab) -> None:
+        # entry numbers go on across the probes of one lab, as the kernel's table keeps entries
+        self.next_id: dict[str, int] = getattr(lab, "_ct_next_id", None) or {}
+        lab._ct_next_id = self.next_id  # type: ignore[attr-defined]
+        self.conns: dict[tuple, _Conn] = {}
+
+    def _key(self, node: str, f: Frame, original: bool) -> tuple:
+        if f.proto == "icmp" and f.quoted is not None:  # an error belongs to the quoted packet's
+            q = f.quoted
+            if q.proto == "icmp":
+                ends = (q.src, q.dst) if not original else (q.dst, q.src)
+                return (node, "icmp", ends[0], None, ends[1], q.icmp_id)
+            return (node, q.proto, q.src, q.sport, q.dst, q.dport) if not original else \
+                (node, q.proto, q.dst, q.dport, q.src, q.sport)
+        if f.proto == "icmp":
+            ends = (f.src, f.dst) if original else (f.dst, f.src)
+            return (node, "icmp", ends[0], None, ends[1], f.icmp_id)
+        if original:
+            return (node, f.proto, f.src, f.sport, f.dst, f.dport)
+        return (node, f.proto, f.dst, f.dport, f.src, f.sport)
+
+    def is_reply(self, node: str, after: Frame) -> bool:
+        """Whether ``after`` (a packet as it left ``node``) answers a connection already met there."""
+        return self._key(node, after, False) in self.conns
+
+    def connection(self, node: str, f: Frame, original: bool) -> _Conn:
+        """The connection of ``f`` in ``node``: ``f`` as its sender wrote it (original
+        direction, before NAT) or as its receiver gets it (reply, after de-NAT)."""
+        key = self._key(node, f, original)
+        conn = self.conns.get(key)
+        if conn is None or (original and not conn.confirmed and f.quoted is None):
+            # a new entry (or a resend of a packet dropped before its entry was confirmed)
+            self.next_id[node] = self.next_id.get(node, 0) + 1
+            conn = self.conns[key] = _Conn(self.next_id[node])
+        return conn
+
+    def passed(self, conn: _Conn, original: bool) -> None:
+        conn.confirmed = True
+        if not original:
+            conn.replied = True
+
+    @staticmethod
+    def rewrite_detail(conn: _Conn, side: str, before: str, after: str, original: bool, f: Frame) -> str:
+        related = f.proto == "icmp" and f.quoted is not None
+        state = "related" if related else ("established" if conn.replied or not original else "new")
+        return (f"conntrack rewrites {'destination' if side == 'dst' else 'source'} {before} → {after} "
+                f"({state} {'original' if original else 'reply'} direction, entry #{conn.id})")
+
+
+_COND = re.compile(r"(!\s+)?(-s|-d|-o|--dport|--sport)\s+(\S+)")
+
+
+def _fits(c: ctr.Counter, f: Frame, out_if: str | None) -> bool:
+    """Whether the address, port and out-interface conditions of rule ``c`` allow packet ``f``
+    (several NAT rules' counters may grow in one probe; this picks the one that NATed ``f``)."""
+    for neg, opt, value in _COND.findall(c.text):
+        if opt in ("-s", "-d"):
+            ip = f.src if opt == "-s" else f.dst
+            try:
+                ok = ip is not None and ipaddress.IPv4Address(ip) in ipaddress.IPv4Network(value, strict=False)
+            except ValueError:
+                continue
+        elif opt == "-o":
+            if out_if is None:
+                continue
+            ok = out_if == value or (value.endswith("+") and out_if.startswith(value[:-1]))
+        else:
+            port = f.dport if opt == "--dport" else f.sport
+            ok = port is not None and str(port) == value
+        if ok == bool(neg):
+            return False
+    return True
 
 
 def _group(records: list[Record]) -> list[_Logical]:
@@ -314,6 +403,8 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
     orig_src = first_ip.obs[0].frame.src if first_ip else probe["src_ip"]
     drops: list[Event] = []
     dnat_to: dict[int, str] = {}
+    cts = _Conntracks(lab)
+    ended_at: list[tuple[int, _Conn]] = []
     for lp in packets:
         if lp.key[0] == "arp":
             continue
@@ -337,30 +428,42 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                                        else o.frame.dport)
             if ref is None:
                 continue
+            # which way the packet goes is the conntrack entry's to say (a hairpin's answer comes
+            # from the prober's own address): a reply is, after de-NAT, the original turned round
+            original = not cts.is_reply(node, o.frame)
+            conn = cts.connection(node, ref if original else o.frame, original)
+            fresh = original and not conn.confirmed  # only an unconfirmed entry's packet sees nat
             for side in ("dst", "src"):
                 b, a = _endpoint(ref, side), _endpoint(o.frame, side)
                 if b == a:
                     continue
-                kind = ("DNAT" if side == "dst" else "SNAT") if original else "de-NAT"
                 rule = None
-                if original:
+                if fresh:
+                    kind = "DNAT" if side == "dst" else "SNAT"
                     want = ("DNAT", "REDIRECT") if side == "dst" else ("SNAT", "MASQUERADE")
-                    for c, _d in nat_rules.get(node, []):
-                        if c.target in want:
-                            rule, kind = c, c.target
-                            break
+                    # the packet as the nat hook saw it: SNAT comes after the DNAT of PREROUTING
+                    at_hook = ref if side == "dst" else ref.copy(dst=o.frame.dst, dport=o.frame.dport)
+                    grown_nat = [c for c, _d in nat_rules.get(node, []) if c.target in want]
+                    fitting = [c for c in grown_nat if _fits(c, at_hook, None if side == "dst" else o.rec.iface)]
+                    if fitting or grown_nat:
+                        rule = (fitting or grown_nat)[0]
+                        kind = rule.target or kind
+                else:
+                    kind = ("DNAT" if side == "dst" else "SNAT") if original else "de-NAT"
                 hook = "POSTROUTING" if side == "src" else ("PREROUTING" if prev else "OUTPUT")
                 if not original:
                     hook = "PREROUTING" if side == "dst" else "POSTROUTING"
-                ev = Event(0, "nat", node, f"{kind} {side} {b} → {a}" +
-                           (f" by {rule.position}" if rule else " (conntrack: reply of a NATed connection)"),
+                detail = (f"{kind} {b} → {a} by {rule.position}" if rule is not None
+                          else cts.rewrite_detail(conn, side, b, a, original, o.frame))
+                ev = Event(0, "nat", node, detail,
                            before=b, after=a, rule=rule.position if rule else None,
-                           rule_text=rule.text if rule else None, hook=hook,
+                           rule_text=rule.text if rule else None, hook=hook, verdict=kind,
                            frame=o.frame, packet_id=lp.pid, time=o.rec.time)
                 if prev is not None:
                     add_after(prev, ev)
                 else:
                     before_obs.setdefault(id(o), []).append(ev)
+            cts.passed(conn, original)  # it left the node: conntrack confirmed the entry
         # where the packet ended
         end = lp.obs[-1]
         if original and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
@@ -372,11 +475,18 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
             if rewritten is not None:
                 dnat_to[lp.pid] = rewritten.split(":")[0]
                 b = _endpoint(end.frame, "dst")
-                add_after(end, Event(0, "nat", end.rec.node, f"DNAT dst {b} → {rewritten} (conntrack entry)",
+                conn = cts.connection(end.rec.node, end.frame, True)
+                rule_c = None if conn.confirmed else next(
+                    (c for c, _ in nat_rules.get(end.rec.node, []) if c.target in ("DNAT", "REDIRECT")), None)
+                ended_at.append((lp.pid, conn))
+                add_after(end, Event(0, "nat", end.rec.node,
+                                     f"{rule_c.target} {b} → {rewritten} by {rule_c.position}" if rule_c
+                                     else cts.rewrite_detail(conn, "dst", b, rewritten, True, end.frame),
                                      before=b, after=rewritten, hook="PREROUTING", frame=end.frame,
                                      packet_id=lp.pid, time=end.rec.time,
-                                     rule=next((c.position for c, _ in nat_rules.get(end.rec.node, [])
-                                                if c.target in ("DNAT", "REDIRECT")), None)))
+                                     verdict=rule_c.target if rule_c else "DNAT",
+                                     rule=rule_c.position if rule_c else None,
+                                     rule_text=rule_c.text if rule_c else None))
         if not original and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
             # a reply delivered here to a locally DNATed connection gets its source back in INPUT
             entry = _entry_by_reply(tracked.get(end.rec.node, []), end.frame, reply=True)
@@ -386,9 +496,12 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                                       else end.frame.sport)
                 b, a = _endpoint(end.frame, "src"), _endpoint(want, "src")
                 if b != a and end.frame.dst in _local_ips(lab, end.rec.node):
-                    add_after(end, Event(0, "nat", end.rec.node, f"de-NAT src {b} → {a} (conntrack: reply "
-                                         "of a NATed connection)", before=b, after=a, hook="INPUT",
+                    conn = cts.connection(end.rec.node, want, False)
+                    add_after(end, Event(0, "nat", end.rec.node,
+                                         cts.rewrite_detail(conn, "src", b, a, False, end.frame),
+                                         before=b, after=a, hook="INPUT", verdict="de-NAT",
                                          frame=end.frame, packet_id=lp.pid, time=end.rec.time))
+                    cts.passed(conn, False)
         if end.rec.direction == "in":
             node = end.rec.node
             dst = dnat_to.get(lp.pid, end.frame.dst or "")
@@ -403,6 +516,10 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                 reason = None
             else:
                 reason = _drop_reason(lab, node, grown.get(node, []))
+            if reason is None or refusal:  # it passed INPUT: conntrack confirmed its entry
+                for pid, conn in ended_at:
+                    if pid == lp.pid:
+                        cts.passed(conn, True)
             if refusal:
                 ev = Event(0, "drop", node, f"no listener in {node} on {_endpoint(end.frame, 'dst')}: "
                            f"answered with {refusal}", reason="no listener", frame=end.frame,

@@ -21,15 +21,28 @@ if TYPE_CHECKING:  # pragma: no cover
     from netlab.scenarios.topology import Scenario
 
 
-def lab_unavailable_reason() -> str | None:
-    """Why a lab cannot be built here (None when it can)."""
+# the commands a lab runs, and the Debian/Ubuntu package each comes in
+TOOLS = {"ip": "iproute2", "bridge": "iproute2", "iptables-restore": "iptables", "iptables-save": "iptables",
+         "sysctl": "procps", "conntrack": "conntrack"}
+SIM_INSTEAD = "or use netlab.connect(mode='sim') to simulate the same scenario without root"
+
+
+def lab_unavailable_reason(scenario: Scenario | None = None) -> str | None:
+    """Why a lab cannot be built here, and what to do about it (None when it can)."""
     import os
 
     if os.geteuid() != 0:
-        return "the lab needs root (CAP_NET_ADMIN) to create network namespaces"
-    for tool in ("ip", "iptables-restore"):
-        if shutil.which(tool) is None:
-            return f"the lab needs `{tool}` (apt-get install iproute2 iptables)"
+        return ("the lab needs root (CAP_NET_ADMIN) to create network namespaces: run Python or "
+                "Jupyter as root with sudo (e.g. `sudo .venv/bin/jupyter lab --allow-root`), " + SIM_INSTEAD)
+    tools = dict(TOOLS)
+    if scenario is not None and any(n.ipsets for n in scenario.nodes.values()):
+        tools["ipset"] = "ipset"  # Docker 28.0.0's rules match an ipset
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        packages = sorted({tools[t] for t in missing})
+        return (f"the lab needs {', '.join(f'`{t}`' for t in missing)}, not found on PATH: install "
+                f"{'it' if len(packages) == 1 else 'them'} with `sudo apt-get install {' '.join(packages)}`, "
+                + SIM_INSTEAD)
     return None
 
 
@@ -80,9 +93,9 @@ class Lab:
     def up(self) -> Lab:
         if self._run is not None:
             return self
-        reason = lab_unavailable_reason()
+        reason = lab_unavailable_reason(self.scenario)
         if reason:
-            raise LabError(reason + "; use netlab.connect(mode='sim') to simulate instead")
+            raise LabError(reason)
         t0 = time.perf_counter()
         self._run = build.up(self.plan())
         self.build_seconds = time.perf_counter() - t0

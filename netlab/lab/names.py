@@ -20,6 +20,7 @@ NETNS_RE = re.compile(r"^(nl[0-9a-f]{6})-([A-Za-z0-9][A-Za-z0-9_.]{0,31})$")
 NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,31}$")
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$")
 MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+IPSET_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,30}$")
 SYSCTL_KEY_RE = re.compile(r"^[a-z0-9_]+(\.[A-Za-z0-9_@-]+)+$")
 SYSCTL_VALUE_RE = re.compile(r"^[A-Za-z0-9 _.:\-]{0,64}$")
 # words ``ip link`` would read as a keyword where an interface name is expected
@@ -100,6 +101,23 @@ def check_ip(text: str) -> str:
         return str(ipaddress.IPv4Address(text))
     except (ipaddress.AddressValueError, ValueError):
         raise LabError(f"{text!r} is not an IPv4 address") from None
+
+
+def check_ipset(name: str) -> str:
+    """An ipset name (``docker-ext-bridges-v4``): at most 31 characters, no spaces."""
+    if not isinstance(name, str) or not IPSET_RE.match(name):
+        raise LabError(f"ipset name {name!r} is not one ipset accepts: 1-31 letters, digits, "
+                       "'_', '.', ':' or '-', starting with a letter, digit or '_'")
+    return name
+
+
+def check_net(text: str) -> str:
+    """An ipset ``hash:net`` member: an IPv4 address or prefix (``172.17.0.0/16``)."""
+    try:
+        return str(ipaddress.IPv4Network(text, strict=True))
+    except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, ValueError, TypeError):
+        raise LabError(f"ipset member {text!r} is not an IPv4 address or prefix like 172.17.0.0/16 "
+                       "(host bits must be zero)") from None
 
 
 def check_route_dst(text: str) -> str:

@@ -10,6 +10,7 @@ The build is batched so it is fast: one ``ip -batch`` makes every namespace,
 one ``ip -n <host> -batch`` makes every link (each veth end is created directly
 in its own namespace: ``link add name X netns A type veth peer name Y netns B``),
 one ``ip -n <ns> -batch`` per other namespace sets addresses and routes, and
+one ``ipset restore`` per namespace makes the ipsets its rules match, and
 one ``iptables-restore`` per namespace loads the rules.  Nothing is ever
 created in the machine's own namespace: every ``ip`` runs with ``-n <lab ns>``.
 """
@@ -193,6 +194,22 @@ def _sysctl_command(ns: str, node: Node) -> Command | None:
     return Command(args, what=f"sysctls of {node.name}")
 
 
+def _ipset_command(ns: str, node: Node) -> Command | None:
+    """``ipset restore`` inside the node's namespace (ipsets are per network namespace):
+    every set its rules match (``-m set --match-set NAME``), as ``hash:net`` with its members.
+    It must run before ``iptables-restore``, which refuses a rule naming a missing set."""
+    if not node.ipsets:
+        return None
+    lines = []
+    for name, members in node.ipsets.items():
+        setname = names.check_ipset(name)
+        lines.append(f"create {setname} hash:net family inet")
+        for m in members:
+            lines.append(f"add {setname} {names.check_net(m)}")
+    return Command(["ip", "netns", "exec", ns, "ipset", "restore"], stdin="\n".join(lines) + "\n",
+                   what=f"ipsets {node.name}'s rules match (before its iptables rules)")
+
+
 def _iptables_command(ns: str, node: Node) -> Command | None:
     text = node.iptables or ""
     if not text.strip():
@@ -285,6 +302,11 @@ def make_plan(scenario: Scenario, prefix: str, *, python: str | None = None, inp
     host_lines = link_lines + _configure_lines(host)
     links = Stage("links", [Command(["ip", "-n", hns, "-batch", "-"], stdin="\n".join(host_lines) + "\n",
                                     what=f"every veth pair, and {host.name}'s addresses and routes")])
+    # ipsets need only their namespace: made alongside the links, before any iptables-restore
+    for node in scenario.nodes.values():
+        cmd = _ipset_command(netns[node.name], node)
+        if cmd is not None:
+            links.commands.append(cmd)
 
     # stage 3: the other namespaces' addresses and routes; the host's sysctls and rules
     configure = Stage("addresses, routes, sysctls, firewalls")
