@@ -44,6 +44,7 @@ MALFORMED: list[tuple[str, str, int, str]] = [
      "bad policy 'BOGUS'"),
     ("bad policy -P", _save("-P INPUT BOGUS"), 3, "bad policy 'BOGUS'"),
     ("rule after COMMIT", "*filter\n:X - [0:0]\nCOMMIT\n-A X -j DROP\n", 4, "outside any *table"),
+    ("rule before *table", "-A INPUT -j DROP\n*filter\n:X - [0:0]\nCOMMIT\n", 1, "outside any *table"),
     ("counters not numbers", _save("-A X -c 1 x -j DROP"), 3, "byte counter 'x' is not a number"),
     ("stray word", _save("-A X -j DROP extra"), 3, "unexpected word 'extra'"),
     ("unknown ctstate", _save("-A X -m conntrack --ctstate BOGUS -j DROP"), 3,
@@ -70,6 +71,10 @@ MALFORMED: list[tuple[str, str, int, str]] = [
     ("unknown reject type", _save("-A X -j REJECT --reject-with bogus"), 3, "unknown reject type 'bogus'"),
     ("mark not a number", _save("-A X -m mark --mark zz -j DROP"), 3, "mark 'zz'"),
     ("DNAT without address", _save("-A X -p tcp -j DNAT", table="nat"), 3, "-j DNAT needs --to-destination"),
+    ("double negation", _save("-A X ! ! -s 10.0.0.0/8 -j DROP"), 3, "multiple consecutive !"),
+    ("negated -m", _save("-A X ! -m tcp -p tcp -j DROP"), 3, "! cannot stand before -m"),
+    ("module name impossible", _save("-A X -m br-dummy -j DROP"), 3, "no match module is called 'br-dummy'"),
+    ("host name", _save("-A X -s nosuchhost.invalid -j DROP"), 3, "never host names"),
     ("ACCEPT takes no option", _save("-A X -j ACCEPT --to-destination 1.2.3.4"), 3,
      "unknown option --to-destination"),
 ]
@@ -101,8 +106,6 @@ DIFFERENCES: dict[str, tuple[str, bool, str]] = {
                              "iptables-restore ignores what is not a number; netlab says it is malformed"),
     "unknown match module": (_save("-A X -m nosuchmodule -j DROP"), False,
                              "extensions differ between hosts; netlab keeps it and the trace says unsupported"),
-    "host name": (_save("-A X -s nosuchhost.invalid -j DROP"), False,
-                  "iptables resolves names through DNS at load time; netlab keeps the name, unsupported in a trace"),
 }
 
 

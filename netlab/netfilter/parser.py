@@ -380,6 +380,13 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
             hint = "this looks like nftables (`nft list ruleset`); paste `iptables-save` output"
         raise ParseError("not an iptables-save / iptables -S line", command="iptables-save",
                          lineno=lineno, line=raw, hint=hint)
+    if seen_save:
+        stray = next((s for s in segments if s.table is None and s.lines), None)
+        if stray is not None:  # -S lines no prompt announced, in an iptables-save paste
+            lineno, line, _ = stray.lines[0]
+            raise ParseError("a rule outside any *table section", command="iptables-save", lineno=lineno,
+                             line=line, hint="in iptables-save output every rule sits between `*table` and "
+                             "COMMIT; for iptables -S output, put the `# iptables -S` command line above it")
     if table is not None and seen_save:
         _check_jumps(table, jumps)
         rs.warnings.append(f"table {table.name!r} has no COMMIT line; read it anyway")

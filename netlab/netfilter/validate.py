@@ -105,6 +105,7 @@ _IPV4_NET = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12]?\d))?")
 _PORT = re.compile(r"(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}|0)")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9._+-]*")
 _NUMERIC = re.compile(r"[\d.]+")
+_MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 #: common service names, so the answer does not depend on this machine's /etc/services
 SERVICES = {"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53,
@@ -116,6 +117,9 @@ SERVICES = {"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "dom
 
 #: how the reason for an IPv6 address in an IPv4 rule begins (the parser then tries IPv6)
 V6_IN_V4 = "an IPv6 address in an iptables rule"
+
+
+_NO_NAMES = " (iptables-save and iptables -S print addresses, never host names)"
 
 
 def _ipv4_error(text: str, what: str) -> str | None:
@@ -130,8 +134,8 @@ def _ipv4_error(text: str, what: str) -> str | None:
             return f"{what} {addr!r} is not an IPv4 address (each of the four numbers is 0-255)"
     elif ":" in addr:
         return f"{V6_IN_V4} ({what} {addr}); iptables rules hold IPv4 addresses (ip6tables rules IPv6 ones)"
-    elif not _NAME.fullmatch(addr):
-        return f"{what} {addr!r} is not an address or a host name"
+    else:
+        return f"{what} {addr!r} is not an IPv4 address{_NO_NAMES if _NAME.fullmatch(addr) else ''}"
     if slash:
         if plen.isdigit():
             if int(plen) > 32:
@@ -150,8 +154,8 @@ def _ipv6_error(text: str, what: str) -> str | None:
     import ipaddress
 
     addr, slash, plen = text.partition("/")
-    if ":" not in addr and not _NAME.fullmatch(addr):
-        return f"{what} {addr!r} is not an IPv6 address (ip6tables rules hold IPv6 addresses)"
+    if ":" not in addr:
+        return f"{what} {addr!r} is not an IPv6 address{_NO_NAMES if _NAME.fullmatch(addr) else ''}"
     if ":" in addr:
         try:
             ipaddress.IPv6Address(addr)
@@ -273,6 +277,12 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
         tok = words[i]
         if tok == "!":
             i += 1
+            if i < n:
+                after = words[i]
+                if after == "!":
+                    return "multiple consecutive ! not allowed", target
+                if _BUILTIN.get(after) in ("-m", "-j", "-c"):
+                    return f"! cannot stand before {after} (it negates a condition)", target
             continue
         canon = _BUILTIN.get(tok)
         if canon is not None:
@@ -300,6 +310,8 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
             if canon == "-m":
                 table = MATCH_OPTIONS.get(value)
                 if table is None:
+                    if _MODULE_NAME.fullmatch(value) is None:
+                        return f"no match module is called {value!r} (module names are like tcp, conntrack)", target
                     lenient = True
                 else:
                     known.update(_owned(value, table, modules))
