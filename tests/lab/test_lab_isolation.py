@@ -73,6 +73,7 @@ def test_twenty_cycles_and_a_crash_leave_the_root_namespace_alone(tmp_path):
     crashed_prefix = names.new_prefix()
     ours = {crashed_prefix}
     pids: list[int] = []
+    child: subprocess.Popen | None = None
     try:
         for cycle in range(20):
             if cycle == 7:
@@ -107,7 +108,10 @@ def test_twenty_cycles_and_a_crash_leave_the_root_namespace_alone(tmp_path):
                     j = lab.probe("http", src="client", dst="192.168.56.38", timeout=2)
                     assert j.ok, j.summary()
             assert _lab_namespaces(lab.prefix) == []
-    finally:
+    finally:  # on failure too: the crashed builder, then every lab this test made
+        if child is not None and child.poll() is None:
+            child.kill()
+            child.wait()
         build.down_all(prefixes=ours)
     after = root_snapshot()
     for key in before:
