@@ -262,3 +262,30 @@ def test_a_udp_probe_is_captured_at_every_hop_in_one_pcapng(tmp_path):
     on_wire = [r[0] for r in rows if r[1]]
     # every UDP packet names its namespace and interface
     assert on_wire == [f"{netns[n]}/{i}" for n, i, _ in hops]
+
+
+@pytest.mark.parametrize(("version", "probe"), [
+    ("27", {"kind": "http", "src": "client", "dst": "192.168.56.38", "dport": 8080}),
+    ("28.2.2", {"kind": "udp", "src": "client", "dst": "192.168.56.38", "dport": 5353}),
+    ("29", {"kind": "tcp", "src": "cache", "dst": "dns", "dport": 80, "timeout": 0.5}),
+])
+def test_only_the_first_packet_is_natted_by_a_rule_as_in_the_sim(version, probe):
+    """A host the catalogue does not have: the lab's journey names the nat rule for the first
+    packet of the connection and conntrack for every later one, exactly as the simulator does."""
+    from netlab.lab.catalogue import nat_attribution, settle_bystanders, side_by_side
+    from netlab.sim import SimNet
+
+    sim = SimNet(_scenario(version), capture_promisc=False).probe(**probe)
+    with Lab(_scenario(version), capture_promisc=False) as lab:
+        real = lab.probe(**probe)
+    by_rule = [e for e in real.steps if e.kind == "nat" and e.rule]
+    later = [e for e in real.steps if e.kind == "nat" and not e.rule]
+    if probe["kind"] == "tcp":  # same network, no NAT at all
+        assert by_rule == later == []
+    else:
+        assert len(by_rule) == 1 and by_rule[0].hook == "PREROUTING" and by_rule[0].rule.startswith("nat:DOCKER:")
+        assert by_rule[0].packet_id == min(e.packet_id for e in real.steps if e.kind == "nat")
+        assert later and all(e.detail.startswith("conntrack rewrites ") for e in later)
+    assert nat_attribution(sim) == nat_attribution(real)
+    a, b = (settle_bystanders(j.signature(), lab.scenario) for j in (sim, real))
+    assert a == b, side_by_side(a, b)
