@@ -144,6 +144,9 @@ def main() -> None:
     hundred = [_lab_times(lambda: catalogue.many_containers(100)) for _ in range(3)]
     _line("lab up, article host + 1 container", statistics.median(u for u, _ in one), GOAL_UP_1, base_up)
     _line("lab up, 100 containers", statistics.median(u for u, _ in hundred), GOAL_UP_100, base_up)
+    ipset = [_lab_times(lambda: catalogue.build("article", version="28.0.0")) for _ in range(5)]
+    _line("lab up, Docker 28.0.0 host (+ ipset restore)", statistics.median(u for u, _ in ipset),
+          GOAL_UP_1, base_up)
     _line("lab down, 1 container", statistics.median(d for _, d in one), GOAL_DOWN, base_down)
     _line("lab down, 100 containers", statistics.median(d for _, d in hundred), GOAL_DOWN, base_down)
     capture_connections()
