@@ -16,6 +16,7 @@ Kubernetes-sized rule set stays fast to read.
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 from collections.abc import Callable
@@ -346,7 +347,9 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
                 err = _proto_error(proto)
                 if err:
                     return err, target
-            elif (canon == "-i" or canon == "-o") and len(value) > 15:
+            elif (canon == "-i" or canon == "-o") and (len(value) > 15 or not value):
+                if not value:
+                    return f"{tok} needs an interface name (it is empty)", target
                 return (f"interface name {value!r} is {len(value)} characters long; Linux allows at "
                         "most 15 (IFNAMSIZ)"), target
             continue
@@ -388,8 +391,8 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
                 if err:
                     return err, target
         elif arity == 2 and tok == "--tcp-flags":
-            err = (_names_error(words[j], _TCP_FLAGS, "TCP flag")
-                   or _names_error(words[j + 1], _TCP_FLAGS, "TCP flag"))
+            err = (_names_error(words[j], _TCP_FLAGS, "TCP flag", prefix=False)
+                   or _names_error(words[j + 1], _TCP_FLAGS, "TCP flag", prefix=False))
             if err:
                 return err, target
         i = j + arity
@@ -432,9 +435,7 @@ _PROTOCOLS = frozenset({"all", "tcp", "udp", "icmp", "udplite", "sctp", "dccp", 
 
 
 def _reject_error(value: str) -> str | None:
-    from netlab.netfilter.targets import REJECT_REPLIES
-
-    if value in REJECT_REPLIES or value in _REJECT6:
+    if _abbreviates(value, _reject_names()):
         return None
     return f"unknown reject type {value!r} (such as icmp-port-unreachable or tcp-reset)"
 
@@ -444,22 +445,45 @@ _REJECT6 = frozenset({"icmp6-no-route", "no-route", "icmp6-adm-prohibited", "adm
                       "icmp6-policy-fail", "icmp6-reject-route"})
 
 
-def _names_error(value: str, known: frozenset[str], what: str, upper: bool = True) -> str | None:
-    bad = [v for v in value.split(",") if (v.upper() if upper else v) not in known]
-    if bad:
-        return f"unknown {what} {bad[0]!r} (known: {', '.join(sorted(known))})"
+def _abbreviates(word: str, known: frozenset[str]) -> bool:
+    """Is ``word`` a name of ``known`` or its start, in any case (as iptables reads
+    address types, connection states, ICMP types and reject types)?"""
+    w = word.upper()
+    return bool(w) and (w in known or any(k.startswith(w) for k in known))
+
+
+def _names_error(value: str, known: frozenset[str], what: str, prefix: bool = True) -> str | None:
+    """The first item of a comma list that names none of ``known`` (TCP flags must be
+    whole names; other lists may abbreviate, as iptables allows)."""
+    for v in value.split(","):
+        if not (_abbreviates(v, known) if prefix else v.upper() in known):
+            return f"unknown {what} {v!r} (known: {', '.join(sorted(known))})"
     return None
 
 
 def _icmp_error(value: str) -> str | None:
     from netlab.netfilter.matches import ICMP_TYPES
 
-    if value in ICMP_TYPES:
+    if value in ICMP_TYPES or _abbreviates(value, _icmp_names()):
         return None
     t, slash, c = value.partition("/")
     if t.isdigit() and int(t) <= 255 and (not slash or (c.isdigit() and int(c) <= 255)):
         return None
     return f"unknown ICMP type {value!r} (a name such as echo-request, or TYPE/CODE numbers)"
+
+
+@functools.cache
+def _icmp_names() -> frozenset[str]:
+    from netlab.netfilter.matches import ICMP_TYPES
+
+    return frozenset(k.upper() for k in ICMP_TYPES)
+
+
+@functools.cache
+def _reject_names() -> frozenset[str]:
+    from netlab.netfilter.targets import REJECT_REPLIES
+
+    return frozenset(k.upper() for k in (*REJECT_REPLIES, *_REJECT6))
 
 
 def _mark_error(value: str) -> str | None:
