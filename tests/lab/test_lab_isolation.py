@@ -13,6 +13,7 @@ from pathlib import Path
 
 from netlab.lab import Lab, build, names
 from netlab.lab.handmade import article_host
+from netlab.scenarios import docker_host
 
 SYSCTLS = [
     "net/ipv4/ip_forward", "net/ipv4/conf/all/forwarding", "net/ipv4/conf/default/forwarding",
@@ -44,6 +45,7 @@ def root_snapshot() -> dict[str, object]:
     snap["iptables"] = _without_counters(_run("iptables-save"))
     snap["iptables-legacy"] = _without_counters(_run("iptables-legacy-save"))
     snap["nft"] = _run("nft", "list", "ruleset")
+    snap["ipset"] = re.sub(r" initval 0x[0-9a-f]+", "", _run("ipset", "save"))  # 28.0.0 labs make ipsets
     for key in SYSCTLS:
         p = Path("/proc/sys") / key
         snap[key] = p.read_text() if p.exists() else None
@@ -99,7 +101,8 @@ def test_twenty_cycles_and_a_crash_leave_the_root_namespace_alone(tmp_path):
                 assert _lab_namespaces(crashed_prefix) == []
                 assert not state.exists()
                 continue
-            lab = Lab(article_host(containers=1 + cycle % 3))
+            # every fourth cycle a Docker 28.0.0 host, whose rules match an ipset
+            lab = Lab(docker_host("28.0.0") if cycle % 4 == 3 else article_host(containers=1 + cycle % 3))
             ours.add(lab.prefix)
             with lab:
                 pids += lab._run.pids
