@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # the commands a lab runs, and the Debian/Ubuntu package each comes in
 TOOLS = {"ip": "iproute2", "bridge": "iproute2", "iptables-restore": "iptables", "iptables-save": "iptables",
          "sysctl": "procps", "conntrack": "conntrack"}
-SIM_INSTEAD = "or use netlab.connect(mode='sim') to simulate the same scenario without root"
+SIM_INSTEAD = "or use netlab.connect(mode='sim') to simulate the same scenario (no root or tools needed)"
 
 
 def lab_unavailable_reason(scenario: Scenario | None = None) -> str | None:
