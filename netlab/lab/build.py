@@ -270,7 +270,28 @@ def down_all(prefixes: set[str] | None = None) -> list[str]:
         for pid in _pids_in(n):
             _kill(pid)
     delete_netns(stray)
+    # service processes whose namespace is already gone (a by-hand teardown, a crash)
+    for pid in _servers_of(prefixes):
+        _kill(pid)
     return removed + stray
+
+
+def _servers_of(prefixes: set[str] | None) -> list[int]:
+    """Pids of the lab service processes (``servers.py <prefix>``) of ``prefixes`` (None: of any lab)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            argv = [a.decode(errors="replace") for a in (d / "cmdline").read_bytes().split(b"\0")]
+        except OSError:
+            continue
+        for i, a in enumerate(argv[:-1]):
+            if a.endswith("netlab/lab/servers.py") and names.PREFIX_RE.match(argv[i + 1]) and \
+                    (prefixes is None or argv[i + 1] in prefixes):
+                out.append(int(d.name))
+                break
+    return out
 
 
 def _pids_in(netns: str) -> list[int]:

@@ -42,8 +42,13 @@ class Command:
     # netlab applies these ``ip -batch`` lines itself, as the same rtnetlink requests
     # (netlab.lab.rtnl): one thread instead of one ip process per namespace
     inprocess: bool = False
+    # what the shell script says instead of ``argv`` (a line only a shell can run, e.g. one
+    # that feeds one command's output to another); never executed by netlab itself
+    script: str | None = None
 
     def shell(self) -> str:
+        if self.script is not None:
+            return self.script
         line = " ".join(shlex.quote(a) for a in self.argv)
         if self.stdin is not None:
             body = self.stdin if self.stdin.endswith("\n") else self.stdin + "\n"
@@ -331,10 +336,16 @@ def make_plan(scenario: Scenario, prefix: str, *, python: str | None = None, inp
     specs = service_specs(scenario, netns)
     if specs:
         stages.append(Stage("services", [Command(
-            ["ip", "netns", "exec", hns, python or sys.executable, "-I", "-S", str(SERVERS_SCRIPT)],
+            # the prefix on the command line lets `down --all` find the process even once its
+            # namespace is gone (e.g. after the teardown script was run by hand)
+            ["ip", "netns", "exec", hns, python or sys.executable, "-I", "-S", str(SERVERS_SCRIPT), prefix],
             stdin=json.dumps(specs), background=True,
             what="one small server process holds every service's socket, each opened in its node's namespace")]))
 
-    down = [Stage("remove namespaces (their links go with them)", [Command(
+    stop = Stage("stop every process still running in the lab's namespaces (the services)", [
+        Command(["ip", "netns", "pids", netns[n]], what=f"processes in {netns[n]}",
+                script=f"ip netns pids {netns[n]} | xargs -r kill || true")
+        for n in scenario.nodes])
+    down = [stop, Stage("remove namespaces (their links go with them)", [Command(
         ["ip", "-batch", "-"], stdin="".join(f"netns del {netns[n]}\n" for n in scenario.nodes))])]
     return Plan(prefix=prefix, netns=netns, stages=stages, down=down, services=specs)

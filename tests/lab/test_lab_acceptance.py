@@ -68,7 +68,9 @@ def _state_of(lab_netns: dict[str, str], prefix: str) -> dict[str, object]:
         save = run("ip", "netns", "exec", ns, "iptables-save")
         out[f"{node} iptables"] = "\n".join(re.sub(r"\[\d+:\d+\]", "", x) for x in save.splitlines()
                                             if not x.startswith("#"))
-        out[f"{node} ipsets"] = re.sub(r" initval 0x[0-9a-f]+", "", run("ip", "netns", "exec", ns, "ipset", "save"))
+        # a hash set lists its members in the order of its random hash seed (initval)
+        out[f"{node} ipsets"] = sorted(re.sub(r" initval 0x[0-9a-f]+", "", run("ip", "netns", "exec", ns,
+                                                                             "ipset", "save")).splitlines())
         out[f"{node} sysctls"] = run("ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.ip_forward",
                                      "net.ipv6.conf.all.disable_ipv6")
     return json.loads(json.dumps(out).replace(prefix, "PREFIX"))
@@ -93,10 +95,16 @@ def test_the_plan_run_by_hand_builds_what_up_builds(version, tmp_path):
         assert {k: (v, built[k]) for k, v in handmade.items() if built[k] != v} == {}
         if version == "28.0.0":
             assert "add docker-ext-bridges-v4 172.17.0.0/16" in handmade["host ipsets"]
+            assert "add docker-ext-bridges-v4 172.18.0.0/16" in handmade["host ipsets"]
             assert "--match-set docker-ext-bridges-v4" in handmade["host iptables"]
         teardown = by_hand.plan().script(teardown=True)
+        assert build._servers_of({by_hand.prefix}), "the script started the services"
         subprocess.run(["bash", "-c", teardown], capture_output=True, timeout=60, check=True)
         assert _lab_ns(by_hand.prefix) == []
+        deadline = time.monotonic() + 5
+        while build._servers_of({by_hand.prefix}) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert build._servers_of({by_hand.prefix}) == [], "the teardown script stops the services"
     finally:
         # the services the script started in the background, and anything the script left
         build.down_all(prefixes={by_hand.prefix})
@@ -289,3 +297,24 @@ def test_only_the_first_packet_is_natted_by_a_rule_as_in_the_sim(version, probe)
     assert nat_attribution(sim) == nat_attribution(real)
     a, b = (settle_bystanders(j.signature(), lab.scenario) for j in (sim, real))
     assert a == b, side_by_side(a, b)
+
+
+def test_down_all_stops_services_whose_namespaces_are_already_gone(tmp_path):
+    """The script run by hand, then only its namespaces deleted (``ip netns del``): the service
+    process lives on in a namespace no name points to; ``down --all`` still finds and stops it."""
+    lab = Lab(_scenario("27"))
+    try:
+        with open(tmp_path / "log", "w") as fh:
+            subprocess.run(["bash", "-c", lab.plan().script()], stdout=fh, stderr=subprocess.STDOUT,
+                           timeout=60, check=True, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while not build._servers_of({lab.prefix}) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        orphans = build._servers_of({lab.prefix})
+        assert orphans
+        build.delete_netns(list(lab.netns.values()))
+        assert _lab_ns(lab.prefix) == [] and all(_alive(p) for p in orphans)
+        build.down_all(prefixes={lab.prefix})
+        assert not any(_alive(p) for p in orphans)
+    finally:
+        build.down_all(prefixes={lab.prefix})
