@@ -141,3 +141,29 @@ def test_without_root_the_lab_says_so(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(LabError, match="root.*sim"):
         Lab(article_host()).up()
+
+
+def test_ipsets_are_made_in_their_namespace_before_the_rules():
+    from netlab.scenarios import docker_host
+
+    sc = docker_host("28.0.0")
+    plan = make_plan(sc, "nl0b0c0d")
+    stage_of = {i: [c for c in s.commands] for i, s in enumerate(plan.stages)}
+    ipset = [(i, c) for i, cs in stage_of.items() for c in cs if "ipset" in c.argv]
+    rules = [(i, c) for i, cs in stage_of.items() for c in cs if "iptables-restore" in c.argv]
+    assert len(ipset) == 1 and ipset[0][1].argv == ["ip", "netns", "exec", "nl0b0c0d-host", "ipset", "restore"]
+    assert ipset[0][1].stdin == "create docker-ext-bridges-v4 hash:net family inet\n" \
+                                "add docker-ext-bridges-v4 172.17.0.0/16\n"
+    assert all(ipset[0][0] < i for i, _ in rules)  # an earlier stage: iptables-restore finds the set
+    assert "ipset" not in " ".join(a for c in make_plan(docker_host("27"), "nl0b0c0d").commands for a in c.argv)
+
+
+@pytest.mark.parametrize(("name", "member"), [("bad name", "172.17.0.0/16"), ("-x", "172.17.0.0/16"),
+                                              ("ok", "172.17.0.1/16"), ("ok", "fe80::/64"), ("ok", "; rm")])
+def test_hostile_ipsets_are_refused(name, member):
+    from netlab.scenarios import docker_host
+
+    sc = docker_host("28.0.0")
+    sc.host.ipsets = {name: [member]}
+    with pytest.raises(LabError):
+        make_plan(sc, "nl0b0c0d")
