@@ -228,6 +228,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
     after_commit = False  # an iptables-save table ended and no other command began
     family = 6 if keep_v6 else 4
     jumps: list[tuple[str, int, str]] = []  # (chain named by -j/-g, line number, line) of this table
+    unmodelled: set[str] = set()  # matches/targets a trace cannot evaluate
 
     def new_segment(table_name: str | None = None, chain_only: str | None = None) -> _Segment:
         s = _Segment(table_name, chain_only)
@@ -261,7 +262,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 chain = table.chains.get(words[1])
                 if chain is None:  # (not `or`: an empty Chain is falsy)
                     raise _undeclared(table, words[1], lineno, raw)
-                err, tgt = rule_error(words, 2, family)
+                err, tgt = rule_error(words, 2, family, unmodelled)
                 if err is not None:
                     raise ParseError(err, command="iptables-save", lineno=lineno, line=raw)
                 if tgt is not None and tgt not in TARGET_EXTENSIONS:
@@ -269,7 +270,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 chain.rules.append(Rule(table.name, chain.name, len(chain.rules) + 1, tuple(words[2:]), line,
                                         None, lineno))
                 continue
-            _apply(rs, table, split_words(line), line, lineno, None, "iptables-save", family, jumps)
+            _apply(rs, table, split_words(line), line, lineno, None, "iptables-save", family, jumps, unmodelled)
             continue
         if c == "[" and table is not None:
             m = _COUNTERS.match(line)
@@ -277,7 +278,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 raise ParseError("expected [packets:bytes] before the rule", command="iptables-save",
                                  lineno=lineno, line=raw)
             _apply(rs, table, split_words(line[m.end():]), line, lineno,
-                   (int(m.group(1)), int(m.group(2))), "iptables-save", family, jumps)
+                   (int(m.group(1)), int(m.group(2))), "iptables-save", family, jumps, unmodelled)
             continue
         if c == "*":
             name = line[1:].strip()
@@ -390,7 +391,10 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
     if table is not None and seen_save:
         _check_jumps(table, jumps)
         rs.warnings.append(f"table {table.name!r} has no COMMIT line; read it anyway")
-    _apply_segments(rs, segments, family)
+    _apply_segments(rs, segments, family, unmodelled)
+    if unmodelled:
+        rs.warnings.append(f"rules use {', '.join(sorted(unmodelled))}, which netlab does not model: "
+                           "a trace through them shows them as unsupported and its verdict as uncertain")
     if not keep_v6 and not rs.tables and any("ip6tables output skipped" in w for w in rs.warnings):
         return _parse(text, keep_v6=True)  # only ip6tables output: read it as it is
     return rs
@@ -445,7 +449,8 @@ def _check_jumps(table: Table, jumps: list[tuple[str, int, str]]) -> None:
     jumps.clear()
 
 
-def _apply_segments(rs: Ruleset, segments: list[_Segment], family: int = 4) -> None:
+def _apply_segments(rs: Ruleset, segments: list[_Segment], family: int = 4,
+                    unmodelled: set[str] | None = None) -> None:
     used: set[str] = set()
     for s in segments:
         if not s.lines:
@@ -473,12 +478,12 @@ def _apply_segments(rs: Ruleset, segments: list[_Segment], family: int = 4) -> N
                                    "the later listing wins")
                 existing.rules.clear()
         for lineno, line, words in s.lines:
-            _apply(rs, table, words, line, lineno, None, "iptables -S", family)
+            _apply(rs, table, words, line, lineno, None, "iptables -S", family, None, unmodelled)
 
 
 def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
            counters: tuple[int, int] | None, command: str = "iptables-save", family: int = 4,
-           jumps: list[tuple[str, int, str]] | None = None) -> None:
+           jumps: list[tuple[str, int, str]] | None = None, unmodelled: set[str] | None = None) -> None:
     """Apply one ``-P``/``-N``/``-A``/``-I`` line to ``table``; ``jumps`` (iptables-save
     form) collects the chains rules jump to, checked when the table ends."""
     op = words[0]
@@ -507,7 +512,7 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
         if jumps is not None and words[1] not in table.chains:
             raise _undeclared(table, words[1], lineno, line)
         start = 3 if op in ("-I", "--insert") and len(words) > 2 and words[2].isdigit() else 2
-        err, tgt = rule_error(words, start, family)
+        err, tgt = rule_error(words, start, family, unmodelled)
         if err is not None:
             raise ParseError(err, command=command, lineno=lineno, line=line)
         if jumps is not None and tgt is not None and tgt not in TARGET_EXTENSIONS:

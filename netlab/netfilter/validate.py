@@ -57,6 +57,10 @@ MATCH_OPTIONS: dict[str, dict[str, int]] = {
     "limit": {"--limit": 1, "--limit-burst": 1},
     "pkttype": {"--pkt-type": 1},
     "length": {"--length": 1},
+    "set": {"--match-set": 2, "--return-nomatch": 0, "--update-counters": 0, "--no-update-counters": 0,
+            "--update-subcounters": 0, "--no-update-subcounters": 0,
+            **dict.fromkeys(("--packets-eq", "--packets-lt", "--packets-gt", "--bytes-eq", "--bytes-lt",
+                             "--bytes-gt"), 1)},
 }
 #: options of the targets netlab knows (a user chain takes none)
 TARGET_OPTIONS: dict[str, dict[str, int]] = {
@@ -78,6 +82,13 @@ TARGET_OPTIONS: dict[str, dict[str, int]] = {
     "CT": {"--notrack": 0, **dict.fromkeys(("--helper", "--ctevents", "--expevents", "--zone",
                                             "--zone-orig", "--zone-reply", "--timeout"), 1)},
 }
+#: matches and targets a trace evaluates (netlab.netfilter.matches.COMPILERS, targets.py)
+MODELLED_MATCHES = frozenset({"tcp", "udp", "udplite", "icmp", "multiport", "addrtype", "conntrack",
+                              "state", "comment", "mark", "connmark", "set", "iprange", "statistic",
+                              "physdev", "limit", "pkttype", "length"})
+MODELLED_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE",
+                              "REDIRECT", "MARK", "CONNMARK", "NOTRACK", "CT", "LOG", "NFLOG", "ULOG",
+                              "TRACE", "TCPMSS", "QUEUE", "NFQUEUE"})
 #: the option a match module cannot go without
 REQUIRED = {"comment": "--comment", "-j DNAT": "--to-destination", "-j SNAT": "--to-source"}
 #: match modules that need a ``-p`` protocol, and which
@@ -255,12 +266,14 @@ def _owned(name: str, table: dict[str, int], k: int) -> dict[str, tuple[int, int
     return d
 
 
-def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int = 4) -> tuple[str | None, str | None]:
+def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int = 4,
+               unmodelled: set[str] | None = None) -> tuple[str | None, str | None]:
     """Check the words of a rule from ``start`` on (after ``-A CHAIN``).
 
     Returns ``(error, target)``: the first thing ``iptables-restore`` would
     refuse, in words (None when the text is valid), and the ``-j``/``-g``
-    target named (None when there is none)."""
+    target named (None when there is none).  Matches and targets netlab does
+    not model (``-m recent``, ``-j TPROXY``) are added to ``unmodelled``."""
     seen: set[str] = set()
     # the options the modules so far take: {option: (arity, which module)}; ``lenient``
     # once a module netlab does not know is loaded (its options are not judged);
@@ -314,6 +327,8 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
                     if _MODULE_NAME.fullmatch(value) is None:
                         return f"no match module is called {value!r} (module names are like tcp, conntrack)", target
                     lenient = True
+                    if unmodelled is not None and value not in MODELLED_MATCHES:
+                        unmodelled.add(f"-m {value}")
                 else:
                     known.update(_owned(value, table, modules))
                     if value in REQUIRED:
@@ -336,6 +351,8 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
                         required.append((modules, "-j " + value))
                 elif value in TARGET_EXTENSIONS:
                     lenient = True
+                    if unmodelled is not None and value not in MODELLED_TARGETS:
+                        unmodelled.add(f"-j {value}")
                 modules += 1
             elif canon == "-s" or canon == "-d":
                 if family != 4 or _IPV4_NET.fullmatch(value) is None:
