@@ -227,6 +227,19 @@ def nat_attribution(journey) -> list[tuple]:  # noqa: ANN001 - a Journey
     return sorted(out)
 
 
+def packet_order(journey) -> list[tuple]:  # noqa: ANN001 - a Journey
+    """The probe's packets in the order of their numbers (``packet_id``: the order they were
+    made — a packet waiting for ARP before the request it caused), each by where it was first
+    seen: (node, iface, direction, proto, TCP flags or ARP op)."""
+    first: dict[int, tuple] = {}
+    for e in journey.seen():
+        if e.packet_id is not None and e.packet_id not in first:
+            f = e.frame
+            first[e.packet_id] = (e.node, e.iface, e.direction, f.proto, f.flags if f.proto == "tcp" else
+                                  (f.arp_op if f.proto == "arp" else f.icmp_type))
+    return [first[k] for k in sorted(first)]
+
+
 def _fmt(item: tuple) -> str:
     return " ".join("-" if x is None else str(x) for x in item)
 

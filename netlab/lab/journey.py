@@ -379,6 +379,33 @@ def _dnat_of(entries: list[dict[str, Any]], f: Frame) -> str | None:
     return None
 
 
+def _number_by_creation(packets: list[_Logical]) -> list[_Logical]:
+    """Number the packets in the order they were made, as the simulator does.
+
+    A packet that needs its next hop's MAC waits while the kernel asks for it: the capture
+    shows the ARP request first, but the packet made it.  So a packet that leaves a node on an
+    interface right after that node's ARP request there (the first IP packet to leave after
+    it, and one that existed by then or was made in that node) takes its number before the
+    request's."""
+    made = {lp.pid: lp.obs[0].rec.time_ns for lp in packets}
+    for req in packets:
+        first = req.obs[0]
+        if req.key[0] != "arp" or first.frame.arp_op != 1 or first.rec.direction != "out":
+            continue
+        node, iface, t = first.rec.node, first.rec.iface, first.rec.time_ns
+        waiting = min(((o.rec.time_ns, lp) for lp in packets if lp.key[0] != "arp" for o in lp.obs
+                       if o.rec.node == node and o.rec.iface == iface and o.rec.direction == "out"
+                       and o.rec.time_ns > t), default=None, key=lambda x: x[0])
+        if waiting is not None and made[waiting[1].pid] > t:
+            made[waiting[1].pid] = t - 1  # made (or routed here) before the request it caused
+    order = sorted(packets, key=lambda lp: (made[lp.pid], lp.pid))
+    for n, lp in enumerate(order, 1):
+        lp.pid = n
+        for o in lp.obs:
+            o.pid = n
+    return order
+
+
 def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                   grown: dict[str, list[tuple[ctr.Counter, int]]], res: probes.ProbeResult,
                   src_node: str, tracked: dict[str, list[dict[str, Any]]] | None = None,
@@ -386,7 +413,7 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
     """The Journey of a probe from its records, counter growth, conntrack, the bridges'
     newly learnt FDB entries and what the prober saw."""
     tracked = tracked or {}
-    packets = _group(records)
+    packets = _number_by_creation(_group(records))
     # the seen events, in time order, each followed by what happened to it in that node
     obs = sorted((o for lp in packets for o in lp.obs), key=lambda o: o.rec.time_ns)
     # (stable: copies seen at the same instant keep the kernel's order within a namespace)

@@ -16,6 +16,7 @@ from netlab.lab.catalogue import (
     by_connection,
     cases,
     nat_attribution,
+    packet_order,
     settle_bystanders,
     side_by_side,
 )
@@ -112,6 +113,9 @@ def test_sim_equals_kernel(case, version):
     if sim_nat != lab_nat:  # the same rewrites must be attributed to the same rule / to conntrack
         pytest.fail(f"{case.id} on Docker {version}: sim and kernel name different NAT doers\n"
                     f"{side_by_side([tuple(x) for x in sim_nat], [tuple(x) for x in lab_nat])}", pytrace=False)
+    if not case.concurrent and packet_order(sim_journey) != packet_order(lab_journey):
+        pytest.fail(f"{case.id} on Docker {version}: the packets are numbered in another order\n"
+                    f"{side_by_side(packet_order(sim_journey), packet_order(lab_journey))}", pytrace=False)
     if case.concurrent and a != b and by_connection(a) == by_connection(b):
         return  # the same packets, hop by hop, for every connection; only their interleaving differs
     if a != b:
