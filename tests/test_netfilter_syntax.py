@@ -30,10 +30,15 @@ MALFORMED: list[tuple[str, str, int, str]] = [
     ("unknown option", _save("-A X -x 1 -j DROP"), 3, "unknown option -x"),
     ("bad address", _save("-A X -s 300.1.1.1 -j DROP"), 3, "'300.1.1.1' is not an IPv4 address"),
     ("prefix too long", _save("-A X -d 172.17.0.2/33 -j DROP"), 3, "prefix length 33 is longer than 32"),
+    ("prefix with leading zero", _save("-A X -s 10.0.0.1/08 -j DROP"), 3, "leading zero"),
+    ("address octet 256", _save("-A X -s 10.0.0.256 -j DROP"), 3, "'10.0.0.256' is not an IPv4 address"),
+    ("address list ends in a comma", _save("-A X -s 10.0.0.1, -j DROP"), 3, "empty item"),
+    ("dotted mask 256", _save("-A X -s 1.2.3.4/255.255.255.256 -j DROP"), 3, "not a dotted mask"),
     ("prefix not a number", _save("-A X -d 10.0.0.0/abc -j DROP"), 3, "prefix length 'abc'"),
     ("port name unknown", _save("-A X -p tcp --dport eighty -j DROP"), 3,
      "'eighty' is neither a port number"),
     ("port too big", _save("-A X -p tcp --dport 99999 -j DROP"), 3, "port 99999 is out of range"),
+    ("port with leading zero", _save("-A X -p tcp --dport 080 -j DROP"), 3, "leading zero"),
     ("port range backwards", _save("-A X -p tcp --dport 80:70 -j DROP"), 3, "runs backwards"),
     ("two targets", _save("-A X -j DROP -j ACCEPT"), 3, "multiple -j flags not allowed"),
     ("two sources", _save("-A X -s 1.1.1.1 -s 2.2.2.2 -j DROP"), 3, "multiple -s flags"),
@@ -89,6 +94,9 @@ VALID: list[tuple[str, str]] = [
     ("TPROXY", _save("-A X -p tcp -j TPROXY --on-port 1 --on-ip 1.2.3.4", table="mangle")),
     ("owner", _save("-A X -m owner --uid-owner 0 -j DROP")),
     ("short address", _save("-A X -s 10.1 -j DROP")),
+    ("octal and hex address", _save("-A X -s 010.0.0.1 -d 0x0a.0.0.1 -j DROP")),
+    ("three-part and 32-bit address", _save("-A X -s 1.2.3 -d 4294967295 -j DROP")),
+    ("address list", _save("-A X -s 10.0.0.1,10.0.0.2 -j DROP")),
     ("dotted mask", _save("-A X -s 10.0.0.0/255.255.0.0 -j DROP")),
     ("service name", _save("-A X -p tcp --dport http -j DROP")),
     ("port range", _save("-A X -p tcp -m tcp --dport 1024:65535 -j DROP")),
@@ -312,3 +320,40 @@ def test_ipset_match_takes_a_name_and_directions() -> None:
     assert len(rs) == 2 and not rs.warnings
     with pytest.raises(ParseError, match="unexpected word 'DROP'"):
         parse_iptables(_save("-A X -m set --match-set foo -j DROP"))
+
+
+def test_short_address_forms_make_the_trace_uncertain() -> None:
+    """iptables reads -s 1.2.3 as 1.2.3.0 but inet_aton as 1.2.0.3: netlab does not guess."""
+    rs = parse_iptables("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 1.2.3 -j DROP\nCOMMIT\n")
+    t = rs.trace(Packet(proto="tcp", src="1.2.3.0", dst="192.0.2.2", sport=1234, dport=80, tcp_flags="S"),
+                 hook="INPUT", in_iface="eth0")
+    assert t.uncertain and "a.b.c.d" in str(t)
+
+
+def test_any_words_give_a_ruleset_or_a_parse_error() -> None:
+    """Whatever a rule's words, parse_iptables answers with a Ruleset or a ParseError."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    vocab = st.sampled_from(["-s", "-d", "-p", "-i", "-o", "-f", "-j", "-g", "-m", "-c", "!", "tcp", "udp",
+                             "icmp", "--dport", "--sport", "--comment", "comment", "conntrack", "--ctstate",
+                             "NEW", "multiport", "--dports", "80", "80:90", "1,2", "10.0.0.1", "10.0.0.0/8",
+                             "/33", "ACCEPT", "DNAT", "--to-destination", "1.2.3.4:80", "X", "recent",
+                             "--name", "set", "--match-set", "src", "--tcp-flags", "SYN", "ALL", "\x00", "",
+                             "-x", "--set-xmark", "0x1/0x1", "MARK", "addrtype", "--dst-type", "LOCAL"])
+    chains = ":INPUT ACCEPT [0:0]\n:X - [0:0]\n"
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.one_of(vocab, st.text(max_size=6)), max_size=10))
+    def check(words: list[str]) -> None:
+        line = "-A X " + " ".join(f'"{w}"' if (not w or " " in w) and '"' not in w else w for w in words)
+        try:
+            parse_iptables(f"*filter\n{chains}{line}\nCOMMIT\n")
+        except ParseError:
+            pass
+        try:
+            parse_iptables(f"-P INPUT ACCEPT\n-N X\n{line}\n")
+        except ParseError:
+            pass
+
+    check()

@@ -36,6 +36,8 @@ def parse_net(text: str) -> tuple[int, int, int]:
     if ":" in addr:
         net = ipaddress.ip_network(text, strict=False)
         return 6, int(net.network_address), int(net.netmask)
+    if addr.count(".") != 3:  # iptables reads 10.1 as 10.1.0.0 where inet_aton says 10.0.0.1
+        raise MatchSyntaxError(f"address {addr!r} is not written a.b.c.d (netlab does not read short forms)")
     ip = ip_to_int(addr)
     if not plen:
         mask = 0xFFFFFFFF
@@ -69,7 +71,7 @@ def port_number(text: str) -> int:
         return _SERVICES[text]
     try:
         return socket.getservbyname(text)
-    except OSError:
+    except (OSError, ValueError):  # (ValueError: a NUL in the name)
         raise MatchSyntaxError(f"unknown port {text!r}") from None
 
 

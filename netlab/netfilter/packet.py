@@ -33,7 +33,7 @@ def _check_ip(value: Any, what: str) -> str:
         try:
             socket.inet_pton(socket.AF_INET, value)  # the strict dotted-quad fast path
             return value
-        except OSError:
+        except (OSError, ValueError):  # (ValueError: a NUL in the text)
             pass
     text = str(value).strip()
     if text.endswith(("/32", "/128")):  # a host written as a prefix (as iptables -S prints it)

@@ -139,19 +139,21 @@ def _ipv4_error(text: str, what: str) -> str | None:
     if _IPV4_NET.fullmatch(text):
         return None
     addr, slash, plen = text.partition("/")
-    if _NUMERIC.fullmatch(addr):
+    if addr[:1].isdigit() and addr.isascii():
         try:
-            socket.inet_aton(addr)  # what iptables accepts: 10.1, 010.0.0.1 …
-        except OSError:
+            socket.inet_aton(addr)  # what iptables accepts: 10.1, 010.0.0.1, 0x0a.0.0.1 …
+        except (OSError, ValueError):
             return f"{what} {addr!r} is not an IPv4 address (each of the four numbers is 0-255)"
     elif ":" in addr:
         return f"{V6_IN_V4} ({what} {addr}); iptables rules hold IPv4 addresses (ip6tables rules IPv6 ones)"
     else:
         return f"{what} {addr!r} is not an IPv4 address{_NO_NAMES if _NAME.fullmatch(addr) else ''}"
     if slash:
-        if plen.isdigit():
+        if plen.isascii() and plen.isdigit():
             if int(plen) > 32:
                 return f"prefix length {int(plen)} is longer than 32"
+            if plen[0] == "0" and plen != "0":
+                return f"prefix length {plen} has a leading zero, which iptables refuses; write /{int(plen)}"
         elif _NUMERIC.fullmatch(plen):
             try:
                 socket.inet_aton(plen)
@@ -199,7 +201,7 @@ def port_value(text: str, proto: str = "tcp") -> int | None:
     if _NAME.fullmatch(text):
         try:
             return socket.getservbyname(text, proto if proto in ("tcp", "udp") else "tcp")
-        except OSError:
+        except (OSError, ValueError):
             return None
     return None
 
@@ -217,7 +219,9 @@ def _port_error(text: str, what: str, proto: str, ranges: bool = True) -> str | 
             continue
         v = port_value(p, proto)
         if v is None:
-            if p.isdigit():
+            if p.isascii() and p.isdigit():
+                if p.startswith("0") and int(p) <= 65535:
+                    return f"{what} {p} has a leading zero, which iptables refuses; write {int(p)}"
                 return f"{what} {p} is out of range (ports are 0-65535)"
             return (f"{what} {p!r} is neither a port number (0-65535) nor a service name "
                     "(such as http, from /etc/services)")
@@ -431,7 +435,7 @@ def _proto_error(proto: str) -> str | None:
     try:
         socket.getprotobyname(proto)
         return None
-    except OSError:
+    except (OSError, ValueError):
         return f"unknown protocol {proto!r} (a name such as tcp, udp, icmp, or a number 0-255)"
 
 
