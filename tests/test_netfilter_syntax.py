@@ -96,6 +96,7 @@ VALID: list[tuple[str, str]] = [
     ("short address", _save("-A X -s 10.1 -j DROP")),
     ("octal and hex address", _save("-A X -s 010.0.0.1 -d 0x0a.0.0.1 -j DROP")),
     ("three-part and 32-bit address", _save("-A X -s 1.2.3 -d 4294967295 -j DROP")),
+    ("hex and octal prefix lengths", _save("-A X -s 0x1/0x1 -d 10.0.0.0/010 -j DROP")),
     ("address list", _save("-A X -s 10.0.0.1,10.0.0.2 -j DROP")),
     ("dotted mask", _save("-A X -s 10.0.0.0/255.255.0.0 -j DROP")),
     ("service name", _save("-A X -p tcp --dport http -j DROP")),
@@ -357,3 +358,12 @@ def test_any_words_give_a_ruleset_or_a_parse_error() -> None:
             pass
 
     check()
+
+
+def test_octal_and_hex_prefix_lengths_trace_as_iptables_reads_them() -> None:
+    rs = parse_iptables("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.0/010 -j DROP\n"
+                        "-A INPUT -s 10.0.0.0/0x10 -j REJECT\nCOMMIT\n")
+    pkt = {"proto": "tcp", "src": "10.200.0.1", "dst": "192.0.2.2", "sport": 1, "dport": 80}
+    assert rs.trace(pkt, hook="INPUT").verdict == "DROP"  # /010 is /8
+    pkt["src"] = "11.0.0.1"
+    assert rs.trace(pkt, hook="INPUT").verdict == "ACCEPT"

@@ -44,7 +44,11 @@ def parse_net(text: str) -> tuple[int, int, int]:
     elif "." in plen:
         mask = ip_to_int(plen)
     else:
-        p = int(plen)
+        from netlab.netfilter.validate import c_number
+
+        p = c_number(plen)  # as iptables reads it: /010 is /8, /0x10 is /16
+        if p is None or p > 32:
+            raise MatchSyntaxError(f"prefix length {plen!r} is not a number from 0 to 32")
         mask = (0xFFFFFFFF << (32 - p)) & 0xFFFFFFFF if p else 0
     return 4, ip & mask, mask
 

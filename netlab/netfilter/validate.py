@@ -149,11 +149,12 @@ def _ipv4_error(text: str, what: str) -> str | None:
     else:
         return f"{what} {addr!r} is not an IPv4 address{_NO_NAMES if _NAME.fullmatch(addr) else ''}"
     if slash:
-        if plen.isascii() and plen.isdigit():
-            if int(plen) > 32:
-                return f"prefix length {int(plen)} is longer than 32"
-            if plen[0] == "0" and plen != "0":
-                return f"prefix length {plen} has a leading zero, which iptables refuses; write /{int(plen)}"
+        bits = c_number(plen)
+        if bits is not None:
+            if bits > 32:
+                return f"prefix length {plen} is longer than 32"
+        elif plen.isascii() and plen.isdigit():  # 08, 09: not octal
+            return f"prefix length {plen} has a leading zero, which iptables reads as octal; write /{int(plen)}"
         elif _NUMERIC.fullmatch(plen):
             try:
                 socket.inet_aton(plen)
@@ -162,6 +163,18 @@ def _ipv4_error(text: str, what: str) -> str | None:
         else:
             return f"prefix length {plen!r} is not a number from 0 to 32"
     return None
+
+
+def c_number(text: str) -> int | None:
+    """``text`` read as C's strtoul with base 0 (``0x1f`` hex, ``010`` octal), or None."""
+    try:
+        if text[:2] in ("0x", "0X"):
+            return int(text[2:], 16)
+        if text[:1] == "0" and len(text) > 1:
+            return int(text[1:], 8)
+        return int(text) if text.isascii() and text.isdigit() else None
+    except ValueError:
+        return None
 
 
 def _ipv6_error(text: str, what: str) -> str | None:
@@ -559,6 +572,6 @@ def policy_error(policy: str) -> str | None:
     return f"bad policy {policy!r}: a built-in chain's policy is ACCEPT or DROP"
 
 
-__all__ = ["V6_IN_V4", "rule_error", "policy_error", "port_value", "MATCH_OPTIONS", "TARGET_OPTIONS",
+__all__ = ["V6_IN_V4", "rule_error", "c_number", "policy_error", "port_value", "MATCH_OPTIONS", "TARGET_OPTIONS",
            "TARGET_EXTENSIONS", "SERVICES"]
 
