@@ -97,6 +97,7 @@ VALID: list[tuple[str, str]] = [
     ("octal and hex address", _save("-A X -s 010.0.0.1 -d 0x0a.0.0.1 -j DROP")),
     ("three-part and 32-bit address", _save("-A X -s 1.2.3 -d 4294967295 -j DROP")),
     ("hex and octal prefix lengths", _save("-A X -s 0x1/0x1 -d 10.0.0.0/010 -j DROP")),
+    ("a lone ! after -i", _save("-A X -i ! -o eth0 -j ACCEPT")),
     ("address list", _save("-A X -s 10.0.0.1,10.0.0.2 -j DROP")),
     ("dotted mask", _save("-A X -s 10.0.0.0/255.255.0.0 -j DROP")),
     ("service name", _save("-A X -p tcp --dport http -j DROP")),

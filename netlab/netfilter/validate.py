@@ -336,6 +336,10 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
                 return f"option {tok} needs a value" if canon != "-j" else f"{tok} needs a target", target
             value = words[i + 1]
             if value == "!" and canon != "-j":
+                nxt = words[i + 2] if i + 2 < n else "-"
+                if canon in ("-i", "-o") and nxt[:1] == "-":
+                    i += 2  # `-i ! -o x`: iptables reads "!" as the interface's name
+                    continue
                 return _old_negation(tok), target
             i += 2
             if canon == "-m":
