@@ -279,12 +279,17 @@ def _forwarding(lab: Lab, node: str) -> bool:
     return read_proc_in(lab.netns[node], [path])[path].strip() == "1"
 
 
-def _rule_event(node: str, c: ctr.Counter, d: int, after_obs: _Obs | None) -> Event:
+def _rule_event(node: str, c: ctr.Counter, d: int, after_obs: _Obs | None, hook: str | None = None) -> Event:
+    """The rule ``c`` decided ``d`` packets; placed after the first packet whose passage through
+    ``hook`` (the hook a user chain such as DOCKER was reached from) it could match."""
     verdict = c.target if c.target in ("ACCEPT", "DROP", "REJECT") else None
-    hook = c.chain if c.chain in ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING") else None
+    if c.chain in ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"):
+        hook = c.chain
     what = "policy" if c.position.endswith(":policy") else c.position
     return Event(0, "netfilter", node, f"{what} {c.target} matched {d} packet(s): {c.text}",
                  rule=c.position, rule_text=c.text, verdict=verdict, hook=hook,
+                 frame=after_obs.frame if after_obs else None,
+                 packet_id=after_obs.pid if after_obs else None,
                  time=after_obs.rec.time if after_obs else 0.0)
 
 
@@ -583,12 +588,14 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                      (c.target == "ACCEPT" and not c.position.endswith(":policy")))]
         if not decisive:
             continue
-        passages = _passages(packets, node, first_ip)
+        masters = {i.name: i.master for i in lab.scenario.node(node).interfaces if i.master} \
+            if node in lab.scenario.nodes else {}
+        passages = _passages(packets, node, first_ip, masters)
         for c, d in decisive:
-            anchor = next((o for o, hook, i, out, state in passages if _could_match(c, hook, i, out, state)),
-                          passages[0][0] if passages else None)
-            if anchor is not None:
-                add_after(anchor, _rule_event(node, c, d, anchor))
+            found = next(((o, hook) for o, hook, i, out, state in passages if _could_match(c, hook, i, out, state)),
+                         (passages[0][0], None) if passages else None)
+            if found is not None:
+                add_after(found[0], _rule_event(node, c, d, found[0], found[1]))
 
     steps: list[Event] = []
     src_frame = packets[0].obs[0] if packets else None
@@ -632,10 +639,12 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
     return j
 
 
-def _passages(packets: list[_Logical], node: str, first_ip: _Logical | None
-              ) -> list[tuple[_Obs, str, str | None, str | None, str]]:
+def _passages(packets: list[_Logical], node: str, first_ip: _Logical | None,
+              masters: dict[str, str] | None = None) -> list[tuple[_Obs, str, str | None, str | None, str]]:
     """How each IPv4 packet of the probe went through ``node``: (its first copy there, hook,
-    in-interface, out-interface, conntrack state), in order."""
+    in-interface, out-interface, conntrack state), in order.  A bridge port stands for its
+    bridge (``masters``): iptables sees a bridged frame (br_netfilter) on the bridge device."""
+    masters = masters or {}
     out = []
     for lp in packets:
         if lp.key[0] == "arp":
@@ -649,6 +658,8 @@ def _passages(packets: list[_Logical], node: str, first_ip: _Logical | None
         if outs and ins and ins[0].rec.time_ns > outs[0].rec.time_ns:
             in_if = None
         out_if = outs[0].rec.iface if outs else None
+        in_if = masters.get(in_if, in_if) if in_if else None
+        out_if = masters.get(out_if, out_if) if out_if else None
         hook = "FORWARD" if in_if and out_if else ("INPUT" if in_if else "OUTPUT")
         f = here[0].frame
         state = ("RELATED" if f.proto == "icmp" and f.icmp_type in (3, 11)

@@ -295,6 +295,11 @@ def test_only_the_first_packet_is_natted_by_a_rule_as_in_the_sim(version, probe)
         assert by_rule[0].packet_id == min(e.packet_id for e in real.steps if e.kind == "nat")
         assert later and all(e.detail.startswith("conntrack rewrites ") for e in later)
     assert nat_attribution(sim) == nat_attribution(real)
+    decided = [e for e in real.steps if e.kind == "netfilter"]
+    assert decided, "the rule counters name the rules that accepted or refused"
+    hooks = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
+    assert all(e.hook in hooks and e.packet_id is not None for e in decided), \
+        [(e.rule, e.hook, e.packet_id) for e in decided]
     a, b = (settle_bystanders(j.signature(), lab.scenario) for j in (sim, real))
     assert a == b, side_by_side(a, b)
 
