@@ -84,6 +84,8 @@ MALFORMED: list[tuple[str, str, int, str]] = [
     ("module name impossible", _save("-A X -m br-dummy -j DROP"), 3, "no match module is called 'br-dummy'"),
     ("empty interface", _save('-A X -o "" -j DROP'), 3, "-o needs an interface name"),
     ("host name", _save("-A X -s nosuchhost.invalid -j DROP"), 3, "never host names"),
+    ("DNAT to an octal address", _save("-A X -p tcp -j DNAT --to-destination 010.0.0.1:80", table="nat"), 3,
+     "'010.0.0.1' is not an IPv4 address"),
     ("ACCEPT takes no option", _save("-A X -j ACCEPT --to-destination 1.2.3.4"), 3,
      "unknown option --to-destination"),
 ]
@@ -98,6 +100,7 @@ VALID: list[tuple[str, str]] = [
     ("three-part and 32-bit address", _save("-A X -s 1.2.3 -d 4294967295 -j DROP")),
     ("hex and octal prefix lengths", _save("-A X -s 0x1/0x1 -d 10.0.0.0/010 -j DROP")),
     ("a lone ! after -i", _save("-A X -i ! -o eth0 -j ACCEPT")),
+    ("DNAT to a bare number", _save("-A X -p tcp -j DNAT --to-destination 80:70", table="nat")),
     ("address list", _save("-A X -s 10.0.0.1,10.0.0.2 -j DROP")),
     ("dotted mask", _save("-A X -s 10.0.0.0/255.255.0.0 -j DROP")),
     ("service name", _save("-A X -p tcp --dport http -j DROP")),

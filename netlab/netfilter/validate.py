@@ -262,7 +262,9 @@ def _nat_error(value: str, what: str) -> str | None:
     """``1.2.3.4``, ``1.2.3.4-1.2.3.9``, ``1.2.3.4:80``, ``:80-90``."""
     addr, _, ports = value.partition(":")
     for a in addr.split("-") if addr else ():
-        if not _IPV4_NET.fullmatch(a) or "/" in a:
+        # dotted quads written plainly; a bare number (80 is 0.0.0.80) as iptables also takes
+        if not (_IPV4_NET.fullmatch(a) and "/" not in a) and not (a.isascii() and a.isdigit()
+                                                                  and int(a) <= 0xFFFFFFFF):
             return f"{what} {a!r} is not an IPv4 address"
     for p in ports.split("-") if ports else ():
         if not _PORT.fullmatch(p):
