@@ -371,3 +371,11 @@ def test_octal_and_hex_prefix_lengths_trace_as_iptables_reads_them() -> None:
     assert rs.trace(pkt, hook="INPUT").verdict == "DROP"  # /010 is /8
     pkt["src"] = "11.0.0.1"
     assert rs.trace(pkt, hook="INPUT").verdict == "ACCEPT"
+
+
+def test_an_elided_paste_may_name_chains_it_does_not_show() -> None:
+    """With `...` lines the `:CHAIN` headers may be among the missing lines: read, with a warning."""
+    rs = parse_iptables("*nat\n:PREROUTING ACCEPT [0:0]\n...\n-A PREROUTING -j DOCKER\n-A DOCKER -j RETURN\nCOMMIT\n")
+    assert len(rs) == 2 and any("elided" in w for w in rs.warnings)
+    with pytest.raises(ParseError, match="prefix length 33"):  # syntax is still checked
+        parse_iptables("*nat\n:PREROUTING ACCEPT [0:0]\n...\n-A DOCKER -d 1.2.3.4/33 -j RETURN\nCOMMIT\n")

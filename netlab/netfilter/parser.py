@@ -229,6 +229,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
     family = 6 if keep_v6 else 4
     jumps: list[tuple[str, int, str]] = []  # (chain named by -j/-g, line number, line) of this table
     unmodelled: set[str] = set()  # matches/targets a trace cannot evaluate
+    elided = False  # a `...` line: chains may be missing from the paste
 
     def new_segment(table_name: str | None = None, chain_only: str | None = None) -> _Segment:
         s = _Segment(table_name, chain_only)
@@ -261,16 +262,19 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                     raise ParseError("-A needs a chain name", command="iptables-save", lineno=lineno, line=raw)
                 chain = table.chains.get(words[1])
                 if chain is None:  # (not `or`: an empty Chain is falsy)
-                    raise _undeclared(table, words[1], lineno, raw)
+                    if not elided:
+                        raise _undeclared(table, words[1], lineno, raw)
+                    chain = table.chain(words[1])  # its `:CHAIN` line may be among the elided ones
                 err, tgt = rule_error(words, 2, family, unmodelled)
                 if err is not None:
                     raise ParseError(err, command="iptables-save", lineno=lineno, line=raw)
-                if tgt is not None and tgt not in TARGET_EXTENSIONS:
+                if tgt is not None and tgt not in TARGET_EXTENSIONS and not elided:
                     jumps.append((tgt, lineno, raw))
                 chain.rules.append(Rule(table.name, chain.name, len(chain.rules) + 1, tuple(words[2:]), line,
                                         None, lineno))
                 continue
-            _apply(rs, table, split_words(line), line, lineno, None, "iptables-save", family, jumps, unmodelled)
+            _apply(rs, table, split_words(line), line, lineno, None, "iptables-save", family,
+                   None if elided else jumps, unmodelled)
             continue
         if c == "[" and table is not None:
             m = _COUNTERS.match(line)
@@ -278,7 +282,8 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 raise ParseError("expected [packets:bytes] before the rule", command="iptables-save",
                                  lineno=lineno, line=raw)
             _apply(rs, table, split_words(line[m.end():]), line, lineno,
-                   (int(m.group(1)), int(m.group(2))), "iptables-save", family, jumps, unmodelled)
+                   (int(m.group(1)), int(m.group(2))), "iptables-save", family, None if elided else jumps,
+                   unmodelled)
             continue
         if c == "*":
             name = line[1:].strip()
@@ -318,6 +323,8 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
             after_commit = True
             continue
         if line in ("...", "…") or line.startswith("...") and not line.strip("."):
+            elided = True
+            jumps.clear()  # the chains they name may be among the elided lines
             rs.warnings.append(f"line {lineno}: elided lines ('...') skipped; the rule set is incomplete")
             continue
         if c == "#":
