@@ -22,6 +22,7 @@ import pytest
 from netlab.cli import main
 from netlab.lab import Lab, build, names
 from netlab.scenarios import Container, docker_host
+from netlab.snapshot import snapshot
 
 
 def _scenario(version: str):  # noqa: ANN202 - a Scenario
@@ -73,6 +74,15 @@ def _state_of(lab_netns: dict[str, str], prefix: str) -> dict[str, object]:
                                                                              "ipset", "save")).splitlines())
         out[f"{node} sysctls"] = run("ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.ip_forward",
                                      "net.ipv6.conf.all.disable_ipv6")
+        # and as netlab's own snapshot (what lab.snapshot(node) returns) reads the namespace
+        state = snapshot(netns=ns)
+        out[f"{node} snapshot"] = {
+            "links": sorted((x.name, x.mac, x.master, x.driver, x.mtu) for x in state.links),
+            "addrs": sorted((a.ifname, a.cidr) for a in state.addrs),
+            "routes": sorted((r.table, r.dst, r.gateway or "", r.dev or "", r.src or "") for r in state.route_list),
+            "firewall": re.sub(r"\[\d+:\d+\]", "", "\n".join(
+                x for x in state.firewall.get(ns, "").splitlines() if not x.startswith("#"))),
+        }
     return json.loads(json.dumps(out).replace(prefix, "PREFIX"))
 
 
