@@ -333,3 +333,26 @@ def test_down_all_stops_services_whose_namespaces_are_already_gone(tmp_path):
         assert not any(_alive(p) for p in orphans)
     finally:
         build.down_all(prefixes={lab.prefix})
+
+
+def test_an_interrupt_during_up_leaves_nothing(monkeypatch):
+    """Ctrl-C (a notebook's interrupt button) while the lab is being built: what was made is
+    removed before the KeyboardInterrupt reaches the learner."""
+    real = build.run_stage
+    calls = []
+
+    def interrupted(commands):
+        calls.append(commands)
+        if len(calls) == 3:  # the namespaces and links exist, the services are starting
+            raise KeyboardInterrupt
+        return real(commands)
+
+    monkeypatch.setattr(build, "run_stage", interrupted)
+    lab = Lab(_scenario("28.0.0"))
+    with pytest.raises(KeyboardInterrupt):
+        lab.up()
+    assert len(calls) == 3
+    assert _lab_ns(lab.prefix) == []
+    assert build._servers_of({lab.prefix}) == []
+    assert not build.state_path(lab.prefix).exists()
+    assert not lab.is_up
