@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from netlab.errors import ParseError
 from netlab.netfilter.ruleset import BUILTIN_CHAINS, Rule, Ruleset, Table
-from netlab.netfilter.validate import TARGET_EXTENSIONS, V6_IN_V4, policy_error, rule_error
+from netlab.netfilter.validate import TARGET_EXTENSIONS, V6_IN_V4, check_rule, policy_error
 
 _WORD = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'])+""")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -265,7 +265,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                     if not elided:
                         raise _undeclared(table, words[1], lineno, raw)
                     chain = table.chain(words[1])  # its `:CHAIN` line may be among the elided ones
-                err, tgt = rule_error(words, 2, family, unmodelled)
+                err, tgt = check_rule(words, 2, family, unmodelled)
                 if err is not None:
                     raise ParseError(err, command="iptables-save", lineno=lineno, line=raw)
                 if tgt is not None and tgt not in TARGET_EXTENSIONS and not elided:
@@ -519,7 +519,7 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
         if jumps is not None and words[1] not in table.chains:
             raise _undeclared(table, words[1], lineno, line)
         start = 3 if op in ("-I", "--insert") and len(words) > 2 and words[2].isdigit() else 2
-        err, tgt = rule_error(words, start, family, unmodelled)
+        err, tgt = check_rule(words, start, family, unmodelled)
         if err is not None:
             raise ParseError(err, command=command, lineno=lineno, line=line)
         if jumps is not None and tgt is not None and tgt not in TARGET_EXTENSIONS:

@@ -578,6 +578,101 @@ def policy_error(policy: str) -> str | None:
     return f"bad policy {policy!r}: a built-in chain's policy is ACCEPT or DROP"
 
 
-__all__ = ["V6_IN_V4", "rule_error", "c_number", "policy_error", "port_value", "MATCH_OPTIONS", "TARGET_OPTIONS",
+__all__ = ["V6_IN_V4", "rule_error", "check_rule", "c_number", "policy_error", "port_value", "MATCH_OPTIONS", "TARGET_OPTIONS",
            "TARGET_EXTENSIONS", "SERVICES"]
 
+
+
+# ---------------------------------------------------------------- the fast path
+# Rules of a big rule set repeat a few shapes (kube-proxy writes 52,000 rules from a
+# dozen templates).  A rule made only of (option, value) pairs, with no `!` and no
+# module netlab does not know, is judged once per shape by `rule_error`; later rules
+# of that shape only have their values checked (an address, a port) and the words
+# that fix the shape (-m NAME, -p PROTO, -j TARGET) compared.
+_Plan = tuple[tuple[tuple[int, str], ...], tuple[tuple[int, Callable[..., "str | None"], str], ...],
+              int, str | None, str]
+_PLANS: dict[tuple[int, int, tuple[str, ...]], list[_Plan]] = {}  # shape -> up to 8 plans
+
+
+def _iface_check(value: str, option: str, proto: str, family: int) -> str | None:
+    return None if 0 < len(value) <= 15 else "bad interface name"
+
+
+def _addr_check(value: str, option: str, proto: str, family: int) -> str | None:
+    if family == 4 and _IPV4_NET.fullmatch(value):
+        return None
+    return _addr_error(value, "address", family)
+
+
+def _plan(words: list[str] | tuple[str, ...], start: int, family: int) -> _Plan | None:
+    """The shape of a valid rule of (option, value) pairs, or None when it has another."""
+    fixed: list[tuple[int, str]] = []
+    checks: list[tuple[int, Callable[..., str | None], str]] = []
+    tables: list[dict[str, int]] = []
+    target_at, target, proto = -1, None, ""
+    for k in range(start, len(words), 2):
+        opt, value = words[k], words[k + 1]
+        canon = _BUILTIN.get(opt)
+        if canon == "-m":
+            if value not in MATCH_OPTIONS:
+                return None
+            tables.append(MATCH_OPTIONS[value])
+            fixed.append((k + 1, value))
+        elif canon == "-p":
+            proto = value.lower()
+            if proto in _PROTO_MODULE:
+                tables.append(MATCH_OPTIONS[_PROTO_MODULE[proto]])
+            fixed.append((k + 1, value))
+        elif canon == "-j":
+            if value in TARGET_OPTIONS:
+                tables.append(TARGET_OPTIONS[value])
+                fixed.append((k + 1, value))
+                target = value
+            elif value in TARGET_EXTENSIONS:
+                return None  # options not judged: their values' first letters matter
+            else:
+                target_at = k + 1  # a chain: any name of that kind will do
+        elif canon == "-s" or canon == "-d":
+            checks.append((k + 1, _addr_check, opt))
+        elif canon == "-i" or canon == "-o":
+            checks.append((k + 1, _iface_check, opt))
+        elif canon is not None:  # -f, -c: not pairs
+            return None
+        else:
+            arities = {t[opt] for t in tables if opt in t}
+            if arities != {1}:
+                return None
+            check = _CHECKS.get(opt)
+            if check is not None:
+                checks.append((k + 1, check, opt))
+    return tuple(fixed), tuple(checks), target_at, target, proto
+
+
+def check_rule(words: list[str] | tuple[str, ...], start: int = 2, family: int = 4,
+               unmodelled: set[str] | None = None) -> tuple[str | None, str | None]:
+    """:func:`rule_error`, answered from the rule's shape when one like it was judged."""
+    if (len(words) - start) & 1 or "!" in words:
+        return rule_error(words, start, family, unmodelled)
+    key = (family, start, tuple(words[start::2]))
+    plans = _PLANS.get(key)
+    if plans:
+        for fixed, checks, target_at, target, proto in plans:
+            for k, v in fixed:
+                if words[k] != v:
+                    break
+            else:
+                for k, fn, opt in checks:
+                    if fn(words[k], opt, proto, family) is not None:
+                        return rule_error(words, start, family, unmodelled)  # (for its words)
+                if target_at < 0:
+                    return None, target
+                name = words[target_at]
+                if name[:1] != "-" and name not in TARGET_EXTENSIONS and name not in TARGET_OPTIONS:
+                    return None, name
+                break
+    err, target = rule_error(words, start, family, unmodelled)
+    if err is None and (plans is None or len(plans) < 8) and len(_PLANS) < 4096:
+        plan = _plan(words, start, family)
+        if plan is not None:
+            _PLANS.setdefault(key, []).append(plan)
+    return err, target
