@@ -106,7 +106,7 @@ class Kernel:
         self.neigh: dict[tuple[str, str], Neigh] = {}
         self.bridges: dict[str, Bridge] = {}
         self.sysctls = dict(node.sysctls)
-        self.hooks = Hooks(node.iptables, seed=net.seed)
+        self.hooks = Hooks(node.iptables, seed=net.seed, ipsets=getattr(node, "ipsets", None))
         self.ct: Conntrack | None = Conntrack(net.rng) if self.hooks.tracks else None
         self.listeners: dict[tuple[str, int], list[tuple[str, Any]]] = {}
         self.socks: dict[tuple, Any] = {}

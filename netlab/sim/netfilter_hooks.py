@@ -48,9 +48,12 @@ class HookResult:
 class Hooks:
     """The iptables rules of one namespace, ready to be run hook by hook."""
 
-    def __init__(self, iptables_text: str, seed: int = 0) -> None:
+    def __init__(self, iptables_text: str, seed: int = 0,
+                 ipsets: dict[str, list[str]] | None = None) -> None:
         self.text = iptables_text or ""
         self.seed = seed
+        # ipsets the rules match with ``-m set`` (Docker 28.0.0's docker-ext-bridges-v4)
+        self.ipsets = {name: list(members) for name, members in (ipsets or {}).items()}
         self.ruleset: Any = None
         self.active: set[str] = set()
         self.tracks = False  # conntrack is active in this namespace
@@ -108,6 +111,8 @@ class Hooks:
             "local_addrs": local_addrs, "ct_state": ct_state, "tables": list(tables),
             "iface_addrs": iface_addrs, "seed": self.seed,
         }
+        if self.ipsets:
+            kwargs["ipsets"] = self.ipsets
         if "conntrack" in self._trace_params and conntrack is not None:
             kwargs["conntrack"] = conntrack
         if "physdev_in" in self._trace_params:

@@ -24,13 +24,7 @@ from netlab.sim import SimNet
 
 # Differences found between the simulator and the kernel, reported to the sim
 # engineer; each entry is (case id, version) -> what the kernel does differently.
-_IPSET_UNKNOWN = (
-    "sim bug, reported: the simulator does not give the host's ipsets (Node.ipsets, 28.0.0's "
-    "docker-ext-bridges-v4 = the bridges' subnets) to its FORWARD trace, so `-m set --match-set "
-    "docker-ext-bridges-v4 dst` never matches: the DNATed SYN falls to `-P FORWARD DROP` (each resend "
-    "DNATed again by nat:DOCKER:2, outcome dropped).  The kernel matches 172.17.0.2 in the set, "
-    "jumps to DOCKER, accepts it by filter:DOCKER:1 and the GET is answered.")
-KNOWN_SIM_BUGS: dict[tuple[str, str], str] = {("port-forward-from-lan", "28.0.0"): _IPSET_UNKNOWN}
+KNOWN_SIM_BUGS: dict[tuple[str, str], str] = {}
 
 # The same comparison as tcpdump sees it: every interface promiscuous while capturing (the
 # default of both backends).  The promiscuous bridge changes what the kernel does, so these
