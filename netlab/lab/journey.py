@@ -42,7 +42,7 @@ from netlab.packet import Frame
 if TYPE_CHECKING:  # pragma: no cover
     from netlab.lab.lab import Lab
 
-DEFAULT_PORTS = {"tcp": 80, "http": 80, "udp": 7}
+DEFAULT_PORTS = {"http": 80, "udp": 7}  # as the simulator: a tcp probe must name its port
 
 
 @dataclass
@@ -200,10 +200,15 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
     try:
         src_node, src_ip = sc.resolve(src)
         dst_node, dst_ip = sc.resolve(dst)
+        if dst in sc.nodes and src_node is not None:
+            dst_ip = sc.address_for(dst, src_node.name)  # the address on the source's LAN
     except ValueError as exc:
         raise LabError(str(exc)) from None
     if src_node is None:
         raise LabError(f"source {src!r} is no node's address; a probe is sent from a node of the lab")
+    if dport is None and kind == "tcp":
+        raise LabError("a tcp probe needs dport=, the port to connect to: "
+                       "net.probe('tcp', src='client', dst='host', dport=80)")
     if dport is None:
         dport = DEFAULT_PORTS.get(kind)
     ns = lab.netns[src_node.name]

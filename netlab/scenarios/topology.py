@@ -224,6 +224,26 @@ class Scenario:
             ) from None
         return self.node_of_ip(name_or_ip), name_or_ip
 
+    def address_for(self, dst: str, src: str | None) -> str:
+        """The address a probe from node ``src`` sends to when aimed at node ``dst``.
+
+        A node with several addresses (the host: 10.0.2.15 on enp0s3, 192.168.56.38
+        on enp0s8) is reached on the one in a subnet the source is attached to, as
+        a learner on that LAN would type it; otherwise its first address.
+        """
+        node = self.node(dst)
+        cidrs = [a for i in node.interfaces if i.kind != "loopback" for a in i.addresses]
+        if not cidrs:
+            raise ValueError(f"node {dst!r} has no IPv4 address")
+        if src in self.nodes:
+            mine = [ipaddress.ip_interface(a).network for i in self.nodes[src].interfaces
+                    if i.kind != "loopback" for a in i.addresses]
+            for cidr in cidrs:
+                ip = ipaddress.ip_interface(cidr).ip
+                if any(ip in net for net in mine):
+                    return str(ip)
+        return cidrs[0].split("/")[0]
+
     # ------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
