@@ -78,6 +78,13 @@ class SimNet:
         self._touched: dict[int, Any] = {}  # conntrack entries this probe created or matched
         self._hops: dict[int, int] = {}  # observations so far of each packet of the probe
         self.arp_watch: tuple | None = None
+        # softirq runs: the packets a system call's transmit sets going, hop after hop, on
+        # the same CPU before the call returns (see ``syscall``)
+        self._chain: int | None = None  # the run the event being handled belongs to
+        self._chains = 0
+        self._chain_of: dict[int, int] = {}  # queued event -> its run
+        self._pending: dict[int, int] = {}  # run -> its events still queued
+        self._on_end: dict[int, list[Any]] = {}  # run -> what to do when it is over
         self.kernels: dict[str, Kernel] = {}
         for name, node in scenario.nodes.items():
             self.kernels[name] = Kernel(self, node)
@@ -105,7 +112,37 @@ class SimNet:
 
     def schedule(self, fn: Any, *args: Any, delay: float = HOP) -> None:
         self._n += 1
+        chain = self._chain
+        if chain is not None and delay == HOP:  # the next hop of the same softirq run
+            self._chain_of[self._n] = chain
+            self._pending[chain] += 1
         heapq.heappush(self._queue, (self.now + delay, self._n, fn, args))
+
+    def syscall(self, fn: Any, *args: Any) -> int:
+        """Run ``fn`` as a program's system call: every packet it sends and every
+        hop they take without a timer in between is one softirq run, done on this
+        CPU before the call returns.  Returns the run's id (see ``when_done``)."""
+        self._chains += 1
+        chain = self._chains
+        self._pending[chain] = 0
+        prev, self._chain = self._chain, chain
+        try:
+            fn(*args)
+        finally:
+            self._chain = prev
+        return chain
+
+    def busy(self, chain: int) -> bool:
+        """Has softirq run ``chain`` hops still to make?"""
+        return bool(self._pending.get(chain))
+
+    def when_done(self, chain: int, callback: Any) -> None:
+        """Call ``callback`` once softirq run ``chain`` has no hop left to make."""
+        if not self._pending.get(chain):
+            self._pending.pop(chain, None)
+            callback()
+        else:
+            self._on_end.setdefault(chain, []).append(callback)
 
     def _run(self, deadline: float) -> None:
         q = self._queue
@@ -113,11 +150,27 @@ class SimNet:
             t, _, fn, args = q[0]
             if t > deadline:
                 break
-            heapq.heappop(q)
+            n = heapq.heappop(q)[1]
             if t > self.now:
                 self.now = t
+            chain = self._chain = self._chain_of.pop(n, None)
             fn(*args)
+            self._chain = None
+            if chain is not None:
+                left = self._pending[chain] - 1
+                self._pending[chain] = left
+                if not left:
+                    del self._pending[chain]
+                    for callback in self._on_end.pop(chain, ()):
+                        callback()
         self._queue = []
+        self._chain_of.clear()
+        self._pending.clear()
+        self._on_end.clear()
+        for k in self.kernels.values():  # a call cut off by the deadline: its socket is free
+            for sock in k.socks.values():
+                sock.owner = None
+                sock.backlog.clear()
         for k in self.kernels.values():  # unanswered ARP: forget, as after the retries
             for key in [key for key, n in k.neigh.items() if n.state == "INCOMPLETE"]:
                 del k.neigh[key]

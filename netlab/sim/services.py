@@ -74,6 +74,10 @@ class TcpSock:
         self.ack_pending = False
         self.isn = self.snd_nxt  # the SYN's sequence number, for retransmissions
         self.syn_skb: Skb | None = None
+        # lock_sock: the program is inside a system call on this socket (its name), and
+        # segments that arrive meanwhile wait in the backlog until release_sock
+        self.owner: str | None = None
+        self.backlog: list[Frame] = []
         k.socks[(lip, lport, rip, rport)] = self
 
     def _unregister(self) -> None:
@@ -98,7 +102,37 @@ class TcpSock:
         self.k.net.rec("send", self.k.name, f"{self.state}: sends {f.summary()}", skb=skb)
         self.k.local_out(skb)
 
+    def _call(self, name: str, fn: Any, *args: Any) -> None:
+        """The program's system call ``name`` on this socket: it holds the socket lock
+        while the packets it sends make their way through the softirq run it starts —
+        so a hairpin answer comes back while the call still holds the lock, and waits in
+        the backlog (both copies, when br_netfilter delivers it twice) until the call
+        returns.  A program not in a system call gets its segments handled at once."""
+        if self.owner is not None:  # already held (the backlog is being processed)
+            fn(*args)
+            return
+        self.owner = name
+        net = self.k.net
+        net.when_done(net.syscall(fn, *args), self._release)
+
+    def _release(self) -> None:
+        """``release_sock``: handle the backlog in arrival order, each segment's answers
+        running their own softirq run to the end before the next segment is taken."""
+        net = self.k.net
+        while self.backlog:
+            f = self.backlog.pop(0)
+            net.rec("deliver", self.k.name, f"release_sock after {self.owner}(): the backlog "
+                    f"hands {f.summary()} to socket {self.lip}:{self.lport} ({self.state})", frame=f)
+            chain = net.syscall(self.rcv, f)
+            if net.busy(chain):
+                net.when_done(chain, self._release)
+                return
+        self.owner = None
+
     def connect(self) -> None:
+        self._call("connect", self._connect)
+
+    def _connect(self) -> None:
         self.state = "SYN_SENT"
         self.isn = self.snd_nxt
         self.send("S")
@@ -125,11 +159,17 @@ class TcpSock:
         self.k.net.schedule(self._syn_timer, attempt + 1, delay=nxt - TIMER_TIE)
 
     def write(self, data: bytes) -> None:
+        self._call("write", self._write, data)
+
+    def _write(self, data: bytes) -> None:
         if self.state in ("ESTABLISHED", "CLOSE_WAIT"):
             self.send("PA", data)
 
     def close(self) -> None:
         """The program closes the socket: FIN (carrying any pending ACK)."""
+        self._call("close", self._close)
+
+    def _close(self) -> None:
         if self.state == "ESTABLISHED":
             self.state = "FIN_WAIT1"
             self.send("FA")
@@ -404,6 +444,11 @@ def tcp_rcv(k: Kernel, skb: Skb) -> None:
         sock._unregister()
         sock = None
     if sock is not None:
+        if sock.owner is not None:  # sock_owned_by_user: tcp_add_backlog
+            net.rec("deliver", k.name, f"to socket {f.dst}:{f.dport} ({sock.state}), held by "
+                    f"the program inside {sock.owner}(): queued to its backlog", skb=skb)
+            sock.backlog.append(f)
+            return
         net.rec("deliver", k.name, f"to socket {f.dst}:{f.dport} ({sock.state})", skb=skb)
         sock.rcv(f)
         return

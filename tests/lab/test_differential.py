@@ -31,15 +31,10 @@ KNOWN_SIM_BUGS: dict[tuple[str, str], str] = {}
 # cases (the ones that cross a bridge) are worth checking in that mode too.
 PROMISC_CASES = ("port-forward-from-lan", "container-to-container", "two-bridges-isolated", "icc-off",
                  "arp-and-fdb-first-packet", "hairpin-no-proxy", "hairpin-own-port")
-_DUPLICATE_QUEUED = (
-    "sim bug, reported: with the bridge promiscuous, br_netfilter also routes the DNATed hairpin "
-    "frame, so each is delivered twice (TTL 64 bridged, TTL 63 routed).  The kernel queues the "
-    "duplicate to the receiving container in the same softirq run, before that container handles "
-    "the first copy: both 'in' events come before its answer (e.g. app:eth0 in SA, in SA, out A, "
-    "out A).  The sim has the container answer the first copy before the duplicate arrives "
-    "(in SA, out A, in SA, out A), and its later packets diverge from there.")
-KNOWN_PROMISC_SIM_BUGS: dict[str, str] = {"hairpin-no-proxy": _DUPLICATE_QUEUED,
-                                          "hairpin-own-port": _DUPLICATE_QUEUED}
+# (hairpin-no-proxy and hairpin-own-port were here: the kernel queued the duplicate SYN-ACK
+# before the client answered; the sim now holds the client's socket lock for the whole
+# softirq run its connect() starts, so both copies wait in the backlog as in the kernel.)
+KNOWN_PROMISC_SIM_BUGS: dict[str, str] = {}
 
 
 def test_by_connection_keeps_each_connections_order():
