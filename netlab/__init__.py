@@ -7,13 +7,12 @@ imported when a lesson needs them.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from netlab._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
 # public name -> (module, attribute)
-_EXPORTS: dict[str, tuple[str, str]] = {
+_EXPORTS: dict[str, tuple[str, str | None]] = {
     # layer 1: model
     "HostState": ("netlab.model", "HostState"),
     # errors
@@ -62,19 +61,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module_name, attr = _EXPORTS[name]  # type: ignore[misc]
-    except KeyError:
-        raise AttributeError(f"module 'netlab' has no attribute {name!r}") from None
-    module = importlib.import_module(module_name)
-    value = module if attr is None else getattr(module, attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
-
+__getattr__, __dir__ = lazy_exports('netlab', _EXPORTS)
 
 __all__ = sorted(_EXPORTS)

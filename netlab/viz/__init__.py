@@ -14,10 +14,9 @@ Agg canvas and never touch pyplot's global state.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from netlab._lazy import lazy_exports
 
-_EXPORTS: dict[str, tuple[str, str]] = {
+_EXPORTS: dict[str, tuple[str, str | None]] = {
     "draw_topology": ("netlab.viz.topology", "draw_topology"),
     "topology_model": ("netlab.viz.topology", "topology_model"),
     "layout_topology": ("netlab.viz.topology", "layout_topology"),
@@ -29,18 +28,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module_name, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'netlab.viz' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module_name), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
-
+__getattr__, __dir__ = lazy_exports('netlab.viz', _EXPORTS)
 
 __all__ = sorted(_EXPORTS)

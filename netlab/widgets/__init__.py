@@ -12,10 +12,9 @@ is imported when a widget is first used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from netlab._lazy import lazy_exports
 
-_EXPORTS: dict[str, tuple[str, str]] = {
+_EXPORTS: dict[str, tuple[str, str | None]] = {
     "JourneyStepper": ("netlab.widgets.stepper", "JourneyStepper"),
     "RuleTracer": ("netlab.widgets.tracer", "RuleTracer"),
     "Check": ("netlab.widgets.check", "Check"),
@@ -25,18 +24,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module_name, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'netlab.widgets' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module_name), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
-
+__getattr__, __dir__ = lazy_exports('netlab.widgets', _EXPORTS)
 
 __all__ = sorted(_EXPORTS)
