@@ -101,6 +101,12 @@ def journey_signature(journey: Any) -> list[tuple]:
         fixed.add(int(probe["dport"]))
     if probe.get("kind") == "traceroute":
         fixed.update(TRACEROUTE_PORTS)
+        # the probes' own source port is ephemeral even when the kernel happened to
+        # pick one inside the destination-port range (33434...)
+        first = next((e.frame for e in journey.steps if e.kind == "seen" and e.frame is not None
+                      and e.frame.proto == "udp"), None)
+        if first is not None and first.sport is not None:
+            fixed.discard(first.sport)
     roles = _Roles(fixed)
     sig: list[tuple] = []
     held: list[tuple[str, tuple]] = []  # NAT rewrites waiting for their packet's next sighting

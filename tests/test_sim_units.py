@@ -202,3 +202,16 @@ def test_random_probes_raise_only_probe_errors():
                 continue
             assert j.outcome in ("answered", "rejected", "dropped", "timeout")
             assert j.signature()[-1] == ("outcome", j.outcome)
+
+
+def test_traceroute_source_port_inside_the_probe_range_is_still_ephemeral() -> None:
+    """A kernel may pick a source port such as 33519, inside 33434...: it is still a role."""
+    from netlab.journey import Event, Journey
+    from netlab.packet import Frame
+
+    def journey(sport: int) -> Journey:
+        f = Frame(proto="udp", src="172.17.0.2", dst="203.0.113.10", sport=sport, dport=33434, ttl=1)
+        return Journey(probe={"kind": "traceroute"},
+                       steps=[Event(1, "seen", "web", "udp", iface="eth0", direction="out", frame=f)])
+
+    assert journey(33519).signature() == journey(40000).signature()
