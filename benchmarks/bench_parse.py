@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT.parent / "shared" / "fixtures" / "seed-2018"
+SEED = ROOT / "tests" / "data" / "seed-2018"
 SEED_FILES = ("ip-addr-show.txt", "ip-route.txt", "brctl-show.txt", "iptables-save.txt")
 
 

@@ -2,7 +2,9 @@
 
 Tests marked ``lab`` need root and network namespaces; they are skipped with the
 reason when this machine cannot make them (CI runs as root, so they run there).
-``FIXTURES`` points at ../shared/fixtures (the article's outputs and Docker's rule sets).
+``FIXTURES`` is tests/data: the article's outputs (seed-2018/) and Docker's rule sets
+(docker-rules/, with their provenance in its README), copied from ../shared/fixtures so a
+fresh clone tests with nothing beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "data"
 SEED = FIXTURES / "seed-2018"
 DOCKER_RULES = FIXTURES / "docker-rules"
 
@@ -59,8 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def seed_dir() -> Path:
-    if not SEED.is_dir():
-        pytest.skip(f"fixtures not found at {SEED} (they live in ../shared beside the repo)")
+    assert SEED.is_dir(), f"the article's outputs belong in {SEED}"
     return SEED
 
 

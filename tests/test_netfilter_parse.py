@@ -29,7 +29,7 @@ IDS = [f.name for f in FILES]
 
 
 def test_fixtures_found() -> None:
-    assert len(FILES) >= 90, "expected the docker-rules fixtures in ../shared/fixtures"
+    assert len(FILES) >= 90, "expected the docker-rules fixtures in tests/data/docker-rules"
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)

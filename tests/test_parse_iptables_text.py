@@ -11,8 +11,7 @@ from tests.conftest import DOCKER_RULES
 
 def _rules(name: str) -> str:
     path = DOCKER_RULES / name
-    if not path.exists():
-        pytest.skip(f"fixture {path} not found (../shared beside the repo)")
+    assert path.exists(), f"fixture {path} missing from tests/data/docker-rules"
     return path.read_text(encoding="utf-8")
 
 

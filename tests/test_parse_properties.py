@@ -33,9 +33,7 @@ PARSERS = {
 
 
 def _corpus() -> dict[str, str]:
-    files = sorted(PASTES.iterdir())
-    if SEED.is_dir():
-        files += sorted(SEED.iterdir())
+    files = sorted(PASTES.iterdir()) + sorted(SEED.iterdir())
     return {p.name: p.read_text(encoding="utf-8") for p in files}
 
 

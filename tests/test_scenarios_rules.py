@@ -1,6 +1,6 @@
 """Docker's rules as netlab generates them == Docker's rules as captured.
 
-For every rule-set fixture in ../shared/fixtures/docker-rules/ whose scenario the
+For every rule-set fixture in tests/data/docker-rules/ whose scenario the
 builder can express, the fixture's file name says which scenario it is (see the
 README there); this test builds that scenario with ``docker_rules`` (and, for the
 daemon scenarios, with ``docker_host`` too) and compares every table the fixture

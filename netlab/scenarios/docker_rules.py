@@ -10,7 +10,7 @@ see in ``iptables -S`` is the result of that sequence, so this module replays it
 ``internal/iptabler`` ``network.go`` / ``endpoint.go`` / ``port.go`` from 28).
 
 The output is tested rule for rule against the captures in
-``../shared/fixtures/docker-rules/`` (``tests/test_scenarios_rules.py``).
+``tests/data/docker-rules/`` (``tests/test_scenarios_rules.py``).
 IPv4 and the iptables backend only.
 """
 

@@ -14,7 +14,7 @@ Docker has rewritten its iptables rules twice since the article (2018):
   ``nat DOCKER -i <bridge> -j RETURN`` rules are gone.
 
 Each :class:`VersionProfile` names one rule set that the fixtures in
-``../shared/fixtures/docker-rules/`` show; :func:`resolve_version` maps a version
+``tests/data/docker-rules/`` show; :func:`resolve_version` maps a version
 string ("27.5.1", "28", "article", ...) to it.
 """
 
