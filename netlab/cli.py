@@ -6,7 +6,7 @@ them together:
 
 - ``netlab snapshot`` / ``netlab show``  (netlab.snapshot_cli — host state)
 - ``netlab trace``                       (netlab.netfilter.cli — rule tracer)
-- ``netlab probe``                       (netlab.sim.cli — journeys)
+- ``netlab probe``                       (netlab.probe_cli — journeys, sim or lab)
 - ``netlab lab up|down|plan``            (netlab.lab.cli — namespaces)
 """
 
@@ -21,7 +21,7 @@ from netlab.errors import NetlabError
 COMMAND_MODULES = (
     "netlab.snapshot_cli",
     "netlab.netfilter.cli",
-    "netlab.sim.cli",
+    "netlab.probe_cli",
     "netlab.lab.cli",
 )
 

@@ -8,7 +8,7 @@ Lesson 5 steps through it; the differential tests compare
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from netlab.packet import Frame
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from netlab.capture import Capture
+    from netlab.probe import ProbeRequest
 
 EVENT_KINDS = (
     "send",       # a program in ``node`` sent the packet
@@ -78,11 +79,78 @@ class Event:
 
 
 @dataclass
+class ProbeRecord:
+    """What was asked and what went out: ``journey.probe``.
+
+    ``sport`` is the source port asked for (None: let the kernel pick), ``actual_sport``
+    the one the first packet carried.  Reads like a dict too (``probe["dst_ip"]``,
+    ``probe.get("hops")``), for code written when it was one."""
+
+    kind: str
+    src: str
+    dst: str
+    src_ip: str | None = None  # the address the probe left from
+    dst_ip: str | None = None
+    dport: int | None = None
+    sport: int | None = None  # asked for
+    actual_sport: int | None = None  # on the wire
+    count: int = 1
+    timeout: float = 2.0
+    ttl: int | None = None
+    src_node: str | None = None
+    dst_node: str | None = None
+    scenario: str | None = None
+    mode: str = "sim"
+    seed: int | None = None
+    prefix: str | None = None  # the lab's namespace prefix
+    start: float = 0.0
+    mac_owner: dict[str, str] = field(default_factory=dict)
+    hops: list[str | None] | None = None  # traceroute: who answered each TTL
+    capture_drops: int | None = None  # lab: packets the capture lost
+    result: list[str] | None = None  # lab: what the prober itself heard
+
+    @classmethod
+    def of(cls, request: ProbeRequest, **more: Any) -> ProbeRecord:
+        """The record of a checked request (``more``: what the backend adds)."""
+        base: dict[str, Any] = dict(
+            kind=request.kind, src=request.src, dst=request.dst, src_ip=request.src_ip,
+            dst_ip=request.dst_ip, dport=request.dport, sport=request.sport, count=request.count,
+            timeout=request.timeout, ttl=request.ttl, src_node=request.src_node, dst_node=request.dst_node)
+        return cls(**{**base, **more})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def keys(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name) is not None]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _RECORD_FIELDS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in _RECORD_FIELDS:
+            raise KeyError(f"a probe record has no field {key!r}; fields are {', '.join(_RECORD_FIELDS)}")
+        setattr(self, key, value)
+
+    def __contains__(self, key: object) -> bool:
+        return key in _RECORD_FIELDS and getattr(self, str(key)) is not None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = getattr(self, key, None) if key in _RECORD_FIELDS else None
+        return default if value is None else value
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(ProbeRecord))
+
+
+@dataclass
 class Journey:
     """A probe's result: ``events`` (DataFrame), ``steps`` (the Event objects),
     ``capture`` (every packet seen, per interface), and the outcome."""
 
-    probe: dict[str, Any]
+    probe: ProbeRecord
     steps: list[Event] = field(default_factory=list)
     outcome: str = "unknown"  # "delivered", "answered", "dropped", "timeout", "rejected"
     reason: str | None = None

@@ -12,7 +12,12 @@ import subprocess
 import uuid
 from typing import Any
 
+import netlab.lab
+import netlab.sim
 from netlab.errors import NetlabError
+from netlab.probe import Backend
+from netlab.scenarios import Scenario, seed_host
+from netlab.scenarios.catalogue import scenario_by_name
 
 MODES = ("auto", "sim", "lab")
 _last_mode: dict[str, Any] = {"mode": None, "why": None}
@@ -36,7 +41,7 @@ def lab_possible() -> str | None:
     return None
 
 
-def connect(mode: str = "auto", scenario: Any = None, *, quiet: bool = False) -> Any:
+def connect(mode: str = "auto", scenario: Scenario | str | None = None, *, quiet: bool = False) -> Backend:
     """A backend for ``scenario`` (default: the article's host, ``seed_host()``;
     a string names a catalogue scenario, ``"two-bridges"``, or ``"docker28"``).
 
@@ -67,22 +72,17 @@ def connect(mode: str = "auto", scenario: Any = None, *, quiet: bool = False) ->
             return _announce(_sim(scenario), f"the lab could not be built ({fallback})", quiet)
         return _announce(_sim(scenario), f"no lab here: {reason}", quiet)
     if mode == "lab":
-        from netlab.lab import Lab
-
-        return _announce(Lab(scenario).up(), why, quiet)
+        return _announce(netlab.lab.Lab(scenario).up(), why, quiet)
     return _announce(_sim(scenario), why, quiet)
 
 
-def _scenario(scenario: Any) -> Any:
+def _scenario(scenario: object) -> Scenario:
     """The scenario to run: the article's host by default, a catalogue name
     (``"two-bridges"``, ``"docker28"``) or a :class:`~netlab.scenarios.Scenario`."""
-    from netlab.scenarios import Scenario, seed_host
 
     if scenario is None:
         return seed_host()
     if isinstance(scenario, str):
-        from netlab.sim.cli import scenario_by_name
-
         return scenario_by_name(scenario)
     if not isinstance(scenario, Scenario):
         raise NetlabError(f"scenario must be a netlab Scenario or a catalogue name, not "
@@ -91,22 +91,18 @@ def _scenario(scenario: Any) -> Any:
     return scenario
 
 
-def _sim(scenario: Any) -> Any:
-    from netlab.sim import SimNet
-
-    return SimNet(scenario)
+def _sim(scenario: Scenario) -> Backend:
+    return netlab.sim.SimNet(scenario)
 
 
-def _try_lab(scenario: Any) -> tuple[Any, str | None]:
+def _try_lab(scenario: Scenario) -> tuple[Backend | None, str | None]:
     try:
-        from netlab.lab import Lab
-
-        return Lab(scenario).up(), None
+        return netlab.lab.Lab(scenario).up(), None
     except Exception as exc:  # noqa: BLE001 - any failure means: simulate instead
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def _announce(net: Any, why: str, quiet: bool) -> Any:
+def _announce(net: Backend, why: str, quiet: bool) -> Backend:
     _last_mode.update(mode=net.mode, why=why)
     if not quiet:
         what = ("lab — real network namespaces on this kernel" if net.mode == "lab"

@@ -146,14 +146,6 @@ def cases() -> list[tuple[Case, str]]:
     return [(c, v) for c in CASES for v in c.versions]
 
 
-def scenario_by_name(name: str):  # noqa: ANN201 - a Scenario
-    """``article`` / ``article@28`` / any netlab.scenarios.catalogue name (CLI helper)."""
-    from netlab.scenarios import catalogue
-
-    base, _, version = name.partition("@")
-    return catalogue.build(base, **({"version": version} if version else {}))
-
-
 def by_connection(signature: list[tuple]) -> dict[tuple, list[tuple]]:
     """A signature split into one ordered list per connection (the ephemeral-port roles an
     item mentions), ARP on its own, and the outcome.  Used for :attr:`Case.concurrent` cases,

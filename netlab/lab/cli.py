@@ -12,25 +12,18 @@ import argparse
 import json
 
 from netlab.errors import LabError
+from netlab.scenarios import Scenario, seed_host
+from netlab.scenarios.catalogue import scenario_by_name
 
 
-def _scenario(name: str | None):  # noqa: ANN202 - a Scenario
-    if name is None or name in ("seed", "seed_host", "article"):
-        try:
-            from netlab.scenarios import seed_host
-
-            return seed_host()
-        except ImportError:
-            from netlab.lab.handmade import article_host
-
-            return article_host()
+def _scenario(name: str | None) -> Scenario:
+    """The scenario a ``--scenario`` names: a catalogue name (``article@28``), ``seed``
+    (the default) or a ``.json`` file a Scenario wrote."""
+    if name is None:
+        return seed_host()
     if name.endswith(".json"):
-        from netlab.scenarios.topology import Scenario
-
         with open(name) as fh:
             return Scenario.from_dict(json.load(fh))
-    from netlab.lab.catalogue import scenario_by_name
-
     return scenario_by_name(name)
 
 

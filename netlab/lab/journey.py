@@ -32,17 +32,15 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from netlab.errors import LabError
-from netlab.journey import Event, Journey
+from netlab.journey import Event, Journey, ProbeRecord
 from netlab.lab import counters as ctr
 from netlab.lab import probes
 from netlab.lab.capture import Record, Sniffer
 from netlab.packet import Frame
+from netlab.probe import ProbeError, ProbeRequest, first_sport
 
 if TYPE_CHECKING:  # pragma: no cover
     from netlab.lab.lab import Lab
-
-DEFAULT_PORTS = {"http": 80, "udp": 7}  # as the simulator: a tcp probe must name its port
 
 
 @dataclass
@@ -188,29 +186,14 @@ def _group(records: list[Record]) -> list[_Logical]:
     return packets
 
 
-def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: int | None = None,
-              sport: int | None = None, count: int = 1, timeout: float = 2.0, payload: bytes | None = None,
-              ttl: int | None = None, max_hops: int = 8, settle: float = 0.05, promisc: bool | None = None,
-              **_: Any) -> Journey:
-    """Send one probe in ``lab`` and return its Journey (see the module docstring)."""
+def run_probe(lab: Lab, request: ProbeRequest, *, max_hops: int = 8, settle: float = 0.05,
+              promisc: bool | None = None) -> Journey:
+    """Send one checked probe in ``lab`` and return its Journey (see the module docstring)."""
     sc = lab.scenario
-    probes.check_bounds(kind, count, timeout)
-    if src is None or dst is None:
-        raise LabError("a probe needs src= and dst= (node names or IPv4 addresses)")
-    try:
-        src_node, src_ip = sc.resolve(src)
-        dst_node, dst_ip = sc.resolve(dst)
-        if dst in sc.nodes and src_node is not None:
-            dst_ip = sc.address_for(dst, src_node.name)  # the address on the source's LAN
-    except ValueError as exc:
-        raise LabError(str(exc)) from None
-    if src_node is None:
-        raise LabError(f"source {src!r} is no node's address; a probe is sent from a node of the lab")
-    if dport is None and kind == "tcp":
-        raise LabError("a tcp probe needs dport=, the port to connect to: "
-                       "net.probe('tcp', src='client', dst='host', dport=80)")
-    if dport is None:
-        dport = DEFAULT_PORTS.get(kind)
+    kind, count, timeout, ttl, payload = (request.kind, request.count, request.timeout, request.ttl,
+                                          request.payload)
+    dport, sport, dst_ip, bind = request.dport, request.sport, request.dst_ip, request.src_ip
+    src_node = sc.node(request.src_node)
     ns = lab.netns[src_node.name]
     firewalled = {n.name: lab.netns[n.name] for n in sc.nodes.values() if (n.iptables or "").strip()}
 
@@ -223,20 +206,20 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
 
     def send() -> probes.ProbeResult:
         if kind == "ping":
-            return probes.ping(ns, dst_ip, count, timeout, ttl, payload)
+            return probes.ping(ns, dst_ip, count, timeout, ttl, payload, bind)
         if kind == "arping":
             hit = probes.route_iface([(i.name, i.addresses) for i in src_node.interfaces], dst_ip)
             if hit is None:
-                raise LabError(f"arping: {src_node.name} has no interface on the subnet of {dst_ip}")
-            return probes.arping(ns, hit[0], hit[1], dst_ip, count, timeout)
+                raise ProbeError(f"arping: {src_node.name} has no interface on the subnet of {dst_ip}")
+            return probes.arping(ns, hit[0], bind or hit[1], dst_ip, count, timeout)
         if kind in ("tcp", "http"):
             req = None
             if kind == "http":
                 req = f"GET / HTTP/1.0\r\nHost: {dst_ip}\r\nUser-Agent: netlab\r\n\r\n".encode()
-            return probes._tcp(ns, dst_ip, int(dport or 80), sport, timeout, req, ttl)
+            return probes.tcp(ns, dst_ip, int(dport or 80), sport, timeout, req, ttl, bind)
         if kind == "udp":
-            return probes.udp(ns, dst_ip, int(dport or 7), sport, count, timeout, payload, ttl)
-        return probes.traceroute(ns, dst_ip, dport, min(max_hops, probes.MAX_HOPS), min(timeout, 1.0))
+            return probes.udp(ns, dst_ip, int(dport or 7), sport, count, timeout, payload, ttl, bind)
+        return probes.traceroute(ns, dst_ip, dport, min(max_hops, probes.MAX_HOPS), min(timeout, 1.0), bind)
 
     try:
         res = probes.promptly(send)
@@ -253,21 +236,20 @@ def run_probe(lab: Lab, kind: str, *, src: str | None, dst: str | None, dport: i
                            timeout=10)
         entries += [f"{n}: {line}" for line in r.stdout.splitlines() if line.strip()]
         tracked[n] = parse_conntrack(r.stdout)
-    probe = {"kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip, "dport": dport,
-             "sport": res.sport, "count": count, "timeout": timeout, "ttl": ttl,
-             "scenario": sc.name, "mode": "lab", "prefix": lab.prefix, "start": t0}
-    probe["mac_owner"] = lab.mac_owners()
+    probe = ProbeRecord.of(request, src_ip=bind, mode="lab", scenario=sc.name, prefix=lab.prefix,
+                           start=t0, mac_owner=lab.mac_owners())
     sent = next((Frame.from_bytes(r.data) for r in records if r.node == src_node.name and r.direction == "out"
                  and Frame.from_bytes(r.data).proto in ("tcp", "udp", "icmp")), None)
     if sent is not None and sent.src:
-        probe["src_ip"] = sent.src  # the address the kernel chose for the source
+        probe.src_ip = sent.src  # the address the kernel chose for the source
     journey = build_journey(lab, probe, records, grown, res, src_node.name, tracked, learnt)
     journey.conntrack_entries = entries
     journey.mode = "lab"
     if hasattr(journey, "scenario"):
         journey.scenario = sc  # the topology it ran on, for diagrams
     if sniffer.drops:
-        journey.probe["capture_drops"] = sniffer.drops
+        journey.probe.capture_drops = sniffer.drops
+    journey.probe.actual_sport = first_sport(journey) or res.sport
     return journey
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netlab.errors import LabError
 from netlab.lab import build, names
 from netlab.lab.plan import Plan, make_plan
+from netlab.probe import LAB_LIMITS, Prober, ProbeRequest
 
 if TYPE_CHECKING:  # pragma: no cover
     from netlab.journey import Journey
@@ -46,7 +47,7 @@ def lab_unavailable_reason(scenario: Scenario | None = None) -> str | None:
     return None
 
 
-class Lab:
+class Lab(Prober):
     """A scenario in namespaces ``nl<6 hex>-<node>``.
 
     ``Lab(scenario).up()`` builds it, ``.probe(...)`` sends real packets and
@@ -55,6 +56,7 @@ class Lab:
     """
 
     mode = "lab"
+    limits = LAB_LIMITS  # a real probe takes real time
 
     def __init__(self, scenario: Scenario | None = None, prefix: str | None = None, *,
                  capture_promisc: bool = True, inprocess: bool = True) -> None:
@@ -154,15 +156,12 @@ class Lab:
 
     state = snapshot
 
-    def probe(self, kind: str, src: str | None = None, dst: str | None = None, dport: int | None = None,
-              sport: int | None = None, count: int = 1, timeout: float = 2.0, payload: bytes | None = None,
-              ttl: int | None = None, **options: Any) -> Journey:
-        """Send a real probe from ``src`` to ``dst`` and rebuild its journey from captures
-        on every interface, the rule counters and conntrack (see ``netlab.lab.journey``)."""
+    def run_probe(self, request: ProbeRequest) -> Journey:
+        """Send a checked probe for real and rebuild its journey from captures on every
+        interface, the rule counters and conntrack (see ``netlab.lab.journey``)."""
         from netlab.lab.journey import run_probe
 
         if not self.is_up:
             raise LabError("the lab is not up: call lab.up() before probing")
         self._probe_count += 1
-        return run_probe(self, kind, src=src, dst=dst, dport=dport, sport=sport, count=count,
-                         timeout=timeout, payload=payload, ttl=ttl, **options)
+        return run_probe(self, request)

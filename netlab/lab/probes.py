@@ -21,16 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from netlab.errors import LabError
 from netlab.lab import netns as nsmod
 from netlab.packet import Frame
+from netlab.probe import TRACEROUTE_PORT
 
-KINDS = ("ping", "arping", "tcp", "http", "udp", "traceroute")
 T = TypeVar("T")
-MAX_COUNT = 20
-MAX_TIMEOUT = 10.0
 MAX_HOPS = 16
-TRACEROUTE_PORT = 33434
 IP_RECVERR = 11
 
 
@@ -57,10 +53,13 @@ def _icmp_echo(ident: int, seq: int, payload: bytes) -> bytes:
     return msg[:2] + struct.pack("!H", checksum(msg)) + msg[4:]
 
 
-def ping(ns: str, dst: str, count: int, timeout: float, ttl: int | None, payload: bytes | None) -> ProbeResult:
+def ping(ns: str, dst: str, count: int, timeout: float, ttl: int | None, payload: bytes | None,
+         bind: str | None = None) -> ProbeResult:
     r = ProbeResult("ping")
     s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     try:
+        if bind:
+            s.bind((bind, 0))
         if ttl:
             s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         ident = os.getpid() & 0xFFFF
@@ -123,17 +122,17 @@ def arping(ns: str, iface: str, src_ip: str, dst: str, count: int, timeout: floa
     return r
 
 
-def _tcp(ns: str, dst: str, dport: int, sport: int | None, timeout: float, request: bytes | None,
-         ttl: int | None) -> ProbeResult:
+def tcp(ns: str, dst: str, dport: int, sport: int | None, timeout: float, request: bytes | None,
+        ttl: int | None, bind: str | None = None) -> ProbeResult:
     r = ProbeResult("http" if request is not None else "tcp")
     s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_STREAM)
     try:
         s.settimeout(timeout)
         if ttl:
             s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-        if sport:
+        if sport or bind:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", sport))
+            s.bind((bind or "0.0.0.0", sport or 0))
         try:
             s.connect((dst, dport))
         except ConnectionRefusedError:
@@ -171,15 +170,15 @@ def _tcp(ns: str, dst: str, dport: int, sport: int | None, timeout: float, reque
 
 
 def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: float,
-        payload: bytes | None, ttl: int | None) -> ProbeResult:
+        payload: bytes | None, ttl: int | None, bind: str | None = None) -> ProbeResult:
     r = ProbeResult("udp")
     s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
         if ttl:
             s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-        if sport:
-            s.bind(("0.0.0.0", sport))
+        if sport or bind:
+            s.bind((bind or "0.0.0.0", sport or 0))
         try:
             s.connect((dst, dport))
         except OSError as exc:
@@ -211,12 +210,13 @@ def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: f
     return r
 
 
-def traceroute(ns: str, dst: str, dport: int | None, max_hops: int, timeout: float) -> ProbeResult:
+def traceroute(ns: str, dst: str, dport: int | None, max_hops: int, timeout: float,
+               bind: str | None = None) -> ProbeResult:
     r = ProbeResult("traceroute")
     icmp = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     out = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        out.bind(("0.0.0.0", 0))
+        out.bind((bind or "0.0.0.0", 0))
         r.sport = out.getsockname()[1]
         for ttl in range(1, max_hops + 1):
             port = (dport or TRACEROUTE_PORT) + ttl - 1
@@ -282,12 +282,3 @@ def promptly(fn: Callable[[], T]) -> T:
     if err:
         raise err[0]
     return out[0]
-
-
-def check_bounds(kind: str, count: int, timeout: float) -> None:
-    if kind not in KINDS:
-        raise LabError(f"unknown probe kind {kind!r}; use one of {', '.join(KINDS)}")
-    if not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-        raise LabError(f"count must be between 1 and {MAX_COUNT} (got {count!r})")
-    if not 0 < float(timeout) <= MAX_TIMEOUT:
-        raise LabError(f"timeout must be between 0 and {MAX_TIMEOUT} seconds (got {timeout!r})")

@@ -1,14 +1,7 @@
-"""Numbers in pastes: ASCII decimal only, bounded, never an exception."""
+"""Numbers in pastes: ASCII decimal only, bounded, never an exception (see netlab.numbers)."""
 
 from __future__ import annotations
 
-import re
+from netlab.numbers import to_int
 
-_NUM = re.compile(r"^-?[0-9]{1,18}$")
-
-
-def to_int(value: str | None) -> int | None:
-    """``value`` as an int, or None when it is not a plain decimal number."""
-    if value is None or not _NUM.match(value):
-        return None
-    return int(value)
+__all__ = ["to_int"]

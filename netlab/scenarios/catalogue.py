@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from netlab.scenarios.docker import Container, docker_host
 from netlab.scenarios.errors import ScenarioError
+from netlab.scenarios.seed import seed_host
 from netlab.scenarios.topology import Scenario, Service
 
 VERSIONS = ("27", "28", "29")
@@ -147,3 +148,23 @@ def build(name: str, **kwargs: object) -> Scenario:
     except KeyError:
         raise ScenarioError(f"no scenario {name!r} in the catalogue; choose one of {names()}") from None
     return factory(**kwargs)
+
+
+SHORTCUTS = {"seed": None, "docker27": "27", "docker28": "28", "docker29": "29"}
+
+
+def scenario_by_name(name: str, version: str | None = None, seed: int = 0) -> Scenario:
+    """A scenario named on a command line or in ``netlab.connect(scenario=...)``: ``seed``
+    (the article's host, read through the parsers), ``docker27|28|29`` (that host as each
+    Docker builds it), a catalogue name (``two-containers``, ``hairpin`` …), optionally
+    with ``@version`` (``article@28.0.0``)."""
+    base, _, at = name.partition("@")
+    version = version or at or None
+    if base in ("seed", "seed_host"):
+        return seed_host()
+    if base in SHORTCUTS:
+        return build("article", version=version or SHORTCUTS[base], seed=seed)
+    if base in CATALOGUE:
+        return build(base, seed=seed, **({"version": version} if version else {}))
+    raise ScenarioError(f"unknown scenario {name!r}; use one of {', '.join([*SHORTCUTS, *names()])}"
+                        " (a catalogue name may end in @VERSION, e.g. article@28)")

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import ipaddress
 import random
 from typing import Any
 
-from netlab.errors import NetlabError
-from netlab.journey import Event, Journey
+from netlab.journey import Event, Journey, ProbeRecord
 from netlab.packet import Frame
+from netlab.probe import ProbeError, Prober, ProbeRequest, first_sport
 from netlab.scenarios.topology import Scenario
 from netlab.sim.kernel import Kernel, Skb
 from netlab.sim.probes import (
-    KINDS,
     ProbeResult,
     start_arping,
     start_ping,
@@ -35,7 +33,6 @@ from netlab.sim.services import install_service
 
 HOP = 1e-6  # the sim clock advances one microsecond per hop
 EPHEMERAL = (32768, 60999)  # net.ipv4.ip_local_port_range
-DEFAULT_PORTS = {"tcp": 80, "http": 80, "udp": 7}
 def _copy(f: Frame) -> Frame:
     """A shallow copy of a frame (much faster than ``copy.copy`` on a dataclass)."""
     new = object.__new__(Frame)
@@ -46,11 +43,7 @@ def _copy(f: Frame) -> Frame:
 _EVENT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Event)}
 
 
-class ProbeError(NetlabError, ValueError):
-    """A probe was asked for something the scenario cannot do."""
-
-
-class SimNet:
+class SimNet(Prober):
     """The simulated backend behind ``netlab.connect(mode="sim")``."""
 
     mode = "sim"
@@ -226,69 +219,12 @@ class SimNet:
             raise ProbeError(f"no node {node!r} in scenario {self.scenario.name!r}; nodes are "
                              f"{', '.join(sorted(self.kernels))}") from None
 
-    def _resolve_src(self, src: str) -> tuple[Kernel, str | None]:
-        if src in self.kernels:
-            return self.kernels[src], None
-        try:
-            ipaddress.IPv4Address(src)
-        except ValueError:
-            raise ProbeError(f"probe source {src!r} is neither a node ({', '.join(sorted(self.kernels))})"
-                             " nor an IPv4 address") from None
-        for k in self.kernels.values():
-            if src in k.local_ips:
-                return k, src
-        raise ProbeError(f"no node of scenario {self.scenario.name!r} owns {src}; "
-                         "a probe is sent from a node, so give a node name or one of its addresses")
-
-    def _resolve_dst(self, dst: str, src_k: Kernel) -> str:
-        if dst in self.kernels:
-            k = self.kernels[dst]
-            candidates = [(ip, plen) for dev, lst in k.addrs.items() if dev != "lo" for ip, plen in lst]
-            if not candidates:
-                raise ProbeError(f"node {dst!r} has no IPv4 address to send to")
-            for ip, _plen in candidates:  # an address on a subnet the source is attached to
-                rt = src_k.routes.lookup(ip)
-                if rt is not None and rt.via is None and rt.type == "unicast":
-                    return ip
-            return candidates[0][0]
-        try:
-            ip = ipaddress.IPv4Address(dst)
-        except ValueError:
-            raise ProbeError(f"probe destination {dst!r} is neither a node "
-                             f"({', '.join(sorted(self.kernels))}) nor an IPv4 address") from None
-        rt = src_k.routes.lookup(dst)
-        if ip.is_multicast or ip.is_unspecified or int(ip) == 0xFFFFFFFF \
-                or (rt is not None and rt.type == "broadcast"):
-            what = ("multicast" if ip.is_multicast else "unspecified (0.0.0.0)" if ip.is_unspecified
-                    else "a broadcast address")
-            raise ProbeError(f"probe destination {dst} is {what}; probes go to one machine: give a "
-                             "node name or its unicast address (ping -b broadcasts are not simulated)")
-        return dst
-
-    def probe(self, kind: str, src: str = "client", dst: str = "host", dport: int | None = None,
-              sport: int | None = None, count: int = 1, timeout: float = 2.0,
-              payload: bytes | str | None = None, ttl: int | None = None) -> Journey:
-        """Send a probe and return its journey (every hop, hook, rewrite and verdict)."""
-        if kind not in KINDS:
-            raise ProbeError(f"unknown probe kind {kind!r}; use one of {', '.join(KINDS)}")
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
-            raise ProbeError(f"count must be a whole number from 1 to 100, not {count!r}")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
-                or not 0 < float(timeout) <= 60:
-            raise ProbeError(f"timeout must be between 0 and 60 seconds, not {timeout!r}")
-        if isinstance(payload, str):
-            payload = payload.encode()
-        if dport is None and kind == "tcp":
-            raise ProbeError("a tcp probe needs dport=, the port to connect to: "
-                             "net.probe('tcp', src='client', dst='host', dport=80)")
-        dport = _port("dport", dport)
-        sport = _port("sport", sport)
-        if ttl is not None and not (isinstance(ttl, int) and not isinstance(ttl, bool) and 1 <= ttl <= 255):
-            raise ProbeError(f"ttl must be a whole number from 1 to 255, not {ttl!r}")
-        k, src_ip = self._resolve_src(src)
-        dst_ip = self._resolve_dst(dst, k)
-        if dport is None and kind in DEFAULT_PORTS:
-            dport = DEFAULT_PORTS[kind]
+    def run_probe(self, request: ProbeRequest) -> Journey:
+        """Send a request :meth:`ProbeRequest.build` checked and return its journey."""
+        kind, count, ttl, payload, sport = (request.kind, request.count, request.ttl, request.payload,
+                                            request.sport)
+        k = self.kernels[request.src_node]
+        src_ip, dst_ip, dport = request.src_ip, request.dst_ip, request.dport
         if src_ip is None:
             src_ip = k.source_for(dst_ip)[0] or (k.node.ip or "0.0.0.0")
         self.now = float(int(self.now * 1000) + 1) / 1000  # each probe starts on a fresh ms
@@ -299,43 +235,35 @@ class SimNet:
         self._touched = {}
         self._hops: dict[int, int] = {}
         self.arp_watch = None
-        journey = SimJourney(probe={
-            "kind": kind, "src": src, "dst": dst, "src_ip": src_ip, "dst_ip": dst_ip,
-            "dport": dport, "sport": sport, "count": count, "timeout": timeout, "ttl": ttl,
-            "scenario": self.scenario.name, "seed": self.seed, "mode": "sim",
-            "mac_owner": dict(self.mac_owner), "start": self._t0,
-        }, mode="sim")
+        journey = SimJourney(probe=ProbeRecord.of(request, src_ip=src_ip, mode="sim",
+                                                  scenario=self.scenario.name, seed=self.seed,
+                                                  mac_owner=dict(self.mac_owner), start=self._t0),
+                             mode="sim")
         journey.scenario = self.scenario
         self._journey = journey
         result = ProbeResult()
-        deadline = self._t0 + float(timeout)
+        deadline = self._t0 + request.deadline
         try:
             if kind == "ping":
                 start_ping(k, src_ip, dst_ip, count, ttl, payload, result)
-                deadline += count - 1
             elif kind in ("tcp", "http"):
                 start_tcp(k, src_ip, dst_ip, int(dport or 80), sport, ttl, result, kind == "http")
             elif kind == "udp":
                 start_udp(k, src_ip, dst_ip, int(dport or 7), sport, ttl, payload, result, count)
-                deadline += count - 1
             elif kind == "traceroute":
                 app = start_traceroute(k, src_ip, dst_ip, dport, result)
-                deadline += 0.01 * 16
             else:
                 rt = k.routes.lookup(dst_ip)
-                if rt is None:
-                    raise ProbeError(f"arping: {src} has no route to {dst_ip}")
-                if rt.type != "unicast" or k.ifaces[rt.dev].kind == "loopback":
-                    raise ProbeError(f"arping: {dst_ip} is {src}'s own address; arping asks "
-                                     "the other machines on an Ethernet link")
+                if rt is None or rt.type != "unicast" or k.ifaces[rt.dev].kind == "loopback":
+                    raise ProbeError(f"arping: {request.src_node} has no link to {dst_ip}")
                 start_arping(k, rt.dev, src_ip, dst_ip, count, result)
-                deadline += count - 1
             self._run(deadline)
         finally:
             self._journey = None
             self._queue = []  # a probe that failed half-way leaves nothing for the next one
         if kind == "traceroute":
-            journey.probe["hops"] = list(app.hops)
+            journey.probe.hops = list(app.hops)
+        journey.probe.actual_sport = first_sport(journey)
         journey.replies = list(result.replies)
         if result.answered:
             journey.outcome = "answered"
@@ -376,17 +304,6 @@ class SimNet:
 
     def __repr__(self) -> str:
         return f"SimNet({self.scenario.name!r}, nodes={list(self.kernels)})"
-
-
-def _port(name: str, value: object) -> int | None:
-    """A port argument checked before any packet leaves (None stays None)."""
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
-        raise ProbeError(f"{name} must be a port number from 1 to 65535, not {value!r}")
-    return value
 
 
 def _number_interfaces(net: SimNet) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, int]]]:

@@ -83,7 +83,8 @@ def test_tcpdump_like_promiscuous_bridge_changes_the_hairpin():
     probe = {"kind": "tcp", "src": "app", "dst": "192.168.56.38", "dport": 80}
     with Lab(catalogue.build("hairpin"), capture_promisc=False) as lab:
         quiet = lab.probe(**probe)
-        loud = lab.probe(**probe, promisc=True)
+        lab.capture_promisc = True
+        loud = lab.probe(**probe)
     syns = [e.frame.ttl for e in quiet.seen("web", "eth0") if e.frame.flags == "S"]
     assert syns == [64]
     syns = [e.frame.ttl for e in loud.seen("web", "eth0") if e.frame.flags == "S"]

@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from netlab.errors import LabError
 from netlab.lab import Lab, build
+from netlab.probe import ProbeError
 from netlab.scenarios import catalogue, seed_host
 
 
@@ -90,13 +90,15 @@ def test_arping_and_ping_gateway(lab):
 
 
 def test_bounded_probes_and_bad_input(lab):
-    with pytest.raises(LabError, match="count"):
+    with pytest.raises(ProbeError, match="count"):
         lab.probe("ping", src="web", dst="172.17.0.1", count=1000)
-    with pytest.raises(LabError, match="timeout"):
+    with pytest.raises(ProbeError, match="lab's limit"):
+        lab.probe("ping", src="web", dst="172.17.0.1", count=50)
+    with pytest.raises(ProbeError, match="timeout"):
         lab.probe("ping", src="web", dst="172.17.0.1", timeout=3600)
-    with pytest.raises(LabError, match="kind"):
+    with pytest.raises(ProbeError, match="kind"):
         lab.probe("nmap", src="web", dst="172.17.0.1")
-    with pytest.raises(LabError, match="neither a node"):
+    with pytest.raises(ProbeError, match="neither a node"):
         lab.probe("ping", src="web", dst="nowhere")
 
 

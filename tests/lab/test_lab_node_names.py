@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import netlab as nl
-from netlab.errors import LabError
 from netlab.lab import Lab
+from netlab.probe import ProbeError
 from netlab.scenarios import seed_host
 
 
@@ -19,5 +19,5 @@ def test_node_name_destination_is_the_address_on_the_source_lan() -> None:
         assert real.probe["dst_ip"] == "192.168.56.38" and real.ok
         sim = nl.connect(mode="sim", scenario=sc).probe("http", src="client", dst="host", dport=80)
         assert sim.signature() == real.signature()
-        with pytest.raises(LabError, match="needs dport"):
+        with pytest.raises(ProbeError, match="needs dport"):
             lab.probe("tcp", src="client", dst="host")

@@ -1,42 +1,26 @@
-"""``netlab probe KIND --src … --dst …``: send a probe through a scenario and
-print its journey, one line a hop."""
+"""``netlab probe KIND --src … --dst …``: send a probe through a scenario, in the
+simulator or the lab (``--mode``), and print its journey, one line a hop."""
 
 from __future__ import annotations
 
 import argparse
 
-from netlab.errors import NetlabError
-
-SHORTCUTS = {"seed": None, "docker27": "27", "docker28": "28", "docker29": "29"}
-
-
-def scenario_by_name(name: str, version: str | None = None, seed: int = 0):  # noqa: ANN201
-    """``seed`` (the article's host), ``docker27|28|29`` (the article's host built by that
-    Docker) or a catalogue name (``two-containers``, ``hairpin`` …)."""
-    from netlab.scenarios import catalogue, seed_host
-
-    if name == "seed":
-        return seed_host()
-    if name in SHORTCUTS:
-        return catalogue.build("article", version=version or SHORTCUTS[name], seed=seed)
-    if name in catalogue.names():
-        kwargs = {"seed": seed}
-        if version:
-            kwargs["version"] = version
-        return catalogue.build(name, **kwargs)
-    raise NetlabError(f"unknown scenario {name!r}; use one of "
-                      f"{', '.join([*SHORTCUTS, *catalogue.names()])}")
+from netlab.mode import connect
+from netlab.probe import KINDS
+from netlab.scenarios.catalogue import scenario_by_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("probe", help="send a probe and print its journey hop by hop",
                               description="Send a ping / TCP / HTTP / UDP / traceroute / arping "
                               "probe through a scenario and print where the packet went.")
-    p.add_argument("kind", choices=["ping", "arping", "tcp", "http", "udp", "traceroute"])
+    p.add_argument("kind", choices=list(KINDS))
     p.add_argument("--src", default="client", help="node name or address (default: client)")
     p.add_argument("--dst", default="host", help="node name or address (default: host)")
-    p.add_argument("--dport", type=int, default=None)
+    p.add_argument("--dport", default=None, help="destination port (tcp needs one)")
+    p.add_argument("--sport", default=None, help="source port (tcp, http, udp; default: ephemeral)")
     p.add_argument("--count", type=int, default=1)
+    p.add_argument("--payload", default=None, help="text to send (ping, udp)")
     p.add_argument("--timeout", type=float, default=2.0)
     p.add_argument("--ttl", type=int, default=None)
     p.add_argument("--scenario", default="seed",
@@ -50,13 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from netlab.mode import connect
-
     scenario = scenario_by_name(args.scenario, args.version, args.seed)
     net = connect(args.mode, scenario, quiet=True)
     try:
-        j = net.probe(args.kind, src=args.src, dst=args.dst, dport=args.dport, count=args.count,
-                      timeout=args.timeout, ttl=args.ttl)
+        j = net.probe(args.kind, src=args.src, dst=args.dst, dport=args.dport, sport=args.sport,
+                      count=args.count, timeout=args.timeout, payload=args.payload, ttl=args.ttl)
     finally:
         net.close()
     print(j.summary())

@@ -1,0 +1,40 @@
+"""Whole numbers and ports as netlab reads them: ASCII decimal only, bounded.
+
+``"²".isdigit()`` is true and ``int("٣")`` is 3, so ``str.isdigit``/``int`` let
+through text no iptables, ip or kernel accepts.  Every parser in netlab reads
+numbers through here, and gets None (never an exception) for anything else.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DECIMAL = re.compile(r"-?[0-9]{1,18}")
+
+
+def to_int(text: str | None) -> int | None:
+    """``text`` as an int when it is a plain ASCII decimal number (an optional ``-``,
+    at most 18 digits), else None."""
+    if text is None or not isinstance(text, str) or not _DECIMAL.fullmatch(text):
+        return None
+    return int(text)
+
+
+def whole_number(value: object) -> int | None:
+    """An int argument, or its decimal text (surrounding spaces allowed); None otherwise
+    (``True``, ``2.5``, ``"²"``, ``"0x10"``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        return to_int(value.strip())
+    return None
+
+
+def port(value: object, *, zero: bool = False) -> int | None:
+    """A port number 1–65535 (0 too when ``zero``) from an int or decimal text, else None."""
+    n = whole_number(value)
+    if n is None or not (0 if zero else 1) <= n <= 65535:
+        return None
+    return n
