@@ -369,3 +369,26 @@ def test_invariants_hold_for_any_mix_of_containers() -> None:
                            networks=["a", "b", {"name": "i", "internal": True}]) == s
 
     check()
+
+
+@pytest.mark.parametrize("version", ["28.0.0", "28.0.1", "28.2.0", "28", "29"])
+def test_docker_28_29_leave_br_netfilter_off_unless_they_need_it(version: str) -> None:
+    """dockerd (v28.0.0, docker-v29.0.0: setupIPv4BridgeNetFiltering) sets
+    bridge-nf-call-iptables only for icc=false or --userland-proxy=false."""
+    key = "net.bridge.bridge-nf-call-iptables"
+    assert docker_host(version).host.sysctls[key] == "0"
+    assert docker_host(version, userland_proxy=False).host.sysctls[key] == "1"
+    assert docker_host(version, icc=False).host.sysctls[key] == "1"
+    assert docker_host(version, networks=[{"name": "quiet", "icc": False}]).host.sysctls[key] == "1"
+    assert docker_host("27").host.sysctls[key] == "1"
+
+
+def test_same_bridge_traffic_meets_forward_only_with_br_netfilter() -> None:
+    from netlab.sim import SimNet
+
+    two = [Container("web", ports=["80:80"]), Container("db")]
+    for version, hooks_expected in (("27", True), ("29", False)):
+        j = SimNet(docker_host(version, two)).probe("ping", src="web", dst="db")
+        assert j.ok
+        forward = [e for e in j.steps if e.kind == "netfilter" and e.hook == "FORWARD"]
+        assert bool(forward) is hooks_expected, (version, [e.detail for e in forward])

@@ -84,9 +84,14 @@ def test_containers_on_docker0_talk_through_the_bridge_without_routing(version):
     assert {e.frame.ttl for e in echo} == {64}  # no hop decremented the TTL
     ports = {e.iface for e in echo if e.node == "host" and e.iface.startswith("veth")}
     assert len(ports) == 2  # in by one veth, out by the other
-    # br_netfilter is on (Docker sets it): the bridged frame met FORWARD with in=out=docker0
     fwd = [e for e in j.of_kind("netfilter") if e.hook == "FORWARD"]
-    assert fwd and "in=docker0 out=docker0" in fwd[0].detail
+    if version == "27":
+        # br_netfilter on (the pre-28 profile): the bridged frame met FORWARD with in=out=docker0
+        assert fwd and "in=docker0 out=docker0" in fwd[0].detail
+    else:
+        # Docker 28/29 with icc and the userland proxy on do not load br_netfilter
+        # (setupIPv4BridgeNetFiltering): the bridge switches without iptables
+        assert fwd == []
 
 
 def test_without_br_netfilter_bridged_frames_skip_iptables():

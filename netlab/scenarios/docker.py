@@ -406,26 +406,50 @@ def docker_host(
                          ip_forward_was_on=ip_forward_was_on)
     host.iptables = rules.to_iptables_save()
     host.ipsets = rules.ipsets
-    host.sysctls = host_sysctls(nets, ip_forward=ip_forward, userland_proxy=userland_proxy)
+    host.sysctls = host_sysctls(nets, ip_forward=ip_forward, userland_proxy=userland_proxy,
+                                family=profile.family)
     host.routes = sort_routes(host.routes)
     add_world(scenario, host_draws)
     return scenario
 
 
-def host_sysctls(nets: Iterable[BridgeNetwork], *, ip_forward: bool, userland_proxy: bool) -> dict[str, str]:
-    """The sysctls a Docker host runs with: forwarding on, br_netfilter loaded (so bridged
-    packets meet iptables) and, in hairpin mode, ``route_localnet`` on each bridge (so
-    127.0.0.1:port DNAT to a container is routable; the kernel ORs it with ``all``)."""
+def host_sysctls(nets: Iterable[BridgeNetwork], *, ip_forward: bool, userland_proxy: bool,
+                 family: int = 27) -> dict[str, str]:
+    """The sysctls a Docker host runs with: forwarding on, ``bridge-nf-call-iptables``
+    as that Docker leaves it (:func:`br_netfilter_on`) and, in hairpin mode,
+    ``route_localnet`` on each bridge (so 127.0.0.1:port DNAT to a container is
+    routable; the kernel ORs it with ``all``)."""
+    nets = list(nets)
+    br_nf = "1" if br_netfilter_on(nets, userland_proxy=userland_proxy, family=family) else "0"
     sysctls = {
         "net.ipv4.ip_forward": "1" if ip_forward else "0",
-        "net.bridge.bridge-nf-call-iptables": "1",
-        "net.bridge.bridge-nf-call-ip6tables": "1",
+        "net.bridge.bridge-nf-call-iptables": br_nf,
+        "net.bridge.bridge-nf-call-ip6tables": br_nf,
         "net.ipv4.conf.all.route_localnet": "0",
     }
     if not userland_proxy:
         for net in nets:
             sysctls[f"net.ipv4.conf.{net.bridge}.route_localnet"] = "1"
     return sysctls
+
+
+def br_netfilter_on(nets: Iterable[BridgeNetwork], *, userland_proxy: bool, family: int) -> bool:
+    """Do bridged IPv4 frames meet iptables on this host (``bridge-nf-call-iptables=1``)?
+
+    dockerd loads br_netfilter and writes 1 in libnetwork's bridge driver
+    (``setupIPv4BridgeNetFiltering``, libnetwork/drivers/bridge/bridge_linux.go), only
+    when it needs it: in v18.09.0-v27.3.0 only for a network with ``icc=false``
+    (``{!config.EnableICC && d.config.EnableIPTables, ...}``); from v27.4.0 and in v28.0.0
+    and docker-v29.0.0 also with ``--userland-proxy=false`` (``enableBrNfCallIptables :=
+    !config.EnableICC || !d.config.EnableUserlandProxy``).  With the defaults, then, a
+    Docker 28/29 host leaves it off (0 here; on a real host the key is absent until
+    something loads the module).  The pre-28 profile (the article's host) keeps 1: a host
+    where something else had loaded br_netfilter, whose default is 1 once loaded — the
+    case the article's ``-A FORWARD -i docker0 -o docker0 -j ACCEPT`` rule is for.
+    """
+    if family < 28:
+        return True
+    return not userland_proxy or any(not n.icc for n in nets)
 
 
 def sort_routes(routes: list[RouteSpec]) -> list[RouteSpec]:
