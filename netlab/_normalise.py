@@ -114,8 +114,7 @@ def journey_signature(journey: Any) -> list[tuple]:
     for e in journey.steps:
         if e.kind == "seen" and e.packet_id is not None:
             seen_ids.add(e.packet_id)
-        if e.kind == "nat" and e.packet_id is not None and e.packet_id not in seen_ids \
-                and "(related " in (e.detail or ""):
+        if e.kind == "nat" and e.packet_id is not None and e.packet_id not in seen_ids and e.related:
             continue  # a node's own REJECT answer or ICMP error, rewritten before any wire saw it
         if e.kind == "seen":
             f = e.frame

@@ -33,6 +33,9 @@ EVENT_KINDS = (
 )
 
 
+_NAT_KINDS = ("DNAT", "SNAT", "MASQUERADE", "REDIRECT", "de-NAT")
+
+
 @dataclass
 class Event:
     """One thing that happened to the packet, in order."""
@@ -55,7 +58,24 @@ class Event:
     reason: str | None = None  # drop reason
     time: float = 0.0
     packet_id: int | None = None  # which logical packet of the probe (1 = first)
-    verdict: str | None = None  # netfilter: ACCEPT / DROP / REJECT
+    verdict: str | None = None  # netfilter: ACCEPT / DROP / REJECT; nat: the NAT kind
+    # nat events, as fields (``detail`` says the same for a learner):
+    nat_by: str | None = None  # who rewrote: the nat rule's position, or "conntrack"
+    nat_kind: str | None = None  # DNAT / SNAT / MASQUERADE / REDIRECT (a rule); DNAT / SNAT / de-NAT
+    nat_side: str | None = None  # "src" or "dst": the address rewritten
+    ct_state: str | None = None  # conntrack rewrites: "new" / "established" / "related"
+    ct_direction: str | None = None  # conntrack rewrites: "original" / "reply"
+    ct_entry: int | None = None  # the conntrack entry's number in the journey
+    related: bool = False  # the packet is an ICMP error RELATED to a connection
+    bridge: str | None = None  # fdb events: the bridge that looked up / learnt
+
+    def __post_init__(self) -> None:
+        if self.kind == "nat" and self.nat_by is None:  # a nat event made by hand, without the fields
+            first = self.detail.split(" ", 1)[0] if self.detail else ""
+            self.nat_kind = self.nat_kind or self.verdict or (first if first in _NAT_KINDS else None)
+            self.nat_by = self.rule or "conntrack"
+            if self.nat_side is None and self.nat_kind in ("DNAT", "REDIRECT", "SNAT", "MASQUERADE"):
+                self.nat_side = "dst" if self.nat_kind in ("DNAT", "REDIRECT") else "src"
 
     @property
     def packet(self):  # noqa: ANN201 - scapy imported lazily
@@ -76,6 +96,24 @@ class Event:
             "before": self.before, "after": self.after, "reason": self.reason,
             "detail": self.detail,
         }
+
+
+def nat_fields(side: str, before: str, after: str, *, rule: str | None = None, kind: str | None = None,
+               ct_state: str | None = None, ct_direction: str = "original", ct_entry: int | None = None,
+               related: bool = False) -> tuple[str, dict[str, Any]]:
+    """A ``nat`` event's sentence and fields, the same from both backends: by ``rule`` (the
+    connection's first packet through the nat table) or by conntrack (every later packet)."""
+    if rule is not None:
+        kind = kind or ("DNAT" if side == "dst" else "SNAT")
+        detail = f"{kind} {before} → {after} by {rule}"
+        ct = {"nat_by": rule}
+    else:
+        kind = kind or (("DNAT" if side == "dst" else "SNAT") if ct_direction == "original" else "de-NAT")
+        detail = (f"conntrack rewrites {'destination' if side == 'dst' else 'source'} {before} → {after} "
+                  f"({ct_state} {ct_direction} direction, entry #{ct_entry})")
+        ct = {"nat_by": "conntrack", "ct_state": ct_state, "ct_direction": ct_direction, "ct_entry": ct_entry}
+    return detail, {"before": before, "after": after, "rule": rule, "verdict": kind, "nat_kind": kind,
+                    "nat_side": side, "related": related, **ct}
 
 
 @dataclass

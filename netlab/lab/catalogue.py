@@ -10,7 +10,6 @@ when they disagree.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,16 +193,13 @@ def settle_bystanders(signature: list[tuple], scenario) -> list[tuple]:  # noqa:
     return out
 
 
-_ADDR = re.compile(r"\d+\.\d+\.\d+\.\d+(?::\d+)?( quoting \d+\.\d+\.\d+\.\d+(?::\d+)?)?")
-
-
 def nat_attribution(journey) -> list[tuple]:  # noqa: ANN001 - a Journey
-    """Who did each NAT rewrite, as a sorted list: (node, hook, verdict, rule, wording).
+    """Who did each NAT rewrite, as a sorted list: (node, hook, NAT kind, by (rule position or
+    "conntrack"), rewritten side, conntrack state and direction).
 
     The signature compares what each rewrite did; this compares who the journey says did it —
-    the ``nat`` table rule for a connection's first packet, conntrack for every later one
-    ("conntrack rewrites destination … (established original direction …)").  Addresses and
-    entry numbers are left out of the wording (the signature has the addresses).  A RELATED
+    the ``nat`` table rule for a connection's first packet, conntrack for every later one.
+    Addresses and entry numbers are left out (the signature has the addresses).  A RELATED
     rewrite of a node's own answer that no wire saw before it is left out, as in the signature."""
     out = []
     seen_ids: set = set()
@@ -212,10 +208,10 @@ def nat_attribution(journey) -> list[tuple]:  # noqa: ANN001 - a Journey
             seen_ids.add(e.packet_id)
         if e.kind != "nat":
             continue
-        if e.packet_id is not None and e.packet_id not in seen_ids and "(related " in (e.detail or ""):
+        if e.packet_id is not None and e.packet_id not in seen_ids and e.related:
             continue
-        wording = re.sub(r",? entry #\d+", "", _ADDR.sub("…", e.detail or ""))
-        out.append((e.node, e.hook or "", e.verdict or "", e.rule or "", wording))
+        out.append((e.node, e.hook or "", e.nat_kind or "", e.nat_by or "", e.nat_side or "",
+                    e.ct_state or "", e.ct_direction or ""))
     return sorted(out)
 
 

@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from netlab.journey import Event, Journey, ProbeRecord
+from netlab.journey import Event, Journey, ProbeRecord, nat_fields
 from netlab.lab import counters as ctr
 from netlab.lab import probes
 from netlab.lab.capture import Record, Sniffer
@@ -135,11 +135,18 @@ class _Conntracks:
             conn.replied = True
 
     @staticmethod
-    def rewrite_detail(conn: _Conn, side: str, before: str, after: str, original: bool, f: Frame) -> str:
-        related = f.proto == "icmp" and f.quoted is not None
+    def rewrite(conn: _Conn, side: str, before: str, after: str, original: bool,
+                f: Frame) -> tuple[str, dict[str, Any]]:
+        """A conntrack rewrite's sentence and fields (see :func:`netlab.journey.nat_fields`)."""
+        related = _related(f)
         state = "related" if related else ("established" if conn.replied or not original else "new")
-        return (f"conntrack rewrites {'destination' if side == 'dst' else 'source'} {before} → {after} "
-                f"({state} {'original' if original else 'reply'} direction, entry #{conn.id})")
+        return nat_fields(side, before, after, ct_state=state, ct_direction="original" if original else "reply",
+                          ct_entry=conn.id, related=related)
+
+
+def _related(f: Frame) -> bool:
+    """An ICMP error: conntrack counts it RELATED to the connection it quotes."""
+    return f.proto == "icmp" and f.quoted is not None
 
 
 _COND = re.compile(r"(!\s+)?(-s|-d|-o|--dport|--sport)\s+(\S+)")
@@ -472,12 +479,14 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                 hook = "POSTROUTING" if side == "src" else ("PREROUTING" if prev else "OUTPUT")
                 if not original:
                     hook = "PREROUTING" if side == "dst" else "POSTROUTING"
-                detail = (f"{kind} {b} → {a} by {rule.position}" if rule is not None
-                          else cts.rewrite_detail(conn, side, b, a, original, o.frame))
-                ev = Event(0, "nat", node, detail,
-                           before=b, after=a, rule=rule.position if rule else None,
-                           rule_text=rule.text if rule else None, hook=hook, verdict=kind,
-                           frame=o.frame, packet_id=lp.pid, time=o.rec.time)
+                if rule is not None:
+                    detail, fields = nat_fields(side, b, a, rule=rule.position, kind=kind,
+                                                related=_related(o.frame))
+                    fields["rule_text"] = rule.text
+                else:
+                    detail, fields = cts.rewrite(conn, side, b, a, original, o.frame)
+                ev = Event(0, "nat", node, detail, hook=hook, frame=o.frame, packet_id=lp.pid,
+                           time=o.rec.time, **fields)
                 if prev is not None:
                     add_after(prev, ev)
                 else:
@@ -498,14 +507,14 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                 rule_c = None if conn.confirmed else next(
                     (c for c, _ in nat_rules.get(end.rec.node, []) if c.target in ("DNAT", "REDIRECT")), None)
                 ended_at.append((lp.pid, conn))
-                add_after(end, Event(0, "nat", end.rec.node,
-                                     f"{rule_c.target} {b} → {rewritten} by {rule_c.position}" if rule_c
-                                     else cts.rewrite_detail(conn, "dst", b, rewritten, True, end.frame),
-                                     before=b, after=rewritten, hook="PREROUTING", frame=end.frame,
-                                     packet_id=lp.pid, time=end.rec.time,
-                                     verdict=rule_c.target if rule_c else "DNAT",
-                                     rule=rule_c.position if rule_c else None,
-                                     rule_text=rule_c.text if rule_c else None))
+                if rule_c is not None:
+                    detail, fields = nat_fields("dst", b, rewritten, rule=rule_c.position, kind=rule_c.target,
+                                                related=_related(end.frame))
+                    fields["rule_text"] = rule_c.text
+                else:
+                    detail, fields = cts.rewrite(conn, "dst", b, rewritten, True, end.frame)
+                add_after(end, Event(0, "nat", end.rec.node, detail, hook="PREROUTING", frame=end.frame,
+                                     packet_id=lp.pid, time=end.rec.time, **fields))
         if not original and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
             # a reply delivered here to a locally DNATed connection gets its source back in INPUT
             entry = _entry_by_reply(tracked.get(end.rec.node, []), end.frame, reply=True)
@@ -516,10 +525,9 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                 b, a = _endpoint(end.frame, "src"), _endpoint(want, "src")
                 if b != a and end.frame.dst in _local_ips(lab, end.rec.node):
                     conn = cts.connection(end.rec.node, want, False)
-                    add_after(end, Event(0, "nat", end.rec.node,
-                                         cts.rewrite_detail(conn, "src", b, a, False, end.frame),
-                                         before=b, after=a, hook="INPUT", verdict="de-NAT",
-                                         frame=end.frame, packet_id=lp.pid, time=end.rec.time))
+                    detail, fields = cts.rewrite(conn, "src", b, a, False, end.frame)
+                    add_after(end, Event(0, "nat", end.rec.node, detail, hook="INPUT", frame=end.frame,
+                                         packet_id=lp.pid, time=end.rec.time, **fields))
                     cts.passed(conn, False)
         if end.rec.direction == "in":
             node = end.rec.node
@@ -562,7 +570,7 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                              and o.rec.direction == "in" and o.frame.src_mac == mac), None)
             if first_in is not None:
                 add_after(first_in, Event(0, "fdb", node, f"{bridge} learnt {mac} is behind {port}",
-                                          iface=port, frame=first_in.frame, packet_id=first_in.pid,
+                                          iface=port, bridge=bridge, frame=first_in.frame, packet_id=first_in.pid,
                                           time=first_in.rec.time))
 
     # the rules that decided, from their counters: each placed after the first packet of the

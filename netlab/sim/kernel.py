@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from netlab.journey import nat_fields
 from netlab.packet import ETH_IPV4, Frame
 from netlab.sim.arp import BROADCAST, ZERO_MAC, Neigh, arp_rcv, solicit, use_entry
 from netlab.sim.bridge import Bridge
@@ -276,7 +277,7 @@ class Kernel:
         learnt = br.learn(f.src_mac, port, net.now)
         if learnt:
             net.rec("fdb", self.name, f"{br.name} {learnt} {f.src_mac} on port {port}",
-                    iface=port, skb=skb)
+                    iface=port, bridge=br.name, skb=skb)
         ipv4 = f.ethertype == ETH_IPV4 and f.src is not None
         if ipv4 and self.brnf:
             skb.physin = port
@@ -320,7 +321,7 @@ class Kernel:
         dst = f.dst_mac
         if _is_group(dst):
             net.rec("fdb", self.name, f"{br.name}: {dst} is broadcast: flood to every port"
-                    " and up to the host", iface=port, skb=skb)
+                    " and up to the host", iface=port, bridge=br.name, skb=skb)
             for p in br.flood_ports(port):
                 self.br_forward(br, port, p, skb.clone(keep=True), ipv4)
             self.br_pass_up(br, skb)
@@ -328,7 +329,7 @@ class Kernel:
         entry = br.lookup(dst, net.now)
         if entry is not None and entry.local:
             net.rec("fdb", self.name, f"{br.name}: {dst} is the bridge's own MAC: up to the host",
-                    iface=port, skb=skb)
+                    iface=port, bridge=br.name, skb=skb)
             self.br_pass_up(br, skb)
             return
         if entry is not None:
@@ -337,11 +338,11 @@ class Kernel:
                         "hairpin is off", iface=port, reason="bridge: no hairpin", skb=skb)
                 return
             net.rec("fdb", self.name, f"{br.name}: {dst} is on port {entry.port}", iface=port,
-                    skb=skb)
+                    bridge=br.name, skb=skb)
             self.br_forward(br, port, entry.port, skb.clone(keep=True), ipv4)
         else:
             net.rec("fdb", self.name, f"{br.name}: {dst} unknown: flood to every other port",
-                    iface=port, skb=skb)
+                    iface=port, bridge=br.name, skb=skb)
             for p in br.flood_ports(port):
                 self.br_forward(br, port, p, skb.clone(keep=True), ipv4)
         if net.capture_promisc:
@@ -398,12 +399,12 @@ class Kernel:
         entry = None if _is_group(dst) else br.lookup(dst, self.net.now)
         if entry is not None and not entry.local:
             self.net.rec("fdb", self.name, f"{br.name}: {dst} is on port {entry.port}",
-                         iface=br.name, skb=skb)
+                         iface=br.name, bridge=br.name, skb=skb)
             ports = [entry.port]
         else:
             if not _is_group(dst):
                 self.net.rec("fdb", self.name, f"{br.name}: {dst} unknown: flood", iface=br.name,
-                             skb=skb)
+                             bridge=br.name, skb=skb)
             ports = list(br.ports)
         for p in ports:
             s = skb.clone()
@@ -487,18 +488,17 @@ class Kernel:
         if change is None:
             return
         before, after = change
+        related = m.state == "RELATED"
         if m.new and res is not None and res.nat_kind:
-            nat_kind = res.nat_kind
-            rule, rule_text = res.nat_rule, res.nat_rule_text
-            detail = f"{nat_kind} {before} → {after} by {rule}"
+            detail, fields = nat_fields(kind, before, after, rule=res.nat_rule or "nat", kind=res.nat_kind,
+                                        related=related)
+            fields["rule_text"] = res.nat_rule_text
         else:
-            nat_kind = "de-NAT" if m.direction == 1 else ("DNAT" if kind == "dst" else "SNAT")
-            rule, rule_text = None, None
-            detail = (f"conntrack rewrites {'destination' if kind == 'dst' else 'source'} "
-                      f"{before} → {after} ({m.state.lower()} {'reply' if m.direction else 'original'}"
-                      f" direction, entry #{m.entry.id})")
-        self.net.rec("nat", self.name, detail, hook=hook, before=before, after=after, rule=rule,
-                     rule_text=rule_text, skb=skb, verdict=nat_kind)
+            detail, fields = nat_fields(kind, before, after, ct_state=m.state.lower(),
+                                        ct_direction="reply" if m.direction else "original",
+                                        ct_entry=m.entry.id, related=related)
+        nat_kind, rule = fields["nat_kind"], fields["rule"]
+        self.net.rec("nat", self.name, detail, hook=hook, skb=skb, **fields)
         skb.notes.append(f"{hook} {nat_kind} {before}→{after}" + (f" {rule}" if rule else ""))
 
     def _confirm(self, skb: Skb) -> None:

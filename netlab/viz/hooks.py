@@ -175,18 +175,15 @@ def hook_path(obj: Any, node: str = "host", packet: int | None | str = "first") 
                     visit.rules.append(line)
             visit.verdict = e.verdict or visit.verdict
         elif e.kind == "nat":
-            hook = e.hook or ("PREROUTING" if (e.detail or "").startswith(("DNAT", "REDIRECT"))
-                              else "POSTROUTING")
+            hook = e.hook or ("PREROUTING" if e.nat_side == "dst" else "POSTROUTING")
             target = next((v for v in path.visits if v.hook == hook), None)
             if target is None:
                 target = HookVisit(hook)
                 path.visits.append(target)
-            kind = (e.detail or "NAT").split()[0]
-            if kind == "conntrack":
-                kind = "conntrack re-applies NAT:"
+            kind = "conntrack re-applies NAT:" if e.nat_by == "conntrack" else (e.nat_kind or "NAT")
             target.nat = f"{kind} {e.before} → {e.after}"
             if e.rule:
-                target.tables["nat"] = f"{target.nat.split()[0]} {e.rule}"
+                target.tables["nat"] = f"{e.nat_kind or 'NAT'} {e.rule}"
         elif e.kind == "drop":
             path.dropped = True
     _fill_implied_hooks(path)

@@ -72,11 +72,9 @@ def hop_table(journey: Any, packet: int | None | str = "first") -> list[Hop]:
             continue
         if e.kind == "nat":
             rule = f" by {e.rule}" if e.rule else " by conntrack"
-            detail = e.detail or ""
-            first = detail.split()[0] if detail else "NAT"
             if e.rule:  # a nat rule did it: the first packet of a connection
-                kind = first if first in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT") else "NAT"
-            elif first == "de-NAT" or "reply" in detail:
+                kind = e.nat_kind if e.nat_kind in ("DNAT", "SNAT", "MASQUERADE", "REDIRECT") else "NAT"
+            elif e.ct_direction == "reply" or e.nat_kind == "de-NAT":
                 kind = "un-NAT"  # conntrack reversing the connection's NAT on a reply
             else:
                 kind = "NAT"  # conntrack applying the connection's NAT to a later packet
@@ -122,9 +120,7 @@ class JourneyFacts:
         # the same node (a bridge passing it on); the heavier, the surer
         self.pairs: dict[tuple[tuple[str, str], tuple[str, str]], float] = {}
         self.nodes: dict[str, list[str]] = {}  # node -> interfaces, in order seen
-        # "docker0 learnt 02:42:… on port veth…": the first word of an FDB event
-        self.fdb_bridges = {e.detail.split()[0].rstrip(":") for e in journey.steps
-                            if e.kind == "fdb" and e.detail}
+        self.fdb_bridges = {e.bridge for e in journey.steps if e.kind == "fdb" and e.bridge}
         seen = [e for e in journey.steps if e.kind == "seen" and e.iface]
         for e in seen:
             its = self.nodes.setdefault(e.node, [])
