@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 from netlab.errors import LabError
@@ -68,6 +69,7 @@ class Lab(Prober):
         self.prefix = names.check_prefix(prefix) if prefix else names.new_prefix()
         self._plan: Plan | None = None
         self._run: build.Running | None = None
+        self._finalizer: weakref.finalize | None = None
         self.build_seconds: float | None = None
         self._probe_count = 0
         self._macs: dict[str, str] | None = None
@@ -101,12 +103,17 @@ class Lab(Prober):
         t0 = time.perf_counter()
         self._run = build.up(self.plan())
         self.build_seconds = time.perf_counter() - t0
+        # a lesson leaves its lab up for its widgets and exercises (Run All, then
+        # everything still answers); the namespaces go when the kernel stops
+        self._finalizer = weakref.finalize(self, _down_at_exit, self._run)
         return self
 
     def down(self) -> None:
         if self._run is not None:
             run, self._run = self._run, None
             self._macs = None
+            if self._finalizer is not None:
+                self._finalizer.detach()
             build.down(run)
 
     close = down
@@ -165,3 +172,11 @@ class Lab(Prober):
             raise LabError("the lab is not up: call lab.up() before probing")
         self._probe_count += 1
         return run_probe(self, request)
+
+
+def _down_at_exit(run: build.Running) -> None:
+    """Remove a lab nobody closed when Python exits (a notebook kernel stopping)."""
+    try:
+        build.down(run)
+    except Exception:  # noqa: BLE001 - interpreter shutdown: best effort
+        pass
