@@ -38,3 +38,22 @@ def port(value: object, *, zero: bool = False) -> int | None:
     if n is None or not (0 if zero else 1) <= n <= 65535:
         return None
     return n
+
+
+def is_decimal(text: str) -> bool:
+    """``text`` is ASCII digits only (what ``str.isdigit`` should mean when reading commands)."""
+    return text.isascii() and text.isdigit()
+
+
+def c_number(text: str) -> int | None:
+    """``text`` read as C's strtoul with base 0 (``0x1f`` hex, ``010`` octal), ASCII only, or None."""
+    if not text.isascii():
+        return None
+    try:
+        if text[:2] in ("0x", "0X"):
+            return int(text[2:], 16) if text[2:] and text[2:].isalnum() else None
+        if text[:1] == "0" and len(text) > 1:
+            return int(text[1:], 8) if text[1:].isdigit() else None
+        return int(text) if text.isdigit() else None
+    except ValueError:
+        return None

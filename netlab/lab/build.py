@@ -21,6 +21,7 @@ from netlab._atomic import atomic_write_text
 from netlab.errors import LabError
 from netlab.lab import names, rtnl
 from netlab.lab.plan import Command, Plan
+from netlab.numbers import is_decimal
 
 STATE_DIR = Path(os.environ.get("NETLAB_STATE_DIR", "/run/netlab"))
 TIMEOUT = 30.0
@@ -280,7 +281,7 @@ def _servers_of(prefixes: set[str] | None) -> list[int]:
     """Pids of the lab service processes (``servers.py <prefix>``) of ``prefixes`` (None: of any lab)."""
     out = []
     for d in Path("/proc").iterdir():
-        if not d.name.isdigit() or int(d.name) == os.getpid():
+        if not is_decimal(d.name) or int(d.name) == os.getpid():
             continue
         try:
             argv = [a.decode(errors="replace") for a in (d / "cmdline").read_bytes().split(b"\0")]
@@ -296,4 +297,4 @@ def _servers_of(prefixes: set[str] | None) -> list[int]:
 
 def _pids_in(netns: str) -> list[int]:
     r = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, timeout=TIMEOUT)
-    return [int(x) for x in r.stdout.split() if x.isdigit() and int(x) != os.getpid()]
+    return [int(x) for x in r.stdout.split() if is_decimal(x) and int(x) != os.getpid()]

@@ -59,8 +59,19 @@ def _lan_routes_to_containers(version: str):  # noqa: ANN202 - a Scenario
     return sc
 
 
+def _big_pings_dropped(version: str):  # noqa: ANN202 - a Scenario
+    """The article's host with ``-I INPUT -p icmp -m length --length 200:65535 -j DROP``."""
+    from netlab.scenarios import catalogue
+
+    sc = catalogue.build("article", version=version)
+    sc.host.iptables = catalogue.insert_rule(sc.host.iptables, "filter", "INPUT",
+                                             "-p icmp -m length --length 200:65535 -j DROP")
+    return sc
+
+
 BUILDERS: dict[str, Callable[[str], Any]] = {"udp-published": _udp_published,
-                                             "lan-route": _lan_routes_to_containers}
+                                             "lan-route": _lan_routes_to_containers,
+                                             "big-pings-dropped": _big_pings_dropped}
 
 
 CASES: list[Case] = [
@@ -137,6 +148,51 @@ CASES: list[Case] = [
     Case("arping-gateway", "article",
          {"kind": "arping", "src": "web", "dst": "172.17.0.1"}, versions=("27",),
          what="an ARP request and its reply, alone"),
+]
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Several probes in a row on one network: what one probe leaves behind (ARP and FDB
+    entries, conntrack entries, the simulator's cached verdicts) must change the next ones
+    as the kernel's state does."""
+
+    id: str
+    scenario: str
+    probes: tuple[dict[str, Any], ...]
+    version: str = "27"
+    what: str = ""
+
+    def build(self):  # noqa: ANN201 - a Scenario
+        return Case(self.id, self.scenario, {}).build(self.version)
+
+
+_BIG = bytes(range(256)) + bytes(44)  # 300 bytes: a 328-byte IPv4 packet
+SEQUENCES: list[Sequence] = [
+    Sequence("length-small-then-big", "big-pings-dropped",
+             ({"kind": "ping", "src": "client", "dst": "host", "timeout": 0.5},
+              {"kind": "ping", "src": "client", "dst": "host", "payload": _BIG, "timeout": 0.5},
+              {"kind": "ping", "src": "client", "dst": "host", "timeout": 0.5}),
+             what="-m length drops only the big ping, whichever comes first"),
+    Sequence("length-big-then-small", "big-pings-dropped",
+             ({"kind": "ping", "src": "client", "dst": "host", "payload": _BIG, "timeout": 0.5},
+              {"kind": "ping", "src": "client", "dst": "host", "timeout": 0.5},
+              {"kind": "ping", "src": "client", "dst": "host", "payload": _BIG, "timeout": 0.5})),
+    Sequence("port-forward-twice-then-ping", "article",
+             ({"kind": "http", "src": "client", "dst": "192.168.56.38", "dport": 80},
+              {"kind": "http", "src": "client", "dst": "192.168.56.38", "dport": 80},
+              {"kind": "ping", "src": "client", "dst": "192.168.56.38"}),
+             what="ARP cached after the first probe; each connection NATed by the rule once"),
+    Sequence("masquerade-ping-twice", "article",
+             ({"kind": "ping", "src": "web", "dst": "203.0.113.10"},
+              {"kind": "ping", "src": "web", "dst": "203.0.113.10"},
+              {"kind": "udp", "src": "web", "dst": "203.0.113.10", "dport": 7}),
+             what="the second ping meets learnt FDB and ARP entries on the way out"),
+    Sequence("closed-then-open", "two-containers",
+             ({"kind": "tcp", "src": "app", "dst": "web", "dport": 81, "timeout": 0.5},
+              {"kind": "http", "src": "app", "dst": "web", "dport": 80},
+              {"kind": "ping", "src": "web", "dst": "app"}),
+             what="a refused connect, then a served one, then the other way round"),
 ]
 
 

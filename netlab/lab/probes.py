@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+import random
 import select
 import socket
 import struct
@@ -62,7 +63,9 @@ def ping(ns: str, dst: str, count: int, timeout: float, ttl: int | None, payload
             s.bind((bind, 0))
         if ttl:
             s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-        ident = os.getpid() & 0xFFFF
+        # a new identifier each probe, as iputils ping on an ICMP socket (the kernel picks it):
+        # a second ping is a new conntrack entry, not the first one's, as in the simulator
+        ident = random.randrange(1, 65536)
         data = payload if payload is not None else bytes(range(0x10, 0x10 + 48))
         for seq in range(1, count + 1):
             try:

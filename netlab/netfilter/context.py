@@ -13,6 +13,7 @@ import socket
 from typing import Any
 
 from netlab.netfilter.packet import PROTO_NUMBER, Packet
+from netlab.numbers import is_decimal
 
 TCP_FLAG_BITS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, "A": 0x10, "U": 0x20, "E": 0x40, "C": 0x80}
 LOOPBACK_NET, LOOPBACK_MASK = 0x7F000000, 0xFF000000
@@ -102,7 +103,7 @@ class Context:
         self.src = ip_to_int(packet.src)
         self.dst = ip_to_int(packet.dst)
         self.proto = packet.proto
-        self.proto_num = PROTO_NUMBER.get(packet.proto, int(packet.proto) if packet.proto.isdigit() else -1)
+        self.proto_num = PROTO_NUMBER.get(packet.proto, int(packet.proto) if is_decimal(packet.proto) else -1)
         self.sport = packet.sport
         self.dport = packet.dport
         self.flags = flags_to_bits(packet.tcp_flags) if packet.proto == "tcp" else None

@@ -11,12 +11,13 @@ makes the trace uncertain instead of silently guessing.
 from __future__ import annotations
 
 import ipaddress
-import socket
 from collections.abc import Callable
 
 from netlab.netfilter.context import TCP_FLAG_BITS, Context, int_to_ip, ip_to_int
+from netlab.netfilter.modules import MATCHES, SERVICES
 from netlab.netfilter.packet import PROTO_NUMBER
 from netlab.netfilter.ruleset import Match, Option, Rule
+from netlab.numbers import c_number, is_decimal, to_int
 
 Predicate = Callable[[Context], "str | None"]
 
@@ -44,8 +45,6 @@ def parse_net(text: str) -> tuple[int, int, int]:
     elif "." in plen:
         mask = ip_to_int(plen)
     else:
-        from netlab.netfilter.validate import c_number
-
         p = c_number(plen)  # as iptables reads it: /010 is /8, /0x10 is /16
         if p is None or p > 32:
             raise MatchSyntaxError(f"prefix length {plen!r} is not a number from 0 to 32")
@@ -64,19 +63,14 @@ def iface_matches(name: str, pattern: str) -> bool:
     return name == pattern
 
 
-_SERVICES = {"http": 80, "https": 443, "ssh": 22, "domain": 53, "ntp": 123, "smtp": 25,
-             "ftp": 21, "telnet": 23, "bootps": 67, "bootpc": 68}
-
-
 def port_number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    if text in _SERVICES:
-        return _SERVICES[text]
-    try:
-        return socket.getservbyname(text)
-    except (OSError, ValueError):  # (ValueError: a NUL in the name)
-        raise MatchSyntaxError(f"unknown port {text!r}") from None
+    """A port: ASCII decimal or a name of :data:`netlab.netfilter.modules.SERVICES`."""
+    n = to_int(text)
+    if n is not None and 0 <= n <= 65535:
+        return n
+    if text in SERVICES:
+        return SERVICES[text]
+    raise MatchSyntaxError(f"unknown port {text!r}")
 
 
 def port_range(text: str) -> tuple[int, int]:
@@ -139,7 +133,7 @@ def _proto_pred(opt: Option) -> Predicate:
     neg = opt.negated
     if want in ("all", "0"):
         num = 0
-    elif want.isdigit():
+    elif is_decimal(want):
         num = int(want)
     else:
         num = PROTO_NUMBER.get(want, -2)
@@ -280,7 +274,7 @@ def _compile_icmp(m: Match) -> list[Predicate]:
             itype, icode = ICMP_TYPES[text]
         else:
             t, _, c = text.partition("/")
-            if not t.isdigit():
+            if not is_decimal(t):
                 raise MatchSyntaxError(f"unknown ICMP type {text!r}")
             itype, icode = int(t), (int(c) if c else None)
         neg = opt.negated
@@ -588,7 +582,7 @@ def _member_matches(members, parts_of_packet: list[tuple[int, str, int | None]])
                     break
             else:  # a port, maybe with its protocol: "tcp:80" or "80"
                 p, _, num = part.rpartition(":")
-                if (p and p != proto) or not num.isdigit() or port is None or int(num) != port:
+                if (p and p != proto) or not is_decimal(num) or port is None or int(num) != port:
                     ok = False
                     break
         if ok:
@@ -773,24 +767,21 @@ def _unsupported(what: str) -> Predicate:
     return pred
 
 
+def _compile_comment(m: Match) -> list[Predicate]:
+    return []
+
+
+def _compile_plain_mark(m: Match) -> list[Predicate]:
+    return _compile_mark(m, "mark")
+
+
+def _compile_connmark(m: Match) -> list[Predicate]:
+    return _compile_mark(m, "ctmark")
+
+
+#: each modelled module's compiler, from the registry (netlab.netfilter.modules.MATCHES)
 COMPILERS: dict[str, Callable[[Match], list[Predicate]]] = {
-    "tcp": _compile_l4, "udp": _compile_l4, "udplite": _compile_l4,
-    "icmp": _compile_icmp,
-    "multiport": _compile_multiport,
-    "addrtype": _compile_addrtype,
-    "conntrack": _compile_conntrack,
-    "state": _compile_state,
-    "comment": lambda m: [],
-    "mark": lambda m: _compile_mark(m, "mark"),
-    "connmark": lambda m: _compile_mark(m, "ctmark"),
-    "set": _compile_set,
-    "iprange": _compile_iprange,
-    "statistic": _compile_statistic,
-    "physdev": _compile_physdev,
-    "limit": _compile_limit,
-    "pkttype": _compile_pkttype,
-    "length": _compile_length,
-}
+    m.name: globals()[m.compiler] for m in MATCHES.values() if m.compiler}
 
 
 def compile_match(m: Match) -> list[Predicate]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netlab.errors import NetlabError
+from netlab.numbers import c_number, is_decimal, whole_number
 
 PROTO_BY_NUMBER = {0: "all", 1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ipv6",
                    47: "gre", 50: "esp", 51: "ah", 58: "icmpv6", 132: "sctp", 136: "udplite"}
@@ -92,7 +93,7 @@ def _port(value: Any, name: str) -> int:
         port = value
     else:
         text = str(value).strip()
-        if text.isdigit():
+        if is_decimal(text):
             port = int(text)
         else:
             from netlab.netfilter.matches import MatchSyntaxError, port_number
@@ -113,7 +114,7 @@ def _icmp_type(value: Any) -> tuple[int, int | None]:
         return value, None
     text = str(value).strip()
     t, _, c = text.partition("/")
-    if t.isdigit() and (not c or c.isdigit()):
+    if is_decimal(t) and (not c or is_decimal(c)):
         return int(t), (int(c) if c else None)
     from netlab.netfilter.matches import ICMP_TYPES
 
@@ -185,7 +186,7 @@ class Packet:
         if isinstance(p, int):
             p = PROTO_BY_NUMBER.get(p, str(p))
         p = str(p).strip().lower()
-        if p.isdigit():
+        if is_decimal(p):
             p = PROTO_BY_NUMBER.get(int(p), p)
         elif p not in PROTO_NUMBER:
             raise PacketError(f"unknown protocol {self.proto!r}; use tcp, udp, icmp or a number")
@@ -206,17 +207,17 @@ class Packet:
         for name in ("length", "ttl"):
             v = getattr(self, name)
             if v is not None and type(v) is not int:
-                try:
-                    setattr(self, name, int(str(v).strip()))
-                except ValueError:
-                    raise PacketError(f"{name} {v!r} is not a number") from None
+                n = whole_number(v)
+                if n is None:
+                    raise PacketError(f"{name} {v!r} is not a number")
+                setattr(self, name, n)
         for name in ("mark", "ctmark"):
             v = getattr(self, name)
             if type(v) is not int:
-                try:
-                    setattr(self, name, int(str(v).strip(), 0) if v is not None else 0)
-                except ValueError:
-                    raise PacketError(f"{name} {v!r} is not a number (write 0x1 or 1)") from None
+                n = 0 if v is None else c_number(str(v).strip())
+                if n is None:
+                    raise PacketError(f"{name} {v!r} is not a number (write 0x1 or 1)")
+                setattr(self, name, n)
         if self.pkttype is not None:
             self.pkttype = str(self.pkttype).lower()
             if self.pkttype not in ("unicast", "broadcast", "multicast", "host", "otherhost"):
@@ -237,14 +238,14 @@ class Packet:
                 if self.icmp_code is None:
                     self.icmp_code = code
             if self.icmp_code is not None and type(self.icmp_code) is not int:
-                try:
-                    self.icmp_code = int(str(self.icmp_code).strip())
-                except ValueError:
-                    raise PacketError(f"ICMP code {self.icmp_code!r} is not a number") from None
+                code = whole_number(self.icmp_code)
+                if code is None:
+                    raise PacketError(f"ICMP code {self.icmp_code!r} is not a number")
+                self.icmp_code = code
 
     @property
     def proto_number(self) -> int:
-        return PROTO_NUMBER.get(self.proto, int(self.proto) if self.proto.isdigit() else -1)
+        return PROTO_NUMBER.get(self.proto, int(self.proto) if is_decimal(self.proto) else -1)
 
     def copy(self, **changes: Any) -> Packet:
         return dataclasses.replace(self, **changes)

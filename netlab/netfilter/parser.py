@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from netlab.errors import ParseError
 from netlab.netfilter.ruleset import BUILTIN_CHAINS, Rule, Ruleset, Table
 from netlab.netfilter.validate import TARGET_EXTENSIONS, V6_IN_V4, check_rule, policy_error
+from netlab.numbers import is_decimal
 
 _WORD = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'])+""")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -503,7 +504,7 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
         if err is not None:
             raise ParseError(err, command=command, lineno=lineno, line=line)
         if len(words) > 3 and not (len(words) == 6 and words[3] in ("-c", "--set-counters")
-                                   and words[4].isdigit() and words[5].isdigit()):
+                                   and is_decimal(words[4]) and is_decimal(words[5])):
             raise ParseError(f"unexpected words after the policy: {' '.join(words[3:])!r} "
                              "(only `-c PACKETS BYTES` may follow)", command=command, lineno=lineno,
                              line=line)
@@ -518,7 +519,7 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
     if op in ("-A", "--append", "-I", "--insert"):
         if jumps is not None and words[1] not in table.chains:
             raise _undeclared(table, words[1], lineno, line)
-        start = 3 if op in ("-I", "--insert") and len(words) > 2 and words[2].isdigit() else 2
+        start = 3 if op in ("-I", "--insert") and len(words) > 2 and is_decimal(words[2]) else 2
         err, tgt = check_rule(words, start, family, unmodelled)
         if err is not None:
             raise ParseError(err, command=command, lineno=lineno, line=line)
@@ -529,12 +530,12 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
         # counters written as `-c p b` (iptables -S -v / iptables-save -c style)
         if "-c" in rest or "--set-counters" in rest:
             k = rest.index("-c") if "-c" in rest else rest.index("--set-counters")
-            if k + 2 < len(rest) and rest[k + 1].isdigit() and rest[k + 2].isdigit():
+            if k + 2 < len(rest) and is_decimal(rest[k + 1]) and is_decimal(rest[k + 2]):
                 counters = (int(rest[k + 1]), int(rest[k + 2]))
                 rest = rest[:k] + rest[k + 3:]
         if op in ("-I", "--insert"):
             pos = 1
-            if rest and rest[0].isdigit():
+            if rest and is_decimal(rest[0]):
                 pos = int(rest[0])
                 rest = rest[1:]
             chain.rules.insert(pos - 1, Rule(table.name, chain.name, pos, rest, line, counters, lineno))

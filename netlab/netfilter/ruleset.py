@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import ParseError
+from netlab.netfilter.modules import ALWAYS_ONE_ARG, options_with, reads_of
+from netlab.numbers import is_decimal
 
 if TYPE_CHECKING:
     from netlab.netfilter.packet import Packet
@@ -38,22 +40,9 @@ BUILTIN_OPTIONS: dict[str, str] = {
     "-o": "-o", "--out-interface": "-o",
     "-f": "-f", "--fragment": "-f",
 }
-# options of match/target modules that take no value
-ZERO_ARG_OPTIONS = frozenset({
-    "--syn", "--random", "--random-fully", "--persistent", "--log-uid",
-    "--log-tcp-sequence", "--log-tcp-options", "--log-ip-options", "--log-macdecode",
-    "--notrack", "--physdev-is-in", "--physdev-is-out", "--physdev-is-bridged",
-    "--limit-iface-in", "--limit-iface-out", "--rsource", "--rdest", "--set", "--rcheck",
-    "--update", "--remove", "--rttl", "--reap", "--return-nomatch", "--checksum-fill",
-    "--clamp-mss-to-pmtu", "--save-mark", "--restore-mark", "--nodst",
-    "--no-update-counters", "--no-update-subcounters", "--save", "--restore",
-    "--queue-bypass", "--fail-open", "--strict", "--transparent", "--nowildcard",
-    "--restore-skip-drop",
-})
-TWO_ARG_OPTIONS = frozenset({"--tcp-flags", "--match-set"})
-# options whose one value may look like an option (a comment "-- do not edit")
-ALWAYS_ONE_ARG = frozenset({"--comment", "--log-prefix", "--nflog-prefix", "--reject-with",
-                            "--to-destination", "--to-source", "--to-ports"})
+# options of match/target modules that take no value / two values (netlab.netfilter.modules)
+ZERO_ARG_OPTIONS = options_with(0)
+TWO_ARG_OPTIONS = options_with(2)
 PROTO_MODULES = frozenset({"tcp", "udp", "icmp", "udplite", "sctp", "dccp", "icmp6", "ipv6-icmp"})
 
 
@@ -194,7 +183,7 @@ def decode_rule(tokens: tuple[str, ...] | list[str], *, lineno: int | None = Non
                     negate = True
                     j += 1
                 if j < n and not (tokens[j].startswith("-") and len(tokens[j]) > 1
-                                  and not tokens[j][1].isdigit()) and tokens[j] != "!":
+                                  and not is_decimal(tokens[j][1])) and tokens[j] != "!":
                     values = (tokens[j],)
                     j += 1
                 else:
@@ -359,6 +348,11 @@ class Ruleset:
     @property
     def rules(self) -> list[Rule]:
         return [r for t in self.tables.values() for r in t.rules]
+
+    def reads(self) -> frozenset[str]:
+        """The packet fields (``netlab.netfilter.modules.FIELDS``) some rule here reads: what a
+        verdict cache must key on."""
+        return reads_of({m.module for r in self.rules for m in r.matches if m.module})
 
     def __len__(self) -> int:
         return sum(len(ch.rules) for t in self.tables.values() for ch in t.chains.values())

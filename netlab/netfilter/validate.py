@@ -21,6 +21,9 @@ import re
 import socket
 from collections.abc import Callable
 
+from netlab.netfilter.modules import MATCHES, SERVICES, TARGETS
+from netlab.numbers import c_number, is_decimal
+
 #: options every rule may have, with the name iptables uses in "multiple -X flags"
 _BUILTIN = {
     "-s": "-s", "--source": "-s", "--src": "-s",
@@ -35,65 +38,18 @@ _BUILTIN = {
 }
 
 _PORT1 = ("--sport", "--source-port", "--dport", "--destination-port")
-#: options (with how many values each takes) of the match modules netlab knows
-MATCH_OPTIONS: dict[str, dict[str, int]] = {
-    "tcp": {**dict.fromkeys(_PORT1, 1), "--tcp-flags": 2, "--syn": 0, "--tcp-option": 1},
-    "udp": dict.fromkeys(_PORT1, 1),
-    "icmp": {"--icmp-type": 1},
-    "multiport": dict.fromkeys(("--sports", "--source-ports", "--dports", "--destination-ports",
-                                "--ports"), 1),
-    "comment": {"--comment": 1},
-    "conntrack": dict.fromkeys(("--ctstate", "--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc",
-                                "--ctrepldst", "--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport",
-                                "--ctrepldstport", "--ctstatus", "--ctexpire", "--ctdir"), 1),
-    "state": {"--state": 1},
-    "addrtype": {"--src-type": 1, "--dst-type": 1, "--limit-iface-in": 0, "--limit-iface-out": 0},
-    "mark": {"--mark": 1},
-    "connmark": {"--mark": 1},
-    "iprange": {"--src-range": 1, "--dst-range": 1},
-    "statistic": {"--mode": 1, "--probability": 1, "--every": 1, "--packet": 1},
-    "physdev": {"--physdev-in": 1, "--physdev-out": 1, "--physdev-is-in": 0, "--physdev-is-out": 0,
-                "--physdev-is-bridged": 0},
-    "limit": {"--limit": 1, "--limit-burst": 1},
-    "pkttype": {"--pkt-type": 1},
-    "length": {"--length": 1},
-    "set": {"--match-set": 2, "--return-nomatch": 0, "--update-counters": 0, "--no-update-counters": 0,
-            "--update-subcounters": 0, "--no-update-subcounters": 0,
-            **dict.fromkeys(("--packets-eq", "--packets-lt", "--packets-gt", "--bytes-eq", "--bytes-lt",
-                             "--bytes-gt"), 1)},
-}
+#: options (with how many values each takes) of the match modules netlab knows (modules.MATCHES)
+MATCH_OPTIONS: dict[str, dict[str, int]] = {m.name: m.options for m in MATCHES.values()}
 #: options of the targets netlab knows (a user chain takes none)
-TARGET_OPTIONS: dict[str, dict[str, int]] = {
-    "ACCEPT": {}, "DROP": {}, "RETURN": {}, "QUEUE": {}, "TRACE": {}, "NOTRACK": {},
-    "REJECT": {"--reject-with": 1},
-    "DNAT": {"--to-destination": 1, "--random": 0, "--persistent": 0, "--random-fully": 0},
-    "SNAT": {"--to-source": 1, "--random": 0, "--persistent": 0, "--random-fully": 0},
-    "MASQUERADE": {"--to-ports": 1, "--random": 0, "--random-fully": 0},
-    "REDIRECT": {"--to-ports": 1, "--random": 0},
-    "MARK": dict.fromkeys(("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark"), 1),
-    "CONNMARK": {**dict.fromkeys(("--set-xmark", "--set-mark", "--and-mark", "--or-mark", "--xor-mark",
-                                  "--nfmask", "--ctmask", "--mask"), 1),
-                 "--save-mark": 0, "--restore-mark": 0},
-    "LOG": {"--log-level": 1, "--log-prefix": 1, "--log-tcp-sequence": 0, "--log-tcp-options": 0,
-            "--log-ip-options": 0, "--log-uid": 0, "--log-macdecode": 0},
-    "NFLOG": dict.fromkeys(("--nflog-group", "--nflog-prefix", "--nflog-range", "--nflog-size",
-                            "--nflog-threshold"), 1),
-    "TCPMSS": {"--set-mss": 1, "--clamp-mss-to-pmtu": 0},
-    "CT": {"--notrack": 0, **dict.fromkeys(("--helper", "--ctevents", "--expevents", "--zone",
-                                            "--zone-orig", "--zone-reply", "--timeout"), 1)},
-}
+TARGET_OPTIONS: dict[str, dict[str, int]] = {t.name: t.options for t in TARGETS.values() if t.options_known}
 #: matches and targets a trace evaluates (netlab.netfilter.matches.COMPILERS, targets.py)
-MODELLED_MATCHES = frozenset({"tcp", "udp", "udplite", "icmp", "multiport", "addrtype", "conntrack",
-                              "state", "comment", "mark", "connmark", "set", "iprange", "statistic",
-                              "physdev", "limit", "pkttype", "length"})
-MODELLED_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE",
-                              "REDIRECT", "MARK", "CONNMARK", "NOTRACK", "CT", "LOG", "NFLOG", "ULOG",
-                              "TRACE", "TCPMSS", "QUEUE", "NFQUEUE"})
-#: the option a match module cannot go without
-REQUIRED = {"comment": "--comment", "-j DNAT": "--to-destination", "-j SNAT": "--to-source"}
+MODELLED_MATCHES = frozenset(m.name for m in MATCHES.values() if m.compiler)
+MODELLED_TARGETS = frozenset(t.name for t in TARGETS.values() if t.modelled)
+#: the option a match module or target cannot go without
+REQUIRED = {**{m.name: m.required for m in MATCHES.values() if m.required},
+            **{"-j " + t.name: t.required for t in TARGETS.values() if t.required}}
 #: match modules that need a ``-p`` protocol, and which
-_NEEDS_PROTO = {"tcp": ("tcp", "6"), "udp": ("udp", "17"), "icmp": ("icmp", "1"),
-                "multiport": ("tcp", "udp", "udplite", "sctp", "dccp", "6", "17", "136", "132", "33")}
+_NEEDS_PROTO = {m.name: m.needs_proto for m in MATCHES.values() if m.needs_proto}
 #: target extensions iptables ships (a -j NAME that is none of these must be a chain)
 TARGET_EXTENSIONS = frozenset({
     "ACCEPT", "DROP", "RETURN", "QUEUE", "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNMARK",
@@ -119,14 +75,6 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9._+-]*")
 _NUMERIC = re.compile(r"[\d.]+")
 _MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
-#: common service names, so the answer does not depend on this machine's /etc/services
-SERVICES = {"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53,
-            "bootps": 67, "bootpc": 68, "tftp": 69, "http": 80, "www": 80, "kerberos": 88,
-            "pop3": 110, "sunrpc": 111, "ntp": 123, "imap": 143, "imap2": 143, "snmp": 161,
-            "ldap": 389, "https": 443, "microsoft-ds": 445, "submission": 587, "ldaps": 636,
-            "imaps": 993, "pop3s": 995, "mysql": 3306, "postgresql": 5432, "http-alt": 8080}
-
-
 #: how the reason for an IPv6 address in an IPv4 rule begins (the parser then tries IPv6)
 V6_IN_V4 = "an IPv6 address in an iptables rule"
 
@@ -139,7 +87,7 @@ def _ipv4_error(text: str, what: str) -> str | None:
     if _IPV4_NET.fullmatch(text):
         return None
     addr, slash, plen = text.partition("/")
-    if addr[:1].isdigit() and addr.isascii():
+    if is_decimal(addr[:1]) and addr.isascii():
         try:
             socket.inet_aton(addr)  # what iptables accepts: 10.1, 010.0.0.1, 0x0a.0.0.1 …
         except (OSError, ValueError):
@@ -153,7 +101,7 @@ def _ipv4_error(text: str, what: str) -> str | None:
         if bits is not None:
             if bits > 32:
                 return f"prefix length {plen} is longer than 32"
-        elif plen.isascii() and plen.isdigit():  # 08, 09: not octal
+        elif is_decimal(plen):  # 08, 09: not octal
             return f"prefix length {plen} has a leading zero, which iptables reads as octal; write /{int(plen)}"
         elif _NUMERIC.fullmatch(plen):
             try:
@@ -163,18 +111,6 @@ def _ipv4_error(text: str, what: str) -> str | None:
         else:
             return f"prefix length {plen!r} is not a number from 0 to 32"
     return None
-
-
-def c_number(text: str) -> int | None:
-    """``text`` read as C's strtoul with base 0 (``0x1f`` hex, ``010`` octal), or None."""
-    try:
-        if text[:2] in ("0x", "0X"):
-            return int(text[2:], 16)
-        if text[:1] == "0" and len(text) > 1:
-            return int(text[1:], 8)
-        return int(text) if text.isascii() and text.isdigit() else None
-    except ValueError:
-        return None
 
 
 def _ipv6_error(text: str, what: str) -> str | None:
@@ -188,8 +124,8 @@ def _ipv6_error(text: str, what: str) -> str | None:
             ipaddress.IPv6Address(addr)
         except ValueError:
             return f"{what} {addr!r} is not an IPv6 address"
-    if slash and not (plen.isdigit() and int(plen) <= 128):
-        return (f"prefix length {plen} is longer than 128" if plen.isdigit()
+    if slash and not (is_decimal(plen) and int(plen) <= 128):
+        return (f"prefix length {plen} is longer than 128" if is_decimal(plen)
                 else f"prefix length {plen!r} is not a number from 0 to 128")
     return None
 
@@ -209,14 +145,7 @@ def port_value(text: str, proto: str = "tcp") -> int | None:
     """The port ``text`` names (a number 0-65535 or a service name), or None."""
     if _PORT.fullmatch(text):
         return int(text)
-    if text in SERVICES:
-        return SERVICES[text]
-    if _NAME.fullmatch(text):
-        try:
-            return socket.getservbyname(text, proto if proto in ("tcp", "udp") else "tcp")
-        except (OSError, ValueError):
-            return None
-    return None
+    return SERVICES.get(text)
 
 
 def _port_error(text: str, what: str, proto: str, ranges: bool = True) -> str | None:
@@ -232,12 +161,12 @@ def _port_error(text: str, what: str, proto: str, ranges: bool = True) -> str | 
             continue
         v = port_value(p, proto)
         if v is None:
-            if p.isascii() and p.isdigit():
+            if is_decimal(p):
                 if p.startswith("0") and int(p) <= 65535:
                     return f"{what} {p} has a leading zero, which iptables refuses; write {int(p)}"
                 return f"{what} {p} is out of range (ports are 0-65535)"
             return (f"{what} {p!r} is neither a port number (0-65535) nor a service name "
-                    "(such as http, from /etc/services)")
+                    f"(netlab knows {', '.join(list(SERVICES)[:6])} …: netlab.netfilter.modules.SERVICES)")
         nums.append(v)
     if len(nums) == 2 and None not in nums and nums[0] > nums[1]:  # type: ignore[operator]
         return f"{what} range {text} runs backwards ({nums[0]} > {nums[1]}); write low:high"
@@ -263,7 +192,7 @@ def _nat_error(value: str, what: str) -> str | None:
     addr, _, ports = value.partition(":")
     for a in addr.split("-") if addr else ():
         # dotted quads written plainly; a bare number (80 is 0.0.0.80) as iptables also takes
-        if not (_IPV4_NET.fullmatch(a) and "/" not in a) and not (a.isascii() and a.isdigit()
+        if not (_IPV4_NET.fullmatch(a) and "/" not in a) and not (is_decimal(a)
                                                                   and int(a) <= 0xFFFFFFFF):
             return f"{what} {a!r} is not an IPv4 address"
     for p in ports.split("-") if ports else ():
@@ -328,9 +257,9 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
             if canon == "-c":
                 if i + 2 >= n:
                     return f"{tok} needs two numbers: packets and bytes", target
-                if not words[i + 1].isdigit():
+                if not is_decimal(words[i + 1]):
                     return f"{tok} packet counter {words[i + 1]!r} is not a number", target
-                if not words[i + 2].isdigit():
+                if not is_decimal(words[i + 2]):
                     return f"{tok} byte counter {words[i + 2]!r} is not a number", target
                 i += 3
                 continue
@@ -439,7 +368,7 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
     for k, module in required:
         if k < 0:
             if proto not in _NEEDS_PROTO[module]:
-                return (f"-m {module} needs -p {' or -p '.join(p for p in _NEEDS_PROTO[module] if not p.isdigit())}"
+                return (f"-m {module} needs -p {' or -p '.join(p for p in _NEEDS_PROTO[module] if not is_decimal(p))}"
                         + (f" (the rule has -p {proto})" if proto else "")), target
         elif (k, REQUIRED[module]) not in once:
             what = module if module.startswith("-j") else f"-m {module}"
@@ -449,7 +378,7 @@ def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int =
 
 def _proto_error(proto: str) -> str | None:
     """Why ``-p proto`` names no protocol (a name from /etc/protocols or 0-255), or None."""
-    if proto in _PROTOCOLS or (proto.isdigit() and int(proto) <= 255):
+    if proto in _PROTOCOLS or (is_decimal(proto) and int(proto) <= 255):
         return None
     try:
         socket.getprotobyname(proto)
@@ -507,7 +436,7 @@ def _icmp_error(value: str) -> str | None:
     if value in ICMP_TYPES or _abbreviates(value, _icmp_names()):
         return None
     t, slash, c = value.partition("/")
-    if t.isdigit() and int(t) <= 255 and (not slash or (c.isdigit() and int(c) <= 255)):
+    if is_decimal(t) and int(t) <= 255 and (not slash or (is_decimal(c) and int(c) <= 255)):
         return None
     return f"unknown ICMP type {value!r} (a name such as echo-request, or TYPE/CODE numbers)"
 

@@ -9,6 +9,7 @@ import json
 import re
 import shlex
 
+from netlab.numbers import is_decimal
 from netlab.parse.clean import Cleaned, clean_lines
 
 # One regex per command, tried in this order on each of the first lines.
@@ -171,15 +172,15 @@ def parse_command(cmdline: str) -> tuple[str | None, str | None]:
                 if opt.startswith(("--net=", "--network=")) and "/netns/" in opt:
                     netns = opt.rsplit("/", 1)[-1]
                 elif opt.startswith(("--net=/proc/", "--network=/proc/")) and \
-                        opt.split("/")[2].isdigit():
+                        is_decimal(opt.split("/")[2]):
                     netns = f"pid {opt.split('/')[2]}"  # --net=/proc/1234/ns/net
                 elif opt in ("-t", "--target") and rest:
                     target = rest.pop(0)
-                    if target.isdigit() and target != "1":  # pid 1's: the host's
+                    if is_decimal(target) and target != "1":  # pid 1's: the host's
                         netns = f"pid {target}"  # the namespace of process 1234
                 elif opt.startswith("--target="):
                     target = opt.split("=", 1)[1]
-                    if target.isdigit() and target != "1":
+                    if is_decimal(target) and target != "1":
                         netns = f"pid {target}"
             argv = rest
         else:

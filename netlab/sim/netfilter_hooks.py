@@ -64,6 +64,9 @@ class Hooks:
             self.ruleset = parse_iptables(self.text)
             self._find_active()
         self._ct_fields = _depends_on_conntrack(self.text)
+        # what else of a packet the rules read (-m length, -m pkttype ...): the cache keys on it too
+        reads = self.ruleset.reads() if self.ruleset is not None else frozenset()
+        self._extra = tuple(name for name in _FRAME_KEYS if name in reads)
         self._trace_params: set[str] = set()
         if self.ruleset is not None:
             self._trace_params = set(inspect.signature(self.ruleset.trace).parameters)
@@ -101,7 +104,8 @@ class Hooks:
         q = f.quoted
         key = (hook, f.proto, f.src, f.dst, f.sport, f.dport, f.flags, f.icmp_type, f.icmp_code,
                in_iface, out_iface, physdev_in, physdev_out, ct_state, tables,
-               (q.proto, q.src, q.dst, q.sport, q.dport) if q is not None else None)
+               (q.proto, q.src, q.dst, q.sport, q.dport) if q is not None else None,
+               *(_FRAME_KEYS[name](f) for name in self._extra))
         hit = self._cache.get(key)
         if hit is not None:
             return hit
@@ -163,6 +167,17 @@ class Hooks:
             if value is not None and hasattr(p, attr):
                 setattr(p, attr, value)
         return p
+
+
+#: how each packet field a rule may read (netlab.netfilter.modules.FIELDS) shows in a Frame,
+#: beyond the addresses, ports, flags and ICMP type every cache key has
+_FRAME_KEYS: dict[str, Any] = {
+    "length": lambda f: (len(f.payload or b""), f.quoted is None),  # Packet.from_frame's length
+    "ttl": lambda f: f.ttl,
+    "tos": lambda f: getattr(f, "tos", None),
+    "pkttype": lambda f: f.dst_mac,
+    "payload": lambda f: bytes(f.payload or b""),
+}
 
 
 def _depends_on_conntrack(text: str) -> bool:

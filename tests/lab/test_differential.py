@@ -13,6 +13,7 @@ import pytest
 from netlab.lab import Lab
 from netlab.lab.catalogue import (
     CASES,
+    SEQUENCES,
     by_connection,
     cases,
     nat_attribution,
@@ -128,3 +129,20 @@ def test_sim_equals_kernel_as_tcpdump_sees_it(case):
     if a != b:
         pytest.fail(f"{case.id} on Docker 27, promiscuous capture: sim and kernel differ\n"
                     f"probe {case.probe}\n{side_by_side(a, b)}", pytrace=False)
+
+
+@pytest.mark.parametrize("seq", SEQUENCES, ids=[s.id for s in SEQUENCES])
+def test_sim_equals_kernel_probe_after_probe(seq):
+    """Several probes in a row on one network each: what the earlier probes left (ARP, FDB,
+    conntrack, the simulator's cached rule verdicts) must shape the later ones as in the kernel."""
+    sim = SimNet(seq.build(), capture_promisc=False)
+    sim_journeys = [sim.probe(**p) for p in seq.probes]
+    with Lab(seq.build(), capture_promisc=False) as lab:
+        lab_journeys = [lab.probe(**p) for p in seq.probes]
+    scenario = seq.build()
+    for n, (p, s, k) in enumerate(zip(seq.probes, sim_journeys, lab_journeys, strict=True), 1):
+        a, b = settle_bystanders(s.signature(), scenario), settle_bystanders(k.signature(), scenario)
+        if a != b or nat_attribution(s) != nat_attribution(k):
+            pytest.fail(f"{seq.id}, probe {n} of {len(seq.probes)} ({p['kind']} {p['src']} → {p['dst']}): "
+                        f"sim and kernel differ\n{side_by_side(a, b)}\n\n--- sim journey\n{s.summary()}\n\n"
+                        f"--- lab journey\n{k.summary()}", pytrace=False)
