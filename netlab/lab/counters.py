@@ -12,9 +12,11 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-_RULE = re.compile(r"^\[(\d+):(\d+)\] -A (\S+) (.*)$")
-_POLICY = re.compile(r"^:(\S+) (\S+) \[(\d+):(\d+)\]")
+from netlab.errors import LabError, ParseError
+from netlab.netfilter import Rule, parse_iptables
+
 TERMINAL = ("ACCEPT", "DROP", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "RETURN")
+_COUNTS = re.compile(r"^\[\d+:\d+\]\s+")
 
 
 @dataclass
@@ -25,33 +27,27 @@ class Counter:
     target: str | None  # ACCEPT / DROP / DNAT / a chain name; the policy for a policy row
     text: str  # the rule as iptables-save prints it ("-A DOCKER ...") or ":FORWARD DROP"
     packets: int
+    rule: Rule | None = None  # the rule as the netfilter engine reads it (None for a policy)
 
 
 def parse_counters(text: str) -> dict[str, Counter]:
-    """``iptables-save -c`` text -> position -> Counter."""
+    """``iptables-save -c`` text (read by :func:`netlab.netfilter.parse_iptables`) ->
+    position -> Counter, in the order iptables-save lists them."""
+    try:
+        rs = parse_iptables(text)
+    except ParseError as exc:
+        raise LabError(f"could not read the kernel's iptables-save -c output: {exc}") from None
     out: dict[str, Counter] = {}
-    table = ""
-    index: dict[str, int] = {}
-    for line in text.splitlines():
-        if line.startswith("*"):
-            table, index = line[1:].strip(), {}
-            continue
-        m = _POLICY.match(line)
-        if m:
-            chain, policy = m.group(1), m.group(2)
-            if policy != "-":
-                out[f"{table}:{chain}:policy"] = Counter(f"{table}:{chain}:policy", table, chain, policy,
-                                                         f":{chain} {policy}", int(m.group(3)))
-            continue
-        m = _RULE.match(line)
-        if m:
-            chain = m.group(3)
-            index[chain] = index.get(chain, 0) + 1
-            pos = f"{table}:{chain}:{index[chain]}"
-            rest = m.group(4)
-            t = re.search(r"(?:^|\s)-[jg] (\S+)", rest)
-            out[pos] = Counter(pos, table, chain, t.group(1) if t else None, f"-A {chain} {rest}",
-                               int(m.group(1)))
+    for table in rs.tables.values():
+        for chain in table.chains.values():
+            if chain.policy and chain.policy != "-" and chain.counters is not None:
+                pos = f"{table.name}:{chain.name}:policy"
+                out[pos] = Counter(pos, table.name, chain.name, chain.policy, f":{chain.name} {chain.policy}",
+                                   chain.counters[0])
+        for chain in table.chains.values():
+            for r in chain.rules:
+                out[r.position] = Counter(r.position, table.name, chain.name, r.target_name,
+                                          _COUNTS.sub("", r.text), (r.counters or (0, 0))[0], r)
     return out
 
 

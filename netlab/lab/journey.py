@@ -26,7 +26,6 @@ While the probe runs, every interface of every namespace is captured
 from __future__ import annotations
 
 import ipaddress
-import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -36,7 +35,12 @@ from netlab.journey import Event, Journey, ProbeRecord, nat_fields
 from netlab.lab import counters as ctr
 from netlab.lab import probes
 from netlab.lab.capture import Record, Sniffer
+from netlab.model import ConntrackEntry, ConntrackTuple
+from netlab.netfilter import Packet, PacketError, Rule
+from netlab.netfilter.context import Context
+from netlab.netfilter.matches import compile_match
 from netlab.packet import Frame
+from netlab.parse import parse_conntrack
 from netlab.probe import ProbeError, ProbeRequest, first_sport
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -149,29 +153,47 @@ def _related(f: Frame) -> bool:
     return f.proto == "icmp" and f.quoted is not None
 
 
-_COND = re.compile(r"(!\s+)?(-s|-d|-o|--dport|--sport)\s+(\S+)")
+def _holds(rule: Rule | None, f: Frame, *, hook: str = "PREROUTING", in_if: str | None = None,
+           out_if: str | None = None, state: str | None = None,
+           parts: frozenset[str] = frozenset({"addr", "iface", "state"})) -> bool:
+    """Whether the netfilter engine finds ``rule``'s conditions that the evidence fixes true of
+    ``f``: addresses, protocol and ports always; ``-i``/``-o`` when the interface is known;
+    ``--ctstate``/``--state`` when the state is.  Conditions the capture cannot decide
+    (addrtype, marks, sets …) are left out: the counter that grew already says they held."""
+    if rule is None:
+        return True
+    try:
+        packet = Packet.from_frame(f)
+    except (PacketError, ValueError, AttributeError):
+        return True
+    ctx = Context(packet, hook=hook, in_iface=in_if, out_iface=out_if, local_addrs=(),
+                  ct_state=state or "NEW", ipsets=None, seed=0, iface_addrs=None, conntrack=None,
+                  next_hop=None)
+    for m in rule.matches:
+        names = {o.name for o in m.options}
+        if m.module == "":
+            if names & {"-i", "--in-interface"}:
+                if in_if is None or "iface" not in parts:
+                    continue
+            elif names & {"-o", "--out-interface"}:
+                if out_if is None or "iface" not in parts:
+                    continue
+            elif "addr" not in parts:
+                continue
+        elif m.module in ("conntrack", "state"):
+            if state is None or "state" not in parts or not names <= {"--ctstate", "--state"}:
+                continue
+        elif m.module not in ("tcp", "udp", "udplite", "multiport", "icmp") or "addr" not in parts:
+            continue
+        if any(pred(ctx) is not None for pred in compile_match(m)):
+            return False
+    return True
 
 
 def _fits(c: ctr.Counter, f: Frame, out_if: str | None) -> bool:
-    """Whether the address, port and out-interface conditions of rule ``c`` allow packet ``f``
-    (several NAT rules' counters may grow in one probe; this picks the one that NATed ``f``)."""
-    for neg, opt, value in _COND.findall(c.text):
-        if opt in ("-s", "-d"):
-            ip = f.src if opt == "-s" else f.dst
-            try:
-                ok = ip is not None and ipaddress.IPv4Address(ip) in ipaddress.IPv4Network(value, strict=False)
-            except ValueError:
-                continue
-        elif opt == "-o":
-            if out_if is None:
-                continue
-            ok = out_if == value or (value.endswith("+") and out_if.startswith(value[:-1]))
-        else:
-            port = f.dport if opt == "--dport" else f.sport
-            ok = port is not None and str(port) == value
-        if ok == bool(neg):
-            return False
-    return True
+    """Whether the rule of counter ``c`` could have matched packet ``f`` (several NAT rules'
+    counters may grow in one probe; this picks the one that NATed ``f``)."""
+    return _holds(c.rule, f, out_if=out_if)
 
 
 def _group(records: list[Record]) -> list[_Logical]:
@@ -237,12 +259,12 @@ def run_probe(lab: Lab, request: ProbeRequest, *, max_hops: int = 8, settle: flo
     learnt = {n: sorted(_fdb(s) - fdb_before[n]) for n, s in bridged.items()}
     grown = {n: ctr.grown(before[n], after[n]) for n in firewalled}
     entries = []
-    tracked: dict[str, list[dict[str, Any]]] = {}
+    tracked: dict[str, list[ConntrackEntry]] = {}
     for n, s in firewalled.items():
         r = subprocess.run(["ip", "netns", "exec", s, "conntrack", "-L"], capture_output=True, text=True,
                            timeout=10)
         entries += [f"{n}: {line}" for line in r.stdout.splitlines() if line.strip()]
-        tracked[n] = parse_conntrack(r.stdout)
+        tracked[n] = conntrack_entries(r.stdout)
     probe = ProbeRecord.of(request, src_ip=bind, mode="lab", scenario=sc.name, prefix=lab.prefix,
                            start=t0, mac_owner=lab.mac_owners())
     sent = next((Frame.from_bytes(r.data) for r in records if r.node == src_node.name and r.direction == "out"
@@ -300,78 +322,63 @@ def _fdb(netns: str) -> set[tuple[str, str, str]]:
             if e.get("state") != "permanent" and "master" in e and "self" not in e.get("flags", [])}
 
 
-def parse_conntrack(text: str) -> list[dict[str, Any]]:
-    """``conntrack -L`` lines -> {"proto", "orig": (src, dst, sport, dport), "reply": (...)}."""
-    out = []
-    for line in text.splitlines():
-        words = line.split()
-        if not words:
-            continue
-        tuples: list[dict[str, str]] = [{}, {}]
-        side = 0
-        for w in words[1:]:
-            if "=" not in w:
-                continue
-            k, v = w.split("=", 1)
-            if k == "src" and "src" in tuples[0]:
-                side = 1
-            if k in ("src", "dst", "sport", "dport", "id", "type") and k not in tuples[side]:
-                tuples[side][k] = v
-        if "src" not in tuples[1]:
-            continue
-
-        def key(t: dict[str, str]) -> tuple:
-            return (t.get("src"), t.get("dst"), t.get("sport") or t.get("id"), t.get("dport") or t.get("id"))
-        out.append({"proto": words[0], "orig": key(tuples[0]), "reply": key(tuples[1])})
-    return out
+def conntrack_entries(text: str) -> list[ConntrackEntry]:
+    """``conntrack -L`` output as :func:`netlab.parse.parse_conntrack` reads it (the tool prints
+    nothing on stdout for an empty table)."""
+    if not text.strip():
+        return []
+    return parse_conntrack(text).conntrack_entries
 
 
-def _entry_by_reply(entries: list[dict[str, Any]], f: Frame, reply: bool = False) -> dict[str, Any] | None:
+def _ends(t: ConntrackTuple, proto: str) -> tuple[str, str, int | None, int | None]:
+    """A tuple as (src, dst, sport, dport); an ICMP one's id stands for both ports."""
+    if proto == "icmp":
+        return (t.src, t.dst, t.icmp_id, t.icmp_id)
+    return (t.src, t.dst, t.sport, t.dport)
+
+
+def _entry_by_reply(entries: list[ConntrackEntry], f: Frame, reply: bool = False) -> ConntrackEntry | None:
     """The conntrack entry of the packet ``f``: for an original-direction packet already
-    rewritten (``reply=False``) its reply tuple is ``f`` reversed; for a reply, ``f`` itself."""
+    rewritten (``reply=False``) its reply tuple is ``f`` reversed; for a reply, ``f`` itself.
+    None unless the entry shows a DNAT (the original destination differs from who answers)."""
     if f.proto in ("tcp", "udp"):
-        key = ((f.src, f.dst, str(f.sport), str(f.dport)) if reply
-               else (f.dst, f.src, str(f.dport), str(f.sport)))
+        key = (f.src, f.dst, f.sport, f.dport) if reply else (f.dst, f.src, f.dport, f.sport)
     elif f.proto == "icmp" and f.icmp_type in (0, 8):
-        key = ((f.src, f.dst, str(f.icmp_id), str(f.icmp_id)) if reply
-               else (f.dst, f.src, str(f.icmp_id), str(f.icmp_id)))
+        key = (f.src, f.dst, f.icmp_id, f.icmp_id) if reply else (f.dst, f.src, f.icmp_id, f.icmp_id)
     else:
         return None
     for e in entries:
-        if e["proto"] == f.proto and e["reply"] == key:
-            osrc, odst, osport, odport = e["orig"]
+        if e.proto == f.proto and _ends(e.reply, e.proto) == key:
+            _osrc, odst, _osport, odport = _ends(e.orig, e.proto)
             if odst != key[0] or (f.proto != "icmp" and odport != key[2]):
-                return e  # the original destination differs from who answers: DNAT
+                return e
             return None
     return None
 
 
 def _dnat_by_rule(rules: list[tuple[ctr.Counter, int]], f: Frame) -> str | None:
-    """The destination a DNAT rule whose counter grew sends ``f`` to."""
-    import re
-
+    """The destination a DNAT rule whose counter grew sends ``f`` to (its ``--to-destination``)."""
     for c, _d in rules:
-        if c.target != "DNAT":
+        opt = c.rule.target.option("--to-destination") if c.rule is not None and c.rule.target else None
+        if c.target != "DNAT" or opt is None or not opt.value:
             continue
-        m = re.search(r"--to-destination (\d+\.\d+\.\d+\.\d+)(?::(\d+))?", c.text)
-        if not m:
-            continue
-        ip, port = m.group(1), m.group(2) or (str(f.dport) if f.dport is not None else None)
-        return ip if f.proto not in ("tcp", "udp") or port is None else f"{ip}:{port}"
+        ip, _, port = opt.value.partition(":")
+        ip, port = ip.split("-")[0], port.split("-")[0] or (str(f.dport) if f.dport is not None else "")
+        return ip if f.proto not in ("tcp", "udp") or not port else f"{ip}:{port}"
     return None
 
 
-def _dnat_of(entries: list[dict[str, Any]], f: Frame) -> str | None:
+def _dnat_of(entries: list[ConntrackEntry], f: Frame) -> str | None:
     """Where conntrack says the original-direction packet ``f`` was DNATed to, if it was."""
     for e in entries:
-        if e["proto"] != f.proto:
+        if e.proto != f.proto:
             continue
-        src, dst, sport, dport = e["orig"]
+        src, dst, sport, dport = _ends(e.orig, e.proto)
         if src != f.src or dst != f.dst:
             continue
-        if f.proto in ("tcp", "udp") and (sport != str(f.sport) or dport != str(f.dport)):
+        if f.proto in ("tcp", "udp") and (sport != f.sport or dport != f.dport):
             continue
-        rsrc, _rdst, rsport, _rdport = e["reply"]
+        rsrc, _rdst, rsport, _rdport = _ends(e.reply, e.proto)
         if rsrc == dst and (f.proto == "icmp" or rsport == dport):
             return None  # not DNATed
         return rsrc if f.proto == "icmp" else f"{rsrc}:{rsport}"
@@ -407,7 +414,7 @@ def _number_by_creation(packets: list[_Logical]) -> list[_Logical]:
 
 def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                   grown: dict[str, list[tuple[ctr.Counter, int]]], res: probes.ProbeResult,
-                  src_node: str, tracked: dict[str, list[dict[str, Any]]] | None = None,
+                  src_node: str, tracked: dict[str, list[ConntrackEntry]] | None = None,
                   learnt: dict[str, list[tuple[str, str, str]]] | None = None) -> Journey:
     """The Journey of a probe from its records, counter growth, conntrack, the bridges'
     newly learnt FDB entries and what the prober saw."""
@@ -449,8 +456,8 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                 # sent by a local program: conntrack remembers the address it asked for (nat OUTPUT)
                 entry = _entry_by_reply(tracked.get(node, []), o.frame)
                 if entry is not None:
-                    osrc, odst, osport, odport = entry["orig"]
-                    ref = o.frame.copy(dst=odst, dport=int(odport) if o.frame.proto in ("tcp", "udp")
+                    _osrc, odst, _osport, odport = _ends(entry.orig, entry.proto)
+                    ref = o.frame.copy(dst=odst, dport=odport if o.frame.proto in ("tcp", "udp")
                                        else o.frame.dport)
             if ref is None:
                 continue
@@ -519,8 +526,8 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
             # a reply delivered here to a locally DNATed connection gets its source back in INPUT
             entry = _entry_by_reply(tracked.get(end.rec.node, []), end.frame, reply=True)
             if entry is not None:
-                _s, odst, _sp, odport = entry["orig"]
-                want = end.frame.copy(src=odst, sport=int(odport) if first.proto in ("tcp", "udp")
+                _s, odst, _sp, odport = _ends(entry.orig, entry.proto)
+                want = end.frame.copy(src=odst, sport=odport if first.proto in ("tcp", "udp")
                                       else end.frame.sport)
                 b, a = _endpoint(end.frame, "src"), _endpoint(want, "src")
                 if b != a and end.frame.dst in _local_ips(lab, end.rec.node):
@@ -587,7 +594,8 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
             if node in lab.scenario.nodes else {}
         passages = _passages(packets, node, first_ip, masters)
         for c, d in decisive:
-            found = next(((o, hook) for o, hook, i, out, state in passages if _could_match(c, hook, i, out, state)),
+            found = next(((o, hook) for o, hook, i, out, state in passages
+                          if _could_match(c, hook, i, out, state, o.frame)),
                          (passages[0][0], None) if passages else None)
             if found is not None:
                 add_after(found[0], _rule_event(node, c, d, found[0], found[1]))
@@ -663,23 +671,17 @@ def _passages(packets: list[_Logical], node: str, first_ip: _Logical | None,
     return out
 
 
-def _could_match(c: ctr.Counter, hook: str, in_if: str | None, out_if: str | None, state: str) -> bool:
+def _could_match(c: ctr.Counter, hook: str, in_if: str | None, out_if: str | None, state: str,
+                 f: Frame | None = None) -> bool:
     """Whether rule ``c``'s interface and conntrack-state conditions allow this passage."""
-    words = c.text.split()
     if c.chain in ("INPUT", "FORWARD", "OUTPUT") and c.chain != hook:
         return False
     if c.chain not in ("INPUT", "FORWARD", "OUTPUT", "PREROUTING") and hook != "FORWARD":
         return False  # Docker's own chains hang off FORWARD
-    for i, w in enumerate(words[:-1]):
-        neg = i > 0 and words[i - 1] == "!"
-        value = words[i + 1]
-        if w in ("-i", "-o"):
-            actual = in_if if w == "-i" else out_if
-            if (actual == value) == neg:
-                return False
-        if w == "--ctstate" and (state in value.split(",")) == neg:
-            return False
-    return True
+    if c.rule is None or f is None or f.proto == "arp":
+        return True
+    return _holds(c.rule, f, hook=hook, in_if=in_if, out_if=out_if, state=state,
+                  parts=frozenset({"iface", "state"}))
 
 
 def _refusal(packets: list[_Logical], lp: _Logical, node: str) -> str | None:
