@@ -169,7 +169,7 @@ def test_reject_with_tcp_reset_is_de_natted_to_the_published_address():
 
 def test_no_route_from_the_client_to_the_container_network():
     j = SimNet(seed_host()).probe("ping", src="client", dst="172.17.0.2")
-    assert j.outcome == "dropped" and j.reason == "no route to host"
+    assert j.outcome == "dropped" and j.reason == "network is unreachable (no route: ENETUNREACH)"
     assert not j.seen()
 
 

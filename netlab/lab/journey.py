@@ -616,7 +616,7 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
 
     if res.no_route:
         ev = Event(len(steps) + 1, "drop", src_node, f"connect/send: no route to {probe['dst_ip']} (ENETUNREACH)",
-                   reason="no route to host")
+                   reason="network is unreachable (no route: ENETUNREACH)")
         steps.append(ev)
         drops.insert(0, ev)
     replies = [o.frame for o in obs if o.rec.node == src_node and o.rec.direction == "in"

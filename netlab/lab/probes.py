@@ -73,7 +73,7 @@ def ping(ns: str, dst: str, count: int, timeout: float, ttl: int | None, payload
             except OSError as exc:
                 if exc.errno != errno.ENETUNREACH:
                     raise
-                r.no_route, r.error = True, "no route to host"
+                r.no_route, r.error = True, "network is unreachable (no route: ENETUNREACH)"
                 break
             deadline = time.monotonic() + timeout
             while (left := deadline - time.monotonic()) > 0:
@@ -147,7 +147,7 @@ def tcp(ns: str, dst: str, dport: int, sport: int | None, timeout: float, reques
             return r
         except OSError as exc:
             if exc.errno == errno.ENETUNREACH:
-                r.no_route, r.error = True, "no route to host"
+                r.no_route, r.error = True, "network is unreachable (no route: ENETUNREACH)"
                 return r
             r.refused = exc.errno == errno.EHOSTUNREACH
             r.error = os.strerror(exc.errno or 0) if exc.errno else str(exc)
@@ -187,7 +187,7 @@ def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: f
         except OSError as exc:
             if exc.errno != errno.ENETUNREACH:
                 raise
-            r.no_route, r.error = True, "no route to host"
+            r.no_route, r.error = True, "network is unreachable (no route: ENETUNREACH)"
             return r
         r.sport = s.getsockname()[1]
         s.settimeout(timeout)

@@ -535,7 +535,7 @@ class Kernel:
         rt = self.routes.lookup(f.dst or "")
         if rt is None:
             self.net.rec("route", self.name, f"no route to {f.dst}", skb=skb)
-            reason = "no route to host"
+            reason = "network is unreachable (no route: ENETUNREACH)"
             if not self.ip_forward:
                 reason = "not for this host and ip_forward is off"
             self.net.rec("drop", self.name, reason, reason=reason, skb=skb)
@@ -619,7 +619,7 @@ class Kernel:
         if rt is None:
             self.net.rec("route", self.name, f"no route to {f.dst}", skb=skb)
             self.net.rec("drop", self.name, f"connect/send: no route to {f.dst} (ENETUNREACH)",
-                         reason="no route to host", skb=skb)
+                         reason="network is unreachable (no route: ENETUNREACH)", skb=skb)
             return False
         self.net.rec("route", self.name, f"route {rt.text()}", route=rt.text(), skb=skb)
         m = self._ct_lookup(skb)
@@ -637,7 +637,7 @@ class Kernel:
                     rt = self.routes.lookup(f.dst or "")
                     if rt is None:
                         self.net.rec("drop", self.name, f"no route to {f.dst} after DNAT",
-                                     reason="no route to host", skb=skb)
+                                     reason="network is unreachable (no route: ENETUNREACH)", skb=skb)
                         return False
                     self.net.rec("route", self.name, f"re-route after DNAT: {rt.text()}",
                                  route=rt.text(), skb=skb)

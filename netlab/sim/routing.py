@@ -114,7 +114,7 @@ class RoutingTable:
             self.add(Route(net, plen, dev, src=ip, scope="link", proto="kernel"))
 
     def lookup(self, dst: str) -> Route | None:
-        """The route the kernel picks for ``dst`` (None: no route to host)."""
+        """The route the kernel picks for ``dst`` (None: no route: ENETUNREACH)."""
         try:
             return self._cache[dst]
         except KeyError:
