@@ -1,6 +1,6 @@
 """Per-rule packet counters (``iptables-save -c``): which rules a probe's packets hit.
 
-The lab reads every rule's counter in a namespace before and after a probe; a
+The lab reads (``netlab.lab.evidence``) every rule's counter in a namespace before and after a probe; a
 rule whose counter grew matched packets of the probe.  Positions use the same
 ``table:chain:index`` form as the netfilter layer (``nat:DOCKER:2``), and a
 chain's policy is ``filter:FORWARD:policy``.
@@ -9,7 +9,6 @@ chain's policy is ``filter:FORWARD:policy``.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 
 from netlab.errors import LabError, ParseError
@@ -49,12 +48,6 @@ def parse_counters(text: str) -> dict[str, Counter]:
                 out[r.position] = Counter(r.position, table.name, chain.name, r.target_name,
                                           _COUNTS.sub("", r.text), (r.counters or (0, 0))[0], r)
     return out
-
-
-def read_counters(netns: str) -> dict[str, Counter]:
-    r = subprocess.run(["ip", "netns", "exec", netns, "iptables-save", "-c"], capture_output=True,
-                       text=True, timeout=10)
-    return parse_counters(r.stdout) if r.returncode == 0 else {}
 
 
 def grown(before: dict[str, Counter], after: dict[str, Counter]) -> list[tuple[Counter, int]]:

@@ -1,7 +1,8 @@
 """A lab probe's Journey, rebuilt from what the kernel shows.
 
-While the probe runs, every interface of every namespace is captured
-(:mod:`netlab.lab.capture`).  Afterwards:
+:func:`run_probe` captures the evidence (:mod:`netlab.lab.evidence`, root: every
+interface of every namespace, counters, conntrack, FDBs) and :func:`rebuild` turns
+it into the Journey — on any machine, from saved evidence too:
 
 - every IPv4/ARP packet captured becomes a ``seen`` event (node, interface,
   direction, the frame as tcpdump there shows it), in time order (each
@@ -26,22 +27,21 @@ While the probe runs, every interface of every namespace is captured
 from __future__ import annotations
 
 import ipaddress
-import subprocess
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netlab.journey import Event, Journey, ProbeRecord, nat_fields
 from netlab.lab import counters as ctr
 from netlab.lab import probes
-from netlab.lab.capture import Record, Sniffer
+from netlab.lab.capture import Record, to_capture
+from netlab.lab.evidence import Evidence, capture_evidence
 from netlab.model import ConntrackEntry, ConntrackTuple
 from netlab.netfilter import Packet, PacketError, Rule
 from netlab.netfilter.context import Context
 from netlab.netfilter.matches import compile_match
 from netlab.packet import Frame
 from netlab.parse import parse_conntrack
-from netlab.probe import ProbeError, ProbeRequest, first_sport
+from netlab.probe import ProbeRequest, first_sport
 
 if TYPE_CHECKING:  # pragma: no cover
     from netlab.lab.lab import Lab
@@ -97,10 +97,8 @@ class _Conntracks:
     one dropped before it left the node) goes through the ``nat`` table and is NATed by a rule;
     conntrack rewrites every later packet, both ways, from the entry (as the simulator says)."""
 
-    def __init__(self, lab: Lab) -> None:
-        # entry numbers go on across the probes of one lab, as the kernel's table keeps entries
-        self.next_id: dict[str, int] = getattr(lab, "_ct_next_id", None) or {}
-        lab._ct_next_id = self.next_id  # type: ignore[attr-defined]
+    def __init__(self, next_id: dict[str, int]) -> None:
+        self.next_id = next_id  # node -> entries numbered so far (updated)
         self.conns: dict[tuple, _Conn] = {}
 
     def _key(self, node: str, f: Frame, original: bool) -> tuple:
@@ -217,82 +215,50 @@ def _group(records: list[Record]) -> list[_Logical]:
 
 def run_probe(lab: Lab, request: ProbeRequest, *, max_hops: int = 8, settle: float = 0.05,
               promisc: bool | None = None) -> Journey:
-    """Send one checked probe in ``lab`` and return its Journey (see the module docstring)."""
-    sc = lab.scenario
-    kind, count, timeout, ttl, payload = (request.kind, request.count, request.timeout, request.ttl,
-                                          request.payload)
-    dport, sport, dst_ip, bind = request.dport, request.sport, request.dst_ip, request.src_ip
+    """Send one checked probe in ``lab`` and return its Journey: capture the evidence
+    (root), then rebuild the journey from it (see the module docstring)."""
+    ev = capture_evidence(lab, request, max_hops=max_hops, settle=settle, promisc=promisc)
+    # entry numbers go on across the probes of one lab, as the kernel's table keeps entries
+    next_ids: dict[str, int] = getattr(lab, "_ct_next_id", None) or {}
+    lab._ct_next_id = next_ids  # type: ignore[attr-defined]
+    return rebuild(ev, next_ids)
+
+
+def rebuild(ev: Evidence, ct_next_id: dict[str, int] | None = None) -> Journey:
+    """The Journey of a probe from its evidence — on any machine, no root needed.
+    ``ct_next_id`` (updated) numbers conntrack entries on from earlier probes."""
+    sc, request, res, records = ev.scenario, ev.request, ev.result, ev.records
     src_node = sc.node(request.src_node)
-    ns = lab.netns[src_node.name]
-    firewalled = {n.name: lab.netns[n.name] for n in sc.nodes.values() if (n.iptables or "").strip()}
-
-    bridged = {n.name: lab.netns[n.name] for n in sc.nodes.values()
-               if any(i.kind == "bridge" for i in n.interfaces)}
-    before = {n: ctr.read_counters(s) for n, s in firewalled.items()}
-    fdb_before = {n: _fdb(s) for n, s in bridged.items()}
-    sniffer = Sniffer(lab.netns, promisc=lab.capture_promisc if promisc is None else promisc).start()
-    t0 = time.time()
-
-    def send() -> probes.ProbeResult:
-        if kind == "ping":
-            return probes.ping(ns, dst_ip, count, timeout, ttl, payload, bind)
-        if kind == "arping":
-            hit = probes.route_iface([(i.name, i.addresses) for i in src_node.interfaces], dst_ip)
-            if hit is None:
-                raise ProbeError(f"arping: {src_node.name} has no interface on the subnet of {dst_ip}")
-            return probes.arping(ns, hit[0], bind or hit[1], dst_ip, count, timeout)
-        if kind in ("tcp", "http"):
-            req = None
-            if kind == "http":
-                req = f"GET / HTTP/1.0\r\nHost: {dst_ip}\r\nUser-Agent: netlab\r\n\r\n".encode()
-            return probes.tcp(ns, dst_ip, int(dport or 80), sport, timeout, req, ttl, bind)
-        if kind == "udp":
-            return probes.udp(ns, dst_ip, int(dport or 7), sport, count, timeout, payload, ttl, bind)
-        return probes.traceroute(ns, dst_ip, dport, min(max_hops, probes.MAX_HOPS), min(timeout, 1.0), bind)
-
-    try:
-        res = probes.promptly(send)
-    finally:
-        records = sniffer.stop(settle)
-    res.started, res.ended = t0, time.time()
-    after = {n: ctr.read_counters(s) for n, s in firewalled.items()}
-    learnt = {n: sorted(_fdb(s) - fdb_before[n]) for n, s in bridged.items()}
-    grown = {n: ctr.grown(before[n], after[n]) for n in firewalled}
+    next_ids = ct_next_id if ct_next_id is not None else dict(ev.ct_next_id)
+    grown = {n: ctr.grown(ctr.parse_counters(ev.counters_before.get(n, "")), ctr.parse_counters(text))
+             for n, text in ev.counters_after.items()}
+    learnt = {n: sorted(set(map(tuple, after)) - set(map(tuple, ev.fdb_before.get(n, []))))
+              for n, after in ev.fdb_after.items()}
     entries = []
     tracked: dict[str, list[ConntrackEntry]] = {}
-    for n, s in firewalled.items():
-        r = subprocess.run(["ip", "netns", "exec", s, "conntrack", "-L"], capture_output=True, text=True,
-                           timeout=10)
-        entries += [f"{n}: {line}" for line in r.stdout.splitlines() if line.strip()]
-        tracked[n] = conntrack_entries(r.stdout)
-    probe = ProbeRecord.of(request, src_ip=bind, mode="lab", scenario=sc.name, prefix=lab.prefix,
-                           start=t0, mac_owner=lab.mac_owners())
-    sent = next((Frame.from_bytes(r.data) for r in records if r.node == src_node.name and r.direction == "out"
-                 and Frame.from_bytes(r.data).proto in ("tcp", "udp", "icmp")), None)
+    for n, text in ev.conntrack.items():
+        entries += [f"{n}: {line}" for line in text.splitlines() if line.strip()]
+        tracked[n] = conntrack_entries(text)
+    probe = ProbeRecord.of(request, src_ip=request.src_ip, mode="lab", scenario=sc.name, prefix=ev.prefix,
+                           start=ev.start, mac_owner=dict(ev.mac_owner))
+    sent = next((f for f in (Frame.from_bytes(r.data) for r in records
+                             if r.node == src_node.name and r.direction == "out")
+                 if f.proto in ("tcp", "udp", "icmp")), None)
     if sent is not None and sent.src:
         probe.src_ip = sent.src  # the address the kernel chose for the source
-    journey = build_journey(lab, probe, records, grown, res, src_node.name, tracked, learnt)
+    journey = build_journey(ev, probe, records, grown, res, src_node.name, tracked, learnt, next_ids)
     journey.conntrack_entries = entries
     journey.mode = "lab"
-    if hasattr(journey, "scenario"):
-        journey.scenario = sc  # the topology it ran on, for diagrams
-    if sniffer.drops:
-        journey.probe.capture_drops = sniffer.drops
+    journey.scenario = sc  # the topology it ran on, for diagrams
+    if ev.capture_drops:
+        journey.probe.capture_drops = ev.capture_drops
     journey.probe.actual_sport = first_sport(journey) or res.sport
     return journey
 
 
-def _local_ips(lab: Lab, node: str) -> set[str]:
-    ips = set(lab.scenario.node(node).ips())
+def _local_ips(ev: Evidence, node: str) -> set[str]:
+    ips = set(ev.scenario.node(node).ips())
     return ips | {"127.0.0.1"}
-
-
-def _forwarding(lab: Lab, node: str) -> bool:
-    """``net.ipv4.ip_forward`` as the node's kernel has it now."""
-    from netlab.lab.netns import read_proc_in
-
-    path = "/proc/sys/net/ipv4/ip_forward"
-    return read_proc_in(lab.netns[node], [path])[path].strip() == "1"
 
 
 def _rule_event(node: str, c: ctr.Counter, d: int, after_obs: _Obs | None, hook: str | None = None) -> Event:
@@ -307,19 +273,6 @@ def _rule_event(node: str, c: ctr.Counter, d: int, after_obs: _Obs | None, hook:
                  frame=after_obs.frame if after_obs else None,
                  packet_id=after_obs.pid if after_obs else None,
                  time=after_obs.rec.time if after_obs else 0.0)
-
-
-def _fdb(netns: str) -> set[tuple[str, str, str]]:
-    """The dynamic (learnt) bridge FDB entries of ``netns``: (mac, port, bridge)."""
-    import json
-
-    r = subprocess.run(["bridge", "-n", netns, "-j", "fdb", "show"], capture_output=True, text=True, timeout=10)
-    try:
-        rows = json.loads(r.stdout or "[]")
-    except ValueError:
-        return set()
-    return {(e["mac"], e["ifname"], e.get("master", "")) for e in rows
-            if e.get("state") != "permanent" and "master" in e and "self" not in e.get("flags", [])}
 
 
 def conntrack_entries(text: str) -> list[ConntrackEntry]:
@@ -412,10 +365,11 @@ def _number_by_creation(packets: list[_Logical]) -> list[_Logical]:
     return order
 
 
-def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
+def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
                   grown: dict[str, list[tuple[ctr.Counter, int]]], res: probes.ProbeResult,
                   src_node: str, tracked: dict[str, list[ConntrackEntry]] | None = None,
-                  learnt: dict[str, list[tuple[str, str, str]]] | None = None) -> Journey:
+                  learnt: dict[str, list[tuple[str, str, str]]] | None = None,
+                  ct_next_id: dict[str, int] | None = None) -> Journey:
     """The Journey of a probe from its records, counter growth, conntrack, the bridges'
     newly learnt FDB entries and what the prober saw."""
     tracked = tracked or {}
@@ -436,7 +390,7 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
     orig_src = first_ip.obs[0].frame.src if first_ip else probe["src_ip"]
     drops: list[Event] = []
     dnat_to: dict[int, str] = {}
-    cts = _Conntracks(lab)
+    cts = _Conntracks(ct_next_id if ct_next_id is not None else {})
     ended_at: list[tuple[int, _Conn]] = []
     for lp in packets:
         if lp.key[0] == "arp":
@@ -530,7 +484,7 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                 want = end.frame.copy(src=odst, sport=odport if first.proto in ("tcp", "udp")
                                       else end.frame.sport)
                 b, a = _endpoint(end.frame, "src"), _endpoint(want, "src")
-                if b != a and end.frame.dst in _local_ips(lab, end.rec.node):
+                if b != a and end.frame.dst in _local_ips(evidence, end.rec.node):
                     conn = cts.connection(end.rec.node, want, False)
                     detail, fields = cts.rewrite(conn, "src", b, a, False, end.frame)
                     add_after(end, Event(0, "nat", end.rec.node, detail, hook="INPUT", frame=end.frame,
@@ -539,17 +493,17 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
         if end.rec.direction == "in":
             node = end.rec.node
             dst = dnat_to.get(lp.pid, end.frame.dst or "")
-            local = dst in _local_ips(lab, node) or ipaddress.IPv4Address(dst).is_loopback
+            local = dst in _local_ips(evidence, node) or ipaddress.IPv4Address(dst).is_loopback
             refusal = _refusal(packets, lp, node) if local else None
             dropper = _dropping_rule(grown.get(node, []))
-            if (end.frame.ttl or 0) <= 1 and not local and _forwarding(lab, node) and dropper is None:
+            if (end.frame.ttl or 0) <= 1 and not local and evidence.forwarding.get(node, True) and dropper is None:
                 reason: tuple[str, str | None] | None = ("TTL exceeded", None)
             elif dropper is not None and not refusal:
                 reason = dropper
             elif local:
                 reason = None
             else:
-                reason = _drop_reason(lab, node, grown.get(node, []))
+                reason = _drop_reason(evidence, node, grown.get(node, []))
             if reason is None or refusal:  # it passed INPUT: conntrack confirmed its entry
                 for pid, conn in ended_at:
                     if pid == lp.pid:
@@ -590,8 +544,8 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
                      (c.target == "ACCEPT" and not c.position.endswith(":policy")))]
         if not decisive:
             continue
-        masters = {i.name: i.master for i in lab.scenario.node(node).interfaces if i.master} \
-            if node in lab.scenario.nodes else {}
+        masters = {i.name: i.master for i in evidence.scenario.node(node).interfaces if i.master} \
+            if node in evidence.scenario.nodes else {}
         passages = _passages(packets, node, first_ip, masters)
         for c, d in decisive:
             found = next(((o, hook) for o, hook, i, out, state in passages
@@ -633,12 +587,7 @@ def build_journey(lab: Lab, probe: dict[str, Any], records: list[Record],
     j.probe["result"] = res.replies
     if res.hops:
         j.probe["hops"] = res.hops
-    try:
-        from netlab.lab.capture import to_capture
-
-        j.capture = to_capture(records, {i: f"{r.node} {r.iface} {r.direction}" for i, r in enumerate(records)})
-    except ImportError:  # netlab.capture not available: the frames stay in the events
-        j.capture = None
+    j.capture = to_capture(records, {i: f"{r.node} {r.iface} {r.direction}" for i, r in enumerate(records)})
     return j
 
 
@@ -712,7 +661,7 @@ def _dropping_rule(grown: list[tuple[ctr.Counter, int]]) -> tuple[str, str] | No
     return None
 
 
-def _drop_reason(lab: Lab, node: str, grown: list[tuple[ctr.Counter, int]]) -> tuple[str, str | None]:
+def _drop_reason(evidence: Evidence, node: str, grown: list[tuple[ctr.Counter, int]]) -> tuple[str, str | None]:
     for c, _d in grown:
         if c.table == "filter" and c.target in ("DROP", "REJECT") and not c.position.endswith(":policy"):
             return f"rule {c.position} ({c.text})", c.position
@@ -722,6 +671,6 @@ def _drop_reason(lab: Lab, node: str, grown: list[tuple[ctr.Counter, int]]) -> t
     for c, _d in grown:
         if c.table == "raw" and c.target == "DROP":
             return f"rule {c.position} ({c.text})", c.position
-    if not _forwarding(lab, node):
+    if not evidence.forwarding.get(node, True):
         return "ip_forward off", None
     return "no route or not accepted (no counter grew)", None
