@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netlab.scenarios.docker_nft import docker_nft_rules
 from netlab.scenarios.docker_rules import Endpoint, docker_rules
 from netlab.scenarios.errors import ScenarioError
 from netlab.scenarios.profiles import VersionProfile, resolve_version
@@ -292,6 +293,7 @@ def docker_host(
     *,
     ip_forward: bool = True,
     default_bridge: bool = True,
+    firewall_backend: str = "iptables",
     name: str | None = None,
     description: str = "",
 ) -> Scenario:
@@ -309,8 +311,16 @@ def docker_host(
       so dockerd left the FORWARD policy ACCEPT (otherwise it sets DROP).
     - ``ip_forward=False``: somebody switched forwarding off afterwards (a lesson's fault).
     - ``default_bridge=False``: dockerd ``--bridge=none`` (no docker0).
+    - ``firewall_backend="nftables"``: dockerd ``--firewall-backend=nftables`` (Docker 29+):
+      the host gets ``table ip docker-bridges`` in ``host.nftables``
+      (:mod:`netlab.scenarios.docker_nft`) and no iptables rules.
     """
     profile = resolve_version(version)
+    if firewall_backend not in ("iptables", "nftables"):
+        raise ScenarioError(f"firewall_backend {firewall_backend!r}: use iptables or nftables")
+    if firewall_backend == "nftables" and int(profile.name.split(".")[0]) < 29:
+        raise ScenarioError(f"Docker {version} has no nftables backend: --firewall-backend=nftables "
+                            "arrived in Docker 29.0.0; use version='29'")
     if containers is None:
         containers = [Container("web", ports=["80:80"])]
     draws = Draws(seed, "docker")
@@ -329,7 +339,8 @@ def docker_host(
             icc=icc,
             ip_forward_was_on=ip_forward_was_on,
             networks=nets,
-            extra={"requested": str(version), "releases": profile.releases, "ip_forward": ip_forward},
+            extra={"requested": str(version), "releases": profile.releases, "ip_forward": ip_forward,
+                   "firewall_backend": firewall_backend},
         ),
     )
     host = scenario.add(host_node(host_draws))
@@ -402,10 +413,15 @@ def docker_host(
                 host.services.append(Service(pm.proto, pm.host_port, "docker-proxy", bind=pm.host_ip,
                                              target=f"{ip}:{pm.container_port}"))
 
-    rules = docker_rules(profile, nets, endpoints, userland_proxy=userland_proxy,
-                         ip_forward_was_on=ip_forward_was_on)
-    host.iptables = rules.to_iptables_save()
-    host.ipsets = rules.ipsets
+    if firewall_backend == "nftables":
+        # --firewall-backend=nftables: table ip docker-bridges, no iptables rule at all
+        host.nftables = docker_nft_rules(nets, endpoints, userland_proxy=userland_proxy)
+        host.iptables = ""
+    else:
+        rules = docker_rules(profile, nets, endpoints, userland_proxy=userland_proxy,
+                             ip_forward_was_on=ip_forward_was_on)
+        host.iptables = rules.to_iptables_save()
+        host.ipsets = rules.ipsets
     host.sysctls = host_sysctls(nets, ip_forward=ip_forward, userland_proxy=userland_proxy,
                                 family=profile.family)
     host.routes = sort_routes(host.routes)

@@ -91,6 +91,7 @@ class Node:
     routes: list[RouteSpec] = field(default_factory=list)
     sysctls: dict[str, str] = field(default_factory=dict)
     iptables: str = ""  # iptables-save text ("" = no rules, all policies ACCEPT)
+    nftables: str = ""  # `nft list ruleset` text, loaded with nft -f ("" = no nft tables)
     services: list[Service] = field(default_factory=list)
     # containers only
     image: str | None = None
@@ -141,6 +142,7 @@ class BridgeNetwork:
     gateway_mode: str = "nat"
     masquerade: bool = True  # com.docker.network.bridge.enable_ip_masquerade
     host_ipv4: str | None = None  # com.docker.network.host_ipv4: SNAT to this address
+    host_ipv6: str | None = None  # com.docker.network.host_ipv6 (the nft ip6 table's SNAT)
 
 
 @dataclass

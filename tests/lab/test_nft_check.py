@@ -68,3 +68,17 @@ def test_json_of_a_loaded_fixture_reads_like_its_text(path: Path) -> None:
         g["chains"] = [(n, h.replace("hook output priority -100;", "hook output priority dstnat;") if h else h, r)
                        for n, h, r in g["chains"]]
     assert got == want
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"userland_proxy": False}, {"icc": False},
+    {"networks": [{"name": "n1", "bridge": "br-n1", "internal": True}, {"name": "n2", "gateway_mode": "routed"}],
+     "containers": ["a", {"name": "b", "network": "n2", "ports": ["8080:80"]}]},
+], ids=["default", "noproxy", "noicc", "internal-routed"])
+def test_nft_accepts_the_docker29_profile(kw: dict) -> None:
+    from netlab.scenarios import docker_host
+
+    sc = docker_host(version="29", firewall_backend="nftables", **kw)
+    for text in (sc.host.nftables, parse_nft(sc.host.nftables).to_nft()):
+        ok, err = nft_check(loadable(text))
+        assert ok, f"{err}\n{text}"
