@@ -69,9 +69,48 @@ def _big_pings_dropped(version: str):  # noqa: ANN202 - a Scenario
     return sc
 
 
+def _nft(name: str) -> Callable[[str], Any]:
+    """The catalogue scenario ``name`` on Docker 29 with ``--firewall-backend=nftables``: the
+    same containers and networks, Docker's ``table ip docker-bridges`` instead of iptables."""
+    from netlab.scenarios import catalogue
+    from netlab.scenarios.docker import docker_host
+
+    def build(version: str):  # noqa: ANN202 - a Scenario
+        base = catalogue.build(name, version=version) if name in catalogue.CATALOGUE else BUILDERS[name](version)
+        if not base.docker or not base.docker.version.startswith("29"):
+            raise ValueError(f"the nftables backend exists from Docker 29 only, not {version}")
+        return _rebuilt_nft(base, docker_host)
+
+    return build
+
+
+def _rebuilt_nft(base: Any, docker_host: Any) -> Any:
+    """``base`` built again by ``docker_host`` with the nftables backend (same seed, same order)."""
+    from netlab.scenarios.docker import Container
+
+    d = base.docker
+    containers = [Container(n.name, image=n.image or "nginx", ports=list(n.ports),
+                            network=next((net.name for net in d.networks if net.bridge == n.network), "bridge"),
+                            services=list(n.services))
+                  for n in base.nodes.values() if n.role == "container"]
+    nets = [net for net in d.networks if net.bridge != "docker0"]
+    sc = docker_host("29", containers, userland_proxy=d.userland_proxy, icc=d.icc, networks=nets,
+                     ip_forward_was_on=d.ip_forward_was_on, firewall_backend="nftables",
+                     name=f"{base.name}-nftables")
+    for node in base.nodes.values():  # extra routes a builder added (the LAN route to containers)
+        if node.role != "container" and node.name in sc.nodes:
+            for r in node.routes:
+                if r not in sc.nodes[node.name].routes:
+                    sc.nodes[node.name].routes.append(r)
+    return sc
+
+
 BUILDERS: dict[str, Callable[[str], Any]] = {"udp-published": _udp_published,
                                              "lan-route": _lan_routes_to_containers,
                                              "big-pings-dropped": _big_pings_dropped}
+for _name in ("article", "two-bridges", "published-on-localhost", "lan-route", "hairpin"):
+    BUILDERS[f"{_name}-nftables"] = _nft(_name)
+NFT = ("29",)
 
 
 CASES: list[Case] = [
@@ -148,6 +187,31 @@ CASES: list[Case] = [
     Case("arping-gateway", "article",
          {"kind": "arping", "src": "web", "dst": "172.17.0.1"}, versions=("27",),
          what="an ARP request and its reply, alone"),
+    # Docker 29 with --firewall-backend=nftables: table ip docker-bridges loaded with nft -f
+    Case("nft-port-forward-from-lan", "article-nftables",
+         {"kind": "http", "src": "client", "dst": "192.168.56.38", "dport": 80}, versions=NFT,
+         what="nftables backend: DNAT in nat-prerouting-and-output, accept in filter-forward-in__docker0"),
+    Case("nft-port-forward-from-host", "article-nftables",
+         {"kind": "http", "src": "host", "dst": "192.168.56.38", "dport": 80}, versions=NFT,
+         what="nftables backend: the host reaches its published port (nat-OUTPUT's jump)"),
+    Case("nft-masquerade-out", "article-nftables",
+         {"kind": "ping", "src": "web", "dst": "203.0.113.10"}, versions=NFT,
+         what="nftables backend: masquerade in nat-postrouting-out__docker0, reply de-NATed"),
+    Case("nft-two-bridges-isolated", "two-bridges-nftables",
+         {"kind": "ping", "src": "web", "dst": "db", "timeout": 0.5}, versions=NFT,
+         what="nftables backend: UNPUBLISHED PORT DROP isolates the two user networks"),
+    Case("nft-direct-to-container-ip", "lan-route-nftables",
+         {"kind": "tcp", "src": "client", "dst": "172.17.0.2", "dport": 80, "timeout": 0.5}, versions=NFT,
+         what="nftables backend: DROP DIRECT ACCESS in raw-PREROUTING"),
+    Case("nft-localhost-publish-from-lan", "published-on-localhost-nftables",
+         {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 8080, "timeout": 0.5}, versions=NFT,
+         what="nftables backend: -p 127.0.0.1:8080:80 is not reachable from the LAN"),
+    Case("nft-localhost-publish-from-host", "published-on-localhost-nftables",
+         {"kind": "http", "src": "host", "dst": "127.0.0.1", "dport": 8080}, versions=NFT,
+         what="nftables backend: -p 127.0.0.1:8080:80 from the host, through docker-proxy", concurrent=True),
+    Case("nft-hairpin-no-proxy", "hairpin-nftables",
+         {"kind": "http", "src": "app", "dst": "192.168.56.38", "dport": 80}, versions=NFT,
+         what="nftables backend, userland proxy off: hairpin DNAT and MASQUERADE FROM HOST"),
 ]
 
 

@@ -109,11 +109,13 @@ def capture_evidence(lab: Lab, request: ProbeRequest, *, max_hops: int = 8, sett
     """Send ``request`` for real in ``lab`` and record what the kernel shows."""
     sc = lab.scenario
     src_node = sc.node(request.src_node)
-    firewalled = {n.name: lab.netns[n.name] for n in sc.nodes.values() if (n.iptables or "").strip()}
+    firewalled = {n.name: lab.netns[n.name] for n in sc.nodes.values()
+                  if (n.iptables or "").strip() or (n.nftables or "").strip()}
+    nft_nodes = {n.name for n in sc.nodes.values() if (n.nftables or "").strip()}
     bridged = {n.name: lab.netns[n.name] for n in sc.nodes.values()
                if any(i.kind == "bridge" for i in n.interfaces)}
     ct_next_id = dict(getattr(lab, "_ct_next_id", None) or {})
-    before = {n: _save(s) for n, s in firewalled.items()}
+    before = {n: _save(s, n in nft_nodes) for n, s in firewalled.items()}
     fdb_before = {n: sorted(_fdb(s)) for n, s in bridged.items()}
     sniffer = Sniffer(lab.netns, promisc=lab.capture_promisc if promisc is None else promisc).start()
     t0 = time.time()
@@ -124,7 +126,7 @@ def capture_evidence(lab: Lab, request: ProbeRequest, *, max_hops: int = 8, sett
     res.started, res.ended = t0, time.time()
     return Evidence(
         scenario=sc, request=request, prefix=lab.prefix, start=t0, records=records, result=res,
-        counters_before=before, counters_after={n: _save(s) for n, s in firewalled.items()},
+        counters_before=before, counters_after={n: _save(s, n in nft_nodes) for n, s in firewalled.items()},
         conntrack={n: _conntrack(s) for n, s in firewalled.items()},
         fdb_before=fdb_before, fdb_after={n: sorted(_fdb(s)) for n, s in bridged.items()},
         forwarding={n: _forwarding(s) for n, s in lab.netns.items()}, mac_owner=lab.mac_owners(),
@@ -154,10 +156,20 @@ def _send(ns: str, src_node: Any, request: ProbeRequest, max_hops: int) -> probe
                              min(request.timeout, 1.0), bind)
 
 
-def _save(netns: str) -> str:
+def _save(netns: str, nft: bool = False) -> str:
+    """``iptables-save -c``; for a node with nftables rules also ``nft list ruleset`` (whose
+    rules show their ``counter packets N``), after a ``# ---- nft list ruleset ----`` line."""
     r = subprocess.run(["ip", "netns", "exec", netns, "iptables-save", "-c"], capture_output=True,
                        text=True, timeout=10)
-    return r.stdout if r.returncode == 0 else ""
+    out = r.stdout if r.returncode == 0 else ""
+    if nft:
+        n = subprocess.run(["ip", "netns", "exec", netns, "nft", "list", "ruleset"], capture_output=True,
+                           text=True, timeout=10)
+        if n.returncode == 0:
+            from netlab.lab.counters import NFT_MARK
+
+            out += f"{NFT_MARK}\n{n.stdout}"
+    return out
 
 
 def _conntrack(netns: str) -> str:

@@ -313,9 +313,10 @@ def _dnat_by_rule(rules: list[tuple[ctr.Counter, int]], f: Frame) -> str | None:
     """The destination a DNAT rule whose counter grew sends ``f`` to (its ``--to-destination``)."""
     for c, _d in rules:
         opt = c.rule.target.option("--to-destination") if c.rule is not None and c.rule.target else None
-        if c.target != "DNAT" or opt is None or not opt.value:
+        value = opt.value if opt is not None else c.nat_to
+        if c.target != "DNAT" or not value:
             continue
-        ip, _, port = opt.value.partition(":")
+        ip, _, port = value.partition(":")
         ip, port = ip.split("-")[0], port.split("-")[0] or (str(f.dport) if f.dport is not None else "")
         return ip if f.proto not in ("tcp", "udp") or not port else f"{ip}:{port}"
     return None

@@ -39,6 +39,8 @@ def lab_unavailable_reason(scenario: Scenario | None = None) -> str | None:
     tools = dict(TOOLS)
     if scenario is not None and any(n.ipsets for n in scenario.nodes.values()):
         tools["ipset"] = "ipset"  # Docker 28.0.0's rules match an ipset
+    if scenario is not None and any((n.nftables or "").strip() for n in scenario.nodes.values()):
+        tools["nft"] = "nftables"  # Docker 29's --firewall-backend=nftables
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
         packages = sorted({tools[t] for t in missing})

@@ -228,6 +228,27 @@ def _iptables_command(ns: str, node: Node) -> Command | None:
                    what=f"iptables rules of {node.name}")
 
 
+def _nftables_command(ns: str, node: Node) -> Command | None:
+    """``nft -f -`` inside the node's namespace: its nftables rule set (Docker 29's
+    ``table ip docker-bridges``), checked by netlab's reader first, with priorities
+    spelled so this machine's nft reads them (:func:`netlab.lab.nft.loadable`)."""
+    text = node.nftables or ""
+    if not text.strip():
+        return None
+    if "\0" in text:
+        raise LabError(f"node {node.name!r}: nftables text contains a NUL byte")
+    from netlab.errors import ParseError
+    from netlab.lab.nft import loadable
+    from netlab.netfilter import parse_nft
+
+    try:
+        parse_nft(text)
+    except ParseError as exc:
+        raise LabError(f"node {node.name!r}: its nftables rules cannot be read: {exc}") from None
+    return Command(["ip", "netns", "exec", ns, "nft", "-f", "-"], stdin=loadable(text),
+                   what=f"nftables rules of {node.name}")
+
+
 def service_specs(scenario: Scenario, netns: dict[str, str]) -> list[dict]:
     """The services to run, as the JSON the server process reads."""
     specs = []
@@ -326,7 +347,7 @@ def make_plan(scenario: Scenario, prefix: str, *, python: str | None = None, inp
         # a node's own bridges appear in its configure batch: its sysctls must wait for it
         own_bridges = node.name != host.name and any(i.kind == "bridge" for i in node.interfaces)
         target = late if own_bridges else configure
-        for cmd in (_sysctl_command(ns, node), _iptables_command(ns, node)):
+        for cmd in (_sysctl_command(ns, node), _iptables_command(ns, node), _nftables_command(ns, node)):
             if cmd is not None:
                 target.commands.append(cmd)
     stages = [make_ns, links, configure]

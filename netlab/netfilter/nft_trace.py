@@ -81,11 +81,9 @@ def _family_ok(table: NftTable, fam: int | None) -> bool:
     return False
 
 
-def hook_chains(rs: NftRuleset, hook: str, family: int | None = None) -> list[NftChain]:
-    """The base chains at ``hook`` for a packet of ``family`` (4, 6 or None: all),
-    in the order the kernel runs them."""
-    h = _HOOK_NAMES.get(hook.upper(), hook.lower())
-    out = []
+def _ordered(rs: NftRuleset, h: str, family: int | None, iptables: Any = None) -> list[tuple[str, Any]]:
+    """("nft", chain) and ("ipt", iptables table) entries at hook ``h`` in kernel order."""
+    out: list[tuple[tuple[int, int, int], str, Any]] = []
     n = 0
     for t in rs.tables:
         if not _family_ok(t, family) and not (h == "ingress" and t.family == "netdev"):
@@ -93,10 +91,31 @@ def hook_chains(rs: NftRuleset, hook: str, family: int | None = None) -> list[Nf
         for c in t.chains.values():
             if c.hook == h:
                 prio = c.priority or 0
-                slot = NAT_SLOT.get(h, prio) if c.type == "nat" else prio
-                out.append(((slot, prio if c.type == "nat" else 0, n), c))
+                key = (NAT_SLOT.get(h, prio), prio, n) if c.type == "nat" else (prio, 0, n)
+                out.append((key, "nft", c))
                 n += 1
-    return [c for _, c in sorted(out, key=lambda x: x[0])]
+    if iptables is not None and family in (None, 4):
+        from netlab.netfilter.hooks import HOOK_TABLES, PRIORITY
+
+        for tname in HOOK_TABLES.get(h.upper(), ()):
+            table = iptables.tables.get(tname)
+            if table is None or h.upper() not in table.chains:
+                continue
+            if tname == "nat":
+                prio = PRIORITY["nat-dst" if h in _DST_NAT_HOOKS else "nat-src"]
+                key = (NAT_SLOT.get(h, prio), prio, n)
+            else:
+                key = (PRIORITY[tname], 0, n)
+            out.append((key, "ipt", table))
+            n += 1
+    return [(kind, obj) for _, kind, obj in sorted(out, key=lambda x: x[0])]
+
+
+def hook_chains(rs: NftRuleset, hook: str, family: int | None = None) -> list[NftChain]:
+    """The base chains at ``hook`` for a packet of ``family`` (4, 6 or None: all),
+    in the order the kernel runs them."""
+    h = _HOOK_NAMES.get(hook.upper(), hook.lower())
+    return [c for kind, c in _ordered(rs, h, family) if kind == "nft"]
 
 
 # ----------------------------------------------------------------- context
@@ -657,12 +676,15 @@ def _run_chain(table: NftTable, start: NftChain, c: _Ctx, steps: list[Step], bud
 def trace(rs: NftRuleset, packet: Any, hook: str = "prerouting", in_iface: str | None = None,
           out_iface: str | None = None, local_addrs: Any = (), ct_state: str = "NEW", tables: Any = None,
           seed: int = 0, iface_addrs: dict | None = None, conntrack: Any = None, next_hop: str | None = None,
-          nat: bool = True, max_steps: int = 100_000, **_ignored: Any) -> Trace:
+          nat: bool = True, max_steps: int = 100_000, iptables: Any = None, ipsets: dict | None = None,
+          **_ignored: Any) -> Trace:
     """Walk ``packet`` through every base chain at ``hook``, across all tables, by priority.
 
     Arguments as :meth:`netlab.netfilter.Ruleset.trace`; ``tables`` limits the walk
     to tables named ``"docker-bridges"`` or ``"ip nat"``; ``nat=False`` skips nat
-    chains (a packet of a known connection)."""
+    chains (a packet of a known connection); ``iptables``: an iptables :class:`Ruleset`
+    of the same host (iptables-legacy), whose tables run at their fixed priorities
+    among the nft chains."""
     pkt = Packet.coerce(packet)
     h = _HOOK_NAMES.get(str(hook).upper(), str(hook).lower())
     if h not in _HOOK_NAMES.values():
@@ -674,7 +696,7 @@ def trace(rs: NftRuleset, packet: Any, hook: str = "prerouting", in_iface: str |
     if tables is not None:
         wanted = {tables} if isinstance(tables, str) else set(tables)
     ctx = _Ctx(pkt, hook=h.upper(), in_iface=in_iface, out_iface=out_iface, local_addrs=local_addrs,
-               ct_state=state, ipsets=None, seed=seed, iface_addrs=iface_addrs, conntrack=conntrack,
+               ct_state=state, ipsets=ipsets, seed=seed, iface_addrs=iface_addrs, conntrack=conntrack,
                next_hop=next_hop)
     tr = Trace(packet=pkt, hook=h.upper(), in_iface=in_iface, out_iface=out_iface, ct_state=state)
     steps = tr.step_list
@@ -683,7 +705,29 @@ def trace(rs: NftRuleset, packet: Any, hook: str = "prerouting", in_iface: str |
     decisions: list[tuple[NftChain, Step | None]] = []
     bound: set[str] = set()
     tables_of = {id(c): t for t in rs.tables for c in t.chains.values()}
-    for chain in hook_chains(rs, h, ctx.family):
+    for kind, chain in _ordered(rs, h, ctx.family, iptables):
+        if kind == "ipt":
+            from netlab.netfilter.trace import _run_table
+
+            tname = chain.name
+            if wanted is not None and tname not in wanted and f"iptables {tname}" not in wanted:
+                continue
+            if tname == "nat":
+                manip = "DNAT" if h in _DST_NAT_HOOKS else "SNAT"
+                if not nat or ctx.ct_state != "NEW" or manip in bound:
+                    ctx.note("iptables nat table skipped: only a connection's first packet is NATed, once")
+                    continue
+            if tname not in tr.tables_run:
+                tr.tables_run.append(tname)
+            v, decider, nat_rw, reply = _run_table(iptables, chain, h.upper(), ctx, steps, budget)
+            decisions.append((NftChain(h.upper(), tname, type="nat" if tname == "nat" else "filter"), decider))
+            if nat_rw is not None:
+                tr.nat = nat_rw
+                bound.add("DNAT" if nat_rw.field == "destination" else "SNAT")
+            if v != "ACCEPT":
+                verdict, tr.decisive, tr.reply = v, decider, reply
+                break
+            continue
         table = tables_of[id(chain)]
         if wanted is not None and table.name not in wanted and table.key not in wanted:
             continue

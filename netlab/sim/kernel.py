@@ -107,7 +107,8 @@ class Kernel:
         self.neigh: dict[tuple[str, str], Neigh] = {}
         self.bridges: dict[str, Bridge] = {}
         self.sysctls = dict(node.sysctls)
-        self.hooks = Hooks(node.iptables, seed=net.seed, ipsets=getattr(node, "ipsets", None))
+        self.hooks = Hooks(node.iptables, seed=net.seed, ipsets=getattr(node, "ipsets", None),
+                           nftables_text=getattr(node, "nftables", "") or "")
         self.ct: Conntrack | None = Conntrack(net.rng) if self.hooks.tracks else None
         self.listeners: dict[tuple[str, int], list[tuple[str, Any]]] = {}
         self.socks: dict[tuple, Any] = {}
@@ -584,7 +585,9 @@ class Kernel:
         m = skb.ct if self.ct is not None else None
         res = None
         if self.hooks.has("POSTROUTING"):
-            res = self._hook("POSTROUTING", skb, None, out_dev,
+            # ip_output hands the hook skb->dev, the input device of a forwarded packet (nft's
+            # iifname reads it; iptables forbids -i here); br_netfilter and local output give none
+            res = self._hook("POSTROUTING", skb, None if physout or rt is None else skb.iif, out_dev,
                              physin=skb.physin if physout else None, physout=physout)
             if not self._accepted(res, skb):
                 return False

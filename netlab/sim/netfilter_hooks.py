@@ -6,6 +6,13 @@ mangle, nat, filter, security; POSTROUTING: mangle, nat).  The ``nat`` table is
 only consulted for the first packet of a connection — later packets are
 translated by conntrack alone (lesson 4).  A hook whose tables hold no rule and
 only ACCEPT policies is skipped, as it cannot change anything.
+
+A namespace with nftables rules (``node.nftables``, e.g. Docker 29's
+``--firewall-backend=nftables``) is run by the nft engine: every base chain of the
+hook, all tables, by priority (:mod:`netlab.netfilter.nft_trace`); its iptables
+tables, if it has any too, take their places among them (raw -300, mangle -150,
+nat -100/100, filter 0, security 50).  Both engines return the same Trace, so
+everything below reads one interface.
 """
 
 from __future__ import annotations
@@ -25,6 +32,18 @@ HOOK_TABLES: dict[str, tuple[str, ...]] = {
     "POSTROUTING": ("mangle", "nat"),
 }
 _REJECT_WITH = re.compile(r"--reject-with\s+(\S+)")
+_NFT_REJECT = re.compile(r"\breject with ((?:icmpx?|icmpv6|tcp)(?: type)? \S+)")
+
+
+def _reject_name(spec: str) -> str:
+    """An nft ``reject with icmp port-unreachable`` / ``tcp reset`` as iptables' --reject-with name."""
+    if not spec.startswith(("icmp", "tcp")) or "-" in spec.split()[0]:
+        return spec
+    words = spec.split()
+    if words[0] == "tcp":
+        return "tcp-reset"
+    code = words[-1]
+    return code if code.startswith("icmp") else f"icmp-{code}"
 
 
 @dataclass
@@ -49,8 +68,9 @@ class Hooks:
     """The iptables rules of one namespace, ready to be run hook by hook."""
 
     def __init__(self, iptables_text: str, seed: int = 0,
-                 ipsets: dict[str, list[str]] | None = None) -> None:
+                 ipsets: dict[str, list[str]] | None = None, nftables_text: str = "") -> None:
         self.text = iptables_text or ""
+        self.nft: Any = None
         self.seed = seed
         # ipsets the rules match with ``-m set`` (Docker 28.0.0's docker-ext-bridges-v4)
         self.ipsets = {name: list(members) for name, members in (ipsets or {}).items()}
@@ -64,6 +84,17 @@ class Hooks:
             self.ruleset = parse_iptables(self.text)
             self._find_active()
         self._ct_fields = _depends_on_conntrack(self.text)
+        if (nftables_text or "").strip():
+            from netlab.netfilter import parse_nft
+
+            self.nft = parse_nft(nftables_text)
+            for t in self.nft.tables:
+                for ch in t.base_chains():
+                    if ch.rules or (ch.policy or "accept") != "accept":
+                        self.active.add(ch.hook.upper())
+            self.tracks = True
+            self._ct_fields = self._ct_fields or any(
+                w in nftables_text for w in ("ct status", "ct mark", "ct original", "ct direction"))
         # what else of a packet the rules read (-m length, -m pkttype ...): the cache keys on it too
         reads = self.ruleset.reads() if self.ruleset is not None else frozenset()
         self._extra = tuple(name for name in _FRAME_KEYS if name in reads)
@@ -122,7 +153,13 @@ class Hooks:
         if "physdev_in" in self._trace_params:
             kwargs["physdev_in"] = physdev_in
             kwargs["physdev_out"] = physdev_out
-        tr = self.ruleset.trace(packet, **kwargs)
+        if self.nft is not None:
+            kwargs.pop("tables")
+            kwargs.pop("ipsets", None)
+            tr = self.nft.trace(packet, nat=new_conn, iptables=self.ruleset, ipsets=self.ipsets or None,
+                                **{k: v for k, v in kwargs.items() if k not in ("physdev_in", "physdev_out")})
+        else:
+            tr = self.ruleset.trace(packet, **kwargs)
         res = HookResult(hook, str(tr.verdict or "ACCEPT").upper(), tr,
                          uncertain=bool(getattr(tr, "uncertain", False)))
         dec = getattr(tr, "decisive", None)
@@ -132,8 +169,8 @@ class Hooks:
                 res.rule = None  # an ACCEPT policy decided nothing worth naming
             res.rule_text = getattr(dec, "rule_text", None)
             if res.verdict == "REJECT" and res.rule_text:
-                m = _REJECT_WITH.search(res.rule_text)
-                res.reject_with = m.group(1) if m else "icmp-port-unreachable"
+                m = _REJECT_WITH.search(res.rule_text) or _NFT_REJECT.search(res.rule_text)
+                res.reject_with = _reject_name(m.group(1)) if m else "icmp-port-unreachable"
         nat = getattr(tr, "nat", None)
         if nat is not None and new_conn:
             res.nat_kind = str(getattr(nat, "kind", "")).upper() or None
@@ -145,10 +182,12 @@ class Hooks:
                 res.nat_rule = getattr(res.nat_rule, "position", str(res.nat_rule))
             res.nat_rule_text = getattr(nat, "rule_text", None)
             if res.nat_rule_text is None and res.nat_rule:
-                try:
-                    res.nat_rule_text = self.ruleset.rule(res.nat_rule).text
-                except Exception:  # noqa: BLE001 - the text is only decoration
-                    res.nat_rule_text = None
+                for rs in (self.nft, self.ruleset):
+                    try:
+                        res.nat_rule_text = rs.rule(res.nat_rule).text
+                        break
+                    except Exception:  # noqa: BLE001 - the text is only decoration
+                        res.nat_rule_text = None
         if conntrack is None or not self._ct_fields:
             if len(self._cache) > 20000:  # bounded: a long session must not grow without end
                 self._cache.clear()
