@@ -95,20 +95,23 @@ def _ordered(rs: NftRuleset, h: str, family: int | None, iptables: Any = None) -
                 out.append((key, "nft", c))
                 n += 1
     if iptables is not None and family in (None, 4):
-        from netlab.netfilter.hooks import HOOK_TABLES, PRIORITY
+        from netlab.netfilter.hooks import HOOK_TABLES
 
         for tname in HOOK_TABLES.get(h.upper(), ()):
             table = iptables.tables.get(tname)
             if table is None or h.upper() not in table.chains:
                 continue
-            if tname == "nat":
-                prio = PRIORITY["nat-dst" if h in _DST_NAT_HOOKS else "nat-src"]
-                key = (NAT_SLOT.get(h, prio), prio, n)
-            else:
-                key = (PRIORITY[tname], 0, n)
+            prio = _ipt_prio(tname, h)
+            key = (NAT_SLOT.get(h, prio), prio, n) if tname == "nat" else (prio, 0, n)
             out.append((key, "ipt", table))
             n += 1
     return [(kind, obj) for _, kind, obj in sorted(out, key=lambda x: x[0])]
+
+
+def _ipt_prio(table: str, h: str) -> int:
+    from netlab.netfilter.hooks import PRIORITY
+
+    return PRIORITY["nat-dst" if h in _DST_NAT_HOOKS else "nat-src"] if table == "nat" else PRIORITY[table]
 
 
 def hook_chains(rs: NftRuleset, hook: str, family: int | None = None) -> list[NftChain]:
@@ -698,14 +701,17 @@ def trace(rs: NftRuleset, packet: Any, hook: str = "prerouting", in_iface: str |
     ctx = _Ctx(pkt, hook=h.upper(), in_iface=in_iface, out_iface=out_iface, local_addrs=local_addrs,
                ct_state=state, ipsets=ipsets, seed=seed, iface_addrs=iface_addrs, conntrack=conntrack,
                next_hop=next_hop)
-    tr = Trace(packet=pkt, hook=h.upper(), in_iface=in_iface, out_iface=out_iface, ct_state=state)
+    tr = Trace(packet=pkt, hook=h.upper(), in_iface=in_iface, out_iface=out_iface, ct_state=state, ruleset=rs)
     steps = tr.step_list
     budget = [max_steps]
     verdict = "ACCEPT"
     decisions: list[tuple[NftChain, Step | None]] = []
     bound: set[str] = set()
     tables_of = {id(c): t for t in rs.tables for c in t.chains.values()}
-    for kind, chain in _ordered(rs, h, ctx.family, iptables):
+    ordered = _ordered(rs, h, ctx.family, iptables)
+    tr.chains = [(obj.table, obj.name, obj.priority or 0, obj.type or "filter") if kind == "nft"
+                 else (obj.name, h.upper(), _ipt_prio(obj.name, h), "iptables") for kind, obj in ordered]
+    for kind, chain in ordered:
         if kind == "ipt":
             from netlab.netfilter.trace import _run_table
 

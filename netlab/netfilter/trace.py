@@ -77,6 +77,10 @@ class Trace:
     mark: int = 0
     ctmark: int = 0
     ct_state_after: str = "NEW"
+    #: nftables: every base chain at this hook, in run order, as (table, chain, priority,
+    #: chain type) — iptables tables among them as (table, HOOK, priority, "iptables")
+    chains: list[tuple[str, str, int, str]] = field(default_factory=list)
+    ruleset: Any = field(default=None, repr=False)  # nftables: the NftRuleset traced
 
     @property
     def steps(self) -> Any:

@@ -44,6 +44,9 @@ class HookVisit:
     rules: list[str] = field(default_factory=list)  # "nat:DOCKER:2  -A DOCKER ..."
     tables_run: list[str] | None = None  # from the trace: tables that had rules to walk
     ct_state: str | None = None  # NEW / ESTABLISHED / ... as the trace saw it
+    # nftables: the hook's base chains in run order (table, chain, priority, type)
+    chains: list[tuple[str, str, int, str]] = field(default_factory=list)
+    ruleset: Any = None  # the NftRuleset an nft trace walked
 
 
 @dataclass
@@ -71,22 +74,34 @@ def _trace_hook(trace: Any) -> str | None:
     return None
 
 
+_DECIDING = ("ACCEPT", "DROP", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT")
+
+
 def _visit_from_trace(trace: Any, hook: str | None = None) -> HookVisit:
     visit = HookVisit(hook or _trace_hook(trace) or "PREROUTING")
+    visit.chains = list(getattr(trace, "chains", None) or [])
+    visit.ruleset = getattr(trace, "ruleset", None)
+    base = None  # nftables: the base chain a step's walk started from
     for s in getattr(trace, "step_list", []) or []:
         table = getattr(s, "table", None)
         if table is None:
             continue
+        if visit.chains:
+            if getattr(s, "depth", 0) == 0 and getattr(s, "kind", "rule") in ("rule", "policy"):
+                base = s.chain
+            table = f"{table} {base}"
         visit.tables.setdefault(table, "")
         if getattr(s, "matched", False) and getattr(s, "target", None) not in (None, "RETURN"):
             target = s.target
-            if target in ("ACCEPT", "DROP", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT"):
+            if visit.chains:  # nft words: "accept", "dnat to 10.0.0.2:80", "masquerade"
+                target = str(target).split()[0].upper()
+            if target in _DECIDING:
                 visit.tables[table] = f"{target} {s.position}"
                 text = getattr(s, "rule_text", None) or ""
                 visit.rules.append(f"{s.position}  {text}".rstrip())
     decisive = getattr(trace, "decisive", None)
     visit.verdict = getattr(trace, "verdict", None)
-    if decisive is not None and getattr(decisive, "table", None):
+    if decisive is not None and getattr(decisive, "table", None) and not visit.chains:
         if not visit.tables.get(decisive.table):
             label = getattr(decisive, "target", None) or visit.verdict or ""
             pos = getattr(decisive, "position", "") or f"{decisive.table}:{decisive.chain} policy"
@@ -160,6 +175,8 @@ def hook_path(obj: Any, node: str = "host", packet: int | None | str = "first") 
                 sub = _visit_from_trace(e.trace, e.hook)
                 visit.tables_run = sub.tables_run
                 visit.ct_state = sub.ct_state
+                visit.chains = sub.chains or visit.chains
+                visit.ruleset = sub.ruleset or visit.ruleset
                 for t, v in sub.tables.items():
                     if v or t not in visit.tables:
                         visit.tables[t] = v
@@ -220,16 +237,42 @@ POS = {  # hook -> (x, y of the box centre); routing decisions and ends in betwe
 WIDTH, HEIGHT = 14.7, 5.3
 
 
-def _box_h(hook: str) -> float:
-    return HEAD_H + ROW_H * len(HOOK_TABLES[hook]) + 0.08
+def _box_h(rows: int) -> float:
+    return HEAD_H + ROW_H * rows + 0.08
+
+
+def hook_rows(hook: str, visit: HookVisit | None = None, ruleset: Any = None) -> list[tuple[str, str, str]]:
+    """The rows of ``hook``'s box as (key, label, table): iptables' tables in the kernel's
+    order, or — for nftables — every base chain with its priority (from the visit's trace
+    or ``ruleset``), conntrack's lookup (priority -200) among them."""
+    chains = list(visit.chains) if visit is not None and visit.chains else []
+    if not chains and ruleset is not None and hasattr(ruleset, "chains_at"):
+        chains = [(c.table, c.name, c.priority or 0, c.type or "filter") for c in ruleset.chains_at(hook)]
+    if not chains and ruleset is not None and hasattr(ruleset, "chains_at"):
+        return [("-", "no nft base chain here", "-")]
+    if not chains:
+        return [(t, TABLE_ROLE[t], t) for t in HOOK_TABLES[hook]]
+    rows: list[tuple[str, str, str]] = []
+    ct_pending = hook in ("PREROUTING", "OUTPUT")
+    for table, chain, prio, kind in chains:
+        if ct_pending and prio > -200:
+            rows.append(("conntrack", "conntrack lookup (-200)", "conntrack"))
+            ct_pending = False
+        label = f"iptables {table} ({prio})" if kind == "iptables" else f"{chain} ({prio})"
+        rows.append((f"{table} {chain}", label, table))
+    if ct_pending:
+        rows.append(("conntrack", "conntrack lookup (-200)", "conntrack"))
+    return rows
 
 
 def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
-               title: str | None = None) -> Any:
+               title: str | None = None, ruleset: Any = None) -> Any:
     """Draw the hook map with the path of a Trace, or of a Journey's packet in ``node``.
 
-    Hook boxes list their tables in the kernel's order; the ones the packet went
-    through are coloured, with the rule that decided there.  Returns a Figure.
+    Hook boxes list their tables in the kernel's order — for nftables rule sets each
+    base chain with its priority (from the trace, or from ``ruleset``, an
+    :class:`~netlab.netfilter.NftRuleset`); the ones the packet went through are
+    coloured, with the rule that decided there.  Returns a Figure.
     """
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -255,8 +298,15 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
             fontsize=FONT, va="top", color="#555555")
     boxes: dict[str, tuple[float, float, float, float]] = {}
     visits = {v.hook: v for v in path.visits}
+    if ruleset is None:  # an nft trace knows its rule set: the hooks it did not visit show its chains
+        ruleset = next((v.ruleset for v in path.visits if v.ruleset is not None), None)
+    rows_of = {hook: hook_rows(hook, visits.get(hook), ruleset) for hook in POS}
+    if any(v.chains for v in path.visits) or ruleset is not None:
+        ax.text(0.15, HEIGHT - 0.7, "nftables: each row is a base chain, \"(n)\" its priority; "
+                "lower runs first, an accept ends only its own chain", fontsize=FONT, va="top",
+                color="#555555")
     for hook, (x, cy) in POS.items():
-        h = _box_h(hook)
+        h = _box_h(len(rows_of[hook]))
         top = cy + h / 2
         active = hook in on_path
         ax.add_patch(FancyBboxPatch((x, top - h), BOX_W, h,
@@ -269,13 +319,12 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
                 zorder=3)
         visit = visits.get(hook)
         stopped = False  # a DROP in one table means the later ones never ran
-        for i, table in enumerate(HOOK_TABLES[hook]):
+        for i, (key, label, table) in enumerate(rows_of[hook]):
             y = top - HEAD_H - ROW_H * (i + 0.5)
             ran = visit is not None and not stopped
             if ran and visit.tables_run is not None and table != "conntrack":
-                ran = table in visit.tables_run or table in visit.tables
-            decided = visit.tables.get(table, "") if visit else ""
-            label = TABLE_ROLE[table]
+                ran = table in visit.tables_run or key in visit.tables
+            decided = visit.tables.get(key, "") if visit else ""
             if (table == "nat" and visit is not None and not ran and visit.ct_state
                     and visit.ct_state != "NEW"):
                 label = f"nat skipped ({visit.ct_state.lower()})"
@@ -285,11 +334,12 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
                 color = "#c0392b"
             elif decided.startswith(("DNAT", "SNAT", "MASQUERADE", "REDIRECT")):
                 color = "#b9770e"
-            ax.text(x + 0.1, y, label if not decided else table, ha="left",
+            ax.text(x + 0.1, y, label if not decided or key != table else table, ha="left",
                     va="center", fontsize=FONT, color=color,
                     weight="bold" if decided else "normal", zorder=3)
             if decided:
-                ax.text(x + BOX_W - 0.08, y, decided, ha="right", va="center",
+                shown = decided if key == table else decided.split()[0]  # nft: the rule is in the footer
+                ax.text(x + BOX_W - 0.08, y, shown, ha="right", va="center",
                         fontsize=FONT - 0.8, color=color, family="DejaVu Sans Mono", zorder=3)
         boxes[hook] = (x, top - h, BOX_W, h)
 

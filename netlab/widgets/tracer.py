@@ -46,20 +46,55 @@ def _root_netns(state: Any) -> str:
 
 
 def _ruleset_of(obj: Any) -> Any:
-    from netlab.netfilter import Ruleset, parse_iptables
+    from netlab.netfilter import NftRuleset, Ruleset
 
-    if isinstance(obj, Ruleset):
+    if isinstance(obj, (Ruleset, NftRuleset)):
         return obj
     if isinstance(obj, str):
-        return parse_iptables(obj)
+        return _parse_rules(obj)
     scenario = _scenario_of(obj)
     if scenario is not None:
-        return parse_iptables(scenario.host.iptables)
+        return _host_rules(scenario.host)
     state = _state_of(obj)
     if state is not None:
         return state.ruleset(_root_netns(state))
-    raise TypeError("RuleTracer needs a Ruleset (nl.parse_iptables(text)), iptables-save "
-                    f"text, a HostState, a Scenario or a net; got {type(obj).__name__}")
+    raise TypeError("RuleTracer needs a Ruleset (nl.parse_iptables(text)) or an NftRuleset "
+                    "(parse_nft(text)), iptables-save or nft list ruleset text, a HostState, a "
+                    f"Scenario or a net; got {type(obj).__name__}")
+
+
+def _parse_rules(text: str) -> Any:
+    """iptables-save text, or ``nft list ruleset`` text / JSON."""
+    from netlab.netfilter import parse_iptables, parse_nft
+
+    head = text.lstrip()
+    if head.startswith(("table ", "{", "[")) or "\ntable " in text:
+        return parse_nft(text)
+    return parse_iptables(text)
+
+
+def _host_rules(host: Any) -> Any:
+    """A host's rules: its nftables rule set (with any iptables tables run among its chains)
+    when it has one (Docker 29's --firewall-backend=nftables), else its iptables."""
+    from netlab.netfilter import parse_iptables, parse_nft
+
+    if (getattr(host, "nftables", "") or "").strip():
+        return parse_nft(host.nftables)
+    return parse_iptables(host.iptables)
+
+
+def chain_header(ruleset: Any, table: str, chain: str) -> str | None:
+    """``docker-bridges filter-FORWARD: type filter hook forward priority filter (0); policy
+    accept`` for an nft base chain (None for iptables or a regular chain)."""
+    tables = getattr(ruleset, "tables", None)
+    if not isinstance(tables, list):
+        return None
+    for t in tables:
+        c = t.chains.get(chain) if t.name == table else None
+        if c is not None and c.is_base:
+            return (f"{t.family} {t.name} {c.name}: type {c.type} hook {c.hook} priority "
+                    f"{c.priority_text} ({c.priority}); policy {c.policy or 'accept'}")
+    return None
 
 
 def _local_addrs_of(obj: Any) -> list[str]:
@@ -311,7 +346,7 @@ class RuleTracer:
                 ip = ipaddress.ip_address(box.value.strip())
             except ValueError:
                 continue  # the packet itself says what is wrong with it
-            if ip.version != 4:
+            if ip.version != 4 and not hasattr(self.ruleset, "chains_at"):  # nft reads IPv6 too
                 out.append(f"{what} {box.value.strip()!r} is an IPv6 address; these are "
                            "iptables (IPv4) rules: write an IPv4 address like 192.168.56.1")
         for what, box in (("in-interface", self.in_iface), ("out-interface", self.out_iface)):
@@ -362,7 +397,8 @@ class RuleTracer:
         if self.trace is None:
             return []
         return [{"position": s.position, "rule": s.rule_text, "matched": s.matched,
-                 "why not": s.reason, "target": getattr(s, "target", None)}
+                 "why not": s.reason, "target": getattr(s, "target", None),
+                 "chain": chain_header(self.ruleset, s.table, s.chain)}
                 for s in self.trace.step_list]
 
     def _render_trace(self) -> None:
@@ -385,7 +421,13 @@ class RuleTracer:
                                    f"</b>{html.escape(nat_text)}{html.escape(unc)}{ignored}")
         decisive = getattr(t, "decisive", None)
         body = []
+        where = None
         for s in t.step_list:
+            head = chain_header(self.ruleset, s.table, s.chain) if s.depth == 0 else None
+            if head is not None and (s.table, s.chain) != where:
+                where = (s.table, s.chain)
+                body.append(f"<tr style='background:#eaf2f8'><td colspan='4'><b>{html.escape(head)}</b>"
+                            "</td></tr>")
             is_decisive = decisive is not None and s is decisive
             bg = "#d5f5e3" if s.matched else "transparent"
             if is_decisive:
@@ -440,9 +482,7 @@ class RuleTracer:
                                        f"{html.escape(self.error)}</span>")
             return None
         # the packet editor traces the changed ruleset too
-        from netlab.netfilter import parse_iptables
-
-        self.ruleset = (parse_iptables(self.variant_scenario.host.iptables)
+        self.ruleset = (_host_rules(self.variant_scenario.host)
                         if any(changes.values()) else self.base_ruleset)
         self.update()
         ticked = ", ".join(WHAT_IFS[n] for n, v in changes.items() if v) or "no change"
