@@ -53,7 +53,7 @@ class _Roles:
         if " quoting " in text:  # an ICMP error: its own address and the quoted packet's
             outer, _, inner = text.partition(" quoting ")
             return f"{self.hostport(outer)} quoting {self.hostport(inner)}"
-        m = _HOSTPORT.match(text.strip())
+        m = _HOSTPORT.fullmatch(text.strip())
         if not m:
             return text
         port = m.group("port")

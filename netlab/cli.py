@@ -16,7 +16,7 @@ import argparse
 import importlib
 import sys
 
-from netlab.errors import NetlabError
+from netlab.errors import NetlabError, UsageError
 
 COMMAND_MODULES = (
     "netlab.snapshot_cli",
@@ -26,8 +26,16 @@ COMMAND_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (what was wrong, where to look), exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        command = self.prog.removeprefix("netlab").strip()
+        raise UsageError(f"{command + ': ' if command else ''}{message} (see `{self.prog} --help`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="netlab",
         description="See how Docker wires containers to the network on Linux.",
     )
@@ -44,18 +52,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    """Run one ``netlab`` command: 0 done, 1 a failure the message explains, 2 a bad
+    argument (one line saying what to type instead), 130 interrupted."""
     try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version
+            return exc.code if isinstance(exc.code, int) else 0
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
         return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"netlab: {_one_line(exc)}", file=sys.stderr)
+        return 2
     except NetlabError as exc:
         print(f"netlab: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -53,3 +53,8 @@ class LabError(NetlabError):
 
 class FilterError(NetlabError, ValueError):
     """A display filter netlab does not understand."""
+
+
+class UsageError(NetlabError, ValueError):
+    """A command-line argument netlab cannot use (``netlab`` exits with code 2); the
+    message says what to type instead."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from netlab._cliargs import float_range, int_range
+from netlab.errors import NetlabError, UsageError
 from netlab.mode import connect
 from netlab.probe import KINDS
 from netlab.scenarios.catalogue import scenario_by_name
@@ -19,22 +21,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dst", default="host", help="node name or address (default: host)")
     p.add_argument("--dport", default=None, help="destination port (tcp needs one)")
     p.add_argument("--sport", default=None, help="source port (tcp, http, udp; default: ephemeral)")
-    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--count", type=int_range(1, 100, "--count"), default=1)
     p.add_argument("--payload", default=None, help="text to send (ping, udp)")
-    p.add_argument("--timeout", type=float, default=2.0)
-    p.add_argument("--ttl", type=int, default=None)
+    p.add_argument("--timeout", type=float_range(0, 60, "--timeout"), default=2.0)
+    p.add_argument("--ttl", type=int_range(1, 255, "--ttl"), default=None)
     p.add_argument("--scenario", default="seed",
                    help="seed, docker27, docker28, docker29 or a catalogue scenario name")
     p.add_argument("--version", default=None, help="Docker version for catalogue scenarios")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the scenario")
+    p.add_argument("--seed", type=int_range(0, 2**63 - 1, "--seed"), default=0, help="random seed of the scenario")
     p.add_argument("--mode", default="sim", choices=["sim", "lab", "auto"])
     p.add_argument("--events", action="store_true", help="print every event, not one line a hop")
     p.add_argument("--pcap", default=None, help="write the capture to this pcapng file")
     p.set_defaults(func=_run)
 
 
+def _checked_args(args: argparse.Namespace):  # noqa: ANN202 - the Scenario to probe
+    """The scenario the arguments name, and a --pcap that can be written, or a UsageError
+    (before anything is sent)."""
+    from netlab._cliargs import writable_file
+
+    if args.pcap is not None:
+        writable_file(args.pcap, "--pcap")
+    base, at, pinned = args.scenario.partition("@")
+    version = args.version or (pinned if at else None)
+    if base in ("seed", "seed_host") and version is not None:
+        raise UsageError(f"--version {version}: the seed scenario is the article's host as pasted "
+                         "(its rules are fixed); use --scenario docker27/docker28/docker29 or a "
+                         "catalogue scenario to pick the Docker version")
+    if version is not None:
+        from netlab.scenarios import resolve_version
+
+        try:
+            resolve_version(version)
+        except NetlabError as exc:
+            raise UsageError(f"--version {version}: {exc}") from None
+    return scenario_by_name(args.scenario, args.version, args.seed)
+
+
 def _run(args: argparse.Namespace) -> int:
-    scenario = scenario_by_name(args.scenario, args.version, args.seed)
+    scenario = _checked_args(args)
     net = connect(args.mode, scenario, quiet=True)
     try:
         j = net.probe(args.kind, src=args.src, dst=args.dst, dport=args.dport, sport=args.sport,
@@ -47,6 +72,10 @@ def _run(args: argparse.Namespace) -> int:
             where = f"{e.node}:{e.iface}" if e.iface else e.node
             print(f"{e.seq:4d} {e.time * 1e6:8.0f}us {e.kind:9s} {where:24s} {e.detail}")
     if args.pcap and j.capture is not None:
-        j.capture.to_pcapng(args.pcap)
+        try:
+            j.capture.to_pcapng(args.pcap)
+        except OSError as exc:
+            raise UsageError(f"--pcap {args.pcap}: cannot write it ({exc.strerror or exc}); "
+                             "choose a file in a folder you can write to") from None
         print(f"capture written to {args.pcap}")
     return 0 if j.ok else 1

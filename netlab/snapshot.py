@@ -48,7 +48,7 @@ _INSTALL = {"ip": "iproute2", "bridge": "iproute2", "iptables-save": "iptables",
 
 def validate_netns(name: str) -> str:
     """Check a namespace name before it reaches a command; return its /run/netns path."""
-    if not isinstance(name, str) or not _NETNS_NAME.match(name) or name in (".", ".."):
+    if not isinstance(name, str) or not _NETNS_NAME.fullmatch(name) or name in (".", ".."):
         raise SnapshotError(
             f"{name!r} is not a network namespace name (letters, digits, '_', '-', '.'; "
             "see `ip netns list`)")

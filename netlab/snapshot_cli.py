@@ -45,6 +45,10 @@ def _snapshot(args: argparse.Namespace) -> int:
         raise SnapshotError("--netns needs a namespace name (see `ip netns list`); leave "
                             "--netns out to read the namespace netlab runs in")
 
+    if args.output:
+        from netlab._cliargs import writable_file
+
+        writable_file(args.output, "-o")  # before reading anything: the refusal is the only line
     state = snapshot(args.netns)
     for note in state.notes:
         print(f"note: {note}", file=sys.stderr)

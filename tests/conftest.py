@@ -24,14 +24,44 @@ SEED = FIXTURES / "seed-2018"
 DOCKER_RULES = FIXTURES / "docker-rules"
 
 
+# the Debian/Ubuntu package each program a test runs comes in: the lab's own list
+# (netlab.lab.lab.TOOLS) and the ones only tests call; .ci/run installs all of them
+PACKAGES = {
+    "ip": "iproute2", "bridge": "iproute2", "iptables": "iptables", "iptables-save": "iptables",
+    "iptables-restore": "iptables", "iptables-legacy-save": "iptables", "sysctl": "procps",
+    "conntrack": "conntrack", "ipset": "ipset", "brctl": "bridge-utils", "nft": "nftables",
+    "tcpdump": "tcpdump", "tshark": "tshark", "dumpcap": "tshark", "editcap": "tshark",
+    "mergecap": "tshark",
+}
+
+
+def missing_tools(*tools: str) -> str | None:
+    """Why a test cannot run the programs ``tools`` here, naming the packages to install
+    (None when every one is on PATH).  The one capability check every test reuses."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if not missing:
+        return None
+    packages = " ".join(sorted({PACKAGES.get(t, t) for t in missing}))
+    return (f"needs {', '.join(f'`{t}`' for t in missing)}, not on PATH: "
+            f"`sudo apt-get install {packages}`")
+
+
+def needs(*tools: str) -> pytest.MarkDecorator:
+    """``@needs("ipset")``: skip, naming the package, when a program is not installed."""
+    reason = missing_tools(*tools)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
 @functools.cache
 def lab_unavailable_reason() -> str | None:
     """Why namespaces cannot be made here (None when they can)."""
     if os.geteuid() != 0:
         return "needs root (CAP_NET_ADMIN) to create network namespaces; CI runs these as root"
-    for tool in ("ip", "iptables-restore"):
-        if shutil.which(tool) is None:
-            return f"needs `{tool}` (apt-get install iproute2 iptables)"
+    from netlab.lab.lab import TOOLS
+
+    reason = missing_tools(*TOOLS)
+    if reason:
+        return reason
     name = f"nltest-probe-{uuid.uuid4().hex[:6]}"
     try:
         subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True, timeout=10)
@@ -52,6 +82,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 reason = lab_unavailable_reason() or ""
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # noqa: ANN201
+    """A lab test whose scenario needs a program this machine lacks (``ipset`` for
+    Docker 28.0.0's rules) is skipped with the lab's own reason, which names the package."""
+    try:
+        return (yield)
+    except Exception as exc:
+        from netlab.lab.lab import ToolsMissing
+
+        if "lab" in item.keywords and isinstance(exc, ToolsMissing):
+            pytest.skip(str(exc))
+        raise
 
 
 def pytest_configure(config: pytest.Config) -> None:

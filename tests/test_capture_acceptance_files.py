@@ -5,19 +5,19 @@ small pcap and pcapng; files that are not captures; link types reported by name.
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 import warnings
 
 import pytest
+from conftest import needs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netlab.capture import Capture, CaptureError, CaptureWarning, load_capture
 from netlab.capture.pcapng import write_pcap, write_pcapng
 
-needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+needs_tshark = needs("tshark")
 
 
 def _scapy_packets() -> list:

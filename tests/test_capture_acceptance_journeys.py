@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 from _capture_records import no_text_overlaps
+from conftest import needs
 
 import netlab as nl
 from netlab.capture import Capture, load_capture
@@ -212,7 +213,7 @@ def test_draw_flow_on_journeys(tmp_path, name: str) -> None:
         shutil.copy(out, os.environ["NETLAB_KEEP_FLOWS"])
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+@needs("tshark")
 def test_annotations_round_trip_through_tshark(tmp_path) -> None:
     j, cap = fresh("ping")
     cap.annotate_from(j)

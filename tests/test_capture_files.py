@@ -3,13 +3,13 @@ damage, and what Wireshark's tshark sees in what we write."""
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 import warnings
 
 import pytest
 from _capture_records import arp_frame, ping_frames, port_forward_records
+from conftest import needs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,8 +71,7 @@ def test_pcapng_round_trip_keeps_annotations(tmp_path) -> None:
     assert (again.df.time - cap.df.time).abs().max() < 1e-9
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed "
-                    "(apt-get install tshark) — needed to check Wireshark reads our pcapng")
+@needs("tshark")  # Wireshark must read our pcapng
 def test_tshark_shows_comments_and_interfaces(tmp_path) -> None:
     cap = _cap()
     cap.annotate(2, comment="DNAT happened before this hop", tags=["dnat"])
@@ -88,7 +87,7 @@ def test_tshark_shows_comments_and_interfaces(tmp_path) -> None:
     assert rows[0][2] == ""
 
 
-@pytest.mark.skipif(shutil.which("editcap") is None, reason="editcap (Wireshark) is not installed")
+@needs("editcap")
 def test_reads_pcapng_written_by_wireshark_tools(tmp_path) -> None:
     cap = _cap()
     cap.annotate(4, comment="hello from netlab")

@@ -103,9 +103,10 @@ def test_show_a_session_paste_of_host_and_containers(tmp_path, capsys):
 
 def test_snapshot_output_to_an_unwritable_place_is_one_line(tmp_path, capsys):
     target = tmp_path / "no" / "such" / "folder" / "s.json"
-    assert main(["snapshot", "-o", str(target)]) == 1
+    assert main(["snapshot", "-o", str(target)]) == 2  # a bad argument, refused before any reading
     err = capsys.readouterr().err
-    assert err.startswith("netlab: ") and "cannot write" in err and "Traceback" not in err
+    assert err.startswith("netlab: ") and "does not exist" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_snapshot_empty_namespace_name(capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -98,6 +99,49 @@ def test_ci_script_installs_tools_and_checks() -> None:
     for pkg in ("iproute2", "iptables", "tcpdump", "tshark", "conntrack", "bridge-utils"):
         assert pkg in ci
     assert "ruff check" in ci and "check_notebooks.py" in ci
+
+
+def _ci_packages() -> set[str]:
+    ci = (ROOT / ".ci" / "run").read_text()
+    line = re.search(r"apt-get install ((?:[^\n]*\\\n)*[^\n]*)", ci).group(1)
+    words = line.replace("\\\n", " ").split()
+    return {w for w in words if not w.startswith("-") and w[0].isalpha() and w != "python3-venv"}
+
+
+def test_readme_names_every_package_ci_installs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    apt = re.search(r"sudo apt-get install ([a-z0-9 .+-]+)\n", readme)
+    assert apt, "the README says how to install the lab's programs"
+    packages = _ci_packages()
+    assert {"iproute2", "iptables", "ipset", "bridge-utils"} <= packages
+    assert packages == set(apt.group(1).split()), "README and .ci/run install the same packages"
+
+
+def test_every_program_a_test_needs_comes_in_a_package_ci_installs() -> None:
+    from conftest import PACKAGES
+
+    from netlab.lab.lab import TOOLS
+
+    assert set(TOOLS) <= set(PACKAGES) and all(PACKAGES[t] == p for t, p in TOOLS.items())
+    assert set(PACKAGES.values()) <= _ci_packages()
+
+
+def test_notebook_check_skips_jupyter_checkpoints(tmp_path) -> None:
+    clean = {"cells": [{"cell_type": "code", "source": "import netlab as nl", "outputs": [],
+                        "execution_count": None, "metadata": {}}], "metadata": {}, "nbformat": 4,
+             "nbformat_minor": 5}
+    run = {**clean, "cells": [{**clean["cells"][0], "outputs": [{"output_type": "stream"}],
+                               "execution_count": 1}]}
+    (tmp_path / "notebooks" / ".ipynb_checkpoints").mkdir(parents=True)
+    (tmp_path / "notebooks" / "00_start_here.ipynb").write_text(json.dumps(clean))
+    (tmp_path / "notebooks" / ".ipynb_checkpoints" / "00_start_here-checkpoint.ipynb").write_text(
+        json.dumps(run))
+    check = [sys.executable, str(ROOT / ".ci" / "check_notebooks.py"), str(tmp_path)]
+    out = subprocess.run(check, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout
+    (tmp_path / "notebooks" / "00_start_here.ipynb").write_text(json.dumps(run))
+    out = subprocess.run(check, capture_output=True, text=True)
+    assert out.returncode == 1 and "00_start_here.ipynb" in out.stdout and "checkpoint" not in out.stdout
 
 
 def test_committed_notebooks_have_no_outputs() -> None:

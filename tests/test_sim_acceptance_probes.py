@@ -9,10 +9,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import shutil
 import subprocess
 
 import pytest
+from conftest import needs
 
 import netlab
 from netlab import mode
@@ -247,7 +247,7 @@ def test_capture_dataframe_has_the_issue_columns_one_row_per_packet_seen():
     assert (df["length"] > 0).all() and (df["time"].diff().dropna() >= 0).all()
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+@needs("tshark")
 def test_pcapng_comments_name_hop_hook_and_rule_for_tshark(tmp_path):
     j = yard("28").probe("http", src="client", dst="192.168.56.38", dport=8000)
     path = tmp_path / "shop.pcapng"

@@ -5,17 +5,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from _viz_helpers import hand_journey, hand_scenario
 
 from netlab.viz import draw_hooks, draw_journey, hook_path, hop_table
 from netlab.viz._figure import labels_outside, overlapping_labels, text_boxes
 
-PNG_DIR = Path(os.environ.get("NETLAB_VIZ_PNG", "/tmp/netlab-viz-png"))
+# the figures go to $NETLAB_VIZ_PNG when set (to look at them), else to each test's tmp_path
+_PNG: dict[str, Path] = {}
+
+
+@pytest.fixture(autouse=True)
+def _png_dir(tmp_path: Path) -> None:
+    _PNG["dir"] = Path(os.environ.get("NETLAB_VIZ_PNG") or tmp_path)
 
 
 def _save(fig, name: str) -> None:
-    PNG_DIR.mkdir(parents=True, exist_ok=True)
-    fig.savefig(PNG_DIR / name)
+    _PNG["dir"].mkdir(parents=True, exist_ok=True)
+    fig.savefig(_PNG["dir"] / name)
 
 
 def test_hops_in_order_with_nat_before_the_right_hop() -> None:

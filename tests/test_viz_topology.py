@@ -11,12 +11,18 @@ from _viz_helpers import hand_scenario
 from netlab.viz import draw_topology, layout_topology
 from netlab.viz._figure import figure_png, labels_outside, overlapping_labels, text_boxes
 
-PNG_DIR = Path(os.environ.get("NETLAB_VIZ_PNG", "/tmp/netlab-viz-png"))
+# the figures go to $NETLAB_VIZ_PNG when set (to look at them), else to each test's tmp_path
+_PNG: dict[str, Path] = {}
+
+
+@pytest.fixture(autouse=True)
+def _png_dir(tmp_path: Path) -> None:
+    _PNG["dir"] = Path(os.environ.get("NETLAB_VIZ_PNG") or tmp_path)
 
 
 def _save(fig, name: str) -> None:
-    PNG_DIR.mkdir(parents=True, exist_ok=True)
-    fig.savefig(PNG_DIR / name)
+    _PNG["dir"].mkdir(parents=True, exist_ok=True)
+    fig.savefig(_PNG["dir"] / name)
 
 
 @pytest.mark.parametrize("n", [1, 5, 20])

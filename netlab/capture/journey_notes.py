@@ -53,6 +53,14 @@ def _packet_key(cap: Capture, i: int) -> tuple:
     return key
 
 
+def _node_of(netns: str) -> str:
+    """The node a namespace is: ``nl1a2b3c-app-web-1`` -> ``app-web-1`` (sim: the name itself)."""
+    from netlab.scenarios.names import NETNS_RE
+
+    m = NETNS_RE.fullmatch(netns)
+    return m.group(2) if m else netns
+
+
 def match_events(cap: Capture, journey: Any) -> dict[int, int]:
     """{event seq: packet number}: each "seen" event with a frame, matched in order to the
     first unused packet on the same namespace/interface with the same headers."""
@@ -65,7 +73,7 @@ def match_events(cap: Capture, journey: Any) -> dict[int, int]:
         ns, name = names[ifaces[i]]
         key = _packet_key(cap, i)
         by_place[(ns, name, key)].append(i + 1)
-        by_node[(ns.rpartition("-")[2], name, key)].append(i + 1)
+        by_node[(_node_of(ns), name, key)].append(i + 1)
         by_iface[(name, key)].append(i + 1)
     used: set[int] = set()
     out: dict[int, int] = {}

@@ -240,6 +240,21 @@ def down(run: Running) -> None:
         pass
 
 
+def read_state(path: Path) -> Running:
+    """The lab a state file records, or a LabError naming the file if it is damaged."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        run = Running(names.check_prefix(data["prefix"]),
+                      [n for n in data.get("netns", []) if names.is_lab_netns(n)],
+                      [int(p) for p in data.get("pids", [])])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, LabError) as exc:
+        why = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else type(exc).__name__
+        raise LabError(f"the lab state file {path} is damaged ({why})") from None
+    if path.stem != run.prefix:
+        raise LabError(f"the lab state file {path} records another lab ({run.prefix})")
+    return run
+
+
 def down_all(prefixes: set[str] | None = None) -> list[str]:
     """Remove every lab namespace and kill every recorded lab process (after a crash too).
 
@@ -252,14 +267,14 @@ def down_all(prefixes: set[str] | None = None) -> list[str]:
         return prefix is not None and (prefixes is None or prefix in prefixes)
 
     removed: list[str] = []
+    damaged: list[Path] = []
     states = sorted(STATE_DIR.glob("nl*.json")) if STATE_DIR.is_dir() else []
     for path in states:
         try:
-            data = json.loads(path.read_text())
-            run = Running(names.check_prefix(data["prefix"]), [n for n in data.get("netns", [])
-                                                            if names.is_lab_netns(n)],
-                          [int(p) for p in data.get("pids", [])])
-        except (ValueError, KeyError, LabError, OSError):
+            run = read_state(path)
+        except LabError:  # damaged: its namespaces are swept by name below, then it goes
+            if wanted(names.prefix_of(f"{path.stem}-x")):
+                damaged.append(path)
             continue
         if not wanted(run.prefix):
             continue
@@ -271,6 +286,8 @@ def down_all(prefixes: set[str] | None = None) -> list[str]:
         for pid in _pids_in(n):
             _kill(pid)
     delete_netns(stray)
+    for path in damaged:
+        path.unlink(missing_ok=True)
     # service processes whose namespace is already gone (a by-hand teardown, a crash)
     for pid in _servers_of(prefixes):
         _kill(pid)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from netlab.errors import LabError
+from netlab.errors import LabError, NetlabError, UsageError
 from netlab.scenarios import Scenario, seed_host
 from netlab.scenarios.catalogue import scenario_by_name
 
@@ -22,9 +22,43 @@ def _scenario(name: str | None) -> Scenario:
     if name is None:
         return seed_host()
     if name.endswith(".json"):
-        with open(name) as fh:
-            return Scenario.from_dict(json.load(fh))
+        return scenario_file(name)
     return scenario_by_name(name)
+
+
+def scenario_file(path: str) -> Scenario:
+    """The scenario a ``Scenario.to_json()`` file holds, or a UsageError saying what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise UsageError(f"--scenario {path}: cannot read it ({exc.strerror or exc}); give a file "
+                         "written by scenario.to_json() or a catalogue name") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--scenario {path} is not text (a binary file?): give a file written by "
+                         "scenario.to_json()") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--scenario {path} is not valid JSON (line {exc.lineno}: {exc.msg}): give a "
+                         "file written by scenario.to_json()") from None
+    try:
+        from netlab.scenarios.names import check_scenario
+
+        return check_scenario(Scenario.from_dict(data))
+    except NetlabError as exc:
+        raise UsageError(f"--scenario {path}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) else str(exc)
+        raise UsageError(f"--scenario {path} is JSON but not a scenario ({what}): give a file "
+                         "written by scenario.to_json()") from None
+
+
+def _prefix_arg(text: str) -> str:
+    from netlab.lab import names
+
+    try:
+        return names.check_prefix(text)
+    except LabError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("prefix=None", "--prefix out")) from None
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -66,17 +100,18 @@ def _down(args: argparse.Namespace) -> int:
         return 0
     if not args.prefix:
         raise LabError("say which lab: `netlab lab down --prefix nl1a2b3c`, or `--all` for every lab")
-    import json as _json
-
     from netlab.lab import names
 
     path = build.state_path(names.check_prefix(args.prefix))
     if not path.exists():
         raise LabError(f"no lab {args.prefix} is recorded in {build.STATE_DIR}; "
                        "`netlab lab down --all` removes every lab namespace")
-    data = _json.loads(path.read_text())
-    build.down(build.Running(args.prefix, [n for n in data["netns"] if names.is_lab_netns(n)],
-                             [int(p) for p in data.get("pids", [])]))
+    try:
+        run = build.read_state(path)
+    except LabError as exc:
+        raise UsageError(f"{exc}; `netlab lab down --all` removes every lab namespace and process "
+                         "by name (and the damaged file)") from None
+    build.down(run)
     print(f"lab {args.prefix} removed")
     return 0
 
@@ -86,16 +121,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="lab_command", metavar="up|down|plan")
     up = sub.add_parser("up", help="build the lab (or print its commands with --dry-run)")
     up.add_argument("--scenario", help="seed (default), a catalogue name, or a scenario .json file")
-    up.add_argument("--prefix", help="namespace prefix nl + 6 hex (default: a fresh one)")
+    up.add_argument("--prefix", type=_prefix_arg, help="namespace prefix nl + 6 hex (default: a fresh one)")
     up.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
     up.set_defaults(func=_up)
     down = sub.add_parser("down", help="remove a lab (or every lab with --all)")
-    down.add_argument("--prefix", help="the lab to remove")
+    down.add_argument("--prefix", type=_prefix_arg, help="the lab to remove")
     down.add_argument("--all", action="store_true", help="remove every lab namespace and process")
     down.set_defaults(func=_down)
     plan = sub.add_parser("plan", help="print the shell script that builds the lab")
     plan.add_argument("--scenario")
-    plan.add_argument("--prefix")
+    plan.add_argument("--prefix", type=_prefix_arg)
     plan.add_argument("--teardown", action="store_true", help="print the tear-down commands instead")
     plan.set_defaults(func=_plan)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])

@@ -50,6 +50,11 @@ def lab_unavailable_reason(scenario: Scenario | None = None) -> str | None:
     return None
 
 
+class ToolsMissing(LabError):
+    """This machine cannot build a lab: no root, or a program it runs is not installed
+    (the message names the package)."""
+
+
 class Lab(Prober):
     """A scenario in namespaces ``nl<6 hex>-<node>``.
 
@@ -67,7 +72,9 @@ class Lab(Prober):
             from netlab.scenarios import seed_host
 
             scenario = seed_host()
-        self.scenario = scenario
+        from netlab.scenarios.names import check_scenario
+
+        self.scenario = check_scenario(scenario)  # the same names the simulator accepts
         self.prefix = names.check_prefix(prefix) if prefix else names.new_prefix()
         self._plan: Plan | None = None
         self._run: build.Running | None = None
@@ -101,7 +108,7 @@ class Lab(Prober):
             return self
         reason = lab_unavailable_reason(self.scenario)
         if reason:
-            raise LabError(reason)
+            raise ToolsMissing(reason)
         t0 = time.perf_counter()
         self._run = build.up(self.plan())
         self.build_seconds = time.perf_counter() - t0

@@ -10,44 +10,38 @@ option or a shell word into an argument list.
 from __future__ import annotations
 
 import ipaddress
-import re
 import secrets
 
 from netlab.errors import LabError
+from netlab.scenarios.names import (  # one set of rules for the sim and the lab
+    IFNAME_RE,
+    IP_KEYWORDS,
+    IPSET_RE,
+    MAC_RE,
+    NETNS_RE,
+    NODE_RE,
+    PREFIX_RE,
+    SYSCTL_KEY_RE,
+    SYSCTL_VALUE_RE,
+    NameRefused,
+    check_ifname,
+    check_ipset,
+    check_mac,
+    check_node,
+    check_prefix,
+    check_sysctl,
+)
 
-PREFIX_RE = re.compile(r"^nl[0-9a-f]{6}$")
-NETNS_RE = re.compile(r"^(nl[0-9a-f]{6})-([A-Za-z0-9][A-Za-z0-9_.]{0,31})$")
-NODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,31}$")
-IFNAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$")
-MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-IPSET_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,30}$")
-SYSCTL_KEY_RE = re.compile(r"^[a-z0-9_]+(\.[A-Za-z0-9_@-]+)+$")
-SYSCTL_VALUE_RE = re.compile(r"^[A-Za-z0-9 _.:\-]{0,64}$")
-# words ``ip link`` would read as a keyword where an interface name is expected
-_IP_KEYWORDS = {"dev", "name", "type", "address", "netns", "peer", "master", "up", "down", "help"}
+__all__ = ["IFNAME_RE", "IPSET_RE", "IP_KEYWORDS", "MAC_RE", "NETNS_RE", "NODE_RE", "PREFIX_RE",
+           "SYSCTL_KEY_RE", "SYSCTL_VALUE_RE", "NameRefused", "check_cidr", "check_ifname", "check_int",
+           "check_ip", "check_ipset", "check_mac", "check_net", "check_node", "check_prefix",
+           "check_route_dst", "check_sysctl", "check_word", "is_lab_netns", "netns_name", "new_prefix",
+           "prefix_of"]
 
 
 def new_prefix() -> str:
     """A fresh lab prefix: ``nl`` and six random hex digits."""
     return "nl" + secrets.token_hex(3)
-
-
-def check_prefix(prefix: str) -> str:
-    if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
-        raise LabError(
-            f"lab prefix {prefix!r} is not of the form 'nl' + 6 hex digits (e.g. 'nl1a2b3c'); "
-            "leave prefix=None to get a fresh one"
-        )
-    return prefix
-
-
-def check_node(name: str) -> str:
-    if not isinstance(name, str) or not NODE_RE.match(name):
-        raise LabError(
-            f"node name {name!r} cannot name a namespace: use 1-32 letters, digits, '_' or '.', "
-            "starting with a letter or digit"
-        )
-    return name
 
 
 def netns_name(prefix: str, node: str) -> str:
@@ -57,31 +51,12 @@ def netns_name(prefix: str, node: str) -> str:
 
 def is_lab_netns(name: str) -> bool:
     """True for a namespace a netlab lab made (and ``down --all`` may remove)."""
-    return bool(NETNS_RE.match(name))
+    return isinstance(name, str) and NETNS_RE.fullmatch(name) is not None
 
 
 def prefix_of(netns: str) -> str | None:
-    m = NETNS_RE.match(netns)
+    m = NETNS_RE.fullmatch(netns) if isinstance(netns, str) else None
     return m.group(1) if m else None
-
-
-def check_ifname(name: str) -> str:
-    if (not isinstance(name, str) or not IFNAME_RE.match(name) or name in (".", "..")
-            or name in _IP_KEYWORDS):
-        raise LabError(
-            f"interface name {name!r} is not one the kernel accepts: 1-15 characters, letters, "
-            "digits, '_', '.', '-' (and not an `ip` keyword)"
-        )
-    return name
-
-
-def check_mac(mac: str) -> str:
-    m = mac.lower() if isinstance(mac, str) else mac
-    if not isinstance(m, str) or not MAC_RE.match(m):
-        raise LabError(f"MAC address {mac!r} is not six hex pairs joined by ':'")
-    if int(m[:2], 16) & 1:
-        raise LabError(f"MAC address {mac!r} is a multicast address; an interface needs a unicast one")
-    return m
 
 
 def check_cidr(text: str) -> str:
@@ -101,14 +76,6 @@ def check_ip(text: str) -> str:
         return str(ipaddress.IPv4Address(text))
     except (ipaddress.AddressValueError, ValueError):
         raise LabError(f"{text!r} is not an IPv4 address") from None
-
-
-def check_ipset(name: str) -> str:
-    """An ipset name (``docker-ext-bridges-v4``): at most 31 characters, no spaces."""
-    if not isinstance(name, str) or not IPSET_RE.match(name):
-        raise LabError(f"ipset name {name!r} is not one ipset accepts: 1-31 letters, digits, "
-                       "'_', '.', ':' or '-', starting with a letter, digit or '_'")
-    return name
 
 
 def check_net(text: str) -> str:
@@ -140,15 +107,3 @@ def check_word(value: str, what: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise LabError(f"{what} {value!r} must be one of {', '.join(allowed)}")
     return value
-
-
-def check_sysctl(key: str, value: str) -> tuple[str, str]:
-    """A sysctl ``net.ipv4.ip_forward`` = ``1`` (dots or slashes; only ``net.*``)."""
-    k = str(key).replace("/", ".")
-    v = str(value)
-    if not SYSCTL_KEY_RE.match(k) or not k.startswith("net.") or ".." in k:
-        raise LabError(f"sysctl {key!r}: a lab sets only per-namespace net.* sysctls, "
-                       "like net.ipv4.ip_forward")
-    if not SYSCTL_VALUE_RE.match(v):
-        raise LabError(f"sysctl {key} value {value!r} has characters a sysctl value never needs")
-    return k, v

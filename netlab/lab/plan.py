@@ -254,16 +254,9 @@ def service_specs(scenario: Scenario, netns: dict[str, str]) -> list[dict]:
     specs = []
     for node in scenario.nodes.values():
         for s in node.services:
-            proto = names.check_word(s.proto, "service protocol", ("tcp", "udp"))
-            kind = names.check_word(s.kind, "service kind", ("http", "tcp", "udp-echo", "docker-proxy"))
-            spec = {"netns": netns[node.name], "node": node.name, "proto": proto, "kind": kind,
-                    "port": int(names.check_int(s.port, "service port", 1, 65535)),
-                    "bind": names.check_ip(s.bind or "0.0.0.0")}
-            if kind == "docker-proxy":
-                if not s.target or ":" not in s.target:
-                    raise LabError(f"docker-proxy on {node.name}:{s.port} needs target 'ip:port'")
-                ip, port = s.target.rsplit(":", 1)
-                spec["target"] = [names.check_ip(ip), int(names.check_int(int(port), "target port", 1, 65535))]
+            from netlab.scenarios.names import check_service
+
+            spec = {"netns": netns[node.name], "node": node.name, **check_service(node.name, s)}
             specs.append(spec)
     return specs
 

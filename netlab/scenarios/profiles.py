@@ -129,7 +129,7 @@ def resolve_version(version: str | int | float | VersionProfile) -> VersionProfi
         return PROFILES[text]
     if text in ALIASES:
         return PROFILES[ALIASES[text]]
-    m = _VERSION.match(text)
+    m = _VERSION.fullmatch(text)
     if not m:
         raise ScenarioError(
             f"{version!r} is not a Docker version; give a release such as '27.5.1', '28.2.2' or "

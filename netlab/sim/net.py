@@ -19,6 +19,7 @@ from typing import Any
 from netlab.journey import Event, Journey, ProbeRecord
 from netlab.packet import Frame
 from netlab.probe import ProbeError, Prober, ProbeRequest, first_sport
+from netlab.scenarios.names import check_scenario
 from netlab.scenarios.topology import Scenario
 from netlab.sim.kernel import Kernel, Skb
 from netlab.sim.probes import (
@@ -56,6 +57,7 @@ class SimNet(Prober):
         if not isinstance(scenario, Scenario):
             raise ProbeError(f"SimNet needs a netlab Scenario, not {type(scenario).__name__}; "
                              "build one with netlab.scenarios.seed_host() or docker_host(...)")
+        check_scenario(scenario)  # the names the lab would refuse, refused here too
         self.scenario = scenario
         self.seed = scenario.seed
         self.rng = random.Random(scenario.seed)

@@ -136,7 +136,7 @@ def check_iface(value: str, what: str, known: list[str] | None) -> str | None:
     if name.startswith("!"):
         return (f"{what} {name!r}: type the interface the packet uses, not a rule's "
                 "negation (the rule's '! -i' is matched against it)")
-    if not _IFNAME.match(name):
+    if not _IFNAME.fullmatch(name):
         return (f"{what} {name!r} is not an interface name (at most 15 characters, no "
                 "spaces, '/' or ':'), e.g. enp0s8 or docker0")
     if known is not None and name not in known:

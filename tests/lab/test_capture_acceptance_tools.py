@@ -15,13 +15,11 @@ import sys
 import time
 
 import pytest
+from conftest import needs
 
 from netlab.capture import load_capture
 
-pytestmark = pytest.mark.skipif(
-    any(shutil.which(t) is None for t in ("tcpdump", "tshark", "dumpcap", "editcap", "mergecap",
-                                           "iptables")),
-    reason="needs tcpdump, tshark, dumpcap, editcap, mergecap and iptables")
+pytestmark = needs("tcpdump", "tshark", "dumpcap", "editcap", "mergecap", "iptables")
 
 CLI, R0 = "198.51.100.2", "198.51.100.1"
 R1, SRV = "203.0.113.1", "203.0.113.2"

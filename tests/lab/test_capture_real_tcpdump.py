@@ -10,11 +10,11 @@ import subprocess
 import time
 
 import pytest
+from conftest import needs
 
 from netlab.capture import load_capture
 
-pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None,
-                                reason="needs tcpdump (apt-get install tcpdump)")
+pytestmark = needs("tcpdump")
 
 A_IP, B_IP = "198.51.100.1", "198.51.100.2"  # documentation range
 

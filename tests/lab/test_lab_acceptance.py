@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
+from conftest import needs
 
 from netlab.cli import main
 from netlab.lab import Lab, build, names
@@ -251,7 +251,7 @@ def test_snapshot_reads_each_node_of_the_lab():
     assert all(x.netns == lab.netns["dns"] for x in dns.links)
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+@needs("tshark")
 def test_a_udp_probe_is_captured_at_every_hop_in_one_pcapng(tmp_path):
     with Lab(_scenario("28.2.2")) as lab:
         j = lab.probe("udp", src="client", dst="192.168.56.38", dport=5353)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
+from conftest import needs
 
 import netlab
 from netlab.cli import main
@@ -41,7 +41,7 @@ def test_connect_lab_mode_gives_a_lab():
     assert not net.is_up
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+@needs("tshark")
 def test_capture_is_one_pcapng_with_every_interface(tmp_path):
     with Lab(catalogue.build("article")) as lab:
         j = lab.probe("http", src="client", dst="192.168.56.38")

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from conftest import needs
+
 from netlab.lab import Lab, build, names
 from netlab.lab.handmade import article_host
 from netlab.scenarios import docker_host
@@ -69,6 +71,7 @@ print("built", flush=True)
 """
 
 
+@needs("iptables-save", "iptables-legacy-save", "nft", "ipset")
 def test_twenty_cycles_and_a_crash_leave_the_root_namespace_alone(tmp_path):
     before = root_snapshot()
     others_before = {n for n in build.list_netns() if not names.is_lab_netns(n)}

@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import needs
 
 import netlab
 from netlab import SnapshotError
@@ -175,6 +176,7 @@ def _text(*argv: str) -> str:
                           timeout=10).stdout
 
 
+@needs("brctl")
 def test_text_parsers_agree_with_the_snapshot_on_real_output(lab):
     """What this kernel's iproute2 prints as text reads the same as its JSON."""
     host, c1, _ = lab
