@@ -59,7 +59,6 @@ BAD = [
     lambda f: ["probe", "ping", "--version", "99"],  # the seed scenario ignores --version
     lambda f: ["probe", "ping", "--scenario", "docker27", "--version", "99"],
     lambda f: ["probe", "ping", "--scenario", "docker27", "--version", "banana"],
-    lambda f: ["probe", "tcp", "--dport", "0"],
     lambda f: ["probe", "ping", "--count", "0"],
     lambda f: ["probe", "ping", "--count", "1e9"],
     lambda f: ["probe", "ping", "--timeout", "nan"],
