@@ -107,6 +107,14 @@ def _regenerate(s: Any, userland_proxy: bool) -> bool:
     s.host.iptables = rules.to_iptables_save()
     if hasattr(s.host, "ipsets"):
         s.host.ipsets = rules.ipsets
+    from netlab.scenarios.docker import br_netfilter_on
+    from netlab.scenarios.profiles import resolve_version
+
+    family = resolve_version(s.docker.version).family
+    br_nf = "1" if br_netfilter_on(s.docker.networks, userland_proxy=userland_proxy,
+                                   family=family) else "0"
+    for key in ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables"):
+        s.host.sysctls[key] = br_nf  # dockerd loads br_netfilter for hairpin mode too
     return True
 
 
