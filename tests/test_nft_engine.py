@@ -303,3 +303,14 @@ def test_repr_and_str() -> None:
     rs = parse_nft(PORTMAP.read_text())
     assert isinstance(rs, NftRuleset) and "docker-bridges" in repr(rs)
     assert str(rs).startswith("table ip docker-bridges {")
+
+
+def test_kube_proxy_nftables_mode_rules_trace_to_an_endpoint() -> None:
+    from netlab.netfilter.kube import kube_proxy_nft_rules, service_vip
+
+    rs = parse_nft(kube_proxy_nft_rules(services=30))
+    tr = rs.trace(syn("192.168.1.5", service_vip(7), 80), hook="prerouting", in_iface="eth0", seed=2)
+    assert tr.nat is not None and tr.nat.kind == "DNAT" and tr.nat.after[1] == 8080
+    assert tr.mark == 0x4000 and not tr.uncertain
+    post = rs.trace(tr.packet_after, hook="postrouting", out_iface="cni0", iface_addrs={"cni0": ["10.244.0.1/16"]})
+    assert post.nat.kind == "MASQUERADE" and post.mark == 0  # the mark is cleared as masquerading does

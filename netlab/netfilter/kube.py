@@ -109,3 +109,143 @@ def kube_proxy_rules(services: int = 5000, cluster_cidr: str = "10.244.0.0/16") 
                      'be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS')
     nat = decl + base + svc_rules + chain_rules + ["COMMIT"]
     return "\n".join(filt + nat) + "\n"
+
+
+def _nft_id(text: str) -> str:
+    return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:8]
+
+
+def kube_proxy_nft_rules(services: int = 5000, cluster_cidr: str = "10.244.0.0/16",
+                         service_cidr: str = "10.96.0.0/12") -> str:
+    """``nft list table ip kube-proxy`` of a node running kube-proxy in nftables mode.
+
+    The shape of kubernetes ``pkg/proxy/nftables/proxier.go`` (v1.31): the ``service-ips``
+    verdict map keyed ``ip daddr . meta l4proto . th dport`` sends each service port to
+    its ``service-…`` chain, which marks for masquerade and picks an endpoint with
+    ``numgen random mod N vmap``; each ``endpoint-…`` chain DNATs to its pod."""
+    svc_chains: list[str] = []
+    map_elems: list[str] = []
+    ips: list[str] = []
+    for i in range(services):
+        vip = service_vip(i)
+        port = 80 if i % 3 else 9090
+        name = f"ns{i % 50}/svc{i}/tcp/p{port}"
+        svc = f"service-{_nft_id(name)}-{name}"
+        ips.append(vip)
+        map_elems.append(f"{vip} . tcp . {port} : goto {svc}")
+        eps = []
+        for k in range(ENDPOINT_PATTERN[i % len(ENDPOINT_PATTERN)]):
+            pod = pod_ip(i * 3 + k)
+            ep = f"endpoint-{_nft_id(name + pod)}-{name}__{pod}/8080"
+            eps.append(ep)
+            svc_chains.append(f"\tchain {ep} {{\n\t\tip saddr {pod} jump mark-for-masquerade\n"
+                              f"\t\tmeta l4proto tcp dnat to {pod}:8080\n\t}}")
+        picks = ", ".join(f"{k} : goto {ep}" for k, ep in enumerate(eps))
+        svc_chains.append(f"\tchain {svc} {{\n\t\tip daddr {vip} tcp dport {port} ip saddr != {cluster_cidr} "
+                          f"jump mark-for-masquerade\n\t\tnumgen random mod {len(eps)} vmap {{ {picks} }}\n\t}}")
+    joined = ",\n\t\t\t     "
+    head = f"""table ip kube-proxy {{
+	comment "rules for kube-proxy"
+	set cluster-ips {{
+		type ipv4_addr
+		comment "Active ClusterIPs"
+		elements = {{ {joined.join(ips)} }}
+	}}
+
+	set nodeport-ips {{
+		type ipv4_addr
+		comment "IPs that accept NodePort traffic"
+		elements = {{ 192.168.1.10 }}
+	}}
+
+	map no-endpoint-services {{
+		type ipv4_addr . inet_proto . inet_service : verdict
+		comment "vmap to drop or reject packets to services with no endpoints"
+	}}
+
+	map service-ips {{
+		type ipv4_addr . inet_proto . inet_service : verdict
+		comment "ClusterIP, ExternalIP and LoadBalancer IP traffic"
+		elements = {{ {joined.join(map_elems)} }}
+	}}
+
+	map service-nodeports {{
+		type inet_proto . inet_service : verdict
+		comment "NodePort traffic"
+	}}
+
+	chain filter-prerouting {{
+		type filter hook prerouting priority -110; policy accept;
+		ct state new jump firewall-check
+	}}
+
+	chain filter-forward {{
+		type filter hook forward priority -110; policy accept;
+		ct state new jump endpoints-check
+		ct state new jump service-endpoints-check
+	}}
+
+	chain filter-input {{
+		type filter hook input priority -110; policy accept;
+		ct state new jump service-endpoints-check
+	}}
+
+	chain filter-output {{
+		type filter hook output priority -110; policy accept;
+		ct state new jump service-endpoints-check
+		ct state new jump firewall-check
+	}}
+
+	chain filter-output-post-dnat {{
+		type filter hook output priority -90; policy accept;
+		ct state new jump cluster-ips-check
+	}}
+
+	chain nat-prerouting {{
+		type nat hook prerouting priority dstnat; policy accept;
+		jump services
+	}}
+
+	chain nat-output {{
+		type nat hook output priority -100; policy accept;
+		jump services
+	}}
+
+	chain nat-postrouting {{
+		type nat hook postrouting priority srcnat; policy accept;
+		jump masquerading
+	}}
+
+	chain cluster-ips-check {{
+		ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
+		ip daddr {service_cidr} drop comment "Drop traffic to unallocated ClusterIPs"
+	}}
+
+	chain endpoints-check {{
+		ip daddr . meta l4proto . th dport vmap @no-endpoint-services
+	}}
+
+	chain service-endpoints-check {{
+		ip daddr . meta l4proto . th dport vmap @no-endpoint-services
+	}}
+
+	chain firewall-check {{
+	}}
+
+	chain mark-for-masquerade {{
+		meta mark set meta mark | 0x00004000
+	}}
+
+	chain masquerading {{
+		meta mark & 0x00004000 == 0x00000000 return
+		meta mark set meta mark ^ 0x00004000
+		masquerade fully-random
+	}}
+
+	chain services {{
+		ip daddr . meta l4proto . th dport vmap @service-ips
+		ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports
+	}}
+
+"""
+    return head + "\n\n".join(svc_chains) + "\n}\n"

@@ -121,77 +121,77 @@ class _Err(Exception):
 
 
 # ----------------------------------------------------------------- statements
+_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*"|"|#[^\n]*|[{};\n}]')
+
+
 def _statements(text: str) -> list[tuple[int, str, str, int | None]]:
     """Scan the text into (lineno, kind, text, handle): kind open/close/stmt."""
     out: list[tuple[int, str, str, int | None]] = []
     stack: list[str] = []
     buf: list[str] = []
+    empty = True  # nothing but blanks in buf yet
     depth = 0
     start = 1
     lineno = 1
     handle: int | None = None
-    i, n = 0, len(text)
+    pos = 0
 
     def emit() -> None:
-        nonlocal handle
-        s = "".join(buf).strip()
+        nonlocal handle, empty
+        st = "".join(buf).strip()
         buf.clear()
-        if s:
-            out.append((start, "stmt", s, handle))
+        empty = True
+        if st:
+            out.append((start, "stmt", st, handle))
         handle = None
 
-    while i < n:
-        ch = text[i]
+    def add(piece: str) -> None:
+        nonlocal empty, start
+        if empty and piece.strip():
+            empty = False
+            start = lineno
+        buf.append(piece)
+
+    for m in _SCAN.finditer(text):
+        if m.start() > pos:
+            add(text[pos:m.start()])
+        pos = m.end()
+        tok = m.group()
+        ch = tok[0]
         if ch == '"':
-            j = i + 1
-            while j < n and text[j] != '"' and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            if j >= n or text[j] == "\n":
+            if len(tok) == 1:
                 raise ParseError("a quoted string is not closed on this line", command=COMMAND,
                                  lineno=lineno, line=_line(text, lineno),
                                  hint="close it with a double quote, as nft prints comments: comment \"…\"")
-            if not "".join(buf).strip():
-                start = lineno
-            buf.append(text[i:j + 1])
-            i = j + 1
-            continue
-        if ch == "#":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            m = re.match(r"#\s*handle\s+(\d+)", text[i:j])
-            if m:
-                handle = int(m.group(1))
-            i = j
-            continue
-        if ch == "\n" or ch == ";":
+            add(tok)
+        elif ch == "#":
+            hm = re.match(r"#\s*handle\s+(\d+)", tok)
+            if hm:
+                handle = int(hm.group(1))
+        elif ch == "\n" or ch == ";":
             if depth == 0:
                 emit()
             else:
                 buf.append(" ")
             if ch == "\n":
                 lineno += 1
-            i += 1
-            continue
-        if ch == "{":
-            head = "".join(buf).strip()
+        elif ch == "{":
+            head = "".join(buf).strip() if depth == 0 else ""
             ctx = stack[-1] if stack else "top"
             if depth == 0 and ctx in _BLOCK and _BLOCK[ctx].match(head):
-                buf.clear()
                 kind = head.split()[0]
                 stack.append(kind if kind in ("table", "chain", "set", "map") else "object")
                 out.append((start if head else lineno, "open", head, None))
+                buf.clear()
+                empty = True
                 handle = None
-                i += 1
-                continue
-            depth += 1
-            buf.append(ch)
-            i += 1
-            continue
-        if ch == "}":
+            else:
+                depth += 1
+                add("{")
+        else:  # "}"
             if depth > 0:
                 depth -= 1
-                buf.append(ch)
-                i += 1
+                buf.append("}")
                 continue
             emit()
             if not stack:
@@ -200,12 +200,8 @@ def _statements(text: str) -> list[tuple[int, str, str, int | None]]:
                                  "listing was not pasted (it begins with 'table <family> <name> {')")
             stack.pop()
             out.append((lineno, "close", "}", None))
-            i += 1
-            continue
-        if not ch.isspace() and not "".join(buf).strip():
-            start = lineno
-        buf.append(ch)
-        i += 1
+    if pos < len(text):
+        add(text[pos:])
     emit()
     if depth or stack:
         lines = text.splitlines()
@@ -847,6 +843,12 @@ def _parse_text(text: str) -> NftRuleset:
             raise ParseError("no 'table' block found", command=COMMAND, lineno=1 + text.splitlines().index(first),
                              line=first, hint=_hint_for(first))
     check(rs, {id(r): ln for r, ln in pending}, text)
+    for t in rs.tables:  # the lookups of named sets and maps, built once (a trace only reads them)
+        for st in t.sets.values():
+            st.lookup  # noqa: B018
+    from netlab.netfilter.nft_trace import _bases
+
+    _bases(rs)
     return rs
 
 

@@ -85,15 +85,14 @@ def _ordered(rs: NftRuleset, h: str, family: int | None, iptables: Any = None) -
     """("nft", chain) and ("ipt", iptables table) entries at hook ``h`` in kernel order."""
     out: list[tuple[tuple[int, int, int], str, Any]] = []
     n = 0
-    for t in rs.tables:
+    for t, c in _bases(rs):
         if not _family_ok(t, family) and not (h == "ingress" and t.family == "netdev"):
             continue
-        for c in t.chains.values():
-            if c.hook == h:
-                prio = c.priority or 0
-                key = (NAT_SLOT.get(h, prio), prio, n) if c.type == "nat" else (prio, 0, n)
-                out.append((key, "nft", c))
-                n += 1
+        if c.hook == h:
+            prio = c.priority or 0
+            key = (NAT_SLOT.get(h, prio), prio, n) if c.type == "nat" else (prio, 0, n)
+            out.append((key, "nft", c))
+            n += 1
     if iptables is not None and family in (None, 4):
         from netlab.netfilter.hooks import HOOK_TABLES
 
@@ -106,6 +105,15 @@ def _ordered(rs: NftRuleset, h: str, family: int | None, iptables: Any = None) -
             out.append((key, "ipt", table))
             n += 1
     return [(kind, obj) for _, kind, obj in sorted(out, key=lambda x: x[0])]
+
+
+def _bases(rs: NftRuleset) -> list[tuple[NftTable, NftChain]]:
+    """Every base chain with its table, in listing order (kept while the chain count holds)."""
+    size = sum(len(t.chains) for t in rs.tables)
+    hit = rs._cache.get("bases")
+    if hit is None or hit[0] != size:
+        hit = rs._cache["bases"] = (size, [(t, c) for t in rs.tables for c in t.chains.values() if c.is_base])
+    return hit[1]
 
 
 def _ipt_prio(table: str, h: str) -> int:
@@ -707,8 +715,13 @@ def trace(rs: NftRuleset, packet: Any, hook: str = "prerouting", in_iface: str |
     verdict = "ACCEPT"
     decisions: list[tuple[NftChain, Step | None]] = []
     bound: set[str] = set()
-    tables_of = {id(c): t for t in rs.tables for c in t.chains.values()}
-    ordered = _ordered(rs, h, ctx.family, iptables)
+    size = sum(len(t.chains) for t in rs.tables)
+    key = ("order", h, ctx.family, id(iptables), size)
+    cached = rs._cache.get(key)
+    if cached is None:  # the hook's chains in order, and each chain's table: once per rule set
+        cached = rs._cache[key] = (_ordered(rs, h, ctx.family, iptables),
+                                   {id(c): t for t, c in _bases(rs)})
+    ordered, tables_of = cached
     tr.chains = [(obj.table, obj.name, obj.priority or 0, obj.type or "filter") if kind == "nft"
                  else (obj.name, h.upper(), _ipt_prio(obj.name, h), "iptables") for kind, obj in ordered]
     for kind, chain in ordered:

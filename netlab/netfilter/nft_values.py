@@ -9,6 +9,7 @@ raises :class:`ValueError` with a hint; the parser turns it into a ParseError.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 
 #: ``ct state`` bits (include/uapi/linux/netfilter/nf_conntrack_common.h)
@@ -79,8 +80,24 @@ def _service(word: str) -> int:
         raise ValueError(f"{word!r} is not a port number or service name") from None
 
 
+_DOTTED = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?$")
+
+
 def _addr(word: str, v6: bool) -> Interval:
     """An address, prefix or ``a-b`` range as an inclusive interval."""
+    if not v6:
+        m = _DOTTED.match(word)
+        if m:
+            parts = [int(x) for x in m.groups()[:4]]
+            plen = int(m.group(5)) if m.group(5) is not None else 32
+            if max(parts) <= 255 and plen <= 32:
+                v = (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]
+                host = (1 << (32 - plen)) - 1
+                return v & ~host, (v & ~host) | host
+    return _addr_slow(word, v6)
+
+
+def _addr_slow(word: str, v6: bool) -> Interval:
     cls = ipaddress.IPv6Network if v6 else ipaddress.IPv4Network
     acls = ipaddress.IPv6Address if v6 else ipaddress.IPv4Address
     what = "an IPv6" if v6 else "an IPv4"

@@ -82,3 +82,12 @@ def test_nft_accepts_the_docker29_profile(kw: dict) -> None:
     for text in (sc.host.nftables, parse_nft(sc.host.nftables).to_nft()):
         ok, err = nft_check(loadable(text))
         assert ok, f"{err}\n{text}"
+
+
+def test_nft_accepts_the_kube_proxy_nft_benchmark_rules() -> None:
+    from netlab.netfilter.kube import kube_proxy_nft_rules
+
+    text = kube_proxy_nft_rules(services=40)
+    for t in (text, parse_nft(text).to_nft()):
+        ok, err = nft_check(loadable(t))
+        assert ok, err
