@@ -26,7 +26,7 @@ def _best(fn: Callable[[], object], repeat: int = 3) -> float:
 def main() -> None:
     import netlab as nl
     from netlab.scenarios import Container
-    from netlab.viz._figure import figure_png, new_figure
+    from netlab.viz.figure import figure_png, new_figure
     from netlab.widgets import JourneyStepper
 
     base = _best(lambda: figure_png(new_figure(14.0, 6.0)[0]))

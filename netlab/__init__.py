@@ -7,7 +7,7 @@ imported when a lesson needs them.
 
 from __future__ import annotations
 
-from netlab._lazy import lazy_exports
+from netlab.lazy import lazy_exports
 
 __version__ = "0.1.0"
 

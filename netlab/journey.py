@@ -252,6 +252,6 @@ class Journey:
         MAC replaced by the name of the node/interface that owns it).  Plus NAT
         rewrites and the final outcome.
         """
-        from netlab._normalise import journey_signature
+        from netlab.normalise import journey_signature
 
         return journey_signature(self)

@@ -582,7 +582,7 @@ class HostState:
 
     def save(self, path: str) -> None:
         """Write the snapshot atomically (write a temporary file, then rename)."""
-        from netlab._atomic import atomic_write_text
+        from netlab.atomic import atomic_write_text
 
         atomic_write_text(path, self.to_json())
 

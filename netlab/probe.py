@@ -7,9 +7,10 @@ whichever backend then sends it.  :data:`KINDS` is the one table of probe kinds;
 :class:`Backend` is what ``SimNet`` and ``Lab`` promise (``connect()`` returns
 one); :class:`Prober` gives both the same public ``probe(...)``.
 
-Adding a probe kind: a row in :data:`KINDS`, and the code that sends it in each
-backend (``netlab/sim/probes.py`` and ``netlab/lab/probes.py``); the contract
-test (``tests/test_probe_contract.py``) fails until both do.
+Adding a probe kind touches three files: a row in :data:`KINDS` here, and the program
+that sends it in each backend (``start_probe`` in ``netlab/sim/probes.py``, ``send`` in
+``netlab/lab/probes.py``); the CLI's choices come from :data:`KINDS`, and the contract
+test (``tests/test_probe_contract.py``) runs every kind, so it fails until both do.
 """
 
 from __future__ import annotations

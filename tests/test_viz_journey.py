@@ -9,7 +9,7 @@ import pytest
 from _viz_helpers import hand_journey, hand_scenario
 
 from netlab.viz import draw_hooks, draw_journey, hook_path, hop_table
-from netlab.viz._figure import labels_outside, overlapping_labels, text_boxes
+from netlab.viz.figure import labels_outside, overlapping_labels, text_boxes
 
 # the figures go to $NETLAB_VIZ_PNG when set (to look at them), else to each test's tmp_path
 _PNG: dict[str, Path] = {}

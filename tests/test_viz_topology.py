@@ -9,7 +9,7 @@ import pytest
 from _viz_helpers import hand_scenario
 
 from netlab.viz import draw_topology, layout_topology
-from netlab.viz._figure import figure_png, labels_outside, overlapping_labels, text_boxes
+from netlab.viz.figure import figure_png, labels_outside, overlapping_labels, text_boxes
 
 # the figures go to $NETLAB_VIZ_PNG when set (to look at them), else to each test's tmp_path
 _PNG: dict[str, Path] = {}
@@ -147,7 +147,7 @@ def test_several_bridges_each_with_their_containers() -> None:
 
 def _lines_outside_their_box(fig) -> list[str]:
     """Box labels whose rendered text sticks out of the box they belong to."""
-    from netlab.viz._figure import text_boxes
+    from netlab.viz.figure import text_boxes
 
     lay = fig.netlab_layout
     dpi = fig.dpi

@@ -190,7 +190,7 @@ def test_a_failing_probe_is_shown_not_raised() -> None:
 
 
 def test_the_what_if_figures_show_where_each_journey_ended() -> None:
-    from netlab.viz._figure import labels_outside, overlapping_labels, text_boxes
+    from netlab.viz.figure import labels_outside, overlapping_labels, text_boxes
 
     rt = RuleTracer(nl.docker_host("28"), connect=_connect)
     rt.toggles["ip_forward_off"].value = True

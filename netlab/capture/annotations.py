@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from netlab._atomic import atomic_write_text
+from netlab.atomic import atomic_write_text
 from netlab.errors import CaptureError
 
 SIDECAR_SUFFIX = ".netlab.json"

@@ -580,7 +580,7 @@ class Capture:
     def to_pcapng(self, path: str | os.PathLike[str]) -> str:
         """Write a pcapng Wireshark opens (written atomically); returns the path.  A capture
         that had no file keeps its annotations next to this one from now on."""
-        from netlab._atomic import atomic_write_bytes
+        from netlab.atomic import atomic_write_bytes
 
         path = os.fspath(path)
         blob = self.to_pcapng_bytes()

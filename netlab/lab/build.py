@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netlab._atomic import atomic_write_text
+from netlab.atomic import atomic_write_text
 from netlab.errors import LabError
 from netlab.lab import names, rtnl
 from netlab.lab.plan import Command, Plan

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from netlab.errors import LabError
 from netlab.lab import probes
 from netlab.lab.capture import Record, Sniffer
-from netlab.probe import ProbeError, ProbeRequest
+from netlab.probe import ProbeRequest
 from netlab.scenarios.topology import Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,7 +120,7 @@ def capture_evidence(lab: Lab, request: ProbeRequest, *, max_hops: int = 8, sett
     sniffer = Sniffer(lab.netns, promisc=lab.capture_promisc if promisc is None else promisc).start()
     t0 = time.time()
     try:
-        res = probes.promptly(lambda: _send(lab.netns[src_node.name], src_node, request, max_hops))
+        res = probes.promptly(lambda: probes.send(lab.netns[src_node.name], src_node, request, max_hops))
     finally:
         records = sniffer.stop(settle)
     res.started, res.ended = t0, time.time()
@@ -131,29 +131,6 @@ def capture_evidence(lab: Lab, request: ProbeRequest, *, max_hops: int = 8, sett
         fdb_before=fdb_before, fdb_after={n: sorted(_fdb(s)) for n, s in bridged.items()},
         forwarding={n: _forwarding(s) for n, s in lab.netns.items()}, mac_owner=lab.mac_owners(),
         capture_drops=sniffer.drops, ct_next_id=ct_next_id)
-
-
-def _send(ns: str, src_node: Any, request: ProbeRequest, max_hops: int) -> probes.ProbeResult:
-    """The probe's own program, run in the source node's namespace."""
-    kind, dst_ip, bind = request.kind, request.dst_ip, request.src_ip
-    if kind == "ping":
-        return probes.ping(ns, dst_ip, request.count, request.timeout, request.ttl, request.payload, bind)
-    if kind == "arping":
-        hit = probes.route_iface([(i.name, i.addresses) for i in src_node.interfaces], dst_ip)
-        if hit is None:
-            raise ProbeError(f"arping: {src_node.name} has no interface on the subnet of {dst_ip}")
-        return probes.arping(ns, hit[0], bind or hit[1], dst_ip, request.count, request.timeout)
-    if kind in ("tcp", "http"):
-        req = None
-        if kind == "http":
-            req = f"GET / HTTP/1.0\r\nHost: {dst_ip}\r\nUser-Agent: netlab\r\n\r\n".encode()
-        return probes.tcp(ns, dst_ip, int(request.dport or 80), request.sport, request.timeout, req,
-                          request.ttl, bind)
-    if kind == "udp":
-        return probes.udp(ns, dst_ip, int(request.dport or 7), request.sport, request.count, request.timeout,
-                          request.payload, request.ttl, bind)
-    return probes.traceroute(ns, dst_ip, request.dport, min(max_hops, probes.MAX_HOPS),
-                             min(request.timeout, 1.0), bind)
 
 
 def _save(netns: str, nft: bool = False) -> str:

@@ -20,11 +20,11 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from netlab.lab import netns as nsmod
 from netlab.packet import Frame
-from netlab.probe import TRACEROUTE_PORT
+from netlab.probe import TRACEROUTE_PORT, ProbeError, ProbeRequest
 
 T = TypeVar("T")
 MAX_HOPS = 16
@@ -285,3 +285,26 @@ def promptly(fn: Callable[[], T]) -> T:
     if err:
         raise err[0]
     return out[0]
+
+
+def send(ns: str, src_node: Any, request: ProbeRequest, max_hops: int = 8) -> ProbeResult:
+    """The probe's own program, run in the source node's namespace."""
+    kind, dst_ip, bind = request.kind, request.dst_ip, request.src_ip
+    if kind == "ping":
+        return ping(ns, dst_ip, request.count, request.timeout, request.ttl, request.payload, bind)
+    if kind == "arping":
+        hit = route_iface([(i.name, i.addresses) for i in src_node.interfaces], dst_ip)
+        if hit is None:
+            raise ProbeError(f"arping: {src_node.name} has no interface on the subnet of {dst_ip}")
+        return arping(ns, hit[0], bind or hit[1], dst_ip, request.count, request.timeout)
+    if kind in ("tcp", "http"):
+        req = None
+        if kind == "http":
+            req = f"GET / HTTP/1.0\r\nHost: {dst_ip}\r\nUser-Agent: netlab\r\n\r\n".encode()
+        return tcp(ns, dst_ip, int(request.dport or 80), request.sport, request.timeout, req, request.ttl, bind)
+    if kind == "udp":
+        return udp(ns, dst_ip, int(request.dport or 7), request.sport, request.count, request.timeout,
+                   request.payload, request.ttl, bind)
+    if kind == "traceroute":
+        return traceroute(ns, dst_ip, request.dport, min(max_hops, MAX_HOPS), min(request.timeout, 1.0), bind)
+    raise ProbeError(f"the lab cannot send a {kind} probe yet")  # pragma: no cover - a new kind

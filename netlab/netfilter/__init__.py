@@ -11,6 +11,7 @@ saying rule by rule what happened to the packet and why.  Bad input raises
 from __future__ import annotations
 
 from netlab.errors import ParseError
+from netlab.netfilter.engine import RuleEngine
 from netlab.netfilter.hooks import HOOK_TABLES, hook_tables
 from netlab.netfilter.nft_parser import parse_nft
 from netlab.netfilter.nft_ruleset import NftChain, NftRule, NftRuleset, NftSet, NftTable
@@ -21,5 +22,5 @@ from netlab.netfilter.targets import NatRewrite
 from netlab.netfilter.trace import Step, Trace
 
 __all__ = ["parse_iptables", "Ruleset", "Table", "Chain", "Rule", "Match", "Option", "Target",
-           "Packet", "PacketError", "Trace", "Step", "NatRewrite", "ParseError", "HOOK_TABLES",
+           "Packet", "PacketError", "Trace", "Step", "NatRewrite", "ParseError", "HOOK_TABLES", "RuleEngine",
            "hook_tables", "parse_nft", "NftRuleset", "NftTable", "NftChain", "NftRule", "NftSet"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import ParseError
+from netlab.netfilter.hooks import HOOK_TABLES
 from netlab.netfilter.modules import ALWAYS_ONE_ARG, options_with, reads_of
 from netlab.numbers import is_decimal
 
@@ -348,6 +349,17 @@ class Ruleset:
     @property
     def rules(self) -> list[Rule]:
         return [r for t in self.tables.values() for r in t.rules]
+
+    def active_hooks(self) -> frozenset[str]:
+        """The hooks where some table holds a rule or a non-ACCEPT policy (the others
+        cannot change a packet, so the simulator skips them)."""
+        out = set()
+        for hook, names in HOOK_TABLES.items():
+            for name in names:
+                ch = self.tables[name].chains.get(hook) if name in self.tables else None
+                if ch is not None and (ch.rules or (ch.policy or "ACCEPT") != "ACCEPT"):
+                    out.add(hook)
+        return frozenset(out)
 
     def reads(self) -> frozenset[str]:
         """The packet fields (``netlab.netfilter.modules.FIELDS``) some rule here reads: what a

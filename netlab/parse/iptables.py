@@ -12,6 +12,7 @@ import re
 
 from netlab.errors import NetlabError, ParseError
 from netlab.model import HostState
+from netlab.netfilter import parse_iptables
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse.clean import clean_lines
 
@@ -51,10 +52,6 @@ def parse_iptables_text(text: str | bytes, netns: str = "", *, validate: bool = 
 
 
 def _validate(body: str, cleaned: object) -> None:
-    try:
-        from netlab.netfilter import parse_iptables
-    except ImportError:  # layer 3 not installed in this build
-        return
     try:
         parse_iptables(body)
     except ParseError as exc:

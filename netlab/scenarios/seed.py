@@ -18,6 +18,7 @@ import re
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from netlab.parse import parse_host
 from netlab.scenarios.docker import host_sysctls, sort_routes
 from netlab.scenarios.errors import ScenarioError
 from netlab.scenarios.seeded import Draws, ip_mac
@@ -51,13 +52,6 @@ def seed_texts() -> dict[str, str]:
 
 def seed_state() -> HostState:
     """The article's host as the parsers read it (one :class:`HostState`)."""
-    try:
-        from netlab.parse import parse_host
-    except ImportError as exc:
-        raise ScenarioError(
-            "seed_host() reads the article's outputs with netlab.parse, which is not available "
-            f"here ({exc}); use docker_host('article') for the same host built from the profile"
-        ) from exc
     texts = seed_texts()
     return parse_host(*(texts[name] for name in SEED_FILES))
 

@@ -22,14 +22,7 @@ from netlab.probe import ProbeError, Prober, ProbeRequest, first_sport
 from netlab.scenarios.names import check_scenario
 from netlab.scenarios.topology import Scenario
 from netlab.sim.kernel import Kernel, Skb
-from netlab.sim.probes import (
-    ProbeResult,
-    start_arping,
-    start_ping,
-    start_tcp,
-    start_traceroute,
-    start_udp,
-)
+from netlab.sim.probes import ProbeResult, start_probe
 from netlab.sim.services import install_service
 
 HOP = 1e-6  # the sim clock advances one microsecond per hop
@@ -223,10 +216,8 @@ class SimNet(Prober):
 
     def run_probe(self, request: ProbeRequest) -> Journey:
         """Send a request :meth:`ProbeRequest.build` checked and return its journey."""
-        kind, count, ttl, payload, sport = (request.kind, request.count, request.ttl, request.payload,
-                                            request.sport)
         k = self.kernels[request.src_node]
-        src_ip, dst_ip, dport = request.src_ip, request.dst_ip, request.dport
+        src_ip, dst_ip = request.src_ip, request.dst_ip
         if src_ip is None:
             src_ip = k.source_for(dst_ip)[0] or (k.node.ip or "0.0.0.0")
         self.now = float(int(self.now * 1000) + 1) / 1000  # each probe starts on a fresh ms
@@ -246,24 +237,12 @@ class SimNet(Prober):
         result = ProbeResult()
         deadline = self._t0 + request.deadline
         try:
-            if kind == "ping":
-                start_ping(k, src_ip, dst_ip, count, ttl, payload, result)
-            elif kind in ("tcp", "http"):
-                start_tcp(k, src_ip, dst_ip, int(dport or 80), sport, ttl, result, kind == "http")
-            elif kind == "udp":
-                start_udp(k, src_ip, dst_ip, int(dport or 7), sport, ttl, payload, result, count)
-            elif kind == "traceroute":
-                app = start_traceroute(k, src_ip, dst_ip, dport, result)
-            else:
-                rt = k.routes.lookup(dst_ip)
-                if rt is None or rt.type != "unicast" or k.ifaces[rt.dev].kind == "loopback":
-                    raise ProbeError(f"arping: {request.src_node} has no link to {dst_ip}")
-                start_arping(k, rt.dev, src_ip, dst_ip, count, result)
+            app = start_probe(k, request, src_ip, result)
             self._run(deadline)
         finally:
             self._journey = None
             self._queue = []  # a probe that failed half-way leaves nothing for the next one
-        if kind == "traceroute":
+        if app is not None:
             journey.probe.hops = list(app.hops)
         journey.probe.actual_sport = first_sport(journey)
         journey.replies = list(result.replies)

@@ -17,20 +17,13 @@ everything below reads one interface.
 
 from __future__ import annotations
 
-import inspect
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.netfilter import HOOK_TABLES, Packet, RuleEngine, parse_iptables
 from netlab.packet import Frame
 
-HOOK_TABLES: dict[str, tuple[str, ...]] = {
-    "PREROUTING": ("raw", "mangle", "nat"),
-    "INPUT": ("mangle", "filter", "security", "nat"),
-    "FORWARD": ("mangle", "filter", "security"),
-    "OUTPUT": ("raw", "mangle", "nat", "filter", "security"),
-    "POSTROUTING": ("mangle", "nat"),
-}
 _REJECT_WITH = re.compile(r"--reject-with\s+(\S+)")
 _NFT_REJECT = re.compile(r"\breject with ((?:icmpx?|icmpv6|tcp)(?: type)? \S+)")
 
@@ -65,24 +58,27 @@ class HookResult:
 
 
 class Hooks:
-    """The iptables rules of one namespace, ready to be run hook by hook."""
+    """The rules of one namespace, ready to be run hook by hook.
+
+    Every call the simulator makes into netfilter goes through here, to one
+    :class:`netlab.netfilter.RuleEngine` (``trace``, ``active_hooks``, ``reads``, ``rule``):
+    iptables' ``Ruleset`` by default; another engine (nftables) can be handed in as ``engine``.
+    """
 
     def __init__(self, iptables_text: str, seed: int = 0,
-                 ipsets: dict[str, list[str]] | None = None, nftables_text: str = "") -> None:
+                 ipsets: dict[str, list[str]] | None = None, nftables_text: str = "", *,
+                 engine: RuleEngine | None = None) -> None:
         self.text = iptables_text or ""
         self.nft: Any = None
         self.seed = seed
         # ipsets the rules match with ``-m set`` (Docker 28.0.0's docker-ext-bridges-v4)
         self.ipsets = {name: list(members) for name, members in (ipsets or {}).items()}
-        self.ruleset: Any = None
-        self.active: set[str] = set()
-        self.tracks = False  # conntrack is active in this namespace
-        self._cache: dict[tuple, HookResult] = {}
-        if self.text.strip():
-            from netlab.netfilter import parse_iptables
-
+        self.ruleset: RuleEngine | None = engine
+        if engine is None and self.text.strip():
             self.ruleset = parse_iptables(self.text)
-            self._find_active()
+        self.active: set[str] = set(self.ruleset.active_hooks()) if self.ruleset is not None else set()
+        self.tracks = self.ruleset is not None and bool(getattr(self.ruleset, "tables", True))
+        self._cache: dict[tuple, HookResult] = {}
         self._ct_fields = _depends_on_conntrack(self.text)
         if (nftables_text or "").strip():
             from netlab.netfilter import parse_nft
@@ -96,25 +92,9 @@ class Hooks:
             self._ct_fields = self._ct_fields or any(
                 w in nftables_text for w in ("ct status", "ct mark", "ct original", "ct direction"))
         # what else of a packet the rules read (-m length, -m pkttype ...): the cache keys on it too
+        # (nft rules: every field, until the nft engine says what its rules read)
         reads = self.ruleset.reads() if self.ruleset is not None else frozenset()
-        self._extra = tuple(name for name in _FRAME_KEYS if name in reads)
-        self._trace_params: set[str] = set()
-        if self.ruleset is not None:
-            self._trace_params = set(inspect.signature(self.ruleset.trace).parameters)
-
-    def _find_active(self) -> None:
-        tables = self.ruleset.tables
-        for hook, names in HOOK_TABLES.items():
-            for name in names:
-                t = tables.get(name)
-                if t is None:
-                    continue
-                ch = t.chains.get(hook)
-                if ch is None:
-                    continue
-                if ch.rules or (ch.policy or "ACCEPT") != "ACCEPT":
-                    self.active.add(hook)
-        self.tracks = bool(tables)
+        self._extra = tuple(name for name in _FRAME_KEYS if name in reads or self.nft is not None)
 
     @property
     def needs_ct(self) -> bool:
@@ -148,16 +128,12 @@ class Hooks:
         }
         if self.ipsets:
             kwargs["ipsets"] = self.ipsets
-        if "conntrack" in self._trace_params and conntrack is not None:
+        if conntrack is not None:
             kwargs["conntrack"] = conntrack
-        if "physdev_in" in self._trace_params:
-            kwargs["physdev_in"] = physdev_in
-            kwargs["physdev_out"] = physdev_out
         if self.nft is not None:
             kwargs.pop("tables")
             kwargs.pop("ipsets", None)
-            tr = self.nft.trace(packet, nat=new_conn, iptables=self.ruleset, ipsets=self.ipsets or None,
-                                **{k: v for k, v in kwargs.items() if k not in ("physdev_in", "physdev_out")})
+            tr = self.nft.trace(packet, nat=new_conn, iptables=self.ruleset, ipsets=self.ipsets or None, **kwargs)
         else:
             tr = self.ruleset.trace(packet, **kwargs)
         res = HookResult(hook, str(tr.verdict or "ACCEPT").upper(), tr,
@@ -194,17 +170,9 @@ class Hooks:
             self._cache[key] = res
         return res
 
-    def _packet(self, f: Frame, physdev_in: str | None, physdev_out: str | None) -> Any:
-        from netlab.netfilter import Packet
-
-        if hasattr(Packet, "from_frame"):
-            p = Packet.from_frame(f)
-        else:  # pragma: no cover - older engine
-            p = Packet(f.proto, f.src, f.dst, sport=f.sport, dport=f.dport, tcp_flags=f.flags,
-                       icmp_type=f.icmp_type, icmp_code=f.icmp_code)
-        for attr, value in (("physdev_in", physdev_in), ("physdev_out", physdev_out)):
-            if value is not None and hasattr(p, attr):
-                setattr(p, attr, value)
+    def _packet(self, f: Frame, physdev_in: str | None, physdev_out: str | None) -> Packet:
+        p = Packet.from_frame(f)
+        p.physdev_in, p.physdev_out = physdev_in, physdev_out
         return p
 
 

@@ -14,7 +14,7 @@ Agg canvas and never touch pyplot's global state.
 
 from __future__ import annotations
 
-from netlab._lazy import lazy_exports
+from netlab.lazy import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, str | None]] = {
     "draw_topology": ("netlab.viz.topology", "draw_topology"),

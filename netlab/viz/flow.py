@@ -161,7 +161,7 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     UDP or ICMP packet) drawn across the interfaces it crossed, NAT rewrites in red."""
     import numpy as np
 
-    from netlab.viz._figure import new_figure
+    from netlab.viz.figure import new_figure
 
     cap = capture
     if stream is None:

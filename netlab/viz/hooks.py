@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from netlab.viz._figure import FONT, new_figure
+from netlab.viz.figure import FONT, new_figure
 
 HOOKS = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
 # tables in the order the kernel runs them at each hook (by hook priority)

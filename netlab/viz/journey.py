@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from netlab.viz._figure import FONT, new_figure
+from netlab.viz.figure import FONT, new_figure
 from netlab.viz.topology import (
     ContainerInfo,
     Layout,

@@ -14,7 +14,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from netlab.viz._figure import FONT, new_figure
+from netlab.viz.figure import FONT, new_figure
 
 # ---------------------------------------------------------------- the model
 
@@ -150,7 +150,7 @@ def model_from_scenario(scenario: Any, title: str | None = None) -> TopologyMode
     return _sort(model)
 
 
-def _root_netns(state: Any) -> str:
+def root_netns(state: Any) -> str:
     """The namespace the host's own interfaces live in ("" for a paste or a snapshot
     of this machine; the lab's host namespace name for a lab's state)."""
     names = {link.netns for link in state.links}
@@ -169,7 +169,7 @@ def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
     A veth that is no bridge's port is drawn as a NIC: Docker always plugs a
     container's veth into a bridge (and netlab's labs wire the LAN with veths).
     """
-    root = _root_netns(state)
+    root = root_netns(state)
     model = TopologyModel(host=state.hostname or "host",
                           title=title or f"host ({state.source})")
     model.forwarding = state.sysctl("net.ipv4.ip_forward", root)
@@ -253,7 +253,7 @@ def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
     return _sort(model)
 
 
-def _is_scenario(obj: Any) -> bool:
+def is_scenario(obj: Any) -> bool:
     """A Scenario (checked by shape, so this module never imports the scenarios package)."""
     return hasattr(obj, "nodes") and hasattr(obj, "wires") and hasattr(obj, "peer")
 
@@ -266,10 +266,10 @@ def topology_model(obj: Any) -> TopologyModel:
 
     if isinstance(obj, HostState):
         return model_from_state(obj)
-    if _is_scenario(obj):
+    if is_scenario(obj):
         return model_from_scenario(obj)
     scenario = getattr(obj, "scenario", None)
-    if _is_scenario(scenario):
+    if is_scenario(scenario):
         mode = getattr(obj, "mode", None)
         return model_from_scenario(scenario, title=f"scenario {scenario.name}"
                                    + (f" ({mode})" if mode else ""))

@@ -12,7 +12,7 @@ is imported when a widget is first used.
 
 from __future__ import annotations
 
-from netlab._lazy import lazy_exports
+from netlab.lazy import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, str | None]] = {
     "JourneyStepper": ("netlab.widgets.stepper", "JourneyStepper"),

@@ -402,7 +402,7 @@ class CaptureAnnotator:
         stem = os.path.splitext(os.path.basename(self.capture.path or "capture"))[0]
         pcap_path = os.path.join(folder, f"{stem}-annotated.pcapng")
         blob = self.capture.to_pcapng_bytes()
-        from netlab._atomic import atomic_write_bytes, atomic_write_text
+        from netlab.atomic import atomic_write_bytes, atomic_write_text
 
         atomic_write_bytes(pcap_path, blob)
         side_path = pcap_path + ".netlab.json"

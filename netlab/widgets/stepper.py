@@ -184,7 +184,7 @@ class JourneyStepper:
     def png(self) -> bytes:
         """The diagram for the current event as PNG (cached per event)."""
         if self.index not in self._png:
-            from netlab.viz._figure import figure_png
+            from netlab.viz.figure import figure_png
 
             self._png[self.index] = figure_png(self.figure(), dpi=80)
         return self._png[self.index]

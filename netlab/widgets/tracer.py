@@ -24,12 +24,12 @@ NO_OUT_IFACE = ("PREROUTING", "INPUT")  # the route (and so the output) is not c
 
 
 def _scenario_of(obj: Any) -> Any:
-    from netlab.viz.topology import _is_scenario
+    from netlab.viz.topology import is_scenario
 
-    if _is_scenario(obj):
+    if is_scenario(obj):
         return obj
     s = getattr(obj, "scenario", None)
-    return s if _is_scenario(s) else None
+    return s if is_scenario(s) else None
 
 
 def _state_of(obj: Any) -> Any:
@@ -40,7 +40,7 @@ def _state_of(obj: Any) -> Any:
 
 
 def _root_netns(state: Any) -> str:
-    from netlab.viz.topology import _root_netns as root
+    from netlab.viz.topology import root_netns as root
 
     return root(state)
 
@@ -496,7 +496,7 @@ class RuleTracer:
 
     def _draw_pair(self, ticked: str) -> None:
         """The two journeys as pictures, side by side (drawn once per what-if combination)."""
-        from netlab.viz._figure import figure_png
+        from netlab.viz.figure import figure_png
         from netlab.viz.journey import draw_journey
 
         if not self.baseline_image.value:

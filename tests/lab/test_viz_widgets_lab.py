@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import netlab as nl
-from netlab.viz._figure import labels_outside, overlapping_labels
+from netlab.viz.figure import labels_outside, overlapping_labels
 from netlab.widgets import JourneyStepper
 
 
