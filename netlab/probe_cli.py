@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from netlab._cliargs import float_range, int_range
+from netlab.cliargs import float_range, int_range
 from netlab.errors import NetlabError, UsageError
 from netlab.mode import connect
 from netlab.probe import KINDS
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _checked_args(args: argparse.Namespace):  # noqa: ANN202 - the Scenario to probe
     """The scenario the arguments name, and a --pcap that can be written, or a UsageError
     (before anything is sent)."""
-    from netlab._cliargs import writable_file
+    from netlab.cliargs import writable_file
 
     if args.pcap is not None:
         writable_file(args.pcap, "--pcap")

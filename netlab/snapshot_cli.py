@@ -46,7 +46,7 @@ def _snapshot(args: argparse.Namespace) -> int:
                             "--netns out to read the namespace netlab runs in")
 
     if args.output:
-        from netlab._cliargs import writable_file
+        from netlab.cliargs import writable_file
 
         writable_file(args.output, "-o")  # before reading anything: the refusal is the only line
     state = snapshot(args.netns)

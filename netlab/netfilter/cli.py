@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netlab._cliargs import iface_addr, ifname, int_range, ip_address, name_or_number
+from netlab.cliargs import iface_addr, ifname, int_range, ip_address, name_or_number
 from netlab.errors import NetlabError, UsageError
 
 
