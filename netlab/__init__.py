@@ -39,6 +39,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     # layer 3: netfilter
     "parse_iptables": ("netlab.netfilter", "parse_iptables"),
     "Ruleset": ("netlab.netfilter", "Ruleset"),
+    "parse_nft": ("netlab.netfilter", "parse_nft"),
+    "NftRuleset": ("netlab.netfilter", "NftRuleset"),
     "Packet": ("netlab.netfilter", "Packet"),
     "Trace": ("netlab.netfilter", "Trace"),
     # layers 4-7

@@ -314,3 +314,26 @@ def test_kube_proxy_nftables_mode_rules_trace_to_an_endpoint() -> None:
     assert tr.mark == 0x4000 and not tr.uncertain
     post = rs.trace(tr.packet_after, hook="postrouting", out_iface="cni0", iface_addrs={"cni0": ["10.244.0.1/16"]})
     assert post.nat.kind == "MASQUERADE" and post.mark == 0  # the mark is cleared as masquerading does
+
+
+def test_listing_details_timeouts_ct_state_vmap_flag_masks_and_ingress_devices() -> None:
+    rs = parse_nft("""table inet f {
+  set bl { type ipv4_addr; flags dynamic,timeout; timeout 1h
+           elements = { 10.0.0.1 timeout 1h expires 59m58s, 10.0.0.2 expires 3s } }
+  chain input { type filter hook input priority filter; policy drop;
+    ct state vmap { established : accept, related : accept, invalid : drop }
+    tcp flags & (fin | syn | rst | ack) == syn tcp dport 22 accept
+    ip saddr @bl drop
+  }
+}
+table netdev n { chain ing { type filter hook ingress device "eth0" priority -500; policy accept;
+    ip saddr 1.2.3.4 drop } }
+""")
+    tcp = {"proto": "tcp", "dst": "10.9.9.9", "dport": 22}
+    assert rs.trace({**tcp, "src": "10.0.0.7", "tcp_flags": "S"}, hook="input").decisive.position == "f:input:2"
+    assert rs.trace({**tcp, "src": "10.0.0.7", "tcp_flags": "SA"}, hook="input").verdict == "DROP"
+    assert rs.trace({**tcp, "src": "10.0.0.2", "tcp_flags": "SA"}, hook="input").decisive.position == "f:input:3"
+    est = rs.trace({**tcp, "src": "10.0.0.2"}, hook="input", ct_state="ESTABLISHED")
+    assert est.decisive.position == "f:input:1"
+    assert rs.trace({**tcp, "src": "1.2.3.4"}, hook="ingress", in_iface="eth0").verdict == "DROP"
+    assert rs.trace({**tcp, "src": "1.2.3.4"}, hook="ingress", in_iface="eth1").verdict == "ACCEPT"

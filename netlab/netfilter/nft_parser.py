@@ -417,9 +417,9 @@ class _Rule:
             v = 0
             while self.peek() not in (")", None):
                 w = self.take()
-                if w in ("|", ","):
-                    continue
-                v |= parse_atom(vtype, w)[0]  # type: ignore[index]
+                for part in w.split("|"):
+                    if part and part != ",":
+                        v |= parse_atom(vtype, part)[0]  # type: ignore[index]
             self.take()
             return v
         a = parse_atom(vtype if vtype != "ifname" else "integer", self.take())
@@ -508,6 +508,12 @@ class _Rule:
                     values.append(self.verdict())
                 else:
                     values.append(self.element(data))  # type: ignore[arg-type]
+            while self.peek() in ("timeout", "expires", "comment", "counter"):  # element options
+                w = self.take()
+                if w == "counter" and self.peek() == "packets":
+                    self.i += 4
+                elif w != "counter":
+                    self.take()
             t = self.take()
             if t == "}":
                 break

@@ -750,6 +750,8 @@ def trace(rs: NftRuleset, packet: Any, hook: str = "prerouting", in_iface: str |
         table = tables_of[id(chain)]
         if wanted is not None and table.name not in wanted and table.key not in wanted:
             continue
+        if chain.device and chain.device.strip('"') != (in_iface if h == "ingress" else out_iface):
+            continue  # an ingress/egress chain sees only its own device
         if chain.type == "nat":
             manip = "DNAT" if h in _DST_NAT_HOOKS else "SNAT"
             if not nat or ctx.ct_state != "NEW":
