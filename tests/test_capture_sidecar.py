@@ -63,9 +63,14 @@ def test_sidecar_of_another_capture_is_refused_and_left_alone(tmp_path) -> None:
     with pytest.warns(CaptureWarning, match="belongs to a different capture"):
         cap = load_capture(b)
     assert cap.annotations == {}
-    assert cap.sidecar is None and "different capture" in cap.sidecar_problem
+    # b's notes go beside, under a new name the message gives; a's file is never touched
+    assert cap.sidecar == f"{b}.{cap.digest[:12]}.netlab.json" and cap.sidecar in cap.sidecar_problem
+    assert "different capture" in cap.sidecar_problem
     cap.annotate(2, comment="b's own note")  # must not overwrite a's sidecar
     assert open(b + ".netlab.json", encoding="utf-8").read() == foreign
+    with pytest.warns(CaptureWarning, match="saved in"):
+        again = load_capture(b)
+    assert again.annotations[2].comment == "b's own note" and again.sidecar == cap.sidecar
     with pytest.raises(CaptureError, match="different capture"):
         cap.load_annotations(b + ".netlab.json")
     with pytest.raises(CaptureError, match="different capture"):
@@ -79,8 +84,10 @@ def test_unreadable_sidecar_says_what_to_do(tmp_path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cap = load_capture(path)
-    assert cap.annotations == {} and cap.sidecar is None
-    assert any("Move it away" in str(w.message) for w in caught)
+    assert cap.annotations == {} and cap.sidecar.endswith(f".{cap.digest[:12]}.netlab.json")
+    assert any("Move it away" in str(w.message) and cap.sidecar in str(w.message) for w in caught)
+    cap.annotate(1, comment="kept")
+    assert open(path + ".netlab.json", encoding="utf-8").read() == "{not json"  # left alone
 
 
 def test_in_memory_capture_attach_and_batch(tmp_path) -> None:

@@ -12,18 +12,25 @@ change and travel in pcapng as packet comments.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from netlab.atomic import temp_pattern
 from netlab.capture.annotations import (
     COLOUR_PREFIX,
     Annotation,
     Sidecar,
+    beside_path,
     clean_tags,
+    file_id,
+    lock_path,
     read_sidecar,
+    save_merged,
+    sidecar_lock,
     sidecar_path,
 )
 from netlab.capture.fast import (
@@ -73,6 +80,10 @@ class Capture:
         self.colour_rules: list[tuple[str, str]] = []
         self.sidecar: str | None = None
         self.sidecar_problem: str | None = None
+        # what the sidecar held when this capture last read or wrote it (the merge's base)
+        self._base: Sidecar | None = None
+        self._base_id: tuple | None = None  # which version of the file that was (file_id)
+        self.save_note: str | None = None  # what the last save merged from another notebook
         self._df: pd.DataFrame | None = None
         self._df_version = -1
         self._version = 0
@@ -468,7 +479,7 @@ class Capture:
     def _save(self) -> None:
         if self.sidecar:
             try:
-                self._sidecar().save(self.sidecar)
+                self._save_merged()
             except OSError as exc:  # the old sidecar is whole (atomic write); say so
                 raise CaptureError(
                     f"could not save the annotations to {self.sidecar}: {exc.strerror or exc}. "
@@ -476,6 +487,29 @@ class Capture:
                     "previous save; free space or fix permissions, then call "
                     "capture.save_annotations().") from exc
         self._dirty = False
+
+    def _save_merged(self) -> None:
+        """Write the sidecar under its lock, folding in what another notebook saved since
+        this one read it; the merged notes become this capture's."""
+        merged, notes, self._base_id = save_merged(self.sidecar, self._sidecar(), self._base,
+                                                   self._base_id)
+        self._adopt(merged)
+        self.save_note = None
+        if notes:
+            self.save_note = (f"{self.sidecar} was also saved from another notebook: "
+                              + "; ".join(notes[:5]) + (f" (and {len(notes) - 5} more)" if len(notes) > 5 else ""))
+            warnings.warn(self.save_note, CaptureWarning, stacklevel=4)
+
+    def _adopt(self, side: Sidecar) -> None:
+        """Take ``side``'s annotations and colour rules as this capture's (and as the base of
+        the next merge)."""
+        self.annotations = {k: v for k, v in side.annotations.items() if 1 <= k <= len(self)}
+        self.colour_rules = list(side.colour_rules)
+        self._base = Sidecar(digest=side.digest, packets=side.packets,
+                             annotations={k: Annotation.from_json(v.to_json())
+                                          for k, v in side.annotations.items()},
+                             colour_rules=list(side.colour_rules), capture_file=side.capture_file)
+        self._version += 1
 
     def _sidecar(self) -> Sidecar:
         return Sidecar(digest=self.digest, packets=len(self), annotations=self.annotations,
@@ -489,23 +523,25 @@ class Capture:
             raise CaptureError("this capture has no file yet, so no sidecar place: call "
                                "capture.attach_sidecar(path) or capture.to_pcapng(path) first")
         try:
-            self._sidecar().save(target)
+            if target == self.sidecar:
+                self._save_merged()
+                self._dirty = False
+            else:
+                self._sidecar().save(target)
         except OSError as exc:
             raise CaptureError(f"could not save the annotations to {target}: "
                                f"{exc.strerror or exc}; they are still in memory.") from exc
-        if target == self.sidecar:
-            self._dirty = False
         return target
 
     def attach_sidecar(self, path: str | os.PathLike[str]) -> None:
         """Keep this capture's annotations in ``path``; if it already holds annotations of this
         same capture, they are restored.  A sidecar of another capture is refused."""
         path = os.fspath(path)
+        _clear_killed_saves(path)
         if os.path.exists(path):
-            side = read_sidecar(path, self.digest)
-            self.annotations = {k: v for k, v in side.annotations.items() if 1 <= k <= len(self)}
-            self.colour_rules = side.colour_rules
-            self._version += 1
+            self._adopt(_read_current(self, path))
+        else:
+            self._base, self._base_id = None, None
         self.sidecar = path
         self.sidecar_problem = None
         self._save()
@@ -589,6 +625,7 @@ class Capture:
             self.path = path
             self._digest = hashlib.sha256(blob).hexdigest()
             self.sidecar = sidecar_path(path)
+            self._base, self._base_id = None, None
             self._save()
         return path
 
@@ -625,19 +662,49 @@ def load_capture(path: str | os.PathLike[str], *, interface: str | None = None,
                   interface_names=interface_names)
     if raw.problem is not None:
         warnings.warn(str(raw.problem), CaptureWarning, stacklevel=2)
-    side = sidecar_path(path)
-    if os.path.exists(side):
-        try:
-            s = read_sidecar(side, cap.digest)
-        except CaptureError as exc:
-            cap.sidecar_problem = str(exc)
-            warnings.warn(str(exc), CaptureWarning, stacklevel=2)
-            return cap  # no sidecar bound: the other capture's file is never overwritten
-        cap.annotations = {k: v for k, v in s.annotations.items() if 1 <= k <= len(cap)}
-        cap.colour_rules = s.colour_rules
-        cap._version += 1
-    cap.sidecar = side
+    _open_sidecar(cap, path)
     return cap
+
+
+def _clear_killed_saves(side: str) -> None:
+    """Remove what a save killed mid-way left beside ``side`` (its temporary file, its lock
+    file), if no save is under way now; never waits."""
+    if glob.glob(temp_pattern(side)) or os.path.exists(lock_path(side)):
+        with contextlib.suppress(OSError, CaptureError), sidecar_lock(side, timeout=0):
+            pass
+
+
+def _read_current(cap: Capture, side: str) -> Sidecar:
+    """``side`` read for ``cap`` (no lock needed: saves replace it whole), remembering which
+    version of the file it was so the next save knows whether anyone wrote since."""
+    before = file_id(side)
+    s = read_sidecar(side, cap.digest)
+    cap._base_id = before if file_id(side) == before else None
+    return s
+
+
+def _open_sidecar(cap: Capture, path: str) -> None:
+    """Restore the annotations saved beside ``path``.  A sidecar there that is damaged or
+    another capture's is left alone: this capture's notes go beside it under a new name
+    (``beside_path``), and ``cap.sidecar_problem`` (also warned) says where."""
+    problem = None
+    for side in (sidecar_path(path), beside_path(path, cap.digest)):
+        _clear_killed_saves(side)
+        if os.path.exists(side):
+            try:
+                s = _read_current(cap, side)
+            except CaptureError as exc:
+                problem = str(exc)
+                continue
+            cap._adopt(s)
+        cap.sidecar = side
+        if problem:
+            cap.sidecar_problem = f"{problem} Your annotations of this capture are saved in {side}."
+            warnings.warn(cap.sidecar_problem, CaptureWarning, stacklevel=3)
+        return
+    cap.sidecar_problem = (f"{problem} Your annotations of this capture are kept in memory only: "
+                           "call capture.attach_sidecar(path) to keep them in a file.")
+    warnings.warn(cap.sidecar_problem, CaptureWarning, stacklevel=3)
 
 
 __all__ = ["Capture", "CaptureWarning", "load_capture"]

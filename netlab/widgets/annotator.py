@@ -354,6 +354,8 @@ class CaptureAnnotator:
                  "kept in memory — export with to_pcapng or attach_sidecar to keep it on disk")
         if self.capture.sidecar_problem:
             where = html.escape(self.capture.sidecar_problem)
+        if self.capture.save_note:  # merged with another notebook's notes: say what was kept
+            where += f"<br>{html.escape(self.capture.save_note)}"
         self.status.value = f"packet {n}: {where}"
         self._colours_changed()
         self.render()
