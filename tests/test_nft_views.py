@@ -61,3 +61,17 @@ def test_draw_hooks_of_an_nft_journey() -> None:
     assert "nat-PREROUTING (-100)" in texts and "filter-FORWARD (0)" in texts
     assert "nat-OUTPUT (-100)" in texts  # a hook the packet did not visit still shows its chains
     assert any("docker-bridges:nat-prerouting-and-output:1" in t for t in texts)
+
+
+def test_what_ifs_on_a_29_nftables_host() -> None:
+    from netlab.widgets.whatif import what_if
+
+    base = _host()
+    lo = what_if(base, publish_localhost=True)
+    assert lo.host.iptables == "" and "ip daddr 127.0.0.1 tcp dport 80" in lo.host.nftables
+    assert SimNet(lo).probe("tcp", src="client", dst="192.168.56.38", dport=80, timeout=0.5).outcome != "answered"
+    off = what_if(base, userland_proxy_off=True)
+    assert "MASQUERADE FROM HOST" in off.host.nftables and off.host.iptables == ""
+    drop = what_if(base, docker_user_drop=True)
+    j = SimNet(drop).probe("http", src="client", dst="192.168.56.38", dport=80, timeout=0.5)
+    assert j.outcome == "dropped" and "admin:forward:1" in j.reason  # a drop in any table is final

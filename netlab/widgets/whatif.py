@@ -71,10 +71,30 @@ def _insert_first(block: list[str], chain: str, rule: str) -> None:
     block.insert(commit, rule)
 
 
+#: Docker 29's nftables backend has no DOCKER-USER: an administrator's own base chain at the
+#: forward hook, before Docker's (priority filter - 1), drops instead — a drop in any table is
+#: final, while Docker's accept would not stop it
+ADMIN_DROP = """table inet admin {
+	chain forward {
+		type filter hook forward priority filter - 1; policy accept;
+		counter drop comment "administrator: drop forwarded traffic"
+	}
+}
+"""
+
+
+def _nft_backend(s: Any) -> bool:
+    return bool((getattr(s.host, "nftables", "") or "").strip())
+
+
 def docker_user_drop(scenario: Any) -> Any:
-    """The host with ``iptables -I DOCKER-USER -j DROP`` added."""
+    """The host with ``iptables -I DOCKER-USER -j DROP`` added (on a host with Docker 29's
+    nftables backend: an administrator's ``table inet admin`` whose forward chain drops)."""
     s = _copy(scenario)
     host = s.host
+    if _nft_backend(s) and not (host.iptables or "").strip():
+        host.nftables = host.nftables.rstrip("\n") + "\n" + ADMIN_DROP
+        return s
     blocks = _sections(host.iptables)
     flt = _table(blocks, "filter")
     if flt is None or not any(line.startswith(":DOCKER-USER") for line in flt):
@@ -101,12 +121,17 @@ def _regenerate(s: Any, userland_proxy: bool) -> bool:
 
     endpoints = [Endpoint(c.network, c.ip, list(c.ports)) for c in s.containers
                  if c.network and c.ip]
-    rules = docker_rules(s.docker.version, s.docker.networks, endpoints,
-                         userland_proxy=userland_proxy,
-                         ip_forward_was_on=s.docker.ip_forward_was_on)
-    s.host.iptables = rules.to_iptables_save()
-    if hasattr(s.host, "ipsets"):
-        s.host.ipsets = rules.ipsets
+    if s.docker.extra.get("firewall_backend") == "nftables":
+        from netlab.scenarios.docker_nft import docker_nft_rules
+
+        s.host.nftables = docker_nft_rules(s.docker.networks, endpoints, userland_proxy=userland_proxy)
+    else:
+        rules = docker_rules(s.docker.version, s.docker.networks, endpoints,
+                             userland_proxy=userland_proxy,
+                             ip_forward_was_on=s.docker.ip_forward_was_on)
+        s.host.iptables = rules.to_iptables_save()
+        if hasattr(s.host, "ipsets"):
+            s.host.ipsets = rules.ipsets
     from netlab.scenarios.docker import br_netfilter_on
     from netlab.scenarios.profiles import resolve_version
 

@@ -91,3 +91,13 @@ def test_nft_accepts_the_kube_proxy_nft_benchmark_rules() -> None:
     for t in (text, parse_nft(text).to_nft()):
         ok, err = nft_check(loadable(t))
         assert ok, err
+
+
+def test_nft_accepts_the_what_if_admin_drop_table() -> None:
+    from netlab.scenarios import Container, docker_host
+    from netlab.widgets.whatif import what_if
+
+    sc = docker_host("29", [Container("web", ports=["80:80"])], firewall_backend="nftables")
+    text = what_if(sc, docker_user_drop=True, userland_proxy_off=True).host.nftables
+    ok, err = nft_check(loadable(text))
+    assert ok, err
