@@ -113,6 +113,17 @@ for _name in ("article", "two-bridges", "published-on-localhost", "lan-route", "
 NFT = ("29",)
 
 
+def _nft_admin_drop(version: str):  # noqa: ANN202 - a Scenario
+    """The nftables article host with an administrator's table dropping forwarded traffic
+    (lesson 4's DOCKER-USER DROP on Docker 29's nftables backend)."""
+    from netlab.widgets.whatif import docker_user_drop
+
+    return docker_user_drop(BUILDERS["article-nftables"](version))
+
+
+BUILDERS["article-nftables-admin-drop"] = _nft_admin_drop
+
+
 CASES: list[Case] = [
     Case("port-forward-from-lan", "article",
          {"kind": "http", "src": "client", "dst": "192.168.56.38", "dport": 80}, versions=(*ALL, "28.0.0"),
@@ -209,6 +220,9 @@ CASES: list[Case] = [
     Case("nft-localhost-publish-from-host", "published-on-localhost-nftables",
          {"kind": "http", "src": "host", "dst": "127.0.0.1", "dport": 8080}, versions=NFT,
          what="nftables backend: -p 127.0.0.1:8080:80 from the host, through docker-proxy", concurrent=True),
+    Case("nft-admin-table-drop", "article-nftables-admin-drop",
+         {"kind": "tcp", "src": "client", "dst": "192.168.56.38", "dport": 80, "timeout": 0.5}, versions=NFT,
+         what="nftables backend: another table's forward chain drops; Docker's accept does not save it"),
     Case("nft-hairpin-no-proxy", "hairpin-nftables",
          {"kind": "http", "src": "app", "dst": "192.168.56.38", "dport": 80}, versions=NFT,
          what="nftables backend, userland proxy off: hairpin DNAT and MASQUERADE FROM HOST"),
