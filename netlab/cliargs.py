@@ -9,6 +9,7 @@ import os
 import tempfile
 
 from netlab.errors import UsageError
+from netlab.numbers import is_decimal
 
 
 def writable_file(path: str, what: str = "--output") -> str:
@@ -114,7 +115,7 @@ def name_or_number(names: dict[str, int], what: str, hi: int = 255):  # noqa: AN
         word = text.strip().lower()
         if word in names:
             return word
-        if word.isascii() and word.isdigit():
+        if is_decimal(word):
             if int(word) <= hi:
                 return str(int(word))
             raise argparse.ArgumentTypeError(f"{what} {word} is out of range: give 0..{hi} or a name")

@@ -111,3 +111,16 @@ def test_no_import_cycle_between_packages():
 
     cycles = sorted((a, b) for a, outs in graph.items() for b in outs if reaches(b, a, set()))
     assert not cycles, cycles
+
+
+def test_numbers_are_read_in_one_place():
+    """``"²".isdigit()`` is true and ``int("²")`` raises: netlab reads digits only through
+    netlab.numbers (``is_decimal``, ``to_int``, ``whole_number``, ``port``, ``c_number``)."""
+    wrong = []
+    for module, path in MODULES.items():
+        if module == "netlab.numbers":
+            continue
+        for n in ast.walk(ast.parse(path.read_text())):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "isdigit":
+                wrong.append(f"{module}:{n.lineno}")
+    assert not wrong, f"str.isdigit() outside netlab.numbers: {wrong}"

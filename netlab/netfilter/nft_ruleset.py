@@ -19,6 +19,7 @@ from typing import Any
 
 from netlab.errors import NetlabError
 from netlab.netfilter.nft_values import Atom, atom_contains, fmt_atom
+from netlab.numbers import is_decimal
 
 FAMILIES = ("ip", "ip6", "inet", "bridge", "netdev", "arp")
 HOOKS = ("prerouting", "input", "forward", "output", "postrouting", "ingress", "egress")
@@ -370,7 +371,7 @@ class NftRuleset:
         tname, _, rest = position.partition(":")
         cname, _, num = rest.rpartition(":")
         for t in self.tables:
-            if t.name == tname and cname in t.chains and num.isdigit():
+            if t.name == tname and cname in t.chains and is_decimal(num):
                 rules = t.chains[cname].rules
                 k = int(num)
                 if 1 <= k <= len(rules):

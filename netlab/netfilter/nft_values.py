@@ -12,6 +12,8 @@ import ipaddress
 import re
 import socket
 
+from netlab.numbers import c_number, is_decimal, to_int
+
 #: ``ct state`` bits (include/uapi/linux/netfilter/nf_conntrack_common.h)
 CT_STATE_BITS = {"invalid": 1, "established": 2, "related": 4, "new": 8, "untracked": 64}
 CT_STATE_OF = {"INVALID": 1, "ESTABLISHED": 2, "RELATED": 4, "NEW": 8, "UNTRACKED": 64}
@@ -66,11 +68,15 @@ WIDTH = {"ipv4_addr": 32, "ipv6_addr": 128, "inet_service": 16, "inet_proto": 8,
 
 
 def _int(word: str) -> int:
-    return int(word, 0)
+    """A number as nft writes it (decimal, 0x hex), ASCII only (``netlab.numbers``)."""
+    n = c_number(word) if word[:2] in ("0x", "0X") else to_int(word)
+    if n is None:
+        raise ValueError(f"{word!r} is not a number")
+    return n
 
 
 def _service(word: str) -> int:
-    if word.isdigit():
+    if is_decimal(word):
         return int(word)
     if word in SERVICES:
         return SERVICES[word]

@@ -11,6 +11,7 @@ import ipaddress
 import re
 
 from netlab.model import ConntrackEntry, ConntrackTuple, HostState
+from netlab.numbers import to_int
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse.clean import clean_lines
 
@@ -26,9 +27,10 @@ _HEX = re.compile(r"^[0-9a-fA-F]{1,16}$")
 
 
 def _number(key: str, value: str) -> int:
-    if not _NUM.match(value):
+    n = to_int(value)
+    if n is None:
         raise ValueError(f"{key}={value} is not a number")
-    return int(value)
+    return n
 
 
 def _tuple(fields: dict[str, str]) -> ConntrackTuple:

@@ -13,6 +13,7 @@ import ipaddress
 import re
 
 from netlab.model import Address, BridgePort, HostState, Link, Route
+from netlab.numbers import to_int
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse._links import infer_kind, resolve_named_peers, set_peer
 from netlab.parse.clean import Cleaned, clean_lines
@@ -40,9 +41,7 @@ _NUM = re.compile(r"^-?[0-9]{1,18}$")
 
 def _int(value: str | None) -> int | None:
     """A decimal number, or None (never raises: pastes hold anything)."""
-    if value is None or not _NUM.match(value):
-        return None
-    return int(value)
+    return to_int(value)
 
 
 class _AddrReader:

@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import LabError
+from netlab.numbers import is_decimal, port
 from netlab.scenarios.errors import ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,11 +101,10 @@ def check_sysctl(key: str, value: str) -> tuple[str, str]:
 
 
 def _port(value: object, what: str) -> int:
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+    n = port(value)
+    if n is None:
         raise NameRefused(f"{what} {value!r} is not a port number 1-65535")
-    return value
+    return n
 
 
 def check_service(node: str, svc: Any) -> dict[str, Any]:
@@ -123,7 +123,7 @@ def check_service(node: str, svc: Any) -> dict[str, Any]:
         if not sep:
             raise NameRefused(f"{where}: docker-proxy needs target 'ip:port' like 172.17.0.2:80, "
                               f"not {target!r}")
-        if not (port.isascii() and port.isdigit()):
+        if not (is_decimal(port)):
             raise NameRefused(f"{where}: docker-proxy target {target!r} needs a port number "
                               "(like 172.17.0.2:80), not a service name")
         spec["target"] = [_ipv4(ip, f"{where}: docker-proxy target"), _port(port, f"{where}: target port")]

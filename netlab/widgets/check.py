@@ -25,6 +25,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from netlab.numbers import is_decimal
+
 CHOOSE = "— choose —"
 
 
@@ -124,7 +126,7 @@ def read_rule_position(answer: Any) -> str:
         chain = chain.upper()
     if index.lower() == "policy":
         return f"{table}:{chain}:policy"
-    if not index.isdigit() or int(index) < 1:
+    if not is_decimal(index) or int(index) < 1:
         raise Unreadable(form)
     return f"{table}:{chain}:{int(index)}"
 
@@ -153,7 +155,7 @@ def read_rule(answer: Any, chain: str) -> tuple[str, str]:
         if w in ("-A", "-I", "--append", "--insert") and i + 1 < len(words):
             named = words[i + 1]
             i += 2
-            if w in ("-I", "--insert") and i < len(words) and words[i].isdigit():
+            if w in ("-I", "--insert") and i < len(words) and is_decimal(words[i]):
                 i += 1  # the insert position: the grader decides where the rule goes
             continue
         out.append(w)
