@@ -168,6 +168,8 @@ def _statements(text: str) -> list[tuple[int, str, str, int | None]]:
             hm = re.match(r"#\s*handle\s+(\d+)", tok)
             if hm:
                 handle = int(hm.group(1))
+            elif not empty and depth == 0 and stack and stack[-1] == "chain":
+                add(" " + tok)  # old nft printed what it could not translate as "# xt_…": kept, unknown
         elif ch == "\n" or ch == ";":
             if depth == 0:
                 emit()
