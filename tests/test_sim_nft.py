@@ -57,3 +57,13 @@ def test_iptables_tables_run_among_the_nft_chains() -> None:
     ok = hooks2.run("FORWARD", f, in_iface="enp0s8", out_iface="docker0", ct_state="NEW", new_conn=True,
                     local_addrs=("192.168.56.38",), iface_addrs={})
     assert ok.verdict == "ACCEPT" and ok.rule == "docker-bridges:filter-forward-in__docker0:3"
+
+
+def test_catalogue_scenarios_take_the_nftables_backend() -> None:
+    from netlab.scenarios import catalogue
+
+    sc = catalogue.build("article", version="29", firewall_backend="nftables")
+    assert sc.host.iptables == "" and "table ip docker-bridges" in sc.host.nftables
+    j = SimNet(sc).probe("http", src="client", dst="192.168.56.38", dport=80)
+    assert [e.detail for e in j.nat_rewrites if e.rule] == [
+        "DNAT 192.168.56.38:80 → 172.17.0.2:80 by docker-bridges:nat-prerouting-and-output:1"]

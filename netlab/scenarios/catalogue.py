@@ -1,8 +1,9 @@
 """Named, ready-made scenarios for lessons, the differential suite and benchmarks.
 
 Each function returns a fresh :class:`Scenario`; ``version`` picks the Docker
-profile (``"27"`` the article's family, ``"28"``, ``"29"``).  ``CATALOGUE`` maps a
-name to its function and :func:`build` makes one by name.
+profile (``"27"`` the article's family, ``"28"``, ``"29"``); ``firewall_backend="nftables"``
+(29 only) gives the host Docker's nftables table instead of iptables rules.  ``CATALOGUE``
+maps a name to its function and :func:`build` makes one by name.
 """
 
 from __future__ import annotations
@@ -17,69 +18,69 @@ from netlab.scenarios.topology import Scenario, Service
 VERSIONS = ("27", "28", "29")
 
 
-def article(version: str = "27", seed: int = 0) -> Scenario:
+def article(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """The article's host built from a profile: ``web`` (nginx) run with ``-p 80:80``."""
     return docker_host(version, [Container("web", ports=["80:80"])], seed=seed,
-                       name=f"article-{version}")
+                       firewall_backend=firewall_backend, name=f"article-{version}")
 
 
-def two_containers(version: str = "27", seed: int = 0) -> Scenario:
+def two_containers(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """``web`` (-p 80:80) and ``app`` on docker0: container to container through the bridge."""
     return docker_host(version, [Container("web", ports=["80:80"]),
                                  Container("app", image="alpine", services=[Service("tcp", 8000, "http")])],
-                       seed=seed, name=f"two-containers-{version}")
+                       seed=seed, firewall_backend=firewall_backend, name=f"two-containers-{version}")
 
 
-def two_bridges(version: str = "27", seed: int = 0) -> Scenario:
+def two_bridges(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """Two user-defined networks (``front``, ``back``): Docker isolates them from each other."""
     return docker_host(
         version,
         [Container("web", ports=["8080:80"], network="front"),
          Container("db", image="redis", network="back")],
-        networks=["front", "back"], seed=seed, name=f"two-bridges-{version}",
+        networks=["front", "back"], seed=seed, firewall_backend=firewall_backend, name=f"two-bridges-{version}",
     )
 
 
-def published_on_localhost(version: str = "27", seed: int = 0) -> Scenario:
+def published_on_localhost(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """``-p 127.0.0.1:8080:80``: reachable from the host itself, not from the LAN."""
     return docker_host(version, [Container("web", ports=["127.0.0.1:8080:80"])], seed=seed,
-                       name=f"published-on-localhost-{version}")
+                       firewall_backend=firewall_backend, name=f"published-on-localhost-{version}")
 
 
-def hairpin(version: str = "27", seed: int = 0) -> Scenario:
+def hairpin(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """``--userland-proxy=false``: no docker-proxy; a container reaches its own published
     port through the host's address (hairpin NAT on the bridge)."""
     return docker_host(version, [Container("web", ports=["80:80"]),
                                  Container("app", image="alpine")],
-                       userland_proxy=False, seed=seed, name=f"hairpin-{version}")
+                       userland_proxy=False, seed=seed, firewall_backend=firewall_backend, name=f"hairpin-{version}")
 
 
-def unpublished_port(version: str = "27", seed: int = 0) -> Scenario:
+def unpublished_port(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """``web`` listens on 80 (published) and 8080 (not published)."""
     return docker_host(version, [Container("web", ports=["80:80"], services=[
         Service("tcp", 80, "http"), Service("tcp", 8080, "http")])],
-        seed=seed, name=f"unpublished-port-{version}")
+        seed=seed, firewall_backend=firewall_backend, name=f"unpublished-port-{version}")
 
 
-def internal_network(version: str = "27", seed: int = 0) -> Scenario:
+def internal_network(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """``docker network create --internal backend``: no way out, no way in."""
     return docker_host(version, [Container("web", ports=["80:80"]),
                                  Container("db", image="redis", network="backend")],
                        networks=[{"name": "backend", "internal": True}], seed=seed,
-                       name=f"internal-network-{version}")
+                       firewall_backend=firewall_backend, name=f"internal-network-{version}")
 
 
-def icc_off(version: str = "27", seed: int = 0) -> Scenario:
+def icc_off(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """``dockerd --icc=false``: containers on docker0 cannot talk to each other."""
     return docker_host(version, [Container("web", ports=["80:80"]),
                                  Container("app", image="alpine", services=[Service("tcp", 8000, "http")])],
-                       icc=False, seed=seed, name=f"icc-off-{version}")
+                       icc=False, seed=seed, firewall_backend=firewall_backend, name=f"icc-off-{version}")
 
 
-def ip_forward_off(version: str = "27", seed: int = 0) -> Scenario:
+def ip_forward_off(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """Someone ran ``sysctl net.ipv4.ip_forward=0`` after Docker started."""
     return docker_host(version, [Container("web", ports=["80:80"])], ip_forward=False, seed=seed,
-                       name=f"ip-forward-off-{version}")
+                       firewall_backend=firewall_backend, name=f"ip-forward-off-{version}")
 
 
 def docker_user_drop(version: str = "27", seed: int = 0) -> Scenario:
@@ -93,12 +94,12 @@ def docker_user_drop(version: str = "27", seed: int = 0) -> Scenario:
     return scenario
 
 
-def many_containers(n: int = 100, version: str = "27", seed: int = 0) -> Scenario:
+def many_containers(n: int = 100, version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """``n`` nginx containers on docker0, each publishing its port 80 on host port 8000+i."""
     if not 0 <= n <= 60000:
         raise ScenarioError(f"n={n}: give between 0 and 60000 containers")
     return docker_host(version, [Container(f"c{i + 1}", ports=[f"{8000 + i}:80"]) for i in range(n)],
-                       seed=seed, name=f"many-containers-{n}-{version}")
+                       seed=seed, firewall_backend=firewall_backend, name=f"many-containers-{n}-{version}")
 
 
 def insert_rule(iptables_save: str, table: str, chain: str, rule: str) -> str:
