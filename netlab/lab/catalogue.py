@@ -116,9 +116,9 @@ NFT = ("29",)
 def _nft_admin_drop(version: str):  # noqa: ANN202 - a Scenario
     """The nftables article host with an administrator's table dropping forwarded traffic
     (lesson 4's DOCKER-USER DROP on Docker 29's nftables backend)."""
-    from netlab.widgets.whatif import docker_user_drop
+    from netlab.scenarios.catalogue import with_admin_drop
 
-    return docker_user_drop(BUILDERS["article-nftables"](version))
+    return with_admin_drop(BUILDERS["article-nftables"](version))
 
 
 BUILDERS["article-nftables-admin-drop"] = _nft_admin_drop

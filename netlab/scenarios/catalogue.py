@@ -102,6 +102,24 @@ def many_containers(n: int = 100, version: str = "27", seed: int = 0, firewall_b
                        seed=seed, firewall_backend=firewall_backend, name=f"many-containers-{n}-{version}")
 
 
+#: an administrator's own nftables table that drops forwarded traffic (Docker 29's nftables
+#: backend has no DOCKER-USER chain: a table at a lower priority does its job)
+ADMIN_DROP_NFT = """table inet admin {
+	chain forward {
+		type filter hook forward priority filter - 1; policy accept;
+		counter drop comment "administrator: drop forwarded traffic"
+	}
+}
+"""
+
+
+def with_admin_drop(scenario: Scenario) -> Scenario:
+    """A copy of an nftables-backend host's ``scenario`` with :data:`ADMIN_DROP_NFT` added."""
+    s = Scenario.from_dict(scenario.to_dict())
+    s.host.nftables = (s.host.nftables or "").rstrip("\n") + "\n" + ADMIN_DROP_NFT
+    return s
+
+
 def insert_rule(iptables_save: str, table: str, chain: str, rule: str) -> str:
     """``iptables -t table -I chain rule`` on iptables-save text: the rule becomes the
     chain's first rule."""

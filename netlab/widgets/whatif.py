@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from netlab.errors import NetlabError
+from netlab.scenarios.catalogue import ADMIN_DROP_NFT
 
 WHAT_IFS: dict[str, str] = {
     "publish_localhost": "publish on 127.0.0.1 (-p 127.0.0.1:80:80)",
@@ -74,13 +75,7 @@ def _insert_first(block: list[str], chain: str, rule: str) -> None:
 #: Docker 29's nftables backend has no DOCKER-USER: an administrator's own base chain at the
 #: forward hook, before Docker's (priority filter - 1), drops instead — a drop in any table is
 #: final, while Docker's accept would not stop it
-ADMIN_DROP = """table inet admin {
-	chain forward {
-		type filter hook forward priority filter - 1; policy accept;
-		counter drop comment "administrator: drop forwarded traffic"
-	}
-}
-"""
+ADMIN_DROP = ADMIN_DROP_NFT  # netlab.scenarios.catalogue: the lab catalogue uses it too
 
 
 def _nft_backend(s: Any) -> bool:
