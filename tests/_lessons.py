@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -20,6 +21,13 @@ def lesson_path(stem_prefix: str) -> Path:
     """The notebook whose name starts with ``stem_prefix`` (``"04"``)."""
     (path,) = sorted(NOTEBOOKS.glob(f"{stem_prefix}_*.ipynb"))
     return path
+
+
+@pytest.fixture(autouse=True)
+def sim_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check a test submits runs its probes in the simulator (import this fixture
+    into a test module to use it)."""
+    monkeypatch.setenv("NETLAB_MODE", "sim")
 
 
 def run_lesson(stem_prefix: str) -> dict[str, Any]:

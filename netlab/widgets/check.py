@@ -131,7 +131,7 @@ def read_rule_position(answer: Any) -> str:
     return f"{table}:{chain}:{int(index)}"
 
 
-def read_rule(answer: Any, chain: str) -> tuple[str, str]:
+def read_rule(answer: Any, chain: str, table: str = "filter") -> tuple[str, str]:
     """An iptables rule for ``chain`` as ``(chain, "-A CHAIN spec")``.
 
     Reads what a learner types: the bare spec (``-d 172.17.0.2 -j DROP``), or a whole
@@ -143,13 +143,13 @@ def read_rule(answer: Any, chain: str) -> tuple[str, str]:
     while words and words[0] in ("sudo", "iptables", "iptables-legacy", "iptables-nft", "$", "#"):
         words = words[1:]
     named = chain
-    table = None
+    typed_table = None
     out: list[str] = []
     i = 0
     while i < len(words):
         w = words[i]
         if w in ("-t", "--table") and i + 1 < len(words):
-            table = words[i + 1]
+            typed_table = words[i + 1]
             i += 2
             continue
         if w in ("-A", "-I", "--append", "--insert") and i + 1 < len(words):
@@ -160,8 +160,8 @@ def read_rule(answer: Any, chain: str) -> tuple[str, str]:
             continue
         out.append(w)
         i += 1
-    if table is not None and table != "filter":
-        raise Unreadable(f"a rule for the filter table's {chain} chain (not -t {table})")
+    if typed_table is not None and typed_table != table:
+        raise Unreadable(f"a rule for the {table} table's {chain} chain (not -t {typed_table})")
     if not out or "-j" not in out and "--jump" not in out:
         raise Unreadable(f"an iptables rule with a target, e.g. "
                          f"-A {chain} -s 192.0.2.1 -p tcp --dport 22 -j DROP")
