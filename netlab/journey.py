@@ -8,9 +8,11 @@ Lesson 5 steps through it; the differential tests compare
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from netlab.errors import NetlabError
 from netlab.packet import Frame
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,6 +33,13 @@ EVENT_KINDS = (
     "deliver",    # handed to a socket / service in ``node``
     "drop",       # dropped (``reason`` says by what)
 )
+
+
+SHORT_LINES = 12  # the short summary is at most this many lines
+
+
+class NotSeenError(NetlabError, LookupError, ValueError):
+    """No packet matching the filters was seen at that place; the message lists what was."""
 
 
 _NAT_KINDS = ("DNAT", "SNAT", "MASQUERADE", "REDIRECT", "de-NAT")
@@ -76,6 +85,14 @@ class Event:
             self.nat_by = self.rule or "conntrack"
             if self.nat_side is None and self.nat_kind in ("DNAT", "REDIRECT", "SNAT", "MASQUERADE"):
                 self.nat_side = "dst" if self.nat_kind in ("DNAT", "REDIRECT") else "src"
+
+    def __getattr__(self, name: str) -> Any:
+        """A "seen" event reads like its frame: ``e.dst``, ``e.ttl``, ``e.flags`` (the event's
+        own fields win: ``e.seq`` is the event's number, ``e.frame.seq`` the TCP one)."""
+        frame = self.__dict__.get("frame")
+        if not name.startswith("_") and frame is not None and name in _FRAME_FIELDS:
+            return getattr(frame, name)
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
     @property
     def packet(self):  # noqa: ANN201 - scapy imported lazily
@@ -211,13 +228,59 @@ class Journey:
     def of_kind(self, *kinds: str) -> list[Event]:
         return [e for e in self.steps if e.kind in kinds]
 
-    def seen(self, node: str | None = None, iface: str | None = None) -> list[Event]:
-        """The "seen" events, optionally only at one node / interface."""
+    def seen(self, node: str | None = None, iface: str | None = None,
+             direction: str | None = None) -> list[Event]:
+        """The "seen" events, optionally only at one node / interface / direction."""
         return [
             e for e in self.steps
             if e.kind == "seen" and (node is None or e.node == node)
             and (iface is None or e.iface == iface)
+            and (direction is None or e.direction == direction)
         ]
+
+    def first_seen(self, node: str | None = None, iface: str | None = None,
+                   direction: str | None = None, **match: Any) -> Event:
+        """The first packet seen at ``node``/``iface`` going ``direction`` ("in"/"out") whose
+        fields match ``match`` — what tcpdump there would show first.
+
+        ``match`` names a frame field (``proto="tcp"``, ``flags="S"``, ``icmp_type=8``,
+        ``dst="172.17.0.2"``, ``dst_mac=...``) or an event field (``packet_id=1``); a value
+        may also be a set/list/tuple of accepted values or a function returning True.
+        Returns the :class:`Event`: ``.frame`` is the packet, and its fields read directly
+        (``first_seen(...).dst``).  Raises :class:`NotSeenError` listing what was seen there
+        when nothing matches.
+        """
+        if direction is not None and direction not in ("in", "out"):
+            raise ValueError(f"direction={direction!r}: use 'in', 'out' or leave it out")
+        unknown = sorted(k for k in match if k not in _FRAME_FIELDS and k not in _EVENT_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot match on {', '.join(unknown)}: use a packet field "
+                             f"({', '.join(sorted(_FRAME_FIELDS - {'payload', 'quoted'}))}) "
+                             "or packet_id / hook")
+        here = self.seen(node, iface, direction)
+        for e in here:
+            if all(_matches(_field(e, k), want) for k, want in match.items()):
+                return e
+        raise NotSeenError(self._not_seen_message(node, iface, direction, match, here))
+
+    def _not_seen_message(self, node: str | None, iface: str | None, direction: str | None,
+                          match: dict[str, Any], here: list[Event]) -> str:
+        where = ":".join(x for x in (node, iface) if x) or "anywhere"
+        if direction:
+            where += f" going {direction}"
+        wanted = ", ".join(f"{k}={v!r}" for k, v in match.items()) or "any packet"
+        lines = [f"no packet with {wanted} was seen at {where}."]
+        if here:
+            lines.append(f"Seen there ({len(here)}):")
+            lines += [f"  #{e.seq} {e.direction} {_frame_text(e.frame)}" for e in here[:10]]
+            if len(here) > 10:
+                lines.append(f"  … and {len(here) - 10} more")
+        else:
+            places = sorted({(e.node, e.iface, e.direction) for e in self.seen()})
+            lines.append("Nothing at all was seen there. The packets were seen at: "
+                         + (", ".join(f"{n}:{i} {d}" for n, i, d in places) or "nowhere"))
+        lines.append("Change the filters to one of these, or look at journey.events.")
+        return "\n".join(lines)
 
     @property
     def nat_rewrites(self) -> list[Event]:
@@ -227,16 +290,106 @@ class Journey:
         """Positions of the rules that decided something (DNAT, ACCEPT, DROP, ...)."""
         return [e.rule for e in self.steps if e.rule]
 
-    def summary(self) -> str:
-        """One line a hop: where the packet was seen and what it looked like there."""
-        lines = [f"{self.probe.get('kind', 'probe')} {self.probe.get('src')} → "
-                 f"{self.probe.get('dst')}: {self.outcome}"
-                 + (f" ({self.reason})" if self.reason else "")]
+    def headline(self) -> str:
+        """``http client → 192.168.56.38: answered`` (and the reason, if any)."""
+        return (f"{self.probe.get('kind', 'probe')} {self.probe.get('src')} → "
+                f"{self.probe.get('dst')}: {self.outcome}"
+                + (f" ({self.reason})" if self.reason else ""))
+
+    def summary(self, detail: bool = False) -> str:
+        """A short hop table (at most 12 lines): the probe's packet and its answer, one line
+        a hop — where it was seen, its addresses there, what changed and which rule did it.
+
+        ``detail=True`` gives every hop of every packet (ARP too), NAT, verdicts and drops.
+        """
+        if not detail:
+            return self._short_summary()
+        lines = [self.headline()]
         for e in self.steps:
             if e.kind in ("seen", "nat", "drop", "deliver") or (e.kind == "netfilter" and e.rule):
                 where = f"{e.node}:{e.iface}" if e.iface else e.node
                 lines.append(f"{e.seq:3d} {e.kind:9s} {where:24s} {e.detail}")
         return "\n".join(lines)
+
+    def _short_summary(self) -> str:
+        request, reply = self._request_and_reply()
+        rows: list[tuple[str, str, str, str]] = []
+        for label, pid in (("", request), ("answer: ", reply)):
+            if pid is not None:
+                rows += self._hop_rows(pid, label, len(rows))
+        lines = [self.headline()]
+        if not rows:
+            why = [e for e in self.steps if e.kind == "drop"]
+            lines.append("no packet left " + str(self.probe.get("src")) + (
+                f": {why[0].node} dropped it ({why[0].reason or why[0].detail})" if why else "")
+                + " — summary(detail=True) shows every event")
+            return "\n".join(lines)
+        budget = SHORT_LINES - 2
+        if len(rows) > budget:
+            hidden = len(rows) - (budget - 1)
+            keep = (budget - 1) // 2 + 1
+            rows = [*rows[:keep], ("", "…", f"{hidden} more hops", "summary(detail=True) shows all"),
+                    *rows[keep + hidden:]]
+        head = ("hop", "where", "packet there", "what changed / the rule")
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(3)]
+        for r in [head, *rows]:
+            lines.append(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip())
+        return "\n".join(lines)
+
+    def _request_and_reply(self) -> tuple[int | None, int | None]:
+        """The probe's first packet and the first other packet that came back to the prober.
+
+        When the probe's packet never reached a wire (its ARP went unanswered), the ARP request
+        stands in for it."""
+        sends = [e for e in self.steps if e.kind == "send" and e.packet_id is not None]
+        seen = [e for e in self.seen() if e.packet_id is not None]
+        if not sends:
+            return (seen[0].packet_id if seen else None), None
+        prober, request = sends[0].node, sends[0].packet_id
+        if not any(e.packet_id == request for e in seen):
+            mine = [e for e in seen if e.node == prober and e.direction == "out"]
+            return (mine[0].packet_id if mine else request), None
+        for e in seen:
+            if (e.node == prober and e.direction == "in" and e.packet_id != request
+                    and e.frame is not None and (e.frame.proto != "arp" or sends[0].frame is None
+                                                 or "arp" in sends[0].detail.lower())):
+                return request, e.packet_id
+        return request, None
+
+    def _hop_rows(self, pid: int, label: str, start: int) -> list[tuple[str, str, str, str]]:
+        """One row a sighting of packet ``pid``: what changed since the last one and why."""
+        rows: list[tuple[str, str, str, str]] = []
+        prev: Frame | None = None
+        nat: list[str] = []
+        notes: list[str] = []
+        for e in (e for e in self.steps if e.packet_id == pid):
+            if e.kind == "seen" and e.frame is not None:
+                changed = ([f"{label}sent by {e.node}"] if prev is None else [])
+                addr = _changes(prev, e.frame)
+                if nat and addr:
+                    changed.append(f"{' + '.join(nat)}: {', '.join(addr)}")
+                else:
+                    changed += nat + addr
+                if prev is not None and prev.ttl is not None and e.frame.ttl is not None \
+                        and prev.ttl != e.frame.ttl:
+                    changed.append(f"ttl {prev.ttl}→{e.frame.ttl}")
+                rows.append((str(start + len(rows) + 1), f"{e.node}:{e.iface} {e.direction}",
+                             _frame_text(e.frame), "; ".join(changed + notes)))
+                prev, nat, notes = e.frame, [], []
+            elif e.kind == "nat":
+                nat.append(f"{e.detail.split(' ', 1)[0]} {e.rule}" if e.rule else "conntrack")
+            elif e.kind == "netfilter" and e.rule and (
+                    not e.rule.startswith("nat:") or e.verdict not in (None, "ACCEPT")):
+                notes.append(f"{e.hook} {e.verdict or ''} {e.rule}".replace("  ", " "))
+            elif e.kind == "drop":
+                notes.append(f"DROPPED in {e.node}: {e.reason or e.detail}")
+            elif e.kind == "deliver":
+                notes.append(f"delivered in {e.node}")
+        if (nat or notes) and rows:
+            last = rows[-1]
+            tail = "then " + ", ".join(nat + notes)
+            rows[-1] = (*last[:3], f"{last[3]}; {tail}" if last[3] else tail)
+        return rows
 
     def __str__(self) -> str:
         return self.summary()
@@ -255,3 +408,45 @@ class Journey:
         from netlab.normalise import journey_signature
 
         return journey_signature(self)
+
+
+_FRAME_FIELDS = frozenset(f.name for f in dataclasses.fields(Frame))
+_EVENT_FIELDS = frozenset({"packet_id", "hook", "seq", "time"})
+
+
+def _field(e: Event, name: str) -> Any:
+    if name in _FRAME_FIELDS and e.frame is not None:
+        return getattr(e.frame, name)
+    return getattr(e, name, None) if name in _EVENT_FIELDS else None
+
+
+def _matches(value: Any, want: Any) -> bool:
+    if callable(want):
+        return bool(want(value))
+    if isinstance(want, (set, frozenset, list, tuple)):
+        return value in want
+    return value == want
+
+
+def _frame_text(f: Frame | None) -> str:
+    """A packet's addresses as a hop table shows them."""
+    if f is None:
+        return "-"
+    if f.proto in ("tcp", "udp"):
+        text = f"{f.proto.upper()} {f.src}:{f.sport} → {f.dst}:{f.dport}"
+        return text + (f" [{f.flags}]" if f.flags else "")
+    if f.proto == "icmp":
+        return f.summary().replace(" > ", " → ", 1).split(" id=", 1)[0]
+    return f.summary()
+
+
+def _changes(prev: Frame | None, f: Frame) -> list[str]:
+    """Which addresses/ports differ between two sightings of one packet."""
+    if prev is None:
+        return []
+    out = []
+    for label, was, now in (("src", (prev.src, prev.sport), (f.src, f.sport)),
+                            ("dst", (prev.dst, prev.dport), (f.dst, f.dport))):
+        if was != now:
+            out.append(f"{label} → {now[0]}" + (f":{now[1]}" if now[1] is not None else ""))
+    return out

@@ -66,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
                       count=args.count, timeout=args.timeout, payload=args.payload, ttl=args.ttl)
     finally:
         net.close()
-    print(j.summary())
+    print(j.summary(detail=True))
     if args.events:
         for e in j.steps:
             where = f"{e.node}:{e.iface}" if e.iface else e.node

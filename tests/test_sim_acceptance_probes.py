@@ -222,7 +222,7 @@ def test_events_dataframe_and_summary_one_line_a_hop():
     assert EVENT_COLUMNS <= set(df.columns)
     assert len(df) == len(j.steps) and list(df["seq"]) == list(range(1, len(j.steps) + 1))
     assert set(df["kind"]) >= {"seen", "route", "netfilter", "nat", "conntrack", "fdb", "arp", "deliver"}
-    lines = j.summary().splitlines()
+    lines = j.summary(detail=True).splitlines()
     assert lines[0] == "http client → host: answered"
     hop_lines = [line for line in lines[1:] if " seen " in line]
     assert len(hop_lines) == len(j.seen())  # one line per hop ...
