@@ -185,9 +185,9 @@ table ip kube-proxy {
     chain service-dns {
         numgen random mod 2 vmap { 0 : goto ep-a, 1 : goto ep-b }
     }
-    chain ep-a { meta mark set mark or 0x4000 meta l4proto tcp dnat to ip daddr . th dport map @eps }
-    chain ep-b { ct mark set 0x1 meta l4proto tcp dnat to 10.244.2.6:5353 }
-    chain service-api { meta l4proto tcp dnat to 10.0.0.1:6443 }
+    chain ep-a { meta mark set mark or 0x4000 meta l4proto tcp dnat to ip daddr . th dport map @eps; }
+    chain ep-b { ct mark set 0x1 meta l4proto tcp dnat to 10.244.2.6:5353; }
+    chain service-api { meta l4proto tcp dnat to 10.0.0.1:6443; }
 }
 """
 

@@ -105,7 +105,8 @@ def _expr(e: Any) -> str:
     for op in ("&", "|", "^", "<<", ">>"):
         if op in e:
             a, b = e[op]
-            return f"{_expr(a)} {op} {_val(b)}"
+            right = "(" + " | ".join(_val(x) for x in b) + ")" if isinstance(b, list) else _val(b)
+            return f"{_expr(a)} {op} {right}"
     if "map" in e:
         m = e["map"]
         return f"{_expr(m['key'])} map {_val(m['data'])}"
@@ -143,7 +144,10 @@ def _stmt(e: dict) -> str:
         quote = isinstance(v["left"], dict) and "meta" in v["left"] and v["left"]["meta"]["key"] in (
             "iifname", "oifname", "iif", "oif")
         right = _val(v["right"], quote)
-        if op in ("==", "in"):
+        binop = isinstance(v["left"], dict) and any(k in v["left"] for k in ("&", "|", "^"))
+        if binop and op == "in":  # a flag test: (left & mask) != 0
+            return f"{left} != 0"
+        if op in ("==", "in") and not binop:
             return f"{left} {right}"
         return f"{left} {op} {right}"
     if key in ("accept", "drop", "continue", "return"):

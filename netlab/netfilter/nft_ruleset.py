@@ -328,8 +328,9 @@ class NftTable:
         return {
             "sets": [(s.kind, s.name, s.key_types, s.data_type, sorted(s.flags), sorted(s.element_texts()))
                      for s in self.sets.values()],
-            "chains": [(c.name, c.header(), [normalise_rule(r.text) for r in c.rules])
-                       for c in self.chains.values()],
+            # priorities as numbers: nft prints "filter - 10", JSON -10, nft 1.0.6 "-100" for dstnat
+            "chains": [(c.name, (c.type, c.hook, c.device, c.priority, c.policy or "accept") if c.is_base else None,
+                        [normalise_rule(r.text) for r in c.rules]) for c in self.chains.values()],
         }
 
 
