@@ -386,7 +386,8 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
         if line.startswith("Chain ") or line.startswith("target ") or line.startswith("num "):
             hint = "this looks like `iptables -L`; netlab reads `iptables-save` or `iptables -S` output"
         elif line.startswith("table ") or line.startswith("chain "):
-            hint = "this looks like nftables (`nft list ruleset`); paste `iptables-save` output"
+            hint = ("this looks like nftables (`nft list ruleset`): read it with nl.parse_nft(text), "
+                    "or paste `iptables-save` output")
         raise ParseError("not an iptables-save / iptables -S line", command="iptables-save",
                          lineno=lineno, line=raw, hint=hint)
     if seen_save:

@@ -82,8 +82,9 @@ PARSER_FOR = {
 _ADVICE = {
     "iptables -L": "`iptables -L` leaves out the interfaces, the tables and the exact matches; "
                    "run `sudo iptables-save` (or `sudo iptables -S -t nat` and `-t filter`) and paste that",
-    "nft list ruleset": "that is nftables syntax; on a host whose iptables is iptables-nft, "
-                        "`sudo iptables-save` prints the same rules in the iptables form netlab reads",
+    "nft list ruleset": "that is nftables syntax: trace it with nl.parse_nft(text) (Docker 29's "
+                        "nftables backend, iptables-nft hosts); for the host model, `sudo iptables-save` "
+                        "prints iptables-nft's rules in the iptables form",
     "ifconfig": "ifconfig hides veth peers, bridge masters and namespaces; paste `ip addr show` instead",
     "route -n": "paste `ip route` instead (it shows the protocol, scope and source address too)",
     "netstat": "netstat/ss list sockets, not the network's wiring",
@@ -97,7 +98,8 @@ _ADVICE = {
     "brctl showmacs": "paste `bridge fdb show` for the bridge's MAC table",
     "docker ps": "paste `docker network inspect bridge` to show how containers are wired",
     "docker inspect": "that is `docker inspect CONTAINER`; paste `docker network inspect NETWORK` instead",
-    "nft -j list ruleset": "netlab keeps nft JSON only from a live snapshot; paste `sudo iptables-save`",
+    "nft -j list ruleset": "trace nft JSON with nl.parse_nft(text); for the host model paste "
+                           "`sudo iptables-save`",
 }
 
 _JSON_KINDS = [
