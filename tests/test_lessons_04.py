@@ -21,7 +21,7 @@ def test_04_hooks_two_or_three(l04: dict[str, Any]) -> None:
 
 
 def test_04_loopback_publish_by_release(l04: dict[str, Any]) -> None:
-    assert l04["loopback_published"] == {"27": "ACCEPT", "28.0.0": "DROP"}
+    assert l04["loopback_published"] == {"27": "answered", "28.0.0": "dropped"}
 
 
 def test_04_dnat_rule(l04: dict[str, Any]) -> None:

@@ -259,6 +259,61 @@ class SimNet(Prober):
         self._records = []
         return journey
 
+    def send_frame(self, node: str, iface: str, frame: Frame, timeout: float = 1.0) -> Journey:
+        """Send a hand-made IPv4 ``frame`` out of ``node``'s ``iface`` exactly as given (what
+        scapy's ``sendp`` does from a LAN machine: no routing, no ARP, the MACs and addresses
+        the sender chose) and return its journey.  Lesson 4 uses it for moby issue 45610: a
+        LAN neighbour sends 127.0.0.1:port to the host's MAC.  ``outcome`` is "answered" when
+        an IPv4 packet addressed back to the frame's source reached ``node`` (its kernel may
+        then reset it: no socket of its own asked)."""
+        k = self.kernel(node)
+        if iface not in k.ifaces or k.ifaces[iface].kind == "loopback":
+            raise ProbeError(f"{node} has no interface {iface!r} to send a frame from "
+                             f"(it has {', '.join(sorted(d for d in k.ifaces if d != 'lo'))})")
+        if frame.proto not in ("tcp", "udp", "icmp") or not (frame.src and frame.dst):
+            raise ProbeError("send_frame sends an IPv4 TCP, UDP or ICMP frame with src and dst set")
+        if not (frame.src_mac and frame.dst_mac):
+            raise ProbeError("send_frame needs the frame's src_mac and dst_mac: a hand-made frame "
+                             "is not resolved by ARP")
+        if not 0 < timeout <= 30:
+            raise ProbeError("timeout must be more than 0 and at most 30 seconds")
+        self.now = float(int(self.now * 1000) + 1) / 1000
+        self._t0 = self.now
+        self._pid = 0
+        self._records = []
+        self._last_drop = None
+        self._touched = {}
+        self._hops = {}
+        self.arp_watch = None
+        record = ProbeRecord(kind="frame", src=node, dst=frame.dst, src_ip=frame.src, dst_ip=frame.dst,
+                             dport=frame.dport, sport=frame.sport, actual_sport=frame.sport,
+                             timeout=timeout, ttl=frame.ttl, src_node=node, scenario=self.scenario.name,
+                             mode="sim", seed=self.seed, mac_owner=dict(self.mac_owner), start=self._t0)
+        journey = SimJourney(probe=record, mode="sim")
+        journey.scenario = self.scenario
+        self._journey = journey
+        try:
+            skb = Skb(dataclasses.replace(frame), self.new_pid())
+            self.rec("send", node, f"sends a hand-made frame out of {iface}: {frame.src_mac} > "
+                     f"{frame.dst_mac} {frame.summary()}", skb=skb)
+            k.xmit(iface, skb)
+            self._run(self._t0 + timeout)
+        finally:
+            self._journey = None
+            self._queue = []
+        back = [e for e in journey.seen(node=node, direction="in")
+                if e.frame is not None and e.frame.proto != "arp" and e.frame.dst == frame.src]
+        if back:
+            journey.outcome = "answered"
+        elif self._last_drop is not None:
+            journey.outcome, journey.reason = "dropped", self._last_drop.reason
+        else:
+            journey.outcome, journey.reason = "timeout", "no answer before the timeout"
+        journey.conntrack_entries = [e.describe() for e in self._touched.values()]
+        journey.capture_records = self._records
+        self._records = []
+        return journey
+
     def advance(self, seconds: float) -> None:
         """Let sim time pass (bridge FDB entries age out after 300 s, ARP after 60 s)."""
         if seconds < 0:
