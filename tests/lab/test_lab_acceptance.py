@@ -306,7 +306,10 @@ def test_only_the_first_packet_is_natted_by_a_rule_as_in_the_sim(version, probe)
         assert later and all(e.detail.startswith("conntrack rewrites ") for e in later)
     assert nat_attribution(sim) == nat_attribution(real)
     decided = [e for e in real.steps if e.kind == "netfilter"]
-    assert decided, "the rule counters name the rules that accepted or refused"
+    bridged_only = probe["kind"] == "tcp" and _scenario(version).host.sysctls.get(
+        "net.bridge.bridge-nf-call-iptables") == "0"  # Docker 29 leaves br_netfilter off (9fc1413)
+    assert decided or bridged_only, "the rule counters name the rules that accepted or refused"
+    assert not (bridged_only and decided), "same-bridge traffic meets no iptables rule without br_netfilter"
     hooks = ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
     assert all(e.hook in hooks and e.packet_id is not None for e in decided), \
         [(e.rule, e.hook, e.packet_id) for e in decided]
