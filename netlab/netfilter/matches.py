@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Callable
 
 from netlab.netfilter.context import TCP_FLAG_BITS, Context, int_to_ip, ip_to_int
-from netlab.netfilter.modules import MATCHES, SERVICES
+from netlab.netfilter.modules import ADDR_TYPES, CT_STATES, MATCHES, SERVICES, TCP_FLAGS
 from netlab.netfilter.packet import PROTO_NUMBER
 from netlab.netfilter.ruleset import Match, Option, Rule
 from netlab.numbers import c_number, is_decimal, to_int
@@ -193,8 +193,7 @@ def _port_pred(field: str, label: str, opt: Option) -> Predicate:
     return pred
 
 
-FLAG_NAMES = {"FIN": 0x01, "SYN": 0x02, "RST": 0x04, "PSH": 0x08, "ACK": 0x10, "URG": 0x20,
-              "ECE": 0x40, "CWR": 0x80, "ALL": 0xFF, "NONE": 0}
+FLAG_NAMES = TCP_FLAGS
 
 
 def _flags(text: str) -> int:
@@ -319,8 +318,6 @@ def _compile_multiport(m: Match) -> list[Predicate]:
 
 
 # ---------------------------------------------------------------- addrtype
-ADDR_TYPES = frozenset({"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST",
-                        "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE"})
 
 
 def _compile_addrtype(m: Match) -> list[Predicate]:
@@ -374,7 +371,6 @@ def _compile_addrtype(m: Match) -> list[Predicate]:
 
 
 # ---------------------------------------------------------------- conntrack / state
-CT_STATES = frozenset({"NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "SNAT", "DNAT"})
 
 
 def _ct_states(ctx: Context) -> set[str]:

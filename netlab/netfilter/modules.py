@@ -152,6 +152,13 @@ def reads_of(module_names: set[str] | frozenset[str]) -> frozenset[str]:
     return frozenset(out)
 
 
+#: the values some options take, named as iptables names them
+CT_STATES = frozenset({"NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "SNAT", "DNAT"})
+ADDR_TYPES = frozenset({"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST",
+                        "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE"})
+TCP_FLAGS: dict[str, int] = {"FIN": 0x01, "SYN": 0x02, "RST": 0x04, "PSH": 0x08, "ACK": 0x10, "URG": 0x20,
+                             "ECE": 0x40, "CWR": 0x80, "ALL": 0xFF, "NONE": 0}
+
 #: port names netlab knows: the common entries of Debian's /etc/services (netbase 6.4)
 SERVICES: dict[str, int] = {
     "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "bootps": 67,

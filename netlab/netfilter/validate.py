@@ -21,7 +21,7 @@ import re
 import socket
 from collections.abc import Callable
 
-from netlab.netfilter.modules import MATCHES, SERVICES, TARGETS
+from netlab.netfilter.modules import ADDR_TYPES, CT_STATES, MATCHES, SERVICES, TARGETS, TCP_FLAGS
 from netlab.numbers import c_number, is_decimal
 
 #: options every rule may have, with the name iptables uses in "multiple -X flags"
@@ -392,10 +392,9 @@ def _old_negation(option: str) -> str:
             "(the ! before the option)")
 
 
-_CT_STATES = frozenset({"NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "SNAT", "DNAT"})
-_ADDR_TYPES = frozenset({"UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST",
-                         "BLACKHOLE", "UNREACHABLE", "PROHIBIT", "THROW", "NAT", "XRESOLVE"})
-_TCP_FLAGS = frozenset({"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "ALL", "NONE"})
+_CT_STATES = CT_STATES
+_ADDR_TYPES = ADDR_TYPES
+_TCP_FLAGS = frozenset(TCP_FLAGS)
 _MARK = re.compile(r"(?:0[xX][0-9a-fA-F]+|\d+)(?:/(?:0[xX][0-9a-fA-F]+|\d+))?")
 
 
