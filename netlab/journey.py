@@ -34,12 +34,6 @@ EVENT_KINDS = (
     "drop",       # dropped (``reason`` says by what)
 )
 
-SHORT_LINES = 12  # the short summary is at most this many lines
-
-
-class NotSeenError(NetlabError, LookupError, ValueError):
-    """No packet matching the filters was seen at that place; the message lists what was."""
-
 
 SHORT_LINES = 12  # the short summary is at most this many lines
 
@@ -91,14 +85,6 @@ class Event:
             self.nat_by = self.rule or "conntrack"
             if self.nat_side is None and self.nat_kind in ("DNAT", "REDIRECT", "SNAT", "MASQUERADE"):
                 self.nat_side = "dst" if self.nat_kind in ("DNAT", "REDIRECT") else "src"
-
-    def __getattr__(self, name: str) -> Any:
-        """A "seen" event reads like its frame: ``e.dst``, ``e.ttl``, ``e.flags`` (the event's
-        own fields win: ``e.seq`` is the event's number, ``e.frame.seq`` the TCP one)."""
-        frame = self.__dict__.get("frame")
-        if not name.startswith("_") and frame is not None and name in _FRAME_FIELDS:
-            return getattr(frame, name)
-        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
     def __getattr__(self, name: str) -> Any:
         """A "seen" event reads like its frame: ``e.dst``, ``e.ttl``, ``e.flags`` (the event's
