@@ -111,6 +111,7 @@ class CaptureAnnotator:
         self._fields: list[tuple[str, str, str, int, int]] = []
         self._df = capture.df
         self._t0 = float(self._df["time"].iloc[0]) if len(capture) else 0.0
+        self._quiet = False  # True while render() refills the page's packet list
 
         self.filter_text = w.Text(placeholder="display filter, e.g. tcp.port == 80 and iface == docker0",
                                   continuous_update=False, layout=w.Layout(width="40em"))
@@ -159,8 +160,7 @@ class CaptureAnnotator:
         self.prev_button.on_click(lambda _b: self._step(-1))
         self.next_button.on_click(lambda _b: self._step(1))
         self.selected.observe(lambda _c: self.show_packet(), "value")
-        self.on_page.observe(lambda c: c["new"] and setattr(self.selected, "value", c["new"]),
-                             "value")
+        self.on_page.observe(self._picked_on_page, "value")
         self.field.observe(lambda _c: self._render_fields(), "value")
         self.save_button.on_click(lambda _b: self.save())
         self.colour_button.on_click(lambda _b: self.add_colour())
@@ -190,6 +190,10 @@ class CaptureAnnotator:
     # ------------------------------------------------------------------ display
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def _picked_on_page(self, change: dict[str, Any]) -> None:
+        if not self._quiet and change["new"]:
+            self.selected.value = change["new"]
 
     def _pages(self) -> int:
         return max(1, -(-len(self._numbers) // self.page_size))
@@ -226,10 +230,15 @@ class CaptureAnnotator:
                             "border-collapse:collapse;font-family:monospace'>"
                             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
         summaries = cols["summary"]
-        with self.on_page.hold_trait_notifications():
+        # options first, then the value (inside hold_trait_notifications the new value was
+        # checked against the old page's options: TraitError); the observer stays quiet meanwhile
+        self._quiet = True
+        try:
             self.on_page.options = [("— a packet of this page —", 0)] + [
                 (f"{n}: {str(summaries[k])[:70]}", n) for k, n in enumerate(rows)]
             self.on_page.value = self.selected.value if self.selected.value in rows else 0
+        finally:
+            self._quiet = False
         total = len(self._numbers)
         self.page_label.value = (f"of {self._pages()} — {total} of {len(self.capture)} packets shown"
                                  + (" (filtered)" if total != len(self.capture) else ""))
