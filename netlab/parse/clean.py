@@ -23,13 +23,15 @@ _TRANSLATE = {**_SPACES, **_INVISIBLE}
 _ASCII_TRANSLATE = {ord("\t"): " ", ord("\v"): " ", ord("\f"): " ", ord("\r"): None}
 
 _CUT_WORDS = r"(?:snip|snipped|truncated|omitted|trimmed|elided|cut|more|略|省略|中略)"
+# Linear on any line (issue 10): no two neighbouring parts can take the same
+# characters, and the "(... N more lines)" form checks its cut word in one lookahead.
 ELISION = re.compile(
     r"^\s*(?:\.{3,}|\u2026|\[\s*(?:\.{3}|\u2026|snip|snipped)\s*\]|\(\s*(?:\.{3}|\u2026|snip|snipped|略|省略)\s*\)|"
     r"<\s*snip\s*>|略|省略|\(\s*中略\s*\)|中略"
     # "... (12 more lines)", "[... output truncated ...]", "-- snip --", "8<----"
-    r"|(?:\.{3,}|\u2026)\s*[(\[<].*[)\]>]\s*(?:\.{3,}|\u2026)?"
-    r"|[(\[<]\s*(?:\.{3,}|\u2026)?[^()\[\]<>]*\b" + _CUT_WORDS + r"\b[^()\[\]<>]*[)\]>]"
-    r"|-{2,}\s*(?:snip|cut)\s*-{2,}|8<-*|-*>8|\u2702.*)\s*$",
+    r"|(?:\.{3,}|\u2026)\s*+[(\[<].*[)\]>](?:\s*+(?:\.{3,}|\u2026))?"
+    r"|[(\[<](?=[^()\[\]<>]*\b" + _CUT_WORDS + r"\b)[^()\[\]<>]*+[)\]>]"
+    r"|-{2,}\s*+(?:snip|cut)\s*+-{2,}|8<-*+|-*+>8|\u2702.*)\s*+$",
     re.IGNORECASE,
 )
 # `ip -o addr|link`: "2: eth0    inet 10.0.2.15/24 ... eth0\       valid_lft forever ..."
@@ -44,15 +46,17 @@ KNOWN_COMMANDS = frozenset(
     "iptables-nft-save ip6tables ip6tables-save nft conntrack docker sysctl cat sudo doas "
     "ifconfig route netstat ss arp grep tcpdump nsenter podman".split()
 )
+# The host name and the path after it never share a character, so a long line
+# that is not a prompt is refused in linear time (issue 10).
 _USER_PROMPT = re.compile(
-    r"^\s*(?:\([\w.-]+\)\s*)?"  # (venv)
-    r"(?:(?P<user>[\w.-]+)@(?P<host>[\w.-]+)[:\s]?[^#$%>\s]*\s*[#$%>]"  # user@host:~$
-    r"|\[(?P<user2>[\w.-]+)@(?P<host2>[\w.-]+)[^\]]*\][#$%]"  # [root@host ~]#
-    r"|PS [A-Z]:\\[^>]*>)"  # PowerShell, in case
+    r"^\s*+(?:\([\w.-]+\)\s*+)?"  # (venv)
+    r"(?:(?P<user>[\w.-]++)@(?P<host>[\w.-]++)(?:[:\s]|(?=[^#$%>\s]))?[^#$%>\s]*+\s*+[#$%>]"  # user@host:~$
+    r"|\[(?P<user2>[\w.-]++)@(?P<host2>[\w.-]++)[^\]]*+\][#$%]"  # [root@host ~]#
+    r"|PS [A-Z]:\\[^>]*+>)"  # PowerShell, in case
     r"\s*(?P<cmd>.*)$"
 )
 # "$ ip a", "# ip a", "% ip a", "❯ ip a", "➜  ~ ip a" (zsh themes)
-_BARE_PROMPT = re.compile(r"^\s*(?:[$%>#\u276f\u03bb]|\u279c\s+\S+)\s+(?P<cmd>\S.*)$")
+_BARE_PROMPT = re.compile(r"^\s*+(?:[$%>#\u276f\u03bb]|\u279c\s++\S++)\s++(?P<cmd>\S.*)$")
 
 
 @dataclass
