@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from _viz_helpers import hand_journey, hand_scenario
 
 from netlab.widgets import JourneyStepper
+from netlab.widgets import stepper as stepper_mod
 from netlab.widgets.stepper import changed_fields
 
 
@@ -21,13 +24,13 @@ def test_forward_back_first(stepper: JourneyStepper) -> None:
     assert stepper.index == 0  # clamped
     stepper.forward.click()
     stepper.forward.click()
-    assert stepper.event.iface == "enp0s8" and stepper.play.value == 2
+    assert stepper.event.iface == "enp0s8" and stepper.play.value == 3
     stepper.back.click()
     assert stepper.index == 1
 
 
 def test_dnat_highlights_destination(stepper: JourneyStepper) -> None:
-    stepper.play.value = 5  # the NAT event
+    stepper.play.value = 6  # the NAT event (the play control counts from 1)
     assert stepper.index == 5 and stepper.event.kind == "nat"
     assert stepper.changed == {"dst"}
     assert stepper.fields["dst"] == "172.17.0.2"
@@ -123,8 +126,8 @@ def test_play_through_a_dropped_journey_draws_every_step() -> None:
     s = JourneyStepper(j, packet=1)
     seen = set()
     for i in range(len(s.events)):
-        s.play.value = i
-        assert s.index == i and s.slider.value == i
+        s.play.value = i + 1
+        assert s.index == i and s.slider.value == i + 1
         seen.add(s.image.value)
     assert s.event.kind == "drop" and "DOCKER-USER" in s.position.value
     assert len(seen) >= 3  # the picture follows the packet: none, client, enp0s8
@@ -144,3 +147,72 @@ def test_figure_rings_the_current_hop() -> None:
     s.go(9)  # seen on docker0: the third hop
     fig = s.figure()
     assert fig.netlab_current_hop == 2 and fig.netlab_hops[2].iface == "docker0"
+
+
+# ---------------------------------------------------------------- issue 12, on a real sim journey
+@pytest.fixture(scope="module")
+def http_stepper() -> JourneyStepper:
+    import netlab as nl
+
+    net = nl.connect(mode="sim", scenario=nl.docker_host("28"), quiet=True)
+    return JourneyStepper(net.probe("http", src="client", dst="192.168.56.38", dport=80), draw=False)
+
+
+def test_route_is_the_one_of_the_node_where_the_event_happens(http_stepper: JourneyStepper) -> None:
+    s = http_stepper
+    dnat = next(i for i, e in enumerate(s.events) if e.kind == "nat" and e.rule)
+    s.go(dnat)
+    assert s.event.node == "host" and s.route is None  # the host routes after PREROUTING
+    assert "host has not routed" in s.route_html.value
+    assert not any(x in s.route_html.value for x in ("192.168.56.0/24 dev eth0",))
+    for i, e in enumerate(s.events):
+        s.go(i)
+        mine = [x for x in s.events[: i + 1] if x.kind == "route" and x.node == e.node
+                and (e.packet_id is None or x.packet_id in (e.packet_id, None))]
+        assert s.route == (mine[-1].route if mine else None), (i, e.detail)
+        if s.route:
+            assert f"in {e.node}:" in s.route_html.value
+    fwd = next(i for i, e in enumerate(s.events) if e.kind == "netfilter" and e.hook == "FORWARD")
+    s.go(fwd)
+    assert s.route.startswith("172.17.0.0/16 dev docker0")
+
+
+def test_macs_are_as_they_are_at_that_hop(http_stepper: JourneyStepper) -> None:
+    s = http_stepper
+    placeholder = {"ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00"}
+    last_seen: dict[int, object] = {}
+    checked = 0
+    for i, e in enumerate(s.events):
+        s.go(i)
+        if e.kind == "seen" and e.frame is not None:
+            last_seen[e.packet_id] = e.frame
+        f = s.frame
+        if f is None or f.proto != "tcp" or e.packet_id is None:
+            continue
+        macs = (s.fields["src_mac"], s.fields["dst_mac"])
+        assert not placeholder & set(macs), (i, e.kind, macs)  # no broadcast/zero MAC on a SYN
+        if e.packet_id in last_seen:
+            assert macs == (last_seen[e.packet_id].src_mac, last_seen[e.packet_id].dst_mac)
+        else:
+            assert macs == (stepper_mod.NOT_SET, stepper_mod.NOT_SET)
+        checked += 1
+    assert checked > 20
+
+
+def test_slider_header_and_clicks_agree(http_stepper: JourneyStepper) -> None:
+    s = http_stepper
+    n = len(s.events)
+    assert (s.slider.min, s.slider.max, s.play.min, s.play.max) == (1, n, 1, n)
+    s.first.click()
+    for _ in range(min(n - 1, 25)):
+        s.forward.click()
+        k = s.index + 1
+        assert s.slider.value == s.play.value == k
+        assert f"event {k} of {n}</b>" in s.position.value
+        assert s.event.detail and html.escape(s.event.detail) in s.position.value
+        for name, value in s.fields.items():
+            assert f"<code>{name}</code></td><td><code>{html.escape(str(value))}</code>" in s.fields_html.value
+    s.slider.value = 3  # the learner drags the slider: the header says the same number
+    assert s.index == 2 and s.play.value == 3 and f"event 3 of {n}" in s.position.value
+    s.back.click()
+    assert s.slider.value == 2 and f"event 2 of {n}" in s.position.value

@@ -19,6 +19,9 @@ FIELDS = ("src_mac", "dst_mac", "proto", "src", "sport", "dst", "dport", "ttl", 
           "arp_target_ip")
 
 
+NOT_SET = "not set yet (chosen after the route lookup and ARP)"
+
+
 def frame_fields(frame: Any) -> dict[str, Any]:
     """The header fields the stepper shows (those that apply to this packet)."""
     if frame is None:
@@ -74,16 +77,16 @@ class JourneyStepper:
         self.first = w.Button(description="⏮ first", layout=w.Layout(width="7em"))
         self.back = w.Button(description="◀ back", layout=w.Layout(width="7em"))
         self.forward = w.Button(description="forward ▶", layout=w.Layout(width="7em"))
-        self.play = w.Play(min=0, max=n - 1, step=1, interval=900, value=0,
-                           description="play")
-        self.slider = w.IntSlider(min=0, max=n - 1, value=0, description="event",
+        # play and slider count events from 1, as the header does ("event 3 of 40")
+        self.play = w.Play(min=1, max=n, step=1, interval=900, value=1, description="play")
+        self.slider = w.IntSlider(min=1, max=n, value=1, description="event",
                                   continuous_update=False)
         w.jslink((self.play, "value"), (self.slider, "value"))
         self.first.on_click(lambda _b: self.go(0))
         self.back.on_click(lambda _b: self.go(self.index - 1))
         self.forward.on_click(lambda _b: self.go(self.index + 1))
-        self.play.observe(lambda ch: self.go(ch["new"]), names="value")
-        self.slider.observe(lambda ch: self.go(ch["new"]), names="value")
+        self.play.observe(lambda ch: self.go(ch["new"] - 1), names="value")
+        self.slider.observe(lambda ch: self.go(ch["new"] - 1), names="value")
         self.position = w.HTML()
         self.image = w.Image(format="png", layout=w.Layout(width="100%"))
         self.fields_html = w.HTML()
@@ -103,10 +106,23 @@ class JourneyStepper:
         return self.events[self.index]
 
     def _frame_at(self, i: int) -> Any:
+        """The frame of event ``i``'s packet as it is at event ``i`` (its last recorded state)."""
+        pid = self.events[i].packet_id
         for e in reversed(self.events[: i + 1]):
-            if e.frame is not None:
+            if e.frame is not None and (pid is None or e.packet_id == pid):
                 return e.frame
         return None
+
+    def _on_wire(self, i: int) -> bool:
+        """Whether event ``i``'s packet has crossed an interface yet: before that its MACs are
+        not chosen (the kernel fills them in after the route lookup and ARP)."""
+        e = self.events[i]
+        frame = self._frame_at(i)
+        if frame is None:
+            return False
+        if frame.proto == "arp" or e.packet_id is None:
+            return True
+        return any(x.kind == "seen" and x.packet_id == e.packet_id for x in self.events[: i + 1])
 
     @property
     def frame(self) -> Any:
@@ -115,7 +131,14 @@ class JourneyStepper:
 
     @property
     def fields(self) -> dict[str, Any]:
-        return frame_fields(self.frame)
+        """The packet's header fields at the current event; its MACs as they are at this hop
+        (``NOT_SET`` while it has not reached a wire yet)."""
+        out = frame_fields(self.frame)
+        if out and not self._on_wire(self.index):
+            for k in ("src_mac", "dst_mac"):
+                if k in out:
+                    out[k] = NOT_SET
+        return out
 
     @property
     def changed(self) -> set[str]:
@@ -123,12 +146,15 @@ class JourneyStepper:
         e = self.event
         if e.frame is None or self.index == 0:
             return set()
-        before = self._frame_at(self.index - 1)
-        if before is not None and e.packet_id is not None:
-            prev_ids = [x.packet_id for x in self.events[: self.index] if x.frame is not None]
-            if prev_ids and prev_ids[-1] not in (e.packet_id, None):
-                return set()  # a different packet (the reply), not a rewrite
-        return changed_fields(before, e.frame)
+        earlier = [i for i in range(self.index) if self.events[i].frame is not None
+                   and (e.packet_id is None or self.events[i].packet_id == e.packet_id)]
+        if not earlier:
+            return set()  # this packet's first appearance
+        before = self._frame_at(earlier[-1])
+        out = changed_fields(before, e.frame)
+        if not self._on_wire(earlier[-1]):
+            out -= {"src_mac", "dst_mac"}  # the MACs were chosen, not rewritten
+        return out
 
     def _last(self, attr: str) -> Any:
         for e in reversed(self.events[: self.index + 1]):
@@ -152,9 +178,14 @@ class JourneyStepper:
 
     @property
     def route(self) -> str | None:
-        """The route chosen most recently (up to the current event)."""
-        e = self._last("route")
-        return e.route if e is not None else None
+        """The route the current event's node chose for this packet (up to this event); None
+        while that node has not routed it (e.g. at its PREROUTING DNAT)."""
+        cur = self.event
+        for e in reversed(self.events[: self.index + 1]):
+            if e.route and e.node == cur.node and (cur.packet_id is None
+                                                   or e.packet_id in (cur.packet_id, None)):
+                return e.route
+        return None
 
     @property
     def conntrack_entry(self) -> str | None:
@@ -167,10 +198,10 @@ class JourneyStepper:
         """Show event ``i`` (clamped to the journey)."""
         i = max(0, min(int(i), len(self.events) - 1))
         self.index = i
-        if self.play.value != i:
-            self.play.value = i
-        if self.slider.value != i:
-            self.slider.value = i
+        if self.play.value != i + 1:
+            self.play.value = i + 1
+        if self.slider.value != i + 1:
+            self.slider.value = i + 1
         self._render()
 
     def figure(self) -> Any:
@@ -214,8 +245,9 @@ class JourneyStepper:
         if e.verdict:
             self.rule_html.value += f" → <b>{html.escape(e.verdict)}</b>"
         route = self.route
-        self.route_html.value = (f"<b>route</b> <code>{html.escape(route)}</code>"
-                                 if route else "<b>route</b> —")
+        self.route_html.value = (
+            f"<b>route</b> in {html.escape(e.node)}: <code>{html.escape(route)}</code>" if route
+            else f"<b>route</b> — {html.escape(e.node)} has not routed this packet yet")
         ct = self.conntrack_entry
         self.conntrack_html.value = (f"<b>conntrack</b> <code>{html.escape(ct)}</code>"
                                      if ct else "<b>conntrack</b> —")
