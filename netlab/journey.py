@@ -391,6 +391,10 @@ class Journey:
             rows[-1] = (*last[:3], f"{last[3]}; {tail}" if last[3] else tail)
         return rows
 
+    def diff(self, other: Journey) -> JourneyDiff:
+        """What differs between this journey and ``other`` (the same probe elsewhere)."""
+        return diff_journeys(self, other)
+
     def __str__(self) -> str:
         return self.summary()
 
@@ -450,3 +454,146 @@ def _changes(prev: Frame | None, f: Frame) -> list[str]:
         if was != now:
             out.append(f"{label} → {now[0]}" + (f":{now[1]}" if now[1] is not None else ""))
     return out
+
+
+# ---------------------------------------------------------------- comparing two journeys
+_DIFF_KINDS = ("seen", "nat", "netfilter", "route", "drop", "deliver")
+
+
+def _port_role(port: int | None) -> Any:
+    """Ephemeral ports (Linux picks them from 32768-60999) differ between runs: compare a role."""
+    return "ephemeral" if port is not None and port >= 32768 else port
+
+
+def _diff_key(e: Event) -> tuple:
+    """What makes two events "the same step" in two journeys (kernel randomness left out)."""
+    f = e.frame
+    packet = None if f is None or e.kind not in ("seen", "nat") else (
+        f.proto, f.src, f.dst, _port_role(f.sport), _port_role(f.dport), f.flags, f.ttl,
+        f.icmp_type, f.arp_op, f.arp_target_ip)
+    text = e.route if e.kind == "route" else (e.reason or e.detail if e.kind == "drop" else None)
+    return (e.kind, e.node, e.iface, e.direction, e.hook, e.rule, e.verdict, packet, text)
+
+
+def _diff_relevant(e: Event) -> bool:
+    if e.kind not in _DIFF_KINDS:
+        return False
+    return e.kind != "netfilter" or bool(e.rule) or e.verdict not in (None, "ACCEPT")
+
+
+@dataclass
+class DiffRow:
+    """One step of a journey comparison: ``same``, ``changed``, ``only_before`` or ``only_after``."""
+
+    status: str
+    before: Event | None
+    after: Event | None
+
+    @staticmethod
+    def text(e: Event | None) -> str:
+        if e is None:
+            return ""
+        where = f"{e.node}:{e.iface}" if e.iface else e.node
+        return f"{e.kind} {where}: {e.detail}"
+
+
+@dataclass
+class JourneyDiff:
+    """Two journeys of one probe compared step by step (``rows``); ``first`` is the index of
+    the first row where they part (None: they do the same thing)."""
+
+    before: Journey
+    after: Journey
+    rows: list[DiffRow]
+
+    @property
+    def first(self) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r.status != "same"), None)
+
+    @property
+    def differences(self) -> list[DiffRow]:
+        return [r for r in self.rows if r.status != "same"]
+
+    @property
+    def same(self) -> bool:
+        return self.first is None and self.before.outcome == self.after.outcome
+
+    def lines(self, context: int = 1, run: int = 3) -> list[tuple[str, str, bool]]:
+        """``(mark, text, is_first_difference)`` per shown step: ``-`` only before, ``+`` only
+        after, ``~`` changed (then ``now: …``), `` `` the same steps just before the first
+        difference; a run of more than ``run`` one-sided steps is shortened to a count."""
+        first = self.first
+        if first is None:
+            return []
+        out: list[tuple[str, str, bool]] = []
+        i = max(0, first - context)
+        marks = {"same": " ", "changed": "~", "only_before": "-", "only_after": "+"}
+        while i < len(self.rows):
+            r = self.rows[i]
+            if r.status == "same":
+                i += 1
+                continue
+            j = i
+            while j < len(self.rows) and self.rows[j].status == r.status:
+                j += 1
+            if r.status in ("only_before", "only_after") and j - i > run + 1:
+                for k in range(i, i + run):
+                    out.append((marks[r.status], DiffRow.text(self.rows[k].before or self.rows[k].after),
+                                k == first))
+                side = "before" if r.status == "only_before" else "after"
+                last = self.rows[j - 1].before or self.rows[j - 1].after
+                out.append((marks[r.status], f"… {j - i - run} more steps only {side} "
+                            f"(the last: {DiffRow.text(last)})", False))
+                i = j
+                continue
+            for k in range(i, j):
+                x = self.rows[k]
+                if x.status == "changed":
+                    out.append(("~", DiffRow.text(x.before), k == first))
+                    out.append(("~", "now: " + DiffRow.text(x.after), False))
+                else:
+                    out.append((marks[x.status], DiffRow.text(x.before or x.after), k == first))
+            i = j
+        if first > 0 and context:
+            ctx = [(" ", DiffRow.text(self.rows[k].before), False)
+                   for k in range(max(0, first - context), first)]
+            out = ctx + out
+        return out
+
+    def text(self, limit: int = 16) -> str:
+        """Both outcomes, then the differing steps (at most ``limit`` lines; ▶ marks the first)."""
+        head = [f"before: {self.before.headline()}", f"after:  {self.after.headline()}"]
+        if self.first is None:
+            return "\n".join(head + [f"the same {len(self.rows)} steps in both" if self.same
+                                      else "the same steps, but a different outcome"])
+        body = [f"{m} {'▶ first difference: ' if first else ''}{t}" for m, t, first in self.lines()]
+        if len(body) > limit:
+            body = body[:limit - 1] + [f"… {len(body) - limit + 1} more lines (diff.rows has them all)"]
+        return "\n".join(head + body)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def diff_journeys(before: Journey, after: Journey) -> JourneyDiff:
+    """Align the steps of two journeys (hops, NAT, decisive rules, routes, drops, deliveries)
+    and say which are the same, changed, or only in one of them."""
+    import difflib
+
+    a = [e for e in before.steps if _diff_relevant(e)]
+    b = [e for e in after.steps if _diff_relevant(e)]
+    ka, kb = [_diff_key(e) for e in a], [_diff_key(e) for e in b]
+    rows: list[DiffRow] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
+        if op == "equal":
+            rows += [DiffRow("same", a[i], b[j]) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]
+            continue
+        pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        for k in range(pairs):
+            x, y = a[i1 + k], b[j1 + k]
+            same_place = (x.kind, x.node, x.iface, x.direction) == (y.kind, y.node, y.iface, y.direction)
+            rows += [DiffRow("changed", x, y)] if same_place else [DiffRow("only_before", x, None),
+                                                                   DiffRow("only_after", None, y)]
+        rows += [DiffRow("only_before", a[i], None) for i in range(i1 + pairs, i2)]
+        rows += [DiffRow("only_after", None, b[j]) for j in range(j1 + pairs, j2)]
+    return JourneyDiff(before, after, rows)

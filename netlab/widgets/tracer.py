@@ -195,13 +195,41 @@ def _message(exc: Exception) -> str:
 
 
 def journey_html(journey: Any, title: str) -> str:
-    """A journey as a compact HTML block (outcome, then one line per hop)."""
+    """A journey's outcome as one coloured line."""
     color = "#1e8449" if journey.ok else "#c0392b"
-    lines = html.escape(journey.summary())
-    return (f"<div style='flex:1;min-width:28em'><b>{html.escape(title)}</b><br>"
-            f"<span style='color:{color}'><b>{html.escape(journey.outcome)}</b>"
-            f"{' — ' + html.escape(journey.reason) if journey.reason else ''}</span>"
-            f"<pre style='font-size:11px'>{lines}</pre></div>")
+    return (f"<div><b>{html.escape(title)}</b>: <span style='color:{color}'>"
+            f"<b>{html.escape(journey.outcome)}</b>"
+            f"{' — ' + html.escape(journey.reason) if journey.reason else ''}</span></div>")
+
+
+_DIFF_STYLE = {"-": ("#fdecea", "only before"), "+": ("#e8f5e9", "only after"),
+               "~": ("#fff8e1", "changed"), " ": ("transparent", "same")}
+
+
+def diff_html(diff: Any, before_title: str = "as the host is", after_title: str = "with the change",
+              limit: int = 40) -> str:
+    """What differs between two journeys: both outcomes, then the differing steps, the first
+    difference highlighted (a :class:`netlab.journey.JourneyDiff`)."""
+    head = journey_html(diff.before, before_title) + journey_html(diff.after, after_title)
+    if diff.first is None:
+        same = ("the same steps and the same outcome: this change does not matter for this probe"
+                if diff.same else "the same steps, but a different outcome")
+        return head + f"<div><i>{html.escape(same)}</i></div>"
+    body = []
+    for k, (mark, text, first) in enumerate(diff.lines()):
+        if k == limit:
+            body.append("<tr><td></td><td><i>… more (tracer.diff.rows has every step)</i></td></tr>")
+            break
+        bg, what = _DIFF_STYLE[mark]
+        style = f"background:{bg}"
+        if first:
+            style = "background:#ffd54f;font-weight:bold;outline:2px solid #b7950b"
+        label = "▶ first difference: " if first else ""
+        body.append(f"<tr style='{style}' title='{what}'><td><code>{html.escape(mark)}</code></td>"
+                    f"<td><code>{html.escape(label + text)}</code></td></tr>")
+    return (head + "<table style='font-size:13px;border-collapse:collapse'>"
+            "<tr><th></th><th style='text-align:left'>steps that differ "
+            "(− only before, + only after, ~ changed)</th></tr>" + "".join(body) + "</table>")
 
 
 class RuleTracer:
@@ -264,6 +292,7 @@ class RuleTracer:
         self.baseline: Any = None
         self.variant: Any = None
         self.variant_scenario: Any = None
+        self.diff: Any = None  # netlab.journey.JourneyDiff of the last what-if
         self.compare_html = w.HTML()
         self.draw = draw
         self._pngs: dict[tuple[str, ...], tuple[Any, bytes]] = {}
@@ -486,10 +515,8 @@ class RuleTracer:
                         if any(changes.values()) else self.base_ruleset)
         self.update()
         ticked = ", ".join(WHAT_IFS[n] for n, v in changes.items() if v) or "no change"
-        self.compare_html.value = (
-            "<div style='display:flex;gap:1em'>"
-            + journey_html(self.baseline, "as the host is")
-            + journey_html(self.variant, f"with: {ticked}") + "</div>")
+        self.diff = self.baseline.diff(self.variant)
+        self.compare_html.value = diff_html(self.diff, "as the host is", f"with: {ticked}")
         if self.draw:
             self._draw_pair(ticked)
         return self.baseline, self.variant
