@@ -572,12 +572,16 @@ class HostState:
 
     @classmethod
     def from_json(cls, text: str) -> HostState:
+        from netlab.errors import SnapshotError
+
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            from netlab.errors import SnapshotError
-
             raise SnapshotError(f"not a netlab snapshot (invalid JSON: {exc})") from exc
+        except RecursionError:
+            raise SnapshotError("not a netlab snapshot (the JSON is nested too deeply)") from None
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            raise SnapshotError(f"not a netlab snapshot ({exc})") from None
         return cls.from_dict(data)
 
     def save(self, path: str) -> None:

@@ -28,7 +28,7 @@ _SEGMENT = re.compile(r""""((?:[^"\\]++|\\.)*+)("|\\?\Z)|'([^']*+)('|\Z)|((?:[^"
 _DQ_ESCAPE = re.compile(r"""\\([\\"$`\n])""")
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_COUNTERS = re.compile(r"^\[([0-9]+):([0-9]+)\]\s*")
+_COUNTERS = re.compile(r"^\[([0-9]{1,20}):([0-9]{1,20})\]\s*")
 _PROMPT_PREFIX = r"(?:\([^)]*\)\s*)?(?:\[[^\]\[]*\]|[^\s#$%>\[])*[#$%>\u276f]"
 _PROMPT = re.compile(r"^(?:" + _PROMPT_PREFIX + r"\s*)?(?:sudo\s+(?:-\S+\s+)*)?"
                      r"(ip6?tables(?:-legacy|-nft)?(?:-save)?)(?:\s+(.*))?$")
@@ -152,8 +152,10 @@ def _one_table_order(policies: list[str]) -> bool:
 def _parse_counters(text: str) -> tuple[int, int] | None:
     if text == "[0:0]":
         return (0, 0)
-    m = re.match(r"^\[(\d+):(\d+)\]$", text)
-    return (int(m.group(1)), int(m.group(2))) if m else None
+    m = re.match(r"^\[([0-9]{1,20}):([0-9]{1,20})\]$", text)
+    if not m or max(int(m.group(1)), int(m.group(2))) >= 2**64:
+        return None  # the kernel's counters are u64
+    return (int(m.group(1)), int(m.group(2)))
 
 
 def _command_table(args: list[str]) -> tuple[str | None, list[str]]:
@@ -349,6 +351,11 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
             rs.warnings.append(f"line {lineno}: elided lines ('...') skipped; the rule set is incomplete")
             continue
         if c == "#":
+            if line.startswith("# Warning: iptables-legacy tables present"):
+                rs.warnings.append(f"line {lineno}: this host also has iptables-legacy tables, which this "
+                                   "paste does not hold: a trace may miss their rules (paste "
+                                   "`iptables-legacy-save` too)")
+                continue
             marked = _marker(line)
             if marked is not None:
                 pm = _PROMPT.match(marked)
@@ -576,6 +583,10 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
            jumps: list[tuple[str, int, str]] | None = None, unmodelled: set[str] | None = None) -> None:
     """Apply one ``-P``/``-N``/``-A``/``-I`` line to ``table``; ``jumps`` (iptables-save
     form) collects the chains rules jump to, checked when the table ends."""
+    if not words:
+        raise ParseError("[packets:bytes] counters with no rule after them (iptables-save -c writes "
+                         "`[p:b] -A CHAIN ...` on one line)", command=command, lineno=lineno, line=line,
+                         hint="join the wrapped line to the rule below it")
     op = words[0]
     if len(words) < 2:
         raise ParseError(f"{op} needs a chain name", command=command, lineno=lineno, line=line)
@@ -612,7 +623,9 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
         # counters written as `-c p b` (iptables -S -v / iptables-save -c style)
         if "-c" in rest or "--set-counters" in rest:
             k = rest.index("-c") if "-c" in rest else rest.index("--set-counters")
-            if k + 2 < len(rest) and is_decimal(rest[k + 1]) and is_decimal(rest[k + 2]):
+            if (k + 2 < len(rest) and is_decimal(rest[k + 1]) and is_decimal(rest[k + 2])
+                    and len(rest[k + 1]) <= 20 and len(rest[k + 2]) <= 20
+                    and max(int(rest[k + 1]), int(rest[k + 2])) < 2**64):
                 counters = (int(rest[k + 1]), int(rest[k + 2]))
                 rest = rest[:k] + rest[k + 3:]
         if op in ("-I", "--insert"):

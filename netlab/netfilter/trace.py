@@ -454,6 +454,10 @@ def trace(ruleset: Ruleset, packet: Any, hook: str = "PREROUTING", in_iface: str
     if verdict == "ACCEPT" and decisions:
         tr.decisive = decisions.get("filter") or next(
             (d for d in reversed(list(decisions.values())) if d is not None), None)
+    if not ruleset.tables:
+        ctx.note("there are no rules: the rule set is empty (an empty paste or file), so ACCEPT is only "
+                 "what a host without any iptables rules would do; paste `iptables-save` to trace the "
+                 "real rules", uncertain=True)
     tr.verdict = verdict
     tr.uncertain = ctx.uncertain
     tr.notes = ctx.notes

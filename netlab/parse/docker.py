@@ -20,15 +20,36 @@ from netlab.parse.clean import clean_lines
 _BRIDGE_OPTION = "com.docker.network.bridge.name"
 
 
+_INT64_MAX = 2**63 - 1
+
+
+class _HugeNumber(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _json_int(text: str) -> int:
+    """A JSON integer that fits a signed 64-bit value (what ip -j, docker and pandas hold)."""
+    digits = text.lstrip("-")
+    if len(digits) > 19 or int(text) > _INT64_MAX or int(text) < -_INT64_MAX - 1:
+        raise _HugeNumber(text)
+    return int(text)
+
+
 def _load_json(command: str, text: str | bytes) -> tuple[Any, Any]:
     cleaned = clean_lines(text, keep_blank=True)
     body = "\n".join(line for _, line in cleaned.lines)
     if not body.strip():
         raise empty_error(command, cleaned)
     try:
-        return json.loads(body), cleaned
+        return json.loads(body, parse_int=_json_int), cleaned
     except RecursionError:
         raise parse_error(command, "the JSON is nested too deeply", cleaned) from None
+    except _HugeNumber as exc:
+        shown = exc.text if len(exc.text) <= 30 else exc.text[:12] + "…" + exc.text[-6:]
+        raise parse_error(command, f"the number {shown} ({len(exc.text.lstrip('-'))} digits) does not fit "
+                          "64 bits: no ip/docker counter or id is that large", cleaned) from None
     except json.JSONDecodeError as exc:
         # map the decoder's line (in the cleaned text) back to the paste's line
         idx = min(max(exc.lineno - 1, 0), len(cleaned.lines) - 1)

@@ -1,0 +1,189 @@
+"""Issue 10: every paste parser is linear on adversarial shapes, and only the documented
+error (ParseError) escapes them — searched with hypothesis, plus each input the
+adversarial pass found."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import netlab
+from netlab import HostState, ParseError
+from netlab.netfilter.ruleset import Ruleset
+from netlab.parse.clean import clean_lines
+from tests._adversarial import SHAPES
+from tests.test_parse_properties import PARSERS, _cpu_times
+
+ENTRY_POINTS = {**PARSERS, "netlab.parse_iptables": netlab.parse_iptables, "clean_lines": clean_lines}
+
+
+def _quiet(fn, text: str) -> None:
+    try:
+        fn(text)
+    except ParseError:
+        pass
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_adversarial_shapes_parse_in_linear_time(shape):
+    """5x the text costs about 5x the CPU time (quadratic would be 25x) in every entry point."""
+    make = SHAPES[shape]
+    small, large = make(10_000), make(50_000)
+    slow = []
+    for name, fn in ENTRY_POINTS.items():
+        def run(text, fn=fn):
+            _quiet(fn, text)
+        run(small)
+        t_small, t_large = _cpu_times(run, [small, large], rounds=2)
+        if t_large > 12 * max(t_small, 2e-3):
+            slow.append((name, round(t_small, 4), round(t_large, 4)))
+    assert not slow, (shape, slow)
+
+
+_H = "*filter\n:INPUT ACCEPT [0:0]\n"
+REFUSED = {
+    "wrapped counters": "*filter\n:INPUT ACCEPT\n[0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n",
+    "counters alone": "*filter\n[0:0]\nCOMMIT\n",
+    "superscript rule number": _H + "-I INPUT ² -j ACCEPT\nCOMMIT\n",
+    "arabic-indic rule number": _H + "-I INPUT ٣ -j ACCEPT\nCOMMIT\n",
+    "superscript -c": _H + "-A INPUT -c ² 0 -j ACCEPT\nCOMMIT\n",
+    "huge rule number": _H + "-I INPUT 99999999999999999999 -j ACCEPT\nCOMMIT\n",
+    "rule number 0": _H + "-I INPUT 0 -j ACCEPT\nCOMMIT\n",
+    "rule number past the end": _H + "-I INPUT 3 -j ACCEPT\nCOMMIT\n",
+    "-S rule number 0": "-P INPUT ACCEPT\n-I INPUT 0 -j ACCEPT\n",
+    "unicode chain counters": "*filter\n:INPUT ACCEPT [٣:0]\nCOMMIT\n",
+    "u64 overflow counters": "*filter\n:INPUT ACCEPT [18446744073709551616:0]\nCOMMIT\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+@pytest.mark.parametrize("fn", [netlab.parse_iptables, netlab.parse_host], ids=["parse_iptables", "parse_host"])
+def test_listed_inputs_are_refused_with_a_parse_error(case, fn):
+    with pytest.raises(ParseError) as exc:
+        fn(REFUSED[case])
+    assert str(exc.value)
+
+
+def test_lone_quote_on_a_prompt_line_is_read():
+    rs = netlab.parse_iptables('$ iptables -S "INPUT\n-P INPUT ACCEPT\n-A INPUT -j DROP\n')
+    assert [r.index for r in rs.tables["filter"].chains["INPUT"].rules] == [1]
+
+
+def test_inserts_keep_iptables_order():
+    rs = netlab.parse_iptables(_H + "-A INPUT -s 192.0.2.1 -j DROP\n-I INPUT -s 192.0.2.2 -j DROP\n"
+                               "-I INPUT 2 -s 192.0.2.3 -j DROP\n-I INPUT 4 -s 192.0.2.4 -j DROP\n"
+                               "-I INPUT -s 192.0.2.5 -j DROP\nCOMMIT\n")
+    rules = rs.tables["filter"].chains["INPUT"].rules
+    assert [r.tokens[1] for r in rules] == ["192.0.2.5", "192.0.2.2", "192.0.2.3", "192.0.2.1", "192.0.2.4"]
+    assert [r.index for r in rules] == [1, 2, 3, 4, 5]
+
+
+def test_legacy_tables_warning_is_kept():
+    rs = netlab.parse_iptables("# Warning: iptables-legacy tables present, use iptables-legacy-save to see "
+                               "them\n" + _H + "COMMIT\n")
+    assert any("iptables-legacy" in w and "trace may miss" in w for w in rs.warnings)
+
+
+def test_empty_rules_trace_is_uncertain():
+    tr = netlab.parse_iptables("").trace(netlab.Packet(src="192.0.2.1", dst="198.51.100.2", proto="tcp",
+                                                       dport=80), hook="INPUT")
+    assert tr.uncertain and any("no rules" in n for n in tr.notes)
+
+
+def test_json_integers_past_64_bits_are_refused_at_parse_time():
+    for big in ("9223372036854775808", "9" * 5000):
+        with pytest.raises(ParseError, match="64 bits"):
+            netlab.parse_ip_json('[{"ifindex": 1, "ifname": "eth0", "mtu": ' + big + "}]")
+
+
+# -- hypothesis: search each defect class ------------------------------------------------
+UNICODE_DIGITS = st.sampled_from(["²", "³", "¹", "٣", "۵", "߁", "१", "০", "๓", "０", "𝟘", "①"])
+HUGE = st.sampled_from(["0", "-1", "2147483648", "4294967296", "18446744073709551616",
+                        "99999999999999999999", "9" * 400, "0x1ffffffff", "1e9"])
+CONTROL = st.sampled_from(["\x00", "\x07", "\x1b[31m", "\x1b]0;t\x07", "\x1c", "\x85", "\u2028", "\ufeff",
+                           "\u200b", "\r", "\t", "\v", "\\", '"', "'", "[", "]", "(", ")", "#", "$", "@"])
+NUMBERISH = st.one_of(UNICODE_DIGITS, HUGE, st.integers(-5, 70000).map(str))
+WORD = st.one_of(st.sampled_from(["-A", "-I", "-P", "-N", "-c", "-m", "-j", "-p", "-s", "-d", "--dport",
+                                  "--mark", "--comment", "INPUT", "FORWARD", "DOCKER", "ACCEPT", "DROP",
+                                  "tcp", "udp", "mark", "comment", "multiport", "conntrack", "--ctstate",
+                                  "10.0.0.1/32", "[0:0]", "*filter", "COMMIT", ":INPUT", "-t", "nat"]),
+                 NUMBERISH, CONTROL, st.text(max_size=4))
+LINE = st.lists(WORD, min_size=1, max_size=12).map(" ".join)
+PREFIX = st.sampled_from(["", "$ iptables -S ", "root@h:~# iptables-save ", "# ", "[0:0] ", "-I INPUT ",
+                          "-A INPUT ", ":INPUT ACCEPT ", "# -- iptables -S -t nat --"])
+
+
+@st.composite
+def rule_pastes(draw: st.DrawFn) -> str:
+    lines = draw(st.lists(st.tuples(PREFIX, LINE).map("".join), max_size=8))
+    nest = draw(st.integers(0, 400))
+    if draw(st.booleans()):
+        lines.append("-A INPUT -m comment --comment " + '"\\"' * nest)
+    head = draw(st.sampled_from(["", "*filter\n:INPUT ACCEPT [0:0]\n:DOCKER - [0:0]\n", "*nat\n"]))
+    return head + "\n".join(lines) + draw(st.sampled_from(["", "\nCOMMIT\n"]))
+
+
+def _only_parse_error(fn, text):
+    try:
+        result = fn(text)
+    except ParseError as exc:
+        assert str(exc)
+        return None
+    return result
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_pastes())
+def test_parse_iptables_only_raises_parse_error(text):
+    rs = _only_parse_error(netlab.parse_iptables, text)
+    if isinstance(rs, Ruleset):
+        rs.to_iptables_save()
+        for hook in ("INPUT", "FORWARD"):
+            tr = rs.trace(netlab.Packet(src="192.0.2.1", dst="198.51.100.2", proto="tcp", dport=80), hook=hook)
+            assert tr.verdict
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_pastes(), st.sampled_from(sorted(PARSERS)))
+def test_every_paste_parser_only_raises_parse_error(text, name):
+    result = _only_parse_error(PARSERS[name], text)
+    if result is not None:
+        assert isinstance(result, HostState)
+        HostState.from_json(result.to_json())
+
+
+JSON_VALUE = st.recursive(
+    st.one_of(st.sampled_from(["null", "true", "false", "1.5e308", "-0"]), NUMBERISH.map(lambda s: s if s.lstrip("-").isascii() and
+                                                      s.lstrip("-").isdigit() else f'"{s}"'),
+              st.text(max_size=5).map(lambda s: '"' + s.replace("\\", "").replace('"', "") + '"')),
+    lambda inner: st.one_of(st.lists(inner, max_size=3).map(lambda xs: "[" + ",".join(xs) + "]"),
+                            st.dictionaries(st.sampled_from(['"ifname"', '"mtu"', '"addr_info"', '"ifindex"',
+                                                             '"local"', '"prefixlen"', '"Name"']),
+                                            inner, max_size=4)
+                            .map(lambda d: "{" + ",".join(f"{k}:{v}" for k, v in d.items()) + "}")),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_VALUE, st.integers(0, 3000))
+def test_json_parsers_only_raise_parse_error(body, depth):
+    for text in (body, "[" * depth + body + "]" * depth):
+        for fn in (netlab.parse_ip_json, netlab.parse_docker_network_inspect, netlab.parse_host):
+            result = _only_parse_error(fn, text)
+            if result is not None:
+                HostState.from_json(result.to_json())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(CONTROL, UNICODE_DIGITS, HUGE, st.sampled_from(list('{}[]":,0123456789')),
+                         st.sampled_from(['"namespaces"', '"links"', '"addresses"', '"version"', '"routes"',
+                                          '"mtu"', '"ifindex"', '{"namespaces": {"": {"links": ['])),
+                max_size=40).map("".join))
+def test_from_json_only_raises_documented_errors(text):
+    from netlab.errors import SnapshotError
+    for t in (text, "[" * 5000 + text, '{"namespaces": ' + "9" * 5000 + "}"):
+        try:
+            HostState.from_json(t)
+        except SnapshotError:
+            pass
