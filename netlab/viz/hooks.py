@@ -226,7 +226,7 @@ def _fill_implied_hooks(path: HookPath) -> None:
 
 # ------------------------------------------------------------------ drawing
 
-BOX_W, ROW_H, HEAD_H = 2.05, 0.24, 0.3
+BOX_W, ROW_H, HEAD_H = 2.3, 0.24, 0.3  # wide enough for "table  ACCEPT CHAIN:n" at 8 pt
 POS = {  # hook -> (x, y of the box centre); routing decisions and ends in between
     "PREROUTING": (2.2, 1.45),
     "FORWARD": (6.6, 1.45),
@@ -338,9 +338,10 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
                     va="center", fontsize=FONT, color=color,
                     weight="bold" if decided else "normal", zorder=3)
             if decided:
-                shown = decided if key == table else decided.split()[0]  # nft: the rule is in the footer
-                ax.text(x + BOX_W - 0.08, y, shown, ha="right", va="center",
-                        fontsize=FONT - 0.8, color=color, family="DejaVu Sans Mono", zorder=3)
+                # the row is labelled with its table: the rule's own "table:" is left out
+                shown = decided.replace(f" {table}:", " ", 1) if key == table else decided.split()[0]
+                ax.text(x + BOX_W - 0.08, y, shown, ha="right", va="center",  # proportional:
+                        fontsize=FONT, color=color, zorder=3)  # fits beside the table at 8 pt
         boxes[hook] = (x, top - h, BOX_W, h)
 
     def small(key: str, x: float, y: float, w: float, lines: list[str], active: bool,
@@ -352,7 +353,7 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
                                     ec=color if active else "#aaaaaa", lw=1.2, zorder=2))
         for i, line in enumerate(lines):
             ax.text(x + w / 2, y + (len(lines) - 1) * 0.085 - i * 0.17, line, ha="center",
-                    va="center", fontsize=FONT - (0.5 if i else 0),
+                    va="center", fontsize=FONT,
                     weight="bold" if i == 0 else "normal",
                     color="#333333" if active else "#888888", zorder=3)
         boxes[key] = (x, y - h / 2, w, h)

@@ -441,7 +441,7 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
             ax.add_patch(Circle((x, y), 0.17, fc="#f4d03f", ec="#b7950b", lw=1.0, zorder=5.5))
         ax.add_patch(Circle((x, y), 0.1, fc="#c0392b" if h.nat or h.nat_after else "#1f618d",
                             ec="white", lw=0.8, zorder=6, alpha=0.35 if later else 1.0))
-        ax.text(x, y, str(h.number), ha="center", va="center", fontsize=FONT - 1,
+        ax.text(x, y, str(h.number), ha="center", va="center", fontsize=FONT,
                 color="white", weight="bold", zorder=7)
     router = lay.boxes.get(("router", "host"))
 
@@ -475,7 +475,7 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
             kind, _, rest = label.partition(" ")
             after = rest.split(" → ")[-1]
             ax.text(router.cx, router.y - 0.12 - i * 0.16, f"{kind} → {after}", ha="center",
-                    va="top", fontsize=FONT - 0.5, color="#c0392b", weight="bold",
+                    va="top", fontsize=FONT, color="#c0392b", weight="bold",
                     family="DejaVu Sans Mono", zorder=7)
     for e in drops:
         box = lay.anchor(e.node, e.iface)

@@ -194,6 +194,9 @@ def _message(exc: Exception) -> str:
     return str(exc) if isinstance(exc, NetlabError) else f"{type(exc).__name__}: {exc}"
 
 
+WIDGET_DPI = 80  # the what-if pictures' PNG resolution (shown at the cell's full width)
+
+
 def journey_html(journey: Any, title: str) -> str:
     """A journey's outcome as one coloured line."""
     color = "#1e8449" if journey.ok else "#c0392b"
@@ -298,8 +301,9 @@ class RuleTracer:
         self._pngs: dict[tuple[str, ...], tuple[Any, bytes]] = {}
         self.baseline_figure: Any = None  # the two journeys as drawn (matplotlib Figures)
         self.variant_figure: Any = None
-        self.baseline_image = w.Image(format="png", layout=w.Layout(width="50%"))
-        self.variant_image = w.Image(format="png", layout=w.Layout(width="50%"))
+        # one above the other, each the cell's width: side by side (50 %) their text was 5 px
+        self.baseline_image = w.Image(format="png", layout=w.Layout(width="100%"))
+        self.variant_image = w.Image(format="png", layout=w.Layout(width="100%"))
         parts = [w.HTML("<b>packet</b>"),
                  w.HBox([w.VBox(editors[:5]), w.VBox(editors[5:])]), self.note_html,
                  self.verdict_html, self.table_html]
@@ -307,7 +311,7 @@ class RuleTracer:
             parts += [w.HTML("<b>what if…</b> (re-runs the probe "
                              f"<code>{html.escape(self._probe_text())}</code>)"),
                       w.HBox([*self.toggles.values(), self.run_button]), self.compare_html,
-                      w.HBox([self.baseline_image, self.variant_image])]
+                      w.VBox([self.baseline_image, self.variant_image])]
         self.widget = w.VBox(parts)
         self.update()
 
@@ -529,12 +533,12 @@ class RuleTracer:
         if not self.baseline_image.value:
             self.baseline_figure = draw_journey(self.baseline, self.scenario,
                                                 title="as the host is")
-            self.baseline_image.value = figure_png(self.baseline_figure, dpi=60)
+            self.baseline_image.value = figure_png(self.baseline_figure, dpi=WIDGET_DPI)
         key = tuple(sorted(n for n, v in self.changes.items() if v))
         cache = self._pngs
         if key not in cache:
             fig = draw_journey(self.variant, self.variant_scenario, title=f"with: {ticked}")
-            cache[key] = (fig, figure_png(fig, dpi=60))
+            cache[key] = (fig, figure_png(fig, dpi=WIDGET_DPI))
         self.variant_figure, self.variant_image.value = cache[key]
 
     # ------------------------------------------------------------ display
