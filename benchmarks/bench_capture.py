@@ -15,6 +15,9 @@ import sys
 import tempfile
 import time
 
+REQUIRES = ("py:scapy", "py:pandas")
+OPTIONAL = ("py:ipywidgets",)
+
 N_PACKETS = 200_000
 N_SCAPY = 5_000
 

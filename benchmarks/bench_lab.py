@@ -11,13 +11,14 @@ accounted for by the kernel's own interface counters.  Root only.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import statistics
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
+
+from benchmarks._requires import missing
 
 GOAL_UP_1 = 0.3
 GOAL_UP_100 = 1.0
@@ -128,9 +129,14 @@ def capture_connections(n: int = CONNECTIONS) -> None:
           f"{'ok' if lost_total == 0 and done == n else 'MISSED'}")
 
 
+REQUIRES = ("root", "ip", "iptables-restore")
+OPTIONAL = ("ipset",)
+
+
 def main() -> None:
-    if os.geteuid() != 0:
-        print("skipped: needs root")
+    why = missing(*REQUIRES)
+    if why:
+        print(f"skipped: {why}")
         return
     from netlab.scenarios import catalogue
 
@@ -144,9 +150,13 @@ def main() -> None:
     hundred = [_lab_times(lambda: catalogue.many_containers(100)) for _ in range(3)]
     _line("lab up, article host + 1 container", statistics.median(u for u, _ in one), GOAL_UP_1, base_up)
     _line("lab up, 100 containers", statistics.median(u for u, _ in hundred), GOAL_UP_100, base_up)
-    ipset = [_lab_times(lambda: catalogue.build("article", version="28.0.0")) for _ in range(5)]
-    _line("lab up, Docker 28.0.0 host (+ ipset restore)", statistics.median(u for u, _ in ipset),
-          GOAL_UP_1, base_up)
+    no_ipset = missing(*OPTIONAL)
+    if no_ipset:
+        print(f"lab up, Docker 28.0.0 host (+ ipset restore): skipped ({no_ipset})")
+    else:
+        ipset = [_lab_times(lambda: catalogue.build("article", version="28.0.0")) for _ in range(5)]
+        _line("lab up, Docker 28.0.0 host (+ ipset restore)", statistics.median(u for u, _ in ipset),
+              GOAL_UP_1, base_up)
     _line("lab down, 1 container", statistics.median(d for _, d in one), GOAL_DOWN, base_down)
     _line("lab down, 100 containers", statistics.median(d for _, d in hundred), GOAL_DOWN, base_down)
     capture_connections()

@@ -10,6 +10,7 @@ import os
 import time
 from pathlib import Path
 
+REQUIRES = ("py:nbclient", "py:nbformat", "py:ipykernel")
 GOAL_S = 20.0
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -9,7 +9,6 @@ throwaway network namespace; needs root); trace a packet to a service VIP in
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -17,12 +16,14 @@ import time
 import uuid
 from pathlib import Path
 
+from benchmarks._requires import have_tool, is_root
+
 
 def _restore_test_seconds(path: Path) -> tuple[float | None, str]:
     """Time ``iptables-restore --test`` on ``path`` inside a fresh netns."""
-    if os.geteuid() != 0:
+    if not is_root():
         return None, "needs root (network namespace)"
-    if shutil.which("iptables-restore") is None or shutil.which("ip") is None:
+    if not have_tool("iptables-restore") or not have_tool("ip"):
         return None, "iptables-restore or ip not installed"
     ns = f"nlbench{uuid.uuid4().hex[:6]}"
     try:
@@ -43,6 +44,9 @@ def _restore_test_seconds(path: Path) -> tuple[float | None, str]:
         return best, "iptables-restore --test (best of 3, in a throwaway netns)"
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+
+
+OPTIONAL = ("root", "iptables-restore", "ip")  # only the iptables-restore baseline
 
 
 def main() -> None:

@@ -9,20 +9,20 @@ a throwaway lab namespace (needs root and nft); trace a packet to a service VIP 
 
 from __future__ import annotations
 
-import os
-import shutil
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks._requires import have_tool, is_root
+
 
 def _nft_check_seconds(path: Path) -> tuple[float | None, str]:
     """Time ``nft -c -f`` on ``path`` inside a fresh lab namespace (never the root one)."""
-    if os.geteuid() != 0:
+    if not is_root():
         return None, "needs root (network namespace)"
-    if shutil.which("nft") is None or shutil.which("ip") is None:
+    if not have_tool("nft") or not have_tool("ip"):
         return None, "nft or ip not installed (apt-get install nftables iproute2)"
     from netlab.lab import names
     from netlab.lab.nft import loadable
@@ -47,6 +47,9 @@ def _nft_check_seconds(path: Path) -> tuple[float | None, str]:
         return best, "nft -c -f (best of 3, in a throwaway lab netns)"
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+
+
+OPTIONAL = ("root", "nft", "ip")  # only the nft -c -f baseline needs them
 
 
 def main() -> None:
