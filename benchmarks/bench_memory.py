@@ -22,13 +22,13 @@ _HEAVY = ("matplotlib", "pandas", "numpy", "scapy", "ipywidgets", "IPython", "ne
           "scipy", "pyarrow", "plotly", "graphviz", "yaml", "jinja2")
 
 
-def _mem_mb(pid: int) -> tuple[float, float]:
-    """(RSS, peak RSS) of ``pid`` in MB, from /proc."""
+def _mem_mb(pid: int, key: str = "VmHWM") -> tuple[float, float]:
+    """(RSS, peak RSS -- or another /proc status field, e.g. VmPeak) of ``pid`` in MB."""
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields[key].split()[0]) / 1024
 
 
 class _Kernel:
@@ -101,6 +101,7 @@ def main() -> None:
             before = rss
         took = time.perf_counter() - start
         final, peak = k.mem()
+        virtual = _mem_mb(k.pid, "VmPeak")[1]
         loaded = k.code("import sys; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))").split()
         count = k.code("import gc; print(len(gc.get_objects()))").strip()
     libs = [m for m in _HEAVY if m in loaded]
@@ -114,6 +115,8 @@ def main() -> None:
           f"where it goes: interpreter+ipykernel {bare:.0f} MB, netlab import +{netlab_only - bare:.0f} MB, "
           f"other libraries +{libs_only - netlab_only:.0f} MB, lessons' own data +{final - libs_only:.0f} MB "
           f"({count} gc-tracked objects)")
+    print(f"  peak virtual size (VmPeak) {virtual:.0f} MB: a `prlimit --as` cap must sit above it "
+          "(deploy/jupyterhub/jupyterhub_config.py)")
     for failure in failures:
         print(f"  FAILED lesson {failure}")
 
