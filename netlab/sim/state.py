@@ -3,7 +3,7 @@ lessons ask the simulator the same questions they ask a real host."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netlab.model import (
     Address,
@@ -36,7 +36,7 @@ def kernel_state(k: Kernel, net: SimNet) -> HostState:
             net, k.name, iface.peer[0])
         kind = iface.kind if iface.kind != "veth" else ("veth" if veth else "physical")
         link = Link(name, ifindex=index[name], kind=kind,
-                    mac=iface.mac, mtu=iface.mtu, flags=["UP", "LOWER_UP"], state="UP",
+                    mac=iface.mac, mtu=iface.mtu, flags=_flags(k, net, iface), state=_oper(k, net, iface),
                     master=iface.master, link_type="loopback" if iface.kind == "loopback" else "ether")
         if veth and iface.peer is not None:
             pnode, pif = iface.peer
@@ -54,7 +54,8 @@ def kernel_state(k: Kernel, net: SimNet) -> HostState:
     for br in k.bridges.values():
         st.bridges.append(Bridge(br.name, bridge_id="8000." + br.mac.replace(":", ""), stp=False))
         for p in br.ports:
-            st.ports.append(BridgePort(br.name, p, state="forwarding", ifindex=index.get(p),
+            port_up = k.ifaces[p].up and _peer_up(net, k.ifaces[p])
+            st.ports.append(BridgePort(br.name, p, state="forwarding" if port_up else "disabled", ifindex=index.get(p),
                                        hairpin=p in br.hairpin))
         for e in br.fdb.values():
             if br.lookup(e.mac, net.now) is None:
@@ -82,3 +83,24 @@ def kernel_state(k: Kernel, net: SimNet) -> HostState:
                 o[0], ot, rt, state=e.tcp_state, timeout=max(0, int(e.expires - net.now)),
                 status=status))
     return st
+
+
+def _peer_up(net: SimNet, iface: Any) -> bool:
+    if iface.peer is None:
+        return True
+    peer = net.kernels[iface.peer[0]].ifaces.get(iface.peer[1])
+    return peer is None or peer.up
+
+
+def _flags(k: Kernel, net: SimNet, iface: Any) -> list[str]:
+    """``ip link`` flags: UP only when set up, LOWER_UP only with a carrier (a veth's
+    carrier is its peer being up), NO-CARRIER for an up device without one."""
+    if not iface.up:
+        return []
+    return ["UP", "LOWER_UP"] if _peer_up(net, iface) else ["NO-CARRIER", "UP"]
+
+
+def _oper(k: Kernel, net: SimNet, iface: Any) -> str:
+    if not iface.up:
+        return "DOWN"
+    return "UP" if _peer_up(net, iface) else "LOWERLAYERDOWN"
