@@ -48,6 +48,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "seed_host": ("netlab.scenarios", "seed_host"),
     "docker_host": ("netlab.scenarios", "docker_host"),
     "connect": ("netlab.mode", "connect"),
+    "drills": ("netlab.drills", None),
     "banner": ("netlab.mode", "banner"),
     "Journey": ("netlab.journey", "Journey"),
     "Capture": ("netlab.capture", "Capture"),

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "netlab.netfilter.cli",
     "netlab.probe_cli",
     "netlab.lab.cli",
+    "netlab.grade",
 )
 
 

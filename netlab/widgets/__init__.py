@@ -2,6 +2,7 @@
 
 - :class:`JourneyStepper` — step a probe's journey event by event (lesson 5).
 - :class:`RuleTracer` — edit a packet, watch its iptables trace, try what-ifs (lesson 4).
+- :class:`DrillBoard` — troubleshooting drills graded by running the fix.
 - :class:`Check` — a self-checking exercise whose answer is tested by running netlab.
 - :class:`CaptureAnnotator` — page, filter and annotate a capture (lesson 6).
 
@@ -18,6 +19,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "JourneyStepper": ("netlab.widgets.stepper", "JourneyStepper"),
     "RuleTracer": ("netlab.widgets.tracer", "RuleTracer"),
     "Check": ("netlab.widgets.check", "Check"),
+    "DrillBoard": ("netlab.widgets.drills", "DrillBoard"),
     "CaptureAnnotator": ("netlab.widgets.annotator", "CaptureAnnotator"),
     "what_if": ("netlab.widgets.whatif", "what_if"),
     "WHAT_IFS": ("netlab.widgets.whatif", "WHAT_IFS"),

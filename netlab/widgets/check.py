@@ -268,6 +268,10 @@ class Check:
         self.correct = bool(ok)
         self.message = message or ("Right." if ok else "Not quite.")
         self._show("#1e8449" if ok else "#c0392b", "✔" if ok else "✘", self.message)
+        from netlab.record import record  # for `netlab grade` (no-op unless it runs us)
+
+        record("exercise", self.question, solved=self.correct, hints=self.hints_shown,
+               attempts=self.attempts, answer=str(value))
         if not ok and self.hints_shown < len(self.hints):
             self.hints_shown += 1
         self.hint_box.value = "".join(
