@@ -121,9 +121,14 @@ def lab(tmp_path_factory):
            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if user is None and os.geteuid() == 0:
         cmd.append("--allow-root")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder,
-                            user=user.pw_uid if user else None, group=user.pw_gid if user else None,
-                            start_new_session=True)
+    try:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder,
+                                user=user.pw_uid if user else None,
+                                group=user.pw_gid if user else None, start_new_session=True)
+    except OSError:
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
