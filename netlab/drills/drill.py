@@ -110,14 +110,14 @@ def build(spec: Spec, seed: int) -> Scenario:
 
     containers = [Container(**c) for c in spec.containers]
     s = docker_host(spec.version, containers, networks=spec.networks, seed=seed, **spec.options)
-    from netlab.scenarios.docker import IMAGE_SERVICES, _image_name
+    from netlab.scenarios.docker import IMAGE_SERVICES
     from netlab.scenarios.topology import Service
 
     for c in spec.containers:  # what the program listens on, not one listener per -p
         if "services" in c:
             own = [copy.copy(x) for x in c["services"]]
         else:
-            own = [Service(p, n, k) for p, n, k in IMAGE_SERVICES.get(_image_name(c.get("image", "nginx")), [])]
+            own = [Service(p, n, k) for p, n, k in IMAGE_SERVICES.get(_image(c.get("image", "nginx")), [])]
         s.nodes[c["name"]].services = own
     for net, ctr in spec.connects:
         connect(s, net, ctr, seed)
@@ -128,6 +128,11 @@ def build(spec: Spec, seed: int) -> Scenario:
         dev = next(i.name for i in client.interfaces if i.kind != "loopback")
         client.routes.append(RouteSpec(prefix, dev, via="192.168.56.38"))
     return s
+
+
+def _image(image: str) -> str:
+    """``docker.io/library/nginx:1.27`` -> ``nginx`` (how IMAGE_SERVICES names images)."""
+    return image.split("@")[0].rsplit("/", 1)[-1].split(":")[0].lower()
 
 
 def _network(s: Scenario, name: str) -> Any:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netlab.errors import NetlabError
+from netlab.numbers import is_decimal
 from netlab.scenarios.topology import RouteSpec, Scenario
 
 FORMS = """\
@@ -236,7 +237,7 @@ def _parse_iptables(words: list[str], line: str, node: str) -> IptablesOp:
         raise FixError(f"{line!r}: iptables {cmd} needs a chain name (e.g. DOCKER-USER, FORWARD)")
     args = args[1:] if chain else args
     number = None
-    if args and args[0].isdigit() and cmd in ("-I", "-D", "-R"):
+    if args and is_decimal(args[0]) and cmd in ("-I", "-D", "-R"):
         number, args = int(args[0]), args[1:]
         if number < 1:
             raise FixError(f"{line!r}: rule numbers start at 1")
@@ -536,7 +537,7 @@ def _ip_route(words: list[str], line: str, node: str) -> RouteOp:
         elif key == "dev":
             op.dev = val
         elif key == "metric":
-            if not val.isdigit():
+            if not is_decimal(val):
                 raise FixError(f"{line!r}: metric is a number")
             op.metric = int(val)
         elif key == "src":
