@@ -117,3 +117,12 @@ def test_unknown_drill_and_bad_seed() -> None:
         drills.load("nope")
     with pytest.raises(Exception, match="seed"):
         drills.load("veth_down", -1)
+
+
+def test_hint_method_and_verdict_truth() -> None:
+    d = drills.load("route_localnet", 1)
+    assert d.hint() == d.hints[0] and d.hints.used == 1
+    v = d.check()
+    assert bool(v) is False and str(v) == v.message
+    d.apply(d.solution())
+    assert d.check()

@@ -284,6 +284,10 @@ class Drill:
         self.log.append(done)
         return done
 
+    def hint(self) -> str | None:
+        """Reveal the next hint (counted; None when all are out)."""
+        return self.hints.reveal()
+
     def reset(self) -> None:
         """Back to the broken host, as loaded (hints and time stay counted)."""
         self._ops = []
