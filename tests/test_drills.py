@@ -126,3 +126,30 @@ def test_hint_method_and_verdict_truth() -> None:
     assert bool(v) is False and str(v) == v.message
     d.apply(d.solution())
     assert d.check()
+
+
+def _exposure_drills() -> list[str]:
+    """Drills on a Docker 27 host that check an unpublished port stays closed to the LAN."""
+    out = []
+    for name in drills.names():
+        d = drills.load(name, 1)
+        if d._spec.version.startswith("27") and any(not e.answered and e.src == "client"
+                                                    for e in d.expects):
+            out.append(name)
+    return out
+
+
+EXPOSURE = _exposure_drills()
+
+
+def test_most_drills_check_for_exposure() -> None:
+    assert len(EXPOSURE) >= 6
+
+
+@pytest.mark.parametrize("name", EXPOSURE)
+def test_a_fix_that_also_opens_forward_is_not_a_solution(name: str) -> None:
+    d = drills.load(name, 1)
+    d.apply(d.solution())
+    d.apply("iptables -P FORWARD ACCEPT")
+    v = d.check()
+    assert not v.solved and "unpublished" in v.message, v.message

@@ -148,8 +148,9 @@ def docker_user_drop(seed: int) -> Drill:
 
 def published_localhost(seed: int) -> Drill:
     p = _Pick("published_localhost", seed)
-    spec = Spec("27", [p.web_container([f"127.0.0.1:{p.hport}:{p.cport}"])], p.docker0(),
-                client_routes=[p.subnet])
+    spec = Spec("27", [p.web_container([f"127.0.0.1:{p.hport}:{p.cport}"]),
+                       {"name": p.other, "image": p.db_image}], p.docker0(), client_routes=[p.subnet])
+    s = build(spec, seed)
     return _make(
         "published_localhost", seed, p, spec,
         title="It works on the host, not from the LAN",
@@ -162,7 +163,7 @@ def published_localhost(seed: int) -> Drill:
                "the LAN connects to.",
                "The port was published on one address only (-p ADDRESS:HOST_PORT:CONTAINER_PORT). "
                "Re-create the container publishing it on all addresses."],
-        expects=[_site(p), _host_local(p)],
+        expects=[_site(p), _host_local(p), _not_exposed(_ip(s, p.other), p.db_port, p.other)],
         solution=f"docker run -d --name {p.web} -p {p.hport}:{p.cport} {p.image}",
         wrong=["sysctl -w net.ipv4.conf.all.route_localnet=1",
                f"docker run -d --name {p.web} -p 127.0.0.1:{p.hport}:{p.cport} {p.image}"],
@@ -172,7 +173,9 @@ def published_localhost(seed: int) -> Drill:
 def wrong_port(seed: int) -> Drill:
     p = _Pick("wrong_port", seed, app_port_80=False)
     hport = p.hport
-    spec = Spec("27", [p.web_container([f"{hport}:{p.cport}"])], p.docker0(), client_routes=[p.subnet])
+    spec = Spec("27", [p.web_container([f"{hport}:{p.cport}"]), {"name": p.other, "image": p.db_image}],
+                p.docker0(), client_routes=[p.subnet])
+    s = build(spec, seed)
     return _make(
         "wrong_port", seed, p, spec,
         title="The site is not on the usual address",
@@ -186,7 +189,8 @@ def wrong_port(seed: int) -> Drill:
                "Re-create the container so that host port 80 maps to the port the app listens on "
                "(net.state(CONTAINER) shows its sockets' ports in the scenario's services)."],
         expects=[Expect(f"the LAN client gets http://{HOST_IP}/", "http", "client", "host", 80,
-                        server=p.web, client_ip=CLIENT_IP)],
+                        server=p.web, client_ip=CLIENT_IP),
+                 _not_exposed(_ip(s, p.other), p.db_port, p.other)],
         solution=f"docker run -d --name {p.web} -p 80:{p.cport} {p.image}",
         wrong=["iptables -I INPUT -p tcp --dport 80 -j ACCEPT",
                f"docker run -d --name {p.web} -p 80:80 {p.image}",
@@ -197,7 +201,8 @@ def wrong_port(seed: int) -> Drill:
 def app_localhost(seed: int) -> Drill:
     p = _Pick("app_localhost", seed)
     web = p.web_container(services=[Service("tcp", p.cport, "http", bind="127.0.0.1")])
-    spec = Spec("27", [web], p.docker0(), client_routes=[p.subnet])
+    spec = Spec("27", [web, {"name": p.other, "image": p.db_image}], p.docker0(), client_routes=[p.subnet])
+    s = build(spec, seed)
     return _make(
         "app_localhost", seed, p, spec,
         title="Published, running, and still refused",
@@ -209,7 +214,7 @@ def app_localhost(seed: int) -> Drill:
                "inside listen? (a program bound to 127.0.0.1 only accepts connections from inside)",
                f"Make the app listen on every address of the container (nginx: listen 0.0.0.0:{p.cport}; "
                "a dev server: --host 0.0.0.0)."],
-        expects=[_site(p), _host_local(p)],
+        expects=[_site(p), _host_local(p), _not_exposed(_ip(s, p.other), p.db_port, p.other)],
         solution=f"listen 0.0.0.0:{p.cport}",
         wrong=[f"docker run -d --name {p.web} -p 0.0.0.0:{p.hport}:{p.cport} {p.image}",
                "iptables -P FORWARD ACCEPT"],
