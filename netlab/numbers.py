@@ -45,6 +45,12 @@ def is_decimal(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def starts_numeric(word: str) -> bool:
+    """``word`` is meant as a number (a digit of any script first, or a sign and one): the
+    words a parser should refuse as a bad number rather than read as something else."""
+    return word[:1].isdigit() or word[:1] in "-+" and word[1:2].isdigit()
+
+
 def c_number(text: str) -> int | None:
     """``text`` read as C's strtoul with base 0 (``0x1f`` hex, ``010`` octal), ASCII only, or None."""
     if not text.isascii():

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from netlab.errors import ParseError
 from netlab.netfilter.ruleset import BUILTIN_CHAINS, Chain, Rule, Ruleset, Table
 from netlab.netfilter.validate import TARGET_EXTENSIONS, V6_IN_V4, check_rule, policy_error
-from netlab.numbers import is_decimal, to_int
+from netlab.numbers import is_decimal, starts_numeric, to_int
 
 # Each alternative is possessive and an unclosed quote runs to the end of the line,
 # so a word never backtracks: linear on any line (issue 10).
@@ -491,7 +491,7 @@ _MOVE_BUDGET = 200_000_000  # list slots moved by middle inserts; no real paste 
 
 def _numberish(word: str) -> bool:
     """``word`` is meant as a rule number (digits of any script, or a sign and digits)."""
-    return word[:1].isdigit() or word[:1] in "-+" and word[1:2].isdigit()
+    return starts_numeric(word)
 
 
 def _rule_number(word: str, command: str, lineno: int, line: str) -> int:
