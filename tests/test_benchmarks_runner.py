@@ -3,9 +3,12 @@ an exception in one benchmark is reported and the next one still runs (issue 18)
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 from benchmarks.__main__ import names, run_one
@@ -75,3 +78,27 @@ def test_one_failing_benchmark_is_reported_and_the_next_still_runs(capsys) -> No
     assert "skipped: `tshark` not installed" in out.out
     assert "surely_not_a_module_here" in out.out
     assert "Traceback" not in out.out + out.err
+
+
+def test_hub_load_test_reads_binary_kernel_messages_and_finds_its_processes() -> None:
+    from benchmarks.bench_hub import _decode, _marked_pids
+
+    body = json.dumps({"header": {"msg_type": "comm_msg"}}).encode()
+    buffer = b"\x00\x01\x02"
+    offsets = [4 * 3, 4 * 3 + len(body)]
+    framed = (2).to_bytes(4, "big") + b"".join(o.to_bytes(4, "big") for o in offsets) + body + buffer
+    assert _decode(framed)["header"]["msg_type"] == "comm_msg"
+    assert _decode(json.dumps({"a": 1}))["a"] == 1
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "NETLAB_LOADTEST": marker, "JUPYTERHUB_USER": "alice"}
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    try:
+        deadline = 50
+        while child.pid not in _marked_pids(marker) and deadline:
+            time.sleep(0.05)
+            deadline -= 1
+        assert _marked_pids(marker) == {child.pid: "other:alice"}
+    finally:
+        child.kill()
+        child.wait()
+    assert _marked_pids(marker) == {}
