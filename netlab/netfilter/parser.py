@@ -29,7 +29,7 @@ _DQ_ESCAPE = re.compile(r"""\\([\\"$`\n])""")
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _COUNTERS = re.compile(r"^\[([0-9]{1,20}):([0-9]{1,20})\]\s*")
-_PROMPT_PREFIX = r"(?:\([^)]*\)\s*)?(?:\[[^\]\[]*\]|[^\s#$%>\[])*[#$%>\u276f]"
+_PROMPT_PREFIX = r"(?:\([^)]*+\)\s*+)?(?:\[[^\]\[]*+\]|[^\s#$%>\[\u276f]++)*+[#$%>\u276f]"
 _PROMPT = re.compile(r"^(?:" + _PROMPT_PREFIX + r"\s*)?(?:sudo\s+(?:-\S+\s+)*)?"
                      r"(ip6?tables(?:-legacy|-nft)?(?:-save)?)(?:\s+(.*))?$")
 _BARE_PROMPT = re.compile(r"^" + _PROMPT_PREFIX + r"$")
@@ -38,6 +38,32 @@ NAT_TARGETS = frozenset({"DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"})
 MANGLE_TARGETS = frozenset({"MARK", "CONNMARK", "TCPMSS", "TOS", "TTL", "DSCP", "CLASSIFY",
                             "TPROXY", "CHECKSUM", "ECN"})
 RAW_TARGETS = frozenset({"NOTRACK", "CT"})
+
+
+# iptables-restore's own limits (iptables xshared.c: MAX_ARGC 255 → "Parser cannot handle
+# more arguments"; add_param_to_argv's param_buffer[1024] → "Parameter too long!"), so a
+# line past them is no iptables-save output, and refusing it keeps every line linear.
+_MAX_ARGC = 254
+_MAX_PARAM = 1023
+
+
+def _rule_words(line: str, lineno: int, raw: str, command: str) -> list[str]:
+    """The words of a rule line, refused as iptables-restore refuses too many or too long ones."""
+    if len(line) > (_MAX_PARAM + 1) * _MAX_ARGC:
+        raise ParseError(f"a {len(line):,}-character line: iptables-restore reads at most {_MAX_ARGC} "
+                         f"words of at most {_MAX_PARAM} characters on a line", command=command,
+                         lineno=lineno, line=raw[:200], hint="paste the output of iptables-save as it printed it")
+    words = split_words(line)
+    if len(words) > _MAX_ARGC:
+        raise ParseError(f"{len(words)} words on one line: iptables-restore stops at {_MAX_ARGC} "
+                         "(\"Parser cannot handle more arguments\")", command=command, lineno=lineno,
+                         line=raw[:200], hint="no iptables-save line is that long; was the paste joined?")
+    if words and max(map(len, words)) > _MAX_PARAM:
+        w = max(words, key=len)
+        raise ParseError(f"a {len(w):,}-character word ({w[:20]!r}…): iptables-restore refuses a word over "
+                         f"{_MAX_PARAM} characters (\"Parameter too long!\")", command=command, lineno=lineno,
+                         line=raw[:200], hint="no iptables-save line holds such a word; was the paste joined?")
+    return words
 
 
 def _marker(line: str) -> str | None:
@@ -49,6 +75,8 @@ def _marker(line: str) -> str | None:
 
 
 def _unquote(word: str) -> str:
+    if len(word) > _MAX_PARAM:
+        return word  # refused by _rule_words; not worth unquoting
     if word[0] == '"' and word[-1] == '"' and len(word) >= 2 and '"' not in word[1:-1].replace('\\"', ""):
         inner = word[1:-1]
         return inner.replace('\\"', '"').replace("\\\\", "\\") if "\\" in inner else inner
@@ -280,7 +308,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
         if c == "-" and table is not None:
             # the fast path: a rule of an iptables-save table
             if line.startswith("-A "):
-                words = split_words(line)
+                words = _rule_words(line, lineno, raw, "iptables-save")
                 if len(words) < 2:
                     raise ParseError("-A needs a chain name", command="iptables-save", lineno=lineno, line=raw)
                 chain = table.chains.get(words[1])
@@ -296,7 +324,8 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 chain.rules.append(Rule(table.name, chain.name, len(chain.rules) + 1, tuple(words[2:]), line,
                                         None, lineno))
                 continue
-            _apply(rs, table, split_words(line), line, lineno, None, "iptables-save", family,
+            _apply(rs, table, _rule_words(line, lineno, raw, "iptables-save"), line, lineno, None,
+                   "iptables-save", family,
                    None if elided else jumps, unmodelled)
             continue
         if c == "[" and table is not None:
@@ -304,7 +333,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
             if not m:
                 raise ParseError("expected [packets:bytes] before the rule", command="iptables-save",
                                  lineno=lineno, line=raw)
-            _apply(rs, table, split_words(line[m.end():]), line, lineno,
+            _apply(rs, table, _rule_words(line[m.end():], lineno, raw, "iptables-save"), line, lineno,
                    (int(m.group(1)), int(m.group(2))), "iptables-save", family, None if elided else jumps,
                    unmodelled)
             continue
@@ -363,7 +392,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                     seg = _start_command(pm, new_segment)
                     after_commit = False
                 continue
-            pm = _PROMPT.match(line)
+            pm = _PROMPT.match(line) if "tables" in line else None
             if pm:
                 seg = _start_command(pm, new_segment)
                 after_commit = False
@@ -373,7 +402,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 raise ParseError("a rule after COMMIT, outside any *table section", command="iptables-save",
                                  lineno=lineno, line=raw,
                                  hint="in iptables-save output every rule sits between `*table` and COMMIT")
-            words = split_words(line)
+            words = _rule_words(line, lineno, raw, "iptables -S")
             op = words[0]
             if op in ("-P", "--policy", "-N", "--new-chain", "--new", "-A", "--append", "-I", "--insert"):
                 if seg is None:
@@ -392,10 +421,11 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 continue
             raise ParseError(f"unknown command {op!r}", command="iptables -S", lineno=lineno, line=raw,
                              hint="expected -P, -N or -A lines (iptables -S) or iptables-save output")
-        pm = _PROMPT.match(line)
+        pm = _PROMPT.match(line) if "tables" in line else None
         if pm:
             after_commit = False
-            rest = split_words(pm.group(2) or "")  # (shlex: ValueError on a lone quote, slow)
+            # (shlex: ValueError on a lone quote, slow); past 254 words no command is iptables'
+            rest = split_words(pm.group(2) or "")[:_MAX_ARGC]
             tname, args = _command_table(rest)
             if args and args[0] in ("-A", "--append", "-I", "--insert", "-N", "--new-chain", "-P", "--policy"):
                 s = _Segment(tname or "filter")
@@ -407,7 +437,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
             continue
         if line.startswith(("```", "~~~")):
             continue  # a Markdown code fence around the paste
-        if _BARE_PROMPT.match(line):
+        if line[-1] in "#$%>\u276f" and _BARE_PROMPT.match(line):
             continue  # a prompt with no command (the end of a terminal paste)
         hint = "paste the output of `iptables-save` or `iptables -S` (all tables: iptables-save)"
         if line.startswith("Chain ") or line.startswith("target ") or line.startswith("num "):
@@ -456,7 +486,7 @@ def _ip6_switch(line: str) -> bool | None:
 def _start_command(pm: re.Match[str], new_segment) -> _Segment | None:  # noqa: ANN001
     """A command line (prompt or marker): ``iptables -S -t nat [CHAIN]`` opens a section."""
     prog = pm.group(1)
-    args = split_words(pm.group(2) or "")
+    args = split_words(pm.group(2) or "")[:_MAX_ARGC]
     if prog.endswith("-save"):
         return None
     tname, rest = _command_table(args)

@@ -101,13 +101,20 @@ def normalise_line(line: str) -> str:
     return line.rstrip()
 
 
+_ELISION_FIRST = frozenset(".\u2026[(<>\u7565\u7701\u4e2d-8\u2702")
+_BARE_FIRST = frozenset("$%>#\u276f\u03bb\u279c")
+
+
 def prompt_command(line: str) -> Prompt | None:
     """The command on a shell prompt line, or None if the line is not a prompt."""
-    m = _USER_PROMPT.match(line)
+    first = line.lstrip()[:1]
+    if not first:
+        return None
+    m = _USER_PROMPT.match(line) if ("@" in line or first == "P") else None
     if m:
         host = m.group("host") or m.group("host2")
         return Prompt(0, m.group("cmd").strip(), host)
-    m = _BARE_PROMPT.match(line)
+    m = _BARE_PROMPT.match(line) if first in _BARE_FIRST else None
     if m:
         cmd = m.group("cmd").strip()
         if cmd.split()[0] in KNOWN_COMMANDS:
@@ -151,10 +158,11 @@ def clean_lines(text: str | bytes | Cleaned, *, keep_blank: bool = False, start:
             if keep_blank:
                 out.lines.append((lineno, ""))
             continue
-        if ELISION.match(line):
+        first = line.lstrip()[:1]
+        if first in _ELISION_FIRST and ELISION.match(line):
             out.elided.append(lineno)
             continue
-        if FENCE.match(line):
+        if (first == "`" or first == "~") and FENCE.match(line):
             continue
         prompt = prompt_command(line)
         if prompt is not None:
@@ -170,6 +178,10 @@ def clean_lines(text: str | bytes | Cleaned, *, keep_blank: bool = False, start:
     return out
 
 
+# No terminal paste holds this many commands; past it each would cost a parse of its own.
+MAX_COMMANDS = 10_000
+
+
 def split_by_prompts(text: str | bytes) -> list[tuple[str | None, str, int]]:
     """Cut a paste holding several commands into (command, text, first line number) parts.
 
@@ -183,6 +195,12 @@ def split_by_prompts(text: str | bytes) -> list[tuple[str | None, str, int]]:
     for lineno, raw in enumerate(raw_lines, 1):
         prompt = prompt_command(normalise_line(raw)) if raw.strip() else None
         if prompt is not None:
+            if len(parts) > MAX_COMMANDS:
+                from netlab.errors import ParseError
+
+                raise ParseError(f"more than {MAX_COMMANDS:,} shell prompts in one paste (line {lineno}): "
+                                 "netlab reads a few commands' output at a time",
+                                 hint="paste each command's output separately, or only the ones you need")
             parts.append((prompt.command, [raw], lineno))
         else:
             parts[-1][1].append(raw)
