@@ -187,3 +187,12 @@ def test_from_json_only_raises_documented_errors(text):
             HostState.from_json(t)
         except SnapshotError:
             pass
+
+
+def test_conntrack_marks_past_32_bits_are_refused_at_parse_time():
+    line = ("tcp      6 431999 ESTABLISHED src=172.17.0.2 dst=192.0.2.1 sport=40000 dport=80 "
+            "src=192.0.2.1 dst=172.17.0.2 sport=80 dport=40000 [ASSURED] mark={} use=1")
+    assert netlab.parse_conntrack(line.format("4294967295")).conntrack_entries[0].mark == 2**32 - 1
+    for mark in ("4294967296", "0x100000000", "9" * 5000):
+        with pytest.raises(ParseError):
+            netlab.parse_conntrack(line.format(mark))

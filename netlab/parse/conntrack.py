@@ -90,6 +90,9 @@ def parse_conntrack(text: str | bytes, netns: str = "") -> HostState:
                 elif key == "mark":
                     entry.mark = int(value, 16) if value[:2] in ("0x", "0X") and \
                         _HEX.match(value[2:]) else _number(key, value)
+                    if entry.mark is not None and not 0 <= entry.mark < 2**32:
+                        raise ValueError(f"mark={value[:24]} does not fit 32 bits (the kernel's "
+                                         "connection mark is a u32)")
                 elif key in ("zone", "use"):
                     setattr(entry, key, _number(key, value))
             if len(tuples) != 2 or not all("dst" in t for t in tuples):
