@@ -66,6 +66,11 @@ def _rule_words(line: str, lineno: int, raw: str, command: str) -> list[str]:
     return words
 
 
+def _prompt_words(text: str) -> list[str]:
+    """The first words of a prompt's command (all iptables could take), in bounded time and memory."""
+    return split_words(text[:(_MAX_PARAM + 1) * _MAX_ARGC])[:_MAX_ARGC]
+
+
 def _marker(line: str) -> str | None:
     """The text of a ``# ---- iptables -S ---- `` marker line, else None (no regex: linear)."""
     body = line[1:].strip() if line[:1] == "#" else ""
@@ -425,7 +430,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
         if pm:
             after_commit = False
             # (shlex: ValueError on a lone quote, slow); past 254 words no command is iptables'
-            rest = split_words(pm.group(2) or "")[:_MAX_ARGC]
+            rest = _prompt_words(pm.group(2) or "")
             tname, args = _command_table(rest)
             if args and args[0] in ("-A", "--append", "-I", "--insert", "-N", "--new-chain", "-P", "--policy"):
                 s = _Segment(tname or "filter")
@@ -486,7 +491,7 @@ def _ip6_switch(line: str) -> bool | None:
 def _start_command(pm: re.Match[str], new_segment) -> _Segment | None:  # noqa: ANN001
     """A command line (prompt or marker): ``iptables -S -t nat [CHAIN]`` opens a section."""
     prog = pm.group(1)
-    args = split_words(pm.group(2) or "")[:_MAX_ARGC]
+    args = _prompt_words(pm.group(2) or "")
     if prog.endswith("-save"):
         return None
     tname, rest = _command_table(args)
