@@ -196,3 +196,13 @@ def test_conntrack_marks_past_32_bits_are_refused_at_parse_time():
     for mark in ("4294967296", "0x100000000", "9" * 5000):
         with pytest.raises(ParseError):
             netlab.parse_conntrack(line.format(mark))
+
+
+@pytest.mark.parametrize("text", ["(" * 300 + "tcp" + ")" * 300, "not " * 3000 + "tcp", "!" * 5000 + "tcp",
+                                  "(" * 100_000])
+def test_deeply_nested_display_filters_raise_filter_error(text):
+    from netlab.capture.filters import compile_filter
+    from netlab.errors import FilterError
+
+    with pytest.raises(FilterError):
+        compile_filter(text)

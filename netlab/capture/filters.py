@@ -295,13 +295,32 @@ def compile_filter(text: str) -> Node:
     """Parse ``text`` into a filter tree (raises :class:`FilterError` if it cannot)."""
     if not isinstance(text, str):
         raise FilterError(f"a filter is text, not {type(text).__name__}")
-    return _Parser(text).parse()
+    depth = deepest = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+    if deepest > _MAX_DEPTH:
+        raise FilterError(f"parentheses nested {deepest} deep: netlab reads at most {_MAX_DEPTH}")
+    try:
+        return _Parser(text).parse()
+    except RecursionError:
+        raise FilterError(f"the filter is nested too deeply (keep it under {_MAX_DEPTH} levels of "
+                          "parentheses and `not`)") from None
+
+
+_MAX_DEPTH = 64
 
 
 def evaluate(filter_: str | Node, capture: Capture) -> np.ndarray:
     """Boolean mask over the capture's packets (position 0 = packet 1)."""
     node = compile_filter(filter_) if isinstance(filter_, str) else filter_
-    return _eval(node, capture)
+    try:
+        return _eval(node, capture)
+    except RecursionError:
+        raise FilterError("the filter is nested too deeply to evaluate") from None
 
 
 def _eval(node: Node, cap: Capture) -> np.ndarray:
