@@ -161,3 +161,13 @@ def test_property_no_argument_vector_escapes(which: str, data, files, capsys) ->
     if rc == 2:
         assert len(err.strip().splitlines()) == 1 and err.startswith("netlab: "), (argv, err)
     json.dumps(argv)  # (the vector is printable in a failure report)
+
+
+def test_down_all_sweeps_a_damaged_state_file_of_the_labs_it_removes(tmp_path, monkeypatch) -> None:
+    from netlab.lab import build
+
+    monkeypatch.setattr(build, "STATE_DIR", tmp_path)
+    (tmp_path / "nl0a1b2c.json").write_text("{not json")
+    (tmp_path / "nl0d0d0d.json").write_text("[]")
+    build.down_all({"nl0a1b2c"})  # a lab that has no namespace left: only its file goes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nl0d0d0d.json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -158,3 +159,20 @@ def test_import_is_lazy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     heavy, _ = out.stdout.rsplit("]", 1)
     assert heavy.strip() == "[", f"import netlab pulled in {heavy}]"
+
+
+def test_a_missing_program_names_its_debian_package(monkeypatch) -> None:
+    import shutil
+
+    import conftest
+
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda t: None if t in ("ipset", "brctl") else real(t))
+    reason = conftest.missing_tools("ipset", "brctl")
+    assert "apt-get install bridge-utils ipset" in reason and "`ipset`" in reason
+    from netlab.lab.lab import TOOLS, lab_unavailable_reason
+    from netlab.scenarios import docker_host
+
+    if os.geteuid() == 0 and conftest.missing_tools(*TOOLS) is None:
+        why = lab_unavailable_reason(docker_host("28.0.0"))  # its rules match an ipset
+        assert why and "apt-get install ipset" in why

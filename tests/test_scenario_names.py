@@ -176,3 +176,12 @@ def test_property_sim_and_lab_agree_and_nothing_invalid_reaches_a_command(node: 
             check_scenario(s)
         else:
             assert sim[0] == "NameRefused", sim
+
+
+def test_a_comment_in_the_script_cannot_start_a_command() -> None:
+    from netlab.lab.plan import Command, Plan, Stage
+
+    cmd = Command(["ip", "netns", "add", f"{PREFIX}-web"], what="web\nrm -rf /")
+    script = Plan(PREFIX, {}, [Stage("namespaces", [cmd])], []).script()
+    assert "rm -rf /" not in [line.strip() for line in script.splitlines()]
+    assert "# web rm -rf /" in script

@@ -61,6 +61,11 @@ class Command:
         return line
 
 
+def _comment(text: str) -> str:
+    """``text`` safe on one ``#`` line of the script: a newline in it cannot start a command."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
 @dataclass
 class Stage:
     """Commands that may run at the same time (each needs only earlier stages)."""
@@ -93,7 +98,7 @@ class Plan:
             out.append(f"# --- {stage.name}")
             for cmd in stage.commands:
                 if cmd.what:
-                    out.append(f"# {cmd.what}")
+                    out.append(f"# {_comment(cmd.what)}")
                 out.append(cmd.shell())
         return "\n".join(out) + "\n"
 
@@ -358,7 +363,7 @@ def make_plan(scenario: Scenario, prefix: str, *, python: str | None = None, inp
 
     stop = Stage("stop every process still running in the lab's namespaces (the services)", [
         Command(["ip", "netns", "pids", netns[n]], what=f"processes in {netns[n]}",
-                script=f"ip netns pids {netns[n]} | xargs -r kill || true")
+                script=f"ip netns pids {shlex.quote(netns[n])} | xargs -r kill || true")
         for n in scenario.nodes])
     down = [stop, Stage("remove namespaces (their links go with them)", [Command(
         ["ip", "-batch", "-"], stdin="".join(f"netns del {netns[n]}\n" for n in scenario.nodes))])]
