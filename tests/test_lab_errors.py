@@ -22,15 +22,14 @@ def test_not_root_says_sudo_or_sim(monkeypatch):
 
 
 def _path_with(tmp_path, tools):
-    """A PATH holding only ``tools`` (links to the real ones)."""
-    import shutil
-
+    """A PATH holding only ``tools``: stand-ins that refuse to run (the check only looks
+    them up, so the test does not depend on what this machine has installed, or on a
+    normal user's PATH lacking /usr/sbin)."""
     d = tmp_path / "bin"
     d.mkdir()
     for t in tools:
-        real = shutil.which(t)
-        if real:
-            (d / t).symlink_to(real)
+        (d / t).write_text("#!/bin/sh\nexit 1\n")
+        (d / t).chmod(0o755)
     return str(d)
 
 
