@@ -47,6 +47,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "scenarios": ("netlab.scenarios", None),
     "seed_host": ("netlab.scenarios", "seed_host"),
     "docker_host": ("netlab.scenarios", "docker_host"),
+    "from_state": ("netlab.scenarios", "from_state"),
+    "why": ("netlab.why", "why"),
     "connect": ("netlab.mode", "connect"),
     "drills": ("netlab.drills", None),
     "banner": ("netlab.mode", "banner"),

@@ -7,6 +7,7 @@ them together:
 - ``netlab snapshot`` / ``netlab show``  (netlab.snapshot_cli — host state)
 - ``netlab trace``                       (netlab.netfilter.cli — rule tracer)
 - ``netlab probe``                       (netlab.probe_cli — journeys, sim or lab)
+- ``netlab why``                         (netlab.why_cli — why a packet stops)
 - ``netlab lab up|down|plan``            (netlab.lab.cli — namespaces)
 """
 
@@ -22,6 +23,7 @@ COMMAND_MODULES = (
     "netlab.snapshot_cli",
     "netlab.netfilter.cli",
     "netlab.probe_cli",
+    "netlab.why_cli",
     "netlab.lab.cli",
     "netlab.grade",
 )

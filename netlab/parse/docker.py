@@ -37,7 +37,9 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
-def _load_json(command: str, text: str | bytes) -> tuple[Any, Any]:
+def load_json(command: str, text: str | bytes) -> tuple[Any, Any]:
+    """A JSON paste decoded (prompts and fences removed, 64-bit integers only) and its
+    cleaned lines, or a ParseError naming ``command``."""
     cleaned = clean_lines(text, keep_blank=True)
     body = "\n".join(line for _, line in cleaned.lines)
     if not body.strip():
@@ -72,7 +74,7 @@ def bridge_name(network: dict[str, Any]) -> str | None:
 def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostState:
     """Read ``docker network inspect NETWORK...`` JSON (one network or a list)."""
     command = "docker network inspect"
-    data, cleaned = _load_json(command, text)
+    data, cleaned = load_json(command, text)
     if isinstance(data, dict):
         data = [data]
     first = cleaned.lines[0] if cleaned.lines else (None, None)

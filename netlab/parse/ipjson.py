@@ -15,7 +15,7 @@ from typing import Any
 from netlab.model import Address, BridgePort, FdbEntry, HostState, Link, Route
 from netlab.parse._errors import parse_error
 from netlab.parse._links import infer_kind, resolve_named_peers
-from netlab.parse.docker import _load_json
+from netlab.parse.docker import load_json
 from netlab.parse.iproute import LOCAL_TABLE_TYPES, mark_bridge_masters
 
 _FAMILY = {"inet": 4, "inet6": 6}
@@ -279,7 +279,7 @@ def state_from_json(data: Any, netns: str = "", kind: str | None = None,
 def parse_ip_json(text: str | bytes, netns: str = "") -> HostState:
     """Read ``ip -j addr|link|route``, ``ip -j netns list-id`` or ``bridge -j link|fdb`` output."""
     command = "ip -j"
-    data, cleaned = _load_json(command, text)
+    data, cleaned = load_json(command, text)
     first = cleaned.lines[0] if cleaned.lines else (None, None)
     try:
         state = state_from_json(data, netns)

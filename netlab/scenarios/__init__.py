@@ -13,6 +13,7 @@ from netlab.scenarios import catalogue
 from netlab.scenarios.docker import Container, docker_host, parse_port
 from netlab.scenarios.docker_rules import docker_rules
 from netlab.scenarios.errors import ScenarioError
+from netlab.scenarios.from_state import from_state
 from netlab.scenarios.profiles import PROFILES, VersionProfile, resolve_version
 from netlab.scenarios.seed import seed_host
 from netlab.scenarios.topology import (
@@ -44,6 +45,7 @@ __all__ = [
     "catalogue",
     "docker_host",
     "docker_rules",
+    "from_state",
     "parse_port",
     "resolve_version",
     "seed_host",

@@ -167,6 +167,7 @@ class Scenario:
     docker: DockerProfile | None = None
     description: str = ""
     seed: int = 0
+    notes: list[str] = field(default_factory=list)  # what from_state guessed (not in the pastes)
 
     # ------------------------------------------------------------ lookups
     @property
@@ -282,4 +283,5 @@ class Scenario:
             docker=docker,
             description=d.get("description", ""),
             seed=d.get("seed", 0),
+            notes=list(d.get("notes", [])),
         )
