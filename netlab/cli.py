@@ -42,10 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="netlab",
         description="See how Docker wires containers to the network on Linux.",
     )
+    parser.add_argument("--version", action="version", version=f"netlab {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:  # every layer ships together: each one is there
         importlib.import_module(name).register(sub)
     return parser
+
+
+def version() -> str:
+    """netlab's version (the wheel's version is read from the same ``__version__``)."""
+    from netlab import __version__
+
+    return __version__
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,12 +27,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--ttl", type=int_range(1, 255, "--ttl"), default=None)
     p.add_argument("--scenario", default="seed",
                    help="seed, docker27, docker28, docker29 or a catalogue scenario name")
-    p.add_argument("--version", default=None, help="Docker version for catalogue scenarios")
+    p.add_argument("--docker-version", default=None, metavar="VERSION",
+                   help="Docker version for catalogue scenarios (27, 28, 29, …)")
+    p.add_argument("--version", nargs="?", action=_OldVersionOption, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int_range(0, 2**63 - 1, "--seed"), default=0, help="random seed of the scenario")
     p.add_argument("--mode", default="sim", choices=["sim", "lab", "auto"])
     p.add_argument("--events", action="store_true", help="print every event, not one line a hop")
     p.add_argument("--pcap", default=None, help="write the capture to this pcapng file")
     p.set_defaults(func=_run)
+
+
+class _OldVersionOption(argparse.Action):
+    """``probe --version 29`` was the Docker version: say its new name instead of guessing."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        raise UsageError(f"probe: the Docker version is now `--docker-version {values or 'N'}`"
+                         " (`netlab --version` prints netlab's own version)")
 
 
 def _checked_args(args: argparse.Namespace):  # noqa: ANN202 - the Scenario to probe
@@ -43,9 +53,9 @@ def _checked_args(args: argparse.Namespace):  # noqa: ANN202 - the Scenario to p
     if args.pcap is not None:
         writable_file(args.pcap, "--pcap")
     base, at, pinned = args.scenario.partition("@")
-    version = args.version or (pinned if at else None)
+    version = args.docker_version or (pinned if at else None)
     if base in ("seed", "seed_host") and version is not None:
-        raise UsageError(f"--version {version}: the seed scenario is the article's host as pasted "
+        raise UsageError(f"--docker-version {version}: the seed scenario is the article's host as pasted "
                          "(its rules are fixed); use --scenario docker27/docker28/docker29 or a "
                          "catalogue scenario to pick the Docker version")
     if version is not None:
@@ -54,8 +64,8 @@ def _checked_args(args: argparse.Namespace):  # noqa: ANN202 - the Scenario to p
         try:
             resolve_version(version)
         except NetlabError as exc:
-            raise UsageError(f"--version {version}: {exc}") from None
-    return scenario_by_name(args.scenario, args.version, args.seed)
+            raise UsageError(f"--docker-version {version}: {exc}") from None
+    return scenario_by_name(args.scenario, args.docker_version, args.seed)
 
 
 def _run(args: argparse.Namespace) -> int:

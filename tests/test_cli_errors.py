@@ -56,9 +56,9 @@ BAD = [
     lambda f: ["probe", "ping", "--pcap", "/proc/netlab.pcapng"],
     lambda f: ["probe", "ping", "--pcap", "/proc/self/status"],
     lambda f: ["probe", "ping", "--pcap", ""],
-    lambda f: ["probe", "ping", "--version", "99"],  # the seed scenario ignores --version
-    lambda f: ["probe", "ping", "--scenario", "docker27", "--version", "99"],
-    lambda f: ["probe", "ping", "--scenario", "docker27", "--version", "banana"],
+    lambda f: ["probe", "ping", "--docker-version", "99"],  # the seed scenario ignores --docker-version
+    lambda f: ["probe", "ping", "--scenario", "docker27", "--docker-version", "99"],
+    lambda f: ["probe", "ping", "--scenario", "docker27", "--docker-version", "banana"],
     lambda f: ["probe", "ping", "--count", "0"],
     lambda f: ["probe", "ping", "--count", "1e9"],
     lambda f: ["probe", "ping", "--timeout", "nan"],
@@ -122,7 +122,7 @@ def test_a_corrupt_lab_state_file(tmp_path, monkeypatch, capsys) -> None:
 def test_good_arguments_still_work(files, capsys, tmp_path) -> None:
     assert main(_trace(files, "--proto", "6", "--mark", "0xffffffff", "--local", "192.168.56.38",
                        "--iface-addr", "enp0s8=192.168.56.38/24", "--hook", "INPUT")) == 0
-    assert main(["probe", "ping", "--scenario", "docker29", "--version", "28", "--dst", "web",
+    assert main(["probe", "ping", "--scenario", "docker29", "--docker-version", "28", "--dst", "web",
                  "--src", "host", "--pcap", str(tmp_path / "j.pcapng")]) == 0
     assert (tmp_path / "j.pcapng").stat().st_size > 0
     capsys.readouterr()
@@ -138,7 +138,7 @@ _VALUES = st.one_of(
 _TRACE_OPTS = ["--proto", "--sport", "--dport", "--flags", "--icmp-type", "--icmp-code", "--mark",
                "--in-iface", "--out-iface", "--local", "--iface-addr", "--ct-state", "--table",
                "--ipset", "--seed", "--hook", "--src", "--dst"]
-_PROBE_OPTS = ["--src", "--dst", "--dport", "--count", "--timeout", "--ttl", "--version", "--seed",
+_PROBE_OPTS = ["--src", "--dst", "--dport", "--count", "--timeout", "--ttl", "--docker-version", "--seed",
                "--scenario"]
 
 
@@ -171,3 +171,15 @@ def test_down_all_sweeps_a_damaged_state_file_of_the_labs_it_removes(tmp_path, m
     (tmp_path / "nl0d0d0d.json").write_text("[]")
     build.down_all({"nl0a1b2c"})  # a lab that has no namespace left: only its file goes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nl0d0d0d.json"]
+
+
+def test_probe_docker_version_has_its_own_name(capsys) -> None:
+    assert main(["probe", "ping", "--version", "29"]) == 2
+    assert "--docker-version 29" in capsys.readouterr().err
+
+
+def test_netlab_version(capsys) -> None:
+    import netlab
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"netlab {netlab.__version__}"

@@ -176,3 +176,8 @@ def test_a_missing_program_names_its_debian_package(monkeypatch) -> None:
     if os.geteuid() == 0 and conftest.missing_tools(*TOOLS) is None:
         why = lab_unavailable_reason(docker_host("28.0.0"))  # its rules match an ipset
         assert why and "apt-get install ipset" in why
+
+
+def test_license_and_typing_marker_ship_with_the_package() -> None:
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert (ROOT / "netlab" / "py.typed").exists()  # PEP 561: the wheel carries it with netlab/
