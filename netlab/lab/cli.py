@@ -77,14 +77,7 @@ def _up(args: argparse.Namespace) -> int:
         print(lab.plan().script(), end="")
         return 0
     lab.up()
-    run = lab._run
-    assert run is not None
-    # the lab outlives this command: forget the process handles, keep the state file
-    for p in run.procs:
-        for f in (p.stdout, p.stderr):
-            if f:
-                f.close()
-    lab._run = None
+    lab.detach()  # the lab outlives this command: the state file remembers it
     print(f"lab {lab.prefix} is up ({lab.build_seconds:.3f} s): namespaces "
           + " ".join(lab.netns.values()))
     print(f"remove it with: netlab lab down --prefix {lab.prefix}")

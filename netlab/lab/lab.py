@@ -127,6 +127,19 @@ class Lab(Prober):
 
     close = down
 
+    def detach(self) -> None:
+        """Leave the lab up after this process ends (``netlab lab up``): forget its process
+        handles and do not remove it at exit; ``netlab lab down --prefix`` removes it."""
+        run, self._run = self._run, None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
+        if run is not None:
+            for proc in run.procs:
+                for f in (proc.stdout, proc.stderr):
+                    if f:
+                        f.close()
+
     def __enter__(self) -> Lab:
         return self.up()
 

@@ -162,7 +162,8 @@ def test_user_errors_are_one_clear_line(docker_like, tmp_path):
     assert result.returncode == 1 and "no network namespace" in result.stderr
     assert "ip netns list" in result.stderr
     result = run(NETLAB, "snapshot", "--netns", host, "-o", str(tmp_path / "no" / "such" / "x"))
-    assert result.returncode == 1 and "cannot write" in result.stderr
+    # a bad -o is a bad argument (exit 2), refused before anything is read
+    assert result.returncode == 2 and "does not exist" in result.stderr and "mkdir -p" in result.stderr
     assert "Traceback" not in result.stderr
     result = run(NETLAB, "show", str(tmp_path / "missing.json"))
     assert result.returncode == 1 and "cannot read" in result.stderr
