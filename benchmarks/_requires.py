@@ -57,3 +57,39 @@ def require(*needs: str) -> None:
     why = missing(*needs)
     if why:
         raise Skip(why)
+
+
+def best_in_netns(argv: list[str], *, stdin_path=None, runs: int = 3,  # noqa: ANN001
+                  timeout: float = 300) -> tuple[float | None, str]:
+    """Best wall time of ``argv`` run ``runs`` times in a throwaway lab-prefixed namespace
+    (never the root one), or (None, why it could not run)."""
+    import subprocess
+    import time
+
+    from netlab.lab import names
+
+    if not is_root():
+        return None, "needs root (network namespace)"
+    missing = [t for t in ("ip", argv[0]) if not have_tool(t)]
+    if missing:
+        return None, f"{' and '.join(missing)} not installed (apt-get install " \
+            f"{' '.join(_INSTALL.get(t, t) for t in missing)})"
+    ns = names.netns_name(names.new_prefix(), "bench")
+    try:
+        subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True, timeout=10)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        return None, f"cannot create a network namespace: {exc}"
+    try:
+        best = None
+        for _ in range(runs):
+            with open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb") as fh:
+                t0 = time.perf_counter()
+                proc = subprocess.run(["ip", "netns", "exec", ns, *argv], stdin=fh,
+                                      capture_output=True, timeout=timeout)
+                dt = time.perf_counter() - t0
+            if proc.returncode:
+                return None, f"{' '.join(argv)} failed: {proc.stderr.decode()[:200]}"
+            best = dt if best is None else min(best, dt)
+        return best, f"{' '.join(argv[:2])} (best of {runs}, in a throwaway lab netns)"
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)

@@ -10,40 +10,16 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from benchmarks._requires import have_tool, is_root
+from benchmarks._requires import best_in_netns
 
 
 def _restore_test_seconds(path: Path) -> tuple[float | None, str]:
-    """Time ``iptables-restore --test`` on ``path`` inside a fresh netns."""
-    if not is_root():
-        return None, "needs root (network namespace)"
-    if not have_tool("iptables-restore") or not have_tool("ip"):
-        return None, "iptables-restore or ip not installed"
-    ns = f"nlbench{uuid.uuid4().hex[:6]}"
-    try:
-        subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True, timeout=10)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        return None, f"cannot create a network namespace: {exc}"
-    try:
-        best = None
-        for _ in range(3):
-            with path.open("rb") as fh:
-                t0 = time.perf_counter()
-                proc = subprocess.run(["ip", "netns", "exec", ns, "iptables-restore", "--test"],
-                                      stdin=fh, capture_output=True, timeout=120)
-                dt = time.perf_counter() - t0
-            if proc.returncode:
-                return None, f"iptables-restore --test failed: {proc.stderr.decode()[:200]}"
-            best = dt if best is None else min(best, dt)
-        return best, "iptables-restore --test (best of 3, in a throwaway netns)"
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+    """Time ``iptables-restore --test`` on ``path`` inside a fresh lab namespace."""
+    return best_in_netns(["iptables-restore", "--test"], stdin_path=path, timeout=120)
 
 
 OPTIONAL = ("root", "iptables-restore", "ip")  # only the iptables-restore baseline

@@ -10,43 +10,20 @@ a throwaway lab namespace (needs root and nft); trace a packet to a service VIP 
 from __future__ import annotations
 
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks._requires import have_tool, is_root
+from benchmarks._requires import best_in_netns
 
 
 def _nft_check_seconds(path: Path) -> tuple[float | None, str]:
     """Time ``nft -c -f`` on ``path`` inside a fresh lab namespace (never the root one)."""
-    if not is_root():
-        return None, "needs root (network namespace)"
-    if not have_tool("nft") or not have_tool("ip"):
-        return None, "nft or ip not installed (apt-get install nftables iproute2)"
-    from netlab.lab import names
     from netlab.lab.nft import loadable
 
-    ns = names.netns_name(names.new_prefix(), "bench")
-    try:
-        subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True, timeout=10)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        return None, f"cannot create a network namespace: {exc}"
-    try:
-        fixed = path.with_suffix(".loadable.nft")
-        fixed.write_text(loadable(path.read_text()))
-        best = None
-        for _ in range(3):
-            t0 = time.perf_counter()
-            proc = subprocess.run(["ip", "netns", "exec", ns, "nft", "-c", "-f", str(fixed)],
-                                  capture_output=True, timeout=300)
-            dt = time.perf_counter() - t0
-            if proc.returncode:
-                return None, f"nft -c -f failed: {proc.stderr.decode()[:200]}"
-            best = dt if best is None else min(best, dt)
-        return best, "nft -c -f (best of 3, in a throwaway lab netns)"
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=10)
+    fixed = path.with_suffix(".loadable.nft")
+    fixed.write_text(loadable(path.read_text()))
+    return best_in_netns(["nft", "-c", "-f", str(fixed)])
 
 
 OPTIONAL = ("root", "nft", "ip")  # only the nft -c -f baseline needs them

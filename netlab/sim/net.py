@@ -207,6 +207,31 @@ class SimNet(Prober):
         self._records.append((t, k.name, dev, f, comment))
 
     # ------------------------------------------------------------ API
+    def _start_journey(self) -> None:
+        """Fresh per-journey state: each probe or hand-made frame starts on a new ms."""
+        self.now = float(int(self.now * 1000) + 1) / 1000
+        self._t0 = self.now
+        self._pid = 0
+        self._records = []
+        self._last_drop = None
+        self._touched = {}
+        self._hops = {}
+        self.arp_watch = None
+
+    def _unanswered(self, journey: Journey) -> None:
+        """Outcome of a journey nothing answered: the last drop's reason, else a timeout."""
+        if self._last_drop is not None:
+            journey.outcome, journey.reason = "dropped", self._last_drop.reason
+        else:
+            journey.outcome, journey.reason = "timeout", "no answer before the timeout"
+
+    def _finish(self, journey: Journey) -> Journey:
+        """Attach the conntrack entries and capture records the journey made."""
+        journey.conntrack_entries = [e.describe() for e in self._touched.values()]
+        journey.capture_records = self._records
+        self._records = []
+        return journey
+
     def kernel(self, node: str) -> Kernel:
         try:
             return self.kernels[node]
@@ -220,14 +245,7 @@ class SimNet(Prober):
         src_ip, dst_ip = request.src_ip, request.dst_ip
         if src_ip is None:
             src_ip = k.source_for(dst_ip)[0] or (k.node.ip or "0.0.0.0")
-        self.now = float(int(self.now * 1000) + 1) / 1000  # each probe starts on a fresh ms
-        self._t0 = self.now
-        self._pid = 0
-        self._records = []
-        self._last_drop = None
-        self._touched = {}
-        self._hops: dict[int, int] = {}
-        self.arp_watch = None
+        self._start_journey()
         journey = SimJourney(probe=ProbeRecord.of(request, src_ip=src_ip, mode="sim",
                                                   scenario=self.scenario.name, seed=self.seed,
                                                   mac_owner=dict(self.mac_owner), start=self._t0),
@@ -250,14 +268,9 @@ class SimNet(Prober):
             journey.outcome = "answered"
         elif result.rejected:
             journey.outcome, journey.reason = "rejected", result.reason
-        elif self._last_drop is not None:
-            journey.outcome, journey.reason = "dropped", self._last_drop.reason
         else:
-            journey.outcome, journey.reason = "timeout", "no answer before the timeout"
-        journey.conntrack_entries = [e.describe() for e in self._touched.values()]
-        journey.capture_records = self._records
-        self._records = []
-        return journey
+            self._unanswered(journey)
+        return self._finish(journey)
 
     def send_frame(self, node: str, iface: str, frame: Frame, timeout: float = 1.0) -> Journey:
         """Send a hand-made IPv4 ``frame`` out of ``node``'s ``iface`` exactly as given (what
@@ -277,14 +290,7 @@ class SimNet(Prober):
                              "is not resolved by ARP")
         if not 0 < timeout <= 30:
             raise ProbeError("timeout must be more than 0 and at most 30 seconds")
-        self.now = float(int(self.now * 1000) + 1) / 1000
-        self._t0 = self.now
-        self._pid = 0
-        self._records = []
-        self._last_drop = None
-        self._touched = {}
-        self._hops = {}
-        self.arp_watch = None
+        self._start_journey()
         record = ProbeRecord(kind="frame", src=node, dst=frame.dst, src_ip=frame.src, dst_ip=frame.dst,
                              dport=frame.dport, sport=frame.sport, actual_sport=frame.sport,
                              timeout=timeout, ttl=frame.ttl, src_node=node, scenario=self.scenario.name,
@@ -305,14 +311,9 @@ class SimNet(Prober):
                 if e.frame is not None and e.frame.proto != "arp" and e.frame.dst == frame.src]
         if back:
             journey.outcome = "answered"
-        elif self._last_drop is not None:
-            journey.outcome, journey.reason = "dropped", self._last_drop.reason
         else:
-            journey.outcome, journey.reason = "timeout", "no answer before the timeout"
-        journey.conntrack_entries = [e.describe() for e in self._touched.values()]
-        journey.capture_records = self._records
-        self._records = []
-        return journey
+            self._unanswered(journey)
+        return self._finish(journey)
 
     def advance(self, seconds: float) -> None:
         """Let sim time pass (bridge FDB entries age out after 300 s, ARP after 60 s)."""
