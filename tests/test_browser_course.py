@@ -71,6 +71,16 @@ def _tester() -> pwd.struct_passwd | None:
         return pwd.getpwnam(USER)
 
 
+def _closed_folder() -> str:
+    """The first folder on the way to the venv's Python or the checkout that other users
+    cannot enter (the usual reason the non-root user cannot run them)."""
+    for target in (Path(sys.executable).resolve(), Path(sys.executable).absolute(), REPO):
+        for folder in reversed(target.parents):
+            if not os.stat(folder).st_mode & 0o001:
+                return f"others cannot enter {folder} (mode {oct(os.stat(folder).st_mode & 0o777)})"
+    return "it fails for another reason (run it as that user to see)"
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     why = _missing()
@@ -87,9 +97,10 @@ def lab(tmp_path_factory):
             probe = None
         if probe is None or probe.returncode != 0:
             if os.environ.get("NETLAB_BROWSER_AS_ROOT") != "1":
-                pytest.skip(f"{sys.executable} cannot be run by the non-root user {USER} (a Python "
-                            "under /root?); build the venv from Debian's python3 as .ci/run does "
-                            "(or set NETLAB_BROWSER_AS_ROOT=1 to run JupyterLab as root here)")
+                pytest.skip(f"{sys.executable} cannot be run by the non-root user {USER}: "
+                            f"{_closed_folder()}; build the venv from Debian's python3 in a "
+                            "folder others can enter, as .ci/run does (or set "
+                            "NETLAB_BROWSER_AS_ROOT=1 to run JupyterLab as root here)")
             user = None
     folder = Path(tempfile.mkdtemp(prefix="netlab-browser-"))  # world-traversable, unlike tmp_path
     shutil.copytree(REPO / "notebooks", folder / "notebooks")
