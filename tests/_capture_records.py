@@ -85,3 +85,9 @@ def no_text_overlaps(fig) -> None:  # noqa: ANN001
     for k, (ta, a) in enumerate(boxes):
         for tb, b in boxes[k + 1:]:
             assert not a.overlaps(b), f"{ta!r} overlaps {tb!r}"
+
+
+def unwrapped(text: str) -> str:
+    """A figure's text with its line wrapping undone (draw_flow wraps labels and NAT notes to
+    the column: after an arrow, or between words)."""
+    return text.replace("→\n", "→").replace("\n", " ")

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 
 import pytest
-from _capture_records import no_text_overlaps
+from _capture_records import no_text_overlaps, unwrapped
 from conftest import needs
 
 import netlab as nl
@@ -188,7 +188,7 @@ def test_draw_flow_on_journeys(tmp_path, name: str) -> None:
     first = cap.numbers("udp and iface == enp0s3" if name == "traceroute" else "tcp or udp or icmp")[0]
     groups = flow_packets(cap, first)
     fig = draw_flow(cap, first)
-    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    texts = [unwrapped(t.get_text()) for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     # one column per interface the conversation crossed, each named once
     crossed = {cap.interface_names()[int(cap._raw.ifaces[n - 1])] for g in groups for n in g}
     for iface in crossed:
@@ -281,7 +281,7 @@ def test_draw_flow_says_when_it_shows_only_the_first_packets() -> None:
 
     _, cap = fresh("http")
     fig = draw_flow(cap, cap.numbers("tcp")[0], max_packets=4)
-    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    texts = [unwrapped(t.get_text()) for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert any("the first 4 of 10 packets" in t for t in texts)
     no_text_overlaps(fig)
 
@@ -358,7 +358,7 @@ def test_draw_flow_of_a_hairpin_crosses_the_veth_twice() -> None:
         "http", src="web", dst="10.0.2.15", dport=80)
     cap = j.capture
     fig = draw_flow(cap, cap.numbers("tcp")[0])
-    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    texts = [unwrapped(t.get_text()) for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     veth = next(t for t in texts if t.startswith("host/veth") and "(" not in t)
     assert f"{veth} (2)" in texts and "web/eth0 (2)" in texts  # the way back, its own column
     assert "NAT: dst 10.0.2.15:80→172.17.0.2:80" in texts

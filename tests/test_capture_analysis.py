@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from _capture_records import GET, RESPONSE, _tcp, arp_frame, ping_frames, port_forward_records
+from _capture_records import (
+    GET,
+    RESPONSE,
+    _tcp,
+    arp_frame,
+    ping_frames,
+    port_forward_records,
+    unwrapped,
+)
 
 from netlab.capture import Capture, CaptureError, follow_stream
 from netlab.journey import Event, Journey
@@ -165,7 +173,7 @@ def test_draw_flow_figure(tmp_path) -> None:
                                     [13, 14], [15, 16]]
     fig = draw_flow(cap, 1)
     assert isinstance(fig, Figure)
-    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    texts = [unwrapped(t.get_text()) for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert any("NAT: dst 192.168.56.38:80→172.17.0.2:80" in t for t in texts)
     assert any("NAT: src 172.17.0.2:80→192.168.56.38:80" in t for t in texts)
     assert "host/enp0s8" in texts and "host/docker0" in texts
@@ -182,7 +190,7 @@ def test_draw_flow_default_picks_first_conversation() -> None:
 
     recs = [(0, "web", "eth0", f) for f in ping_frames()[:1]] + port_forward_records()
     fig = draw_flow(Capture.from_records(recs))
-    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    texts = [unwrapped(t.get_text()) for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert any("ping request" in t for t in texts)
 
 
@@ -222,6 +230,6 @@ def test_draw_flow_shows_tags(tmp_path) -> None:
     cap.annotate(2, tags=["dnat"])
     cap.expert()
     fig = draw_flow(cap, 1)
-    texts = [t.get_text() for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
+    texts = [unwrapped(t.get_text()) for t in fig.findobj(lambda a: a.__class__.__name__ == "Text")]
     assert "dnat" in texts
     fig.savefig(tmp_path / "flow-tags.png")

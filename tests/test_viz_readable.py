@@ -84,3 +84,25 @@ def test_what_if_pictures_are_readable():
     for image, fig in ((rt.baseline_image, rt.baseline_figure), (rt.variant_image, rt.variant_figure)):
         assert image.layout.width == "100%"  # one above the other, not 50 % each
         assert small_texts(fig, WIDGET_DPI, shown_px=CELL_PX) == []
+
+
+@pytest.mark.parametrize("kind", ["http", "ping", "traceroute"])
+def test_flow_diagram_is_readable(kind):
+    """draw_flow of a capture (lesson 11): it fits the cell at 100 dpi, so no label shrinks."""
+    sim = nl.connect(mode="sim", quiet=True)
+    j = {"http": lambda: sim.probe("http", src="client", dst="192.168.56.38", dport=80),
+         "ping": lambda: sim.probe("ping", src="web", dst="203.0.113.10"),
+         "traceroute": lambda: sim.probe("traceroute", src="web", dst="203.0.113.10")}[kind]()
+    cap = j.capture
+    first = cap.numbers("udp or icmp.type == 8" if kind == "traceroute" else "tcp or udp or icmp")[0]
+    assert small_texts(nl.draw_flow(cap, first), INLINE_DPI) == []
+
+
+def test_a_flow_of_many_hops_is_readable():
+    """A hairpin crosses the veth twice: more columns, narrower, wrapped — still readable."""
+    from netlab.scenarios import catalogue
+    from netlab.sim import SimNet
+
+    j = SimNet(catalogue.build("hairpin"), capture_promisc=False).probe(
+        "http", src="web", dst="10.0.2.15", dport=80)
+    assert small_texts(nl.draw_flow(j.capture, j.capture.numbers("tcp")[0]), INLINE_DPI) == []

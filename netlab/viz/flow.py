@@ -24,12 +24,18 @@ from netlab.packet import int_to_flags
 if TYPE_CHECKING:  # pragma: no cover
     from netlab.capture import Capture
 
-ROW = 0.42  # inches per packet row
-CHAR_IN = 0.058  # inches per character of a 6.5-7 pt label (bold, generous)
-HEAD_CHAR_IN = 0.072  # inches per character of an 8 pt column title
-COL = 2.5  # inches between columns
+ROW = 0.42  # inches per packet row (one line of label)
+LINE = 0.15  # inches per extra line of a NAT note in a row
+FONT = 7.5  # pt: every small label (~10.5 px at 100 dpi: readable at 100 % zoom)
+HEAD_FONT = 8.5  # pt: column titles
+CHAR_IN = 0.068  # inches per character of a FONT label (digits, the widest)
+HEAD_CHAR_IN = 0.075  # inches per character of a HEAD_FONT column title
+FIT_IN = 12.0  # the widest figure a 1,400-px JupyterLab window shows unscaled at 100 dpi
+COL = 2.5  # inches between columns, at most
+MIN_COL = 1.05  # ... and at least (a flow of many hops gets narrow, wrapped labels)
 TOP = 1.0
 LEFT = 1.3
+RIGHT = 1.7  # room for the tags after the server's column
 NAT_COLOUR = "#c62828"
 FWD_COLOUR = "#1f4e9c"
 REV_COLOUR = "#2e7d32"
@@ -226,35 +232,38 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     columns = sorted(position, key=lambda key: (float(np.mean(position[key])), key))
     titles = {key: key[0] if key[1] == 1 else f"{key[0]} ({key[1]})" for key in columns}
     cols = [_ep_text(client), *titles.values(), _ep_text(server)]
-    # NAT notes sit between two columns and labels in the first gap: make the gaps wide
-    # enough for the longest of them, and rows tall enough for two-line notes
-    notes = [_nat_notes(cap, g) for g in groups]
-    longest = max([len(line) for per in notes for _, text in per for line in text.split("\n")]
-                  + [len(_label(cap, g[0] - 1)[:34]) for g in groups] + [0])
-    widest_head = max([len(t) for t in titles.values()] + [0])  # 8 pt column titles
-    col = max(COL, longest * CHAR_IN + 0.35, widest_head * HEAD_CHAR_IN + 0.4)
-    row_h = ROW + (0.14 if any("\n" in text for per in notes for _, text in per) else 0)
+    # the figure fits the notebook's cell at 100 dpi, so nothing is scaled below FONT:
+    # columns share the width, and labels and NAT notes wrap to their column
+    col = min(COL, max(MIN_COL, (FIT_IN - LEFT - RIGHT) / (len(columns) + 1)))
+    chars = max(12, int((col - 0.12) / CHAR_IN))
+    notes = [[(k, _wrap_note(text, chars)) for k, text in _nat_notes(cap, g)] for g in groups]
+    label_lines = max([_wrap_label(_label(cap, g[0] - 1), chars).count("\n") + 1 for g in groups] + [1])
+    lines = max([text.count("\n") + 1 for per in notes for _, text in per] + [label_lines])
+    row_h = ROW + LINE * (lines - 1) + (0.1 if lines > 1 else 0)
+    stagger = max([len(t) for t in titles.values()] + [0]) * HEAD_CHAR_IN > col - 0.1
     x_of = {name: LEFT + col * (k + 1) for k, name in enumerate(columns)}
     x_client, x_server = LEFT, LEFT + col * (len(columns) + 1)
-    width = x_server + 1.6
-    height = TOP + row_h * len(groups) + 0.45
+    width = x_server + RIGHT
+    height = TOP + (0.3 if stagger else 0) + row_h * len(groups) + 0.45
     fig, ax = new_figure(width, height)
     y_top = height - 0.35
     shown = (f" — the first {len(groups)} of {len(every)} packets (max_packets)"
              if len(every) > len(groups) else "")
     ax.text(width / 2, y_top, title or f"Flow of packet {n}'s conversation across "
             f"{len(columns)} capture point(s){shown}", ha="center", va="center", fontsize=10,
-            weight="bold")
+            weight="bold", wrap=True)
     heads = [(x_client, f"client\n{cols[0]}"), *[(x_of[c], titles[c]) for c in columns],
              (x_server, f"server\n{cols[-1]}")]
     y_head = height - TOP + 0.25
     y_bottom = 0.3
-    for x, text in heads:
-        ax.text(x, y_head, text, ha="center", va="center", fontsize=8,
+    for k, (x, text) in enumerate(heads):  # titles too wide for a column alternate in height
+        y = y_head - (0.3 if stagger and k % 2 else 0)
+        ax.text(x, y, text, ha="center", va="center", fontsize=HEAD_FONT,
                 bbox=dict(boxstyle="round", fc="#eeeeee", ec="#999999"))
-        ax.plot([x, x], [y_bottom, y_head - 0.2], color="#aaaaaa", lw=1, ls="--", zorder=1)
+        ax.plot([x, x], [y_bottom, y - 0.2], color="#aaaaaa", lw=1, ls="--", zorder=1)
+    y_rows = height - TOP - (0.3 if stagger else 0)
     for row, (g, forward, err) in enumerate(zip(groups, directions, errors, strict=True)):
-        y = height - TOP - row_h * (row + 0.6)
+        y = y_rows - row_h * (row + 0.6)
         xs = [x_of[key] for key in _visits(g, forward, names, ifaces)]
         start, end = (x_client, x_server) if forward else (x_server, x_client)
         if err and _endpoint(cap, g[0] - 1, "src")[0] != _quoted_dst(cap, g[0] - 1):
@@ -271,29 +280,60 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
         if row in dies:
             ax.plot([path[-1]], [y], "x", ms=8, mew=2, color=NAT_COLOUR, zorder=4)
             ax.text(path[-1] + (0.12 if forward else -0.12), y, "dropped",
-                    ha="left" if forward else "right", va="center", fontsize=6.5,
+                    ha="left" if forward else "right", va="center", fontsize=FONT,
                     color=NAT_COLOUR)
         i0 = g[0] - 1
         t = float(cap._raw.times_ns[i0] - cap._raw.times_ns[first[0] - 1]) / 1e9
-        ax.text(0.08, y, f"{t * 1000:8.3f} ms", ha="left", va="center", fontsize=7,
+        ax.text(0.08, y, f"{t * 1000:8.3f} ms", ha="left", va="center", fontsize=FONT,
                 family="monospace", color="#555555")
         label = _label(cap, i0)
         mid = (path[0] + path[1]) / 2 if len(path) > 1 else path[0]
-        ax.text(mid, y + 0.07, label[:34], ha="center", va="bottom", fontsize=7, color=colour)
+        ax.text(mid, y + 0.07, _wrap_label(label, chars), ha="center", va="bottom",
+                fontsize=FONT, color=colour, linespacing=1.1)
         tags = list(dict.fromkeys(t for num in g for t in
                                   (cap.annotations[num].tags if num in cap.annotations else [])))
         if tags:  # what the learner (or expert()) wrote on this packet
-            ax.text(x_server + 0.12, y, ", ".join(tags)[:28], ha="left", va="center",
-                    fontsize=6.5, color="#8d6e00", style="italic")
+            ax.text(x_server + 0.12, y, _shorten(", ".join(tags), int((RIGHT - 0.2) / CHAR_IN)),
+                    ha="left", va="center", fontsize=FONT, color="#8d6e00", style="italic")
         for num, x in zip(g, xs, strict=True):
             ax.plot([x], [y], "o", ms=4, color=colour, zorder=3)
-            ax.text(x + 0.05, y - 0.06, f"#{num}", ha="left", va="top", fontsize=6.5,
+            ax.text(x + 0.05, y - 0.06, f"#{num}", ha="left", va="top", fontsize=FONT,
                     color="#333333")
         for k, text in notes[row]:  # the rewrite happened between hops k-1 and k
             ax.text((xs[k - 1] + xs[k]) / 2, y + 0.07, text, ha="center", va="bottom",
-                    fontsize=6.5, color=NAT_COLOUR, weight="bold", linespacing=1.1,
+                    fontsize=FONT, color=NAT_COLOUR, weight="bold", linespacing=1.1,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=NAT_COLOUR, lw=0.6))
     return fig
+
+
+def _shorten(text: str, chars: int) -> str:
+    """``text`` cut to ``chars`` characters, with an ellipsis when cut."""
+    return text if len(text) <= chars else text[:chars - 1] + "…"
+
+
+def _wrap_label(text: str, chars: int) -> str:
+    """A packet's label on at most two lines of ``chars`` (cut with an ellipsis past that)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, chars, max_lines=2, placeholder="…")) or text
+
+
+def _wrap_note(note: str, chars: int) -> str:
+    """A NAT note (``NAT: dst A→B``, one rewrite per line) wrapped to ``chars`` per line:
+    broken after the arrow, then after the kind; removing the line breaks gives it back."""
+    out = []
+    for k, line in enumerate(note.split("\n")):
+        head = "NAT: " if k == 0 else ""
+        body = line.removeprefix("NAT: ")
+        kind, _, change = body.partition(" ")
+        before, arrow, after = change.partition("→")
+        if len(head + body) <= chars:
+            out.append(head + body)
+        elif len(f"{head}{kind} {before}{arrow}") <= chars:
+            out += [f"{head}{kind} {before}{arrow}", after]
+        else:
+            out += [f"{head}{kind}", f"{before}{arrow}", after]
+    return "\n".join(out)
 
 
 def _nat_notes(cap: Capture, group: list[int]) -> list[tuple[int, str]]:

@@ -349,7 +349,9 @@ def test_follow_stream_and_flow_on_the_nated_hops(lab, tmp_path) -> None:
     assert pair.nat.tolist() == ["both"]  # DNAT and MASQUERADE on one router
     assert f"{R0}:8080 rewritten to {SRV}:80" in pair.reason.iloc[0]
     fig = draw_flow(cap, get_out)
-    texts = [t.get_text() for t in fig.findobj(lambda x: x.__class__.__name__ == "Text")]
+    from _capture_records import unwrapped
+
+    texts = [unwrapped(t.get_text()) for t in fig.findobj(lambda x: x.__class__.__name__ == "Text")]
     notes = [t for t in texts if t.startswith("NAT: ")]
     assert any(f"dst {R0}:8080→{SRV}:80" in t and f"src {CLI}" in t for t in notes), notes
     fig.savefig(tmp_path / "real-flow.png", dpi=80)
