@@ -3,7 +3,7 @@
 Starts JupyterHub with ``deploy/jupyterhub/jupyterhub_config.py`` on 127.0.0.1 (dummy
 authenticator, SimpleLocalProcessSpawner, homes in a temporary directory), logs learners in
 through the Hub's REST API (create the user, start the server, get the learner's own token),
-and has each run lesson 05 headless through the Jupyter server API (a session, then every
+and has each run lesson 10 headless through the Jupyter server API (a session, then every
 code cell over the kernel's websocket), first one learner alone (the baseline), then N at
 the same time (``NETLAB_BENCH_HUB_LEARNERS``, default 20).  Reports the time until all N
 finish against one alone, each learner kernel's peak RSS and its server's RSS, and every
@@ -28,9 +28,9 @@ from pathlib import Path
 
 REQUIRES = ("py:jupyterhub", "py:jupyterhub_idle_culler", "py:tornado", "configurable-http-proxy")
 ROOT = Path(__file__).resolve().parents[1]
-LESSON = ROOT / "notebooks" / "05_packet_journey.ipynb"
+LESSON = ROOT / "notebooks" / "10_packet_journey.ipynb"
 CONFIG = ROOT / "deploy" / "jupyterhub" / "jupyterhub_config.py"
-MB_PER_LEARNER = 350  # kernel after lesson 05 plus its server, with room (checked before starting)
+MB_PER_LEARNER = 350  # kernel after lesson 10 plus its server, with room (checked before starting)
 CELL_TIMEOUT = 120
 SPAWN_TIMEOUT = 180
 
@@ -136,7 +136,7 @@ async def run_lesson(hub: Hub, name: str, token: str, cells: list[str], marker: 
 
     start = time.perf_counter()
     session = await hub.call("POST", f"/user/{name}/api/sessions", token=token, body={
-        "path": "netlab/05_packet_journey.ipynb", "type": "notebook", "name": "05",
+        "path": "netlab/10_packet_journey.ipynb", "type": "notebook", "name": "10",
         "kernel": {"name": "python3"}})
     kid = session["kernel"]["id"]
     ws_url = hub.base.replace("http://", "ws://") + f"/user/{name}/api/kernels/{kid}/channels"
@@ -191,7 +191,7 @@ async def _class(hub: Hub, names: list[str], cells: list[str], marker: str) -> t
     t = time.perf_counter()
     ran = await asyncio.gather(*(run_lesson(hub, n, tok, cells, marker) for n, tok in ready),
                                return_exceptions=True)
-    results += [_failed(n, "lesson 05", r) if isinstance(r, BaseException) else r
+    results += [_failed(n, "lesson 10", r) if isinstance(r, BaseException) else r
                 for (n, _), r in zip(ready, ran, strict=True)]
     return spawn_s, time.perf_counter() - t, results
 
@@ -213,7 +213,7 @@ def _report(label: str, spawn_s: float, all_s: float, results: list) -> list[dic
     bad = [r for r in results if r["errors"]]
     peaks = [r["kernel_peak"] for r in ok]
     servers = [r["server_rss"] for r in ok]
-    print(f"{label}: {len(ok)} ok, {len(bad)} failed; log in + spawn {spawn_s:.1f} s; lesson 05 all done "
+    print(f"{label}: {len(ok)} ok, {len(bad)} failed; log in + spawn {spawn_s:.1f} s; lesson 10 all done "
           f"in {all_s:.1f} s (each {min(r['s'] for r in ok) if ok else 0:.1f}-{max(r['s'] for r in ok) if ok else 0:.1f} s)")
     if ok:
         print(f"  kernel peak RSS per learner: median {statistics.median(peaks):.0f} MB, max {max(peaks):.0f} MB; "

@@ -198,7 +198,7 @@ class ConntrackEntry:
     """One connection the kernel tracks: the original and the reply direction.
 
     When the reply tuple is not the original one turned round, NAT happened:
-    that is how lesson 4 reads DNAT and MASQUERADE off ``conntrack -L``.
+    that is how lesson 5 reads DNAT and MASQUERADE off ``conntrack -L``.
     """
 
     proto: str

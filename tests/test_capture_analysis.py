@@ -195,13 +195,13 @@ def test_draw_flow_default_picks_first_conversation() -> None:
 
 
 def test_lesson_sample_capture_from_tcpdump_any(tmp_path) -> None:
-    """The sample shipped with lesson 6 reads like `tcpdump -i any` on the article's host."""
+    """The sample shipped with lesson 11 reads like `tcpdump -i any` on the article's host."""
     import shutil
     from pathlib import Path
 
     from netlab.capture import load_capture
 
-    shipped = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "06_docker_host_any.pcap"
+    shipped = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "11_docker_host_any.pcap"
     sample = shutil.copy(shipped, tmp_path)  # its sidecar (expert's tags) goes to tmp_path
     names = {2: "enp0s3", 3: "enp0s8", 4: "docker0", 6: "veth3c5a2f1"}
     cap = load_capture(sample, interface_names=names)

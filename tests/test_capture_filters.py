@@ -1,4 +1,4 @@
-"""The display-filter language learners type in lesson 6 and the annotator."""
+"""The display-filter language learners type in lesson 11 and the annotator."""
 
 from __future__ import annotations
 

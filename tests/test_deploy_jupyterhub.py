@@ -69,7 +69,7 @@ def test_course_copy_never_overwrites_a_learners_notebook(monkeypatch, tmp_path:
     c = _load(monkeypatch, tmp_path, NETLAB_HUB_SPAWNER="simple")
     hook = c.Spawner.pre_spawn_hook
     home = tmp_path / "alice"
-    mine = home / "netlab" / "05_packet_journey.ipynb"
+    mine = home / "netlab" / "10_packet_journey.ipynb"
     mine.parent.mkdir(parents=True)
     mine.write_text("my answers")
     spawner = type("S", (), {"home_dir": str(home)})()

@@ -1,4 +1,4 @@
-"""What Wireshark's Expert Info would flag, as tags (lesson 6).
+"""What Wireshark's Expert Info would flag, as tags (lesson 11).
 
 Per interface and per direction of each TCP flow: retransmissions (a segment
 carrying bytes, or a SYN/FIN, already sent, a round trip or more after the newest

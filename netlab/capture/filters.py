@@ -1,6 +1,6 @@
 """A small Wireshark-style display-filter language, evaluated on all packets at once.
 
-What learners type in lesson 6 and the annotator: ``ip.src == 172.17.0.2``,
+What learners type in lesson 11 and the annotator: ``ip.src == 172.17.0.2``,
 ``ip.addr == 172.17.0.0/16``, ``tcp.port == 80``, ``tcp.flags.syn == 1``,
 ``icmp``, ``arp``, ``iface == docker0``, ``netns == web``,
 ``comment contains "DNAT"``, ``tag == dnat``, ``frame.number <= 10``, combined

@@ -1,4 +1,4 @@
-"""Find "the same packet at another hop", also across NAT (lesson 6).
+"""Find "the same packet at another hop", also across NAT (lesson 11).
 
 A router or bridge forwards a packet without changing its IP ID, its TCP
 sequence and acknowledgement numbers, its flags or its payload length — and

@@ -1,4 +1,4 @@
-"""Follow a TCP or UDP conversation, like Wireshark's "Follow Stream" (lesson 6).
+"""Follow a TCP or UDP conversation, like Wireshark's "Follow Stream" (lesson 11).
 
 The conversation is the packets with the same two endpoints on the same
 interface as the packet you pick (a NATed hop has other addresses: follow the

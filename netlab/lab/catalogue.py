@@ -115,7 +115,7 @@ NFT = ("29",)
 
 def _nft_admin_drop(version: str):  # noqa: ANN202 - a Scenario
     """The nftables article host with an administrator's table dropping forwarded traffic
-    (lesson 4's DOCKER-USER DROP on Docker 29's nftables backend)."""
+    (lesson 6's DOCKER-USER DROP on Docker 29's nftables backend)."""
     from netlab.scenarios.catalogue import with_admin_drop
 
     return with_admin_drop(BUILDERS["article-nftables"](version))

@@ -4,7 +4,7 @@ Every packet is matched to a connection by its tuple.  The first packet creates
 the entry (state NEW) and is the only one the ``nat`` table sees: its DNAT /
 SNAT / MASQUERADE decision is stored as the entry's *reply tuple*.  Every later
 packet of the connection, in either direction, is rewritten from the entry
-alone — which is how replies are "de-NATed" (lesson 4).  ICMP errors that quote a
+alone — which is how replies are "de-NATed" (lesson 5).  ICMP errors that quote a
 tracked packet are RELATED to its connection and are translated with it.
 """
 

@@ -4,7 +4,7 @@ Each hook runs its tables by priority (PREROUTING: raw, mangle, nat; INPUT:
 mangle, filter, security, nat; FORWARD: mangle, filter, security; OUTPUT: raw,
 mangle, nat, filter, security; POSTROUTING: mangle, nat).  The ``nat`` table is
 only consulted for the first packet of a connection — later packets are
-translated by conntrack alone (lesson 4).  A hook whose tables hold no rule and
+translated by conntrack alone (lesson 5).  A hook whose tables hold no rule and
 only ACCEPT policies is skipped, as it cannot change anything.
 
 A namespace with nftables rules (``node.nftables``, e.g. Docker 29's

@@ -6,7 +6,7 @@
   the addresses at each and the NAT rewrites (lessons 4–5).
 - :func:`draw_hooks` — the netfilter hook map with a packet's path through it and
   where tcpdump sees it (lessons 4–5).
-- :func:`draw_flow` — a capture drawn as a flow (sequence) diagram (lesson 6).
+- :func:`draw_flow` — a capture drawn as a flow (sequence) diagram (lesson 11).
 
 matplotlib is imported only when a function is called; figures are drawn on the
 Agg canvas and never touch pyplot's global state.

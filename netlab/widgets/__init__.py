@@ -1,10 +1,10 @@
 """Layer 9 — small ipywidgets apps over the layers below.
 
-- :class:`JourneyStepper` — step a probe's journey event by event (lesson 5).
-- :class:`RuleTracer` — edit a packet, watch its iptables trace, try what-ifs (lesson 4).
+- :class:`JourneyStepper` — step a probe's journey event by event (lesson 10).
+- :class:`RuleTracer` — edit a packet, watch its iptables trace, try what-ifs (lessons 4 and 5).
 - :class:`DrillBoard` — troubleshooting drills graded by running the fix.
 - :class:`Check` — a self-checking exercise whose answer is tested by running netlab.
-- :class:`CaptureAnnotator` — page, filter and annotate a capture (lesson 6).
+- :class:`CaptureAnnotator` — page, filter and annotate a capture (lesson 11).
 
 The logic lives in the layers below; a widget wires controls to it, so tests
 drive every widget by setting ``.value`` and calling ``.click()``.  ipywidgets

@@ -1,4 +1,4 @@
-"""``CaptureAnnotator(capture)`` — page, filter, colour, dissect and annotate a capture (lesson 6).
+"""``CaptureAnnotator(capture)`` — page, filter, colour, dissect and annotate a capture (lesson 11).
 
 A paged packet table (an HTML table of one page, so 200,000 packets page as
 fast as 20), a display-filter box with an error line, colouring rules, the

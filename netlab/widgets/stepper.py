@@ -1,4 +1,4 @@
-"""Step through a probe's journey one event at a time (lesson 5).
+"""Step through a probe's journey one event at a time (lesson 10).
 
 For the current event the stepper shows the diagram with the packet's position,
 the packet's header fields with the ones that just changed highlighted (a DNAT

@@ -1,4 +1,4 @@
-"""Edit a packet and watch the iptables trace change, rule by rule (lesson 4).
+"""Edit a packet and watch the iptables trace change, rule by rule (lessons 4 and 5).
 
 ``RuleTracer(ruleset_or_net)``: the packet editor (protocol, source, destination,
 ports, in/out interface, hook, the host's local addresses) re-runs

@@ -1,4 +1,4 @@
-"""What-if variants of a Docker host: the four changes lesson 4 asks about.
+"""What-if variants of a Docker host: the four changes lessons 5 and 6 ask about.
 
 Each variant is a copy of a :class:`~netlab.scenarios.topology.Scenario` with
 exactly what Docker (or an administrator) would change on a real host:

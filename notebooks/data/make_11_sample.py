@@ -1,4 +1,4 @@
-"""Write ``06_docker_host_any.pcap``: what ``sudo tcpdump -i any -w docker-host.pcap`` records
+"""Write ``11_docker_host_any.pcap``: what ``sudo tcpdump -i any -w docker-host.pcap`` records
 on a Docker host like the article's while a LAN client fetches the published web page.
 
 tcpdump's ``-i any`` writes Linux "cooked" v2 headers (link type 276): each packet
@@ -11,7 +11,7 @@ on the host maps the indexes to names.  The capture holds (in time order):
   enp0s8, docker0 and the veth, with one retransmitted segment;
 * a connection attempt to the host's closed port 8080, answered with RST.
 
-Run ``python notebooks/data/make_06_sample.py`` to rebuild it (deterministic).
+Run ``python notebooks/data/make_11_sample.py`` to rebuild it (deterministic).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def records() -> list[tuple[int, bytes]]:
 
 
 def main() -> Path:
-    path = Path(__file__).with_name("06_docker_host_any.pcap")
+    path = Path(__file__).with_name("11_docker_host_any.pcap")
     path.write_bytes(write_pcap(LINKTYPE_LINUX_SLL2, records(), nanoseconds=False))
     return path
 
