@@ -248,6 +248,9 @@ class Frame:
 
     def scapy(self):  # noqa: ANN201 - scapy is imported lazily
         """The frame as a scapy packet (for full dissection in a lesson)."""
+        from netlab.extras import need
+
+        need("scapy.layers.l2", "Frame.scapy()")
         from scapy.layers.l2 import Ether
 
         return Ether(self.to_bytes())

@@ -269,9 +269,15 @@ class Capture:
     def packet(self, n: int):  # noqa: ANN201 - scapy is imported lazily
         """Packet ``n`` fully dissected by scapy (imported on first use)."""
         n = self._check(n)
-        import scapy.layers.inet  # noqa: F401 - registers the link types below
-        import scapy.layers.inet6  # noqa: F401
+        from netlab.extras import need
+
+        need("scapy.layers.inet", "capture.packet(n)")  # registers the link types below
         import scapy.layers.l2  # noqa: F401
+
+        try:
+            import scapy.layers.inet6  # noqa: F401
+        except OSError:  # no IPv6 sockets (Pyodide, some containers): IPv4 still dissects
+            pass
         from scapy.config import conf
         from scapy.packet import Raw
 

@@ -346,6 +346,9 @@ class Packet:
     @classmethod
     def from_scapy(cls, pkt: Any) -> Packet:
         """From a scapy packet with an IP layer."""
+        from netlab.extras import need
+
+        need("scapy.layers.inet", "Packet.from_scapy")
         from scapy.layers.inet import ICMP, IP, TCP, UDP
 
         if not pkt.haslayer(IP):

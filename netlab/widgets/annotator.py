@@ -41,6 +41,9 @@ def _esc(value: Any) -> str:
 def field_ranges(pkt: Any) -> list[tuple[str, str, str, int, int]]:
     """(layer, field, value as scapy shows it, first byte, end byte) for each field of a
     dissected scapy packet, byte offsets from the start of the packet."""
+    from netlab.extras import need
+
+    need("scapy.packet", "the field view of the annotator")
     from scapy.packet import NoPayload
 
     out: list[tuple[str, str, str, int, int]] = []
