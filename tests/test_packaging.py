@@ -21,52 +21,80 @@ def _pyproject() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
-def _binder_pins() -> tuple[dict[str, str], list[str]]:
-    lines = [
-        line.strip()
-        for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
-    pins = {}
-    for line in lines:
-        if line.startswith("-e"):
-            continue
-        req = Requirement(line)
-        spec = list(req.specifier)
-        assert len(spec) == 1 and spec[0].operator == "==", f"binder pin must be exact: {line}"
-        pins[req.name.lower()] = spec[0].version
-    return pins, lines
-
-
 def test_top_level_layout() -> None:
     for name in ("pyproject.toml", "netlab", "notebooks", "tests", "binder", "benchmarks",
                  "README.md", ".ci/run"):
         assert (ROOT / name).exists(), name
 
 
+def _names(reqs: list[str]) -> dict[str, Requirement]:
+    return {Requirement(d).name.lower(): Requirement(d) for d in reqs}
+
+
 def test_pyproject_dependencies_and_extras() -> None:
     project = _pyproject()["project"]
     assert _pyproject()["build-system"]["build-backend"] == "hatchling.build"
+    assert project["name"] == "netlab-docker"  # "netlab" on PyPI is someone else's
     assert SpecifierSet(project["requires-python"]).contains("3.11")
-    names = {Requirement(d).name.lower(): Requirement(d) for d in project["dependencies"]}
-    assert {"scapy", "pandas", "networkx", "matplotlib", "ipywidgets", "jupyterlab"} <= set(names)
-    scapy = names["scapy"].specifier
-    # pinned to one minor version: 2.6.x in, 2.7 out
-    assert scapy.contains("2.6.1") and not scapy.contains("2.7.0") and not scapy.contains("2.5.0")
-    test_extra = {Requirement(d).name.lower() for d in project["optional-dependencies"]["test"]}
-    assert {"pytest", "nbmake", "hypothesis", "ruff"} <= test_extra
+    base = _names(project["dependencies"])
+    # the base install runs the sim core, parsers, netfilter engine, captures, viz, widgets
+    assert {"pandas", "networkx", "matplotlib", "ipywidgets", "nbclient"} <= set(base)
+    assert not {"scapy", "jupyterlab"} & set(base), "scapy and JupyterLab are extras"
+    extras = project["optional-dependencies"]
+    assert set(_names(extras["course"])) == {"jupyterlab"}
+    scapy = _names(extras["scapy"])["scapy"].specifier
+    # tested on 2.6.1 up to the current minor (2.8); the next minor is out until tested
+    assert scapy.contains("2.6.1") and scapy.contains("2.8.0") and not scapy.contains("2.9.0")
+    assert not scapy.contains("2.5.0")
+    test_extra = _names(extras["test"])
+    assert {"pytest", "nbmake", "hypothesis", "ruff", "mypy", "hatchling", "uv"} <= set(test_extra)
+    assert test_extra["netlab-docker"].extras == {"course", "scapy"}  # tests need both
 
 
-def test_binder_pins_agree_with_pyproject() -> None:
-    pins, lines = _binder_pins()
-    assert lines[-1] == "-e .", "binder/requirements.txt must end by installing the package"
-    for dep in _pyproject()["project"]["dependencies"]:
-        req = Requirement(dep)
-        assert req.name.lower() in pins, f"{req.name} missing from binder/requirements.txt"
-        assert req.specifier.contains(Version(pins[req.name.lower()])), (
-            f"binder pins {req.name}=={pins[req.name.lower()]}, pyproject wants {req.specifier}"
-        )
-    assert set(pins) == {Requirement(d).name.lower() for d in _pyproject()["project"]["dependencies"]}
+def test_metadata_licence_urls_and_classifiers() -> None:
+    project = _pyproject()["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]  # PEP 639
+    assert "Repository" in project["urls"]
+    tested = {c.rsplit(" ", 1)[1] for c in project["classifiers"]
+              if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
+    assert tested == {"3.11", "3.12", "3.13"}
+    assert "Typing :: Typed" in project["classifiers"]
+    assert project["dynamic"] == ["version"]  # read from netlab.__version__
+
+
+def test_wheel_and_sdist_ship_the_licence_and_typing_marker(tmp_path) -> None:
+    import tarfile
+    import zipfile
+
+    import netlab
+
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-d", str(tmp_path)], cwd=ROOT,
+                   check=True, capture_output=True, timeout=120)
+    (wheel,) = tmp_path.glob("netlab_docker-*.whl")
+    (sdist,) = tmp_path.glob("netlab_docker-*.tar.gz")
+    assert wheel.name == f"netlab_docker-{netlab.__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        info = f"netlab_docker-{netlab.__version__}.dist-info"
+        meta = z.read(f"{info}/METADATA").decode()
+        assert f"{info}/licenses/LICENSE" in names and "netlab/py.typed" in names
+        assert "netlab/__main__.py" in names
+        assert "[console_scripts]\nnetlab = netlab.cli:main" in z.read(
+            f"{info}/entry_points.txt").decode()
+    assert "License-Expression: MIT" in meta and "License-File: LICENSE" in meta
+    assert "Requires-Dist: scapy" not in meta.split("Provides-Extra")[0]
+    assert "Requires-Dist: jupyterlab" not in meta.split("Provides-Extra")[0]
+    with tarfile.open(sdist) as t:
+        names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
+    assert {"LICENSE", "pyproject.toml", "netlab/py.typed", "CHANGELOG.md"} <= names
+
+
+def test_python_m_netlab_answers_version() -> None:
+    import netlab
+
+    for cmd in ([sys.executable, "-m", "netlab", "--version"],):
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert out.returncode == 0 and out.stdout.strip() == f"netlab {netlab.__version__}"
 
 
 def test_binder_runtime_and_start() -> None:
@@ -89,6 +117,7 @@ def test_readme_quick_start_is_two_commands() -> None:
     assert len(blocks) == 2 and all("\n" not in b.strip() for b in blocks)
     opener, tester = blocks
     assert "jupyter lab" in opener and "notebooks/00_start_here.ipynb" in opener
+    assert '".[course]"' in opener, "the first command installs the course extra (JupyterLab)"
     assert "pytest" in tester and '".[test]"' in tester
     ci = subprocess.run([sys.executable, str(ROOT / ".ci" / "readme_command.py"), "test"],
                         capture_output=True, text=True, check=True).stdout.strip()

@@ -18,6 +18,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from netlab.errors import CaptureError, FilterError
+from netlab.extras import MissingExtra
 
 if TYPE_CHECKING:  # pragma: no cover
     from netlab.capture import Capture
@@ -112,6 +113,7 @@ class CaptureAnnotator:
         self._numbers = np.arange(1, len(capture) + 1)
         self._colour_of: np.ndarray | None = None
         self._fields: list[tuple[str, str, str, int, int]] = []
+        self._missing = ""  # the install hint when scapy (the field view) is missing
         self._df = capture.df
         self._t0 = float(self._df["time"].iloc[0]) if len(capture) else 0.0
         self._quiet = False  # True while render() refills the page's packet list
@@ -308,8 +310,11 @@ class CaptureAnnotator:
         if not n:
             self.layers.value = self.hexdump.value = ""
             return
-        pkt = self.capture.packet(n)
-        self._fields = field_ranges(pkt)
+        self._missing = ""
+        try:
+            self._fields = field_ranges(self.capture.packet(n))
+        except MissingExtra as exc:  # no scapy: comments, tags and the hex dump still work
+            self._fields, self._missing = [], str(exc)
         self.field.options = [("— field —", None)] + [
             (f"{layer}.{name} = {shown}"[:90], k) for k, (layer, name, shown, _, _) in
             enumerate(self._fields)]
@@ -340,6 +345,8 @@ class CaptureAnnotator:
             parts.append(f"<li>{item}</li>")
         if current is not None:
             parts.append("</ul>")
+        if self._missing:
+            parts.append(f"<p>{html.escape(self._missing)}</p>")
         a = self.capture.annotations.get(n)
         if a and (a.hop or a.hook or a.rule):
             parts.append(f"<p><i>hop {html.escape(a.hop or '')} · {html.escape(a.hook or '')} · "
