@@ -12,7 +12,6 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 
