@@ -33,6 +33,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "parse_ip_json": ("netlab.parse", "parse_ip_json"),
     "parse_conntrack": ("netlab.parse", "parse_conntrack"),
     "parse_docker_network_inspect": ("netlab.parse", "parse_docker_network_inspect"),
+    "parse_docker_inspect": ("netlab.parse", "parse_docker_inspect"),
     "parse_sysctl": ("netlab.parse", "parse_sysctl"),
     "parse_iptables_text": ("netlab.parse", "parse_iptables_text"),
     "snapshot": ("netlab.snapshot", "snapshot"),

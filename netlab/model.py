@@ -226,6 +226,47 @@ class ConntrackEntry:
 
 
 @dataclass
+class ContainerNetwork:
+    """One network a container is attached to (``docker inspect``'s
+    ``NetworkSettings.Networks[NAME]``)."""
+
+    network: str
+    ip: str | None = None
+    prefixlen: int | None = None
+    mac: str | None = None
+    gateway: str | None = None
+    ipv6: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    network_id: str | None = None
+
+
+@dataclass
+class PublishedPort:
+    """One ``-p`` binding (``NetworkSettings.Ports["80/tcp"]``): ``host_port`` is None when
+    the port is only exposed, not published."""
+
+    container_port: int
+    proto: str = "tcp"
+    host_ip: str | None = None
+    host_port: int | None = None
+
+
+@dataclass
+class DockerContainer:
+    """A container as ``docker inspect CONTAINER`` describes it: its name, its network
+    mode, each network it joined (IP, MAC, gateway, aliases) and its published ports."""
+
+    name: str
+    id: str | None = None
+    image: str | None = None
+    network_mode: str | None = None  # HostConfig.NetworkMode: bridge, host, none, NAME, container:ID
+    networks: list[ContainerNetwork] = field(default_factory=list)
+    ports: list[PublishedPort] = field(default_factory=list)
+    pid: int | None = None
+    running: bool | None = None
+
+
+@dataclass
 class HostState:
     """Everything netlab knows about one machine's networking (one or more namespaces).
 
@@ -243,6 +284,9 @@ class HostState:
     sysctls: dict[str, dict[str, str]] = field(default_factory=dict)  # netns -> key -> value
     firewall: dict[str, str] = field(default_factory=dict)  # netns -> iptables-save text
     nftables: dict[str, str] = field(default_factory=dict)  # netns -> nft -j list ruleset
+    # netns -> ip6tables-save text: kept and shown, not traced (IPv6 is not traced yet)
+    firewall6: dict[str, str] = field(default_factory=dict)
+    containers: list[DockerContainer] = field(default_factory=list)  # from `docker inspect CONTAINER`
     conntrack_entries: list[ConntrackEntry] = field(default_factory=list)
     docker_networks: list[dict[str, Any]] = field(default_factory=list)
     hostname: str | None = None
@@ -293,7 +337,7 @@ class HostState:
         """The other end of a veth, if the state holds it (both ends must name each other)."""
         if link.peer_ifindex is None:
             return None
-        peer_ns = self.peer_namespace(link)
+        peer_ns = self.peer_namespace(link, _by_index)
         if peer_ns is not None:
             if _by_index is None:
                 peer = self.link_by_index(link.peer_ifindex, peer_ns)
@@ -343,11 +387,22 @@ class HostState:
         where = self.peer_namespace(other)
         return where is None or where == netns
 
-    def peer_namespace(self, link: Link) -> str | None:
-        """Name of the namespace holding a veth's peer (None when unknown)."""
+    def peer_namespace(self, link: Link, _by_index: dict[int, list[Link]] | None = None
+                       ) -> str | None:
+        """Name of the namespace holding a veth's peer (None when unknown).
+
+        ``eth0@if6`` with no ``link-netnsid`` (BusyBox ``ip``, ``ip -br``) names its peer by
+        number because ``ip`` found no interface 6 in this namespace: the peer is in
+        another one, not known which (None)."""
         if link.peer_netns is not None:
             return link.peer_netns
         if link.peer_netnsid is None:
+            if link.peer_ifindex is not None and link.kind == "veth":
+                candidates = (self.links if _by_index is None
+                              else _by_index.get(link.peer_ifindex, []))
+                if not any(o.ifindex == link.peer_ifindex and o.netns == link.netns and o is not link
+                           for o in candidates):
+                    return None
             return link.netns
         return self.namespace(link.netns).ids.get(link.peer_netnsid)
 
@@ -356,6 +411,20 @@ class HostState:
         from netlab.netfilter import parse_iptables
 
         return parse_iptables(self.firewall.get(netns, ""))
+
+    def ruleset6(self, netns: str = "") -> Ruleset:
+        """The namespace's ip6tables rules (``family`` 6): shown, not traced — tracing an
+        IPv4 packet through them is refused."""
+        from netlab.netfilter import parse_iptables
+
+        rs = parse_iptables(self.firewall6.get(netns, ""))
+        rs.family = 6
+        return rs
+
+    def container(self, name: str) -> DockerContainer | None:
+        """The container ``docker inspect`` named ``name`` (a leading ``/`` is ignored)."""
+        name = name.lstrip("/")
+        return next((c for c in self.containers if c.name == name), None)
 
     # -------------------------------------------------------------- merging
     def merge(self, other: HostState) -> HostState:
@@ -404,6 +473,17 @@ class HostState:
             elif text.strip() and text.strip() not in mine_text:
                 self.firewall[ns] = mine_text.rstrip("\n") + "\n" + text
         self.nftables.update(other.nftables)
+        for ns, text in other.firewall6.items():
+            mine_text = self.firewall6.get(ns, "")
+            if text.strip() and text.strip() not in mine_text:
+                self.firewall6[ns] = (mine_text.rstrip("\n") + "\n" if mine_text.strip() else "") + text
+        have_ctrs = {c.name: i for i, c in enumerate(self.containers)}
+        for ctr in other.containers:
+            if ctr.name in have_ctrs:
+                self.containers[have_ctrs[ctr.name]] = ctr  # the later inspect is the newer
+            else:
+                have_ctrs[ctr.name] = len(self.containers)
+                self.containers.append(ctr)
         self.docker_networks.extend(other.docker_networks)
         self.hostname = self.hostname or other.hostname
         seen_notes = set(self.notes)
@@ -560,6 +640,10 @@ class HostState:
             sysctls={k: dict(v) for k, v in data["sysctls"].items()},
             firewall=dict(data["firewall"]),
             nftables=dict(data.get("nftables", {})),
+            firewall6=dict(data.get("firewall6", {})),
+            containers=[DockerContainer(**{**c, "networks": [ContainerNetwork(**n) for n in c.get("networks", [])],
+                                     "ports": [PublishedPort(**p) for p in c.get("ports", [])]})
+                        for c in data.get("containers", [])],
             conntrack_entries=[
                 ConntrackEntry(**{**d, "orig": tup(d["orig"]), "reply": tup(d["reply"])})
                 for d in data["conntrack_entries"]
@@ -682,7 +766,7 @@ class HostState:
             if peer is not None:
                 seen.add((peer.netns, peer.name))
             pairs.append((link, peer, peer.netns if peer is not None
-                          else self.peer_namespace(link)))
+                          else self.peer_namespace(link, by_index)))
         return pairs
 
     # ---------------------------------------------------------------- graph
@@ -725,7 +809,9 @@ class HostState:
                 if peer is not None:
                     g.add_edge(node, ("if", peer.netns, peer.name), relation="veth-peer")
                 else:
-                    where = self.peer_namespace(link)
+                    where = self.peer_namespace(link, by_index)
+                    if where is None and link.peer_netnsid is None:
+                        where = f"{link.netns + ': ' if link.netns else ''}another namespace"
                     if where is None:
                         # netnsids are per namespace: web's "netnsid 0" is not the host's
                         where = f"netnsid {link.peer_netnsid}"

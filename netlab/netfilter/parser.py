@@ -277,6 +277,7 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
     if "\xa0" in text:
         text = text.replace("\xa0", " ")
     rs = Ruleset()
+    rs.family = 6 if keep_v6 else 4
     table: Table | None = None  # inside *table ... COMMIT
     segments: list[_Segment] = []
     seg: _Segment | None = None

@@ -327,6 +327,7 @@ class Ruleset:
     def __init__(self, tables: dict[str, Table] | None = None) -> None:
         self.tables: dict[str, Table] = tables or {}
         self.warnings: list[str] = []
+        self.family = 4  # 6: ip6tables rules (kept and shown; IPv4 packets are not traced through them)
         self._cache: dict[str, Any] = {}
 
     # ------------------------------------------------------------ access

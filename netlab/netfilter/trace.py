@@ -413,6 +413,11 @@ def trace(ruleset: Ruleset, packet: Any, hook: str = "PREROUTING", in_iface: str
     and ``--ctdir``; ``next_hop``: the gateway, for MASQUERADE's address choice.
     """
     pkt = Packet.coerce(packet)
+    if getattr(ruleset, "family", 4) == 6 and ":" not in pkt.src:
+        raise NetlabError(
+            f"these are IPv6 (ip6tables) rules and {pkt.src} → {pkt.dst} is an IPv4 packet: IPv4 packets "
+            "go through the iptables rules, not ip6tables'; trace it through `iptables-save`'s rules "
+            "(state.ruleset(), not state.ruleset6()) — netlab does not trace IPv6 yet")
     hook = hook.upper()
     order = hook_tables(hook)
     if tables is not None:

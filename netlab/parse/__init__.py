@@ -19,6 +19,7 @@ from netlab.parse.clean import Cleaned, clean_lines, split_by_prompts
 from netlab.parse.conntrack import parse_conntrack
 from netlab.parse.detect import PARSER_FOR, detect, detect_lines, hint_for, parse_command
 from netlab.parse.docker import parse_docker_network_inspect
+from netlab.parse.docker_inspect import parse_docker_inspect
 from netlab.parse.ipjson import parse_ip_json
 from netlab.parse.iproute import parse_ip_addr, parse_ip_link, parse_ip_route
 from netlab.parse.iptables import parse_iptables_text
@@ -27,7 +28,7 @@ from netlab.parse.sysctl import parse_sysctl, proc_path_to_key
 __all__ = [
     "parse_host", "parse_ip_addr", "parse_ip_link", "parse_ip_route", "parse_brctl_show",
     "parse_bridge_link", "parse_bridge_fdb", "parse_ip_json", "parse_conntrack",
-    "parse_docker_network_inspect", "parse_sysctl", "parse_iptables_text", "detect",
+    "parse_docker_network_inspect", "parse_docker_inspect", "parse_sysctl", "parse_iptables_text", "detect",
     "clean_lines",
 ]
 
@@ -48,6 +49,7 @@ KEYWORDS: dict[str, Parser] = {
     "conntrack": parse_conntrack,
     "docker": parse_docker_network_inspect,
     "docker_network": parse_docker_network_inspect,
+    "docker_inspect": parse_docker_inspect,
     "sysctl": parse_sysctl,
 }
 
@@ -58,11 +60,12 @@ _BY_NAME: dict[str, Parser] = {
     "parse_iptables_text": parse_iptables_text, "parse_conntrack": parse_conntrack,
     "parse_sysctl": parse_sysctl, "parse_ip_json": parse_ip_json,
     "parse_docker_network_inspect": parse_docker_network_inspect,
+    "parse_docker_inspect": parse_docker_inspect,
 }
 
 SUPPORTED = ("ip addr", "ip link", "ip route", "ip -br addr", "brctl show", "bridge link",
              "bridge fdb", "iptables-save", "iptables -S", "ip -j …", "bridge -j …",
-             "conntrack -L", "docker network inspect", "sysctl")
+             "conntrack -L", "docker network inspect", "docker inspect", "sysctl")
 
 
 # a command netlab does not read → the one it reads instead (for the error message)
@@ -70,7 +73,7 @@ INSTEAD = {
     "iptables -L": "iptables-save", "nft list ruleset": "iptables-save",
     "nft -j list ruleset": "iptables-save", "ifconfig": "ip addr", "route -n": "ip route",
     "brctl showmacs": "bridge fdb", "ip rule": "ip route", "docker ps": "docker network inspect",
-    "docker inspect": "docker network inspect", "ip route get": "ip route",
+    "ip route get": "ip route",
 }
 _TABLE_NAMES = {"255": "local", "254": "main", "253": "default"}
 
@@ -177,14 +180,11 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
         )
     if key in ("iptables -S", "iptables-save") and cmd:
         argv = cmd.split()
-        if any(w.rsplit("/", 1)[-1].startswith("ip6tables") for w in argv):
-            state = HostState(source="paste")
-            state.namespace(netns)
-            state.notes.append(f"`{cmd}`: IPv6 rules are kept out; netlab traces IPv4 "
-                               "packets through the iptables rules")
-            return state
+        v6 = any(w.rsplit("/", 1)[-1].startswith("ip6tables") for w in argv)
         if key == "iptables -S":
             cleaned = _with_table(cmd, cleaned)
+        if v6:  # `ip6tables-save`: the IPv6 family, kept and shown, not traced
+            return parse_iptables_text(cleaned, netns=netns, family=6)
     state = parser(cleaned, netns=netns)
     if key in ("ip route", "ip -j route") and cmd:
         _route_table_from_command(cmd, state)
@@ -266,17 +266,22 @@ def _combine(partials: list[HostState]) -> HostState:
     out = HostState(source="paste")
     out.namespaces = []
     firewall: dict[str, list[str]] = {}
+    firewall6: dict[str, list[str]] = {}
     for p in partials:
         out.namespaces.extend(p.namespaces)
         for attr in ("links", "addrs", "route_list", "bridges", "ports", "fdb",
-                     "conntrack_entries", "docker_networks", "notes"):
+                     "conntrack_entries", "docker_networks", "notes", "containers"):
             getattr(out, attr).extend(getattr(p, attr))
         for ns, values in p.sysctls.items():
             out.sysctls.setdefault(ns, {}).update(values)
         for ns, text in p.firewall.items():
             firewall.setdefault(ns, []).append(text)
+        for ns, text in p.firewall6.items():
+            firewall6.setdefault(ns, []).append(text)
         out.nftables.update(p.nftables)
         out.hostname = out.hostname or p.hostname
     out.firewall = {ns: "".join(t if t.endswith("\n") else t + "\n" for t in dict.fromkeys(texts))
                     for ns, texts in firewall.items()}
+    out.firewall6 = {ns: "".join(t if t.endswith("\n") else t + "\n" for t in dict.fromkeys(texts))
+                     for ns, texts in firewall6.items()}
     return out

@@ -62,9 +62,13 @@ def parse_brctl_show(text: str | bytes, netns: str = "") -> HostState:
     return state.normalise()
 
 
-def _mac_from_id(bridge_id: str) -> str:
-    """The bridge's MAC is the low 48 bits of its id: 8000.024268deb62a → 02:42:68:de:b6:2a."""
+def _mac_from_id(bridge_id: str) -> str | None:
+    """The bridge's MAC is the low 48 bits of its id: 8000.024268deb62a → 02:42:68:de:b6:2a.
+    ``8000.000000000000`` (a bridge with no port yet, on kernels before 3.14 / brctl of
+    old bridges) says the MAC is not known, not that it is all zeros: None."""
     hexmac = bridge_id.split(".", 1)[1].lower()
+    if not hexmac.strip("0"):
+        return None
     return ":".join(hexmac[i:i + 2] for i in range(0, 12, 2))
 
 

@@ -35,6 +35,9 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("bridge fdb", re.compile(r"^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5} dev \S+")),
     ("ip neigh", re.compile(r"^\S+ dev \S+ (?:lladdr \S+ )?(?:router )?"
                             r"(?:REACHABLE|STALE|DELAY|PROBE|FAILED|INCOMPLETE|PERMANENT|NOARP)")),
+    # `netstat -tlnp` without its header: "tcp  0  0 0.0.0.0:8080  0.0.0.0:*  LISTEN  12/docker-proxy"
+    # (Recv-Q, Send-Q, then two addresses with ports), not a conntrack entry
+    ("netstat", re.compile(r"^(?:tcp|udp|udplite|raw)6?\s+\d+\s+\d+\s+(?!src=)\S*:\S+\s+\S*:\S+")),
     ("conntrack -L", re.compile(
         r"^(?:\[\w+\]\s+)?(?:ipv[46]\s+\d+\s+)?"
         r"(?:tcp|udp|udplite|icmp|icmpv6|sctp|dccp|gre|unknown)\s+\d+\s")),
@@ -77,6 +80,7 @@ PARSER_FOR = {
     "bridge -j link": "parse_ip_json",
     "bridge -j fdb": "parse_ip_json",
     "docker network inspect": "parse_docker_network_inspect",
+    "docker inspect": "parse_docker_inspect",
 }
 
 _ADVICE = {
@@ -97,7 +101,6 @@ _ADVICE = {
                     "the table; paste `ip route` (or `ip route show table all`)",
     "brctl showmacs": "paste `bridge fdb show` for the bridge's MAC table",
     "docker ps": "paste `docker network inspect bridge` to show how containers are wired",
-    "docker inspect": "that is `docker inspect CONTAINER`; paste `docker network inspect NETWORK` instead",
     "nft -j list ruleset": "trace nft JSON with nl.parse_nft(text); for the host model paste "
                            "`sudo iptables-save`",
 }
@@ -243,6 +246,8 @@ def _key_of(prog: str, rest: list[str]) -> str | None:
         return "sysctl"
     if prog in ("docker", "podman") and rest[:2] == ["network", "inspect"]:
         return "docker network inspect"
+    if prog in ("docker", "podman") and (rest[:1] == ["inspect"] or rest[:2] == ["container", "inspect"]):
+        return "docker inspect"
     if prog == "cat" and rest and rest[0].startswith("/proc/sys/"):
         return None  # a bare value: the key is in the command, not the output
     if prog == "netstat" and ("--route" in rest or any(
@@ -258,6 +263,12 @@ def _detect_json(text: str) -> str | None:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
+        # cut off or damaged: its keys still say what it is (the parser then says what is wrong)
+        head = text[:200_000]
+        if '"IPAM"' in head or ('"Driver"' in head and '"Containers"' in head):
+            return "docker network inspect"
+        if '"NetworkSettings"' in head or ('"HostConfig"' in head and '"State"' in head):
+            return "docker inspect"
         return None
     if isinstance(data, dict):
         data = [data]

@@ -56,6 +56,16 @@ def load_json(command: str, text: str | bytes) -> tuple[Any, Any]:
         # map the decoder's line (in the cleaned text) back to the paste's line
         idx = min(max(exc.lineno - 1, 0), len(cleaned.lines) - 1)
         lineno, line = cleaned.lines[idx]
+        if exc.pos >= len(body.rstrip()) or exc.msg.startswith("Unterminated string"):
+            # the text ends where the JSON still expected more: the paste was cut off
+            raise parse_error(command, "the JSON is cut off: it ends before its closing brackets "
+                              f"({exc.msg} at the end)", cleaned, lineno, line,
+                              hint=f"paste all of what `{command}` prints (a terminal or chat may cut "
+                                   f"long output: `{command} ... > out.json` and paste the file)") from None
+        if cleaned.elided:
+            raise parse_error(command, f"invalid JSON: {exc.msg} (column {exc.colno}); lines were left "
+                              f"out (the `...` on line {cleaned.elided[0]})", cleaned, lineno, line,
+                              hint=f"JSON cannot be read with parts missing: paste all of what `{command}` prints") from None
         raise parse_error(command, f"invalid JSON: {exc.msg} (column {exc.colno})", cleaned,
                           lineno, line) from None
 

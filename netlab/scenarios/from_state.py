@@ -14,7 +14,8 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
-from netlab.parse.docker import load_json
+from netlab.model import DockerContainer
+from netlab.parse.docker_inspect import container_of, parse_docker_inspect
 from netlab.scenarios.docker import host_sysctls, sort_routes
 from netlab.scenarios.errors import ScenarioError
 from netlab.scenarios.seeded import Draws, ip_mac
@@ -72,18 +73,27 @@ def _v4_addresses(state: HostState, netns: str) -> dict[str, list[str]]:
     return addresses
 
 
-def _inspect_containers(docker: Any) -> list[dict[str, Any]]:
-    """``docker inspect CONTAINER`` output (text, one object or a list) → container objects."""
+def _inspect_containers(docker: Any) -> list[DockerContainer]:
+    """``docker inspect CONTAINER`` output (text, one object, a list, or Containers) → containers."""
     if docker is None:
         return []
     if isinstance(docker, (str, bytes)):
-        data, _ = load_json("docker inspect", docker)
-        docker = data
-    if isinstance(docker, dict):
-        return [docker]
+        return parse_docker_inspect(docker).containers
+    if isinstance(docker, (dict, DockerContainer)):
+        docker = [docker]
     if not isinstance(docker, list):
         raise ScenarioError("docker= takes `docker inspect CONTAINER` output: its text or the decoded list")
-    return [c for c in docker if isinstance(c, dict)]
+    out = []
+    for c in docker:
+        if isinstance(c, DockerContainer):
+            out.append(c)
+        elif isinstance(c, dict):
+            try:
+                out.append(container_of(c))
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                raise ScenarioError(f"docker=: container {c.get('Name')!r} has an unexpected value "
+                                    f"({exc})") from None
+    return out
 
 
 class _Ctr:
@@ -181,31 +191,37 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
         by_ip[c.ip] = c
         return c
 
-    for obj in _inspect_containers(docker):
-        cname = _safe_name(str(obj.get("Name") or ""))
-        settings = obj.get("NetworkSettings") or {}
-        for _nname, ep in (settings.get("Networks") or {}).items():
-            ip = ep.get("IPAddress") if isinstance(ep, dict) else None
-            if not ip:
+    inspected = {c.name: c for c in state.containers}
+    inspected.update({c.name: c for c in _inspect_containers(docker)})
+    for obj in inspected.values():
+        cname = _safe_name(obj.name)
+        if obj.network_mode == "host" or obj.network_mode == "none":
+            if any(p.host_port for p in obj.ports) or obj.network_mode == "host":
+                notes.append(f"container {cname} runs with --network {obj.network_mode}: "
+                             "not simulated as a container (it shares the host's namespace)"
+                             if obj.network_mode == "host" else
+                             f"container {cname} runs with --network none: it has no network")
+            continue
+        for ep in obj.networks:
+            if not ep.ip:
                 continue
-            c = add(_Ctr(cname, ip, ep.get("IPPrefixLen") or None))
+            c = add(_Ctr(cname, ep.ip, ep.prefixlen))
             if c is None:
                 continue
-            c.mac = (ep.get("MacAddress") or "").lower() or c.mac
-            c.gateway = ep.get("Gateway") or c.gateway
-            image = (obj.get("Config") or {}).get("Image")
-            c.image = image if isinstance(image, str) else c.image
-            for key, binds in (settings.get("Ports") or {}).items():
-                port, _, proto = str(key).partition("/")
-                for bind in binds or []:
-                    if not bind.get("HostPort"):
-                        continue
-                    hip = bind.get("HostIp") or "0.0.0.0"
-                    if ":" in hip:
-                        continue  # the IPv6 binding of the same port
-                    pm = PortMapping(int(bind["HostPort"]), int(port), proto or "tcp", hip)
-                    if pm not in c.ports:
-                        c.ports.append(pm)
+            c.mac = ep.mac or c.mac
+            c.gateway = ep.gateway or c.gateway
+            c.image = obj.image or c.image
+            for p in obj.ports:
+                if not p.host_port:
+                    continue
+                hip = p.host_ip or "0.0.0.0"
+                if ":" in hip:
+                    continue  # the IPv6 binding of the same port
+                pm = PortMapping(p.host_port, p.container_port, p.proto or "tcp", hip)
+                if pm not in c.ports:
+                    c.ports.append(pm)
+            if len([e for e in obj.networks if e.ip]) > 1:
+                notes.append(f"{cname} joins {len(obj.networks)} networks: simulated on {ep.network} only")
             break  # one network per container (the first the inspect lists)
     for ns in state.namespaces:
         if not ns.name:
