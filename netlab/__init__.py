@@ -7,6 +7,8 @@ imported when a lesson needs them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from netlab.lazy import lazy_exports
 
 __version__ = "0.1.0"
@@ -66,6 +68,52 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "draw_flow": ("netlab.viz", "draw_flow"),
 }
 
+
+if TYPE_CHECKING:  # what a type checker sees; at run time __getattr__ imports on first use
+    from netlab import drills as drills
+    from netlab import scenarios as scenarios
+    from netlab import viz as viz
+    from netlab import widgets as widgets
+    from netlab.capture import Capture as Capture
+    from netlab.capture import follow_stream as follow_stream
+    from netlab.capture import load_capture as load_capture
+    from netlab.errors import CaptureError as CaptureError
+    from netlab.errors import FilterError as FilterError
+    from netlab.errors import LabError as LabError
+    from netlab.errors import NetlabError as NetlabError
+    from netlab.errors import ParseError as ParseError
+    from netlab.errors import SnapshotError as SnapshotError
+    from netlab.journey import Journey as Journey
+    from netlab.mode import banner as banner
+    from netlab.mode import connect as connect
+    from netlab.model import HostState as HostState
+    from netlab.netfilter import NftRuleset as NftRuleset
+    from netlab.netfilter import Packet as Packet
+    from netlab.netfilter import Ruleset as Ruleset
+    from netlab.netfilter import Trace as Trace
+    from netlab.netfilter import parse_iptables as parse_iptables
+    from netlab.netfilter import parse_nft as parse_nft
+    from netlab.parse import parse_brctl_show as parse_brctl_show
+    from netlab.parse import parse_bridge_fdb as parse_bridge_fdb
+    from netlab.parse import parse_bridge_link as parse_bridge_link
+    from netlab.parse import parse_conntrack as parse_conntrack
+    from netlab.parse import parse_docker_network_inspect as parse_docker_network_inspect
+    from netlab.parse import parse_host as parse_host
+    from netlab.parse import parse_ip_addr as parse_ip_addr
+    from netlab.parse import parse_ip_json as parse_ip_json
+    from netlab.parse import parse_ip_link as parse_ip_link
+    from netlab.parse import parse_ip_route as parse_ip_route
+    from netlab.parse import parse_iptables_text as parse_iptables_text
+    from netlab.parse import parse_sysctl as parse_sysctl
+    from netlab.scenarios import docker_host as docker_host
+    from netlab.scenarios import from_state as from_state
+    from netlab.scenarios import seed_host as seed_host
+    from netlab.snapshot import snapshot as snapshot
+    from netlab.viz import draw_flow as draw_flow
+    from netlab.viz import draw_hooks as draw_hooks
+    from netlab.viz import draw_journey as draw_journey
+    from netlab.viz import draw_topology as draw_topology
+    from netlab.why import why as why
 
 __getattr__, __dir__ = lazy_exports('netlab', _EXPORTS)
 

@@ -14,6 +14,8 @@ Agg canvas and never touch pyplot's global state.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from netlab.lazy import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, str | None]] = {
@@ -27,6 +29,16 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "draw_flow": ("netlab.viz.flow", "draw_flow"),
 }
 
+
+if TYPE_CHECKING:  # what a type checker sees; at run time __getattr__ imports on first use
+    from netlab.viz.flow import draw_flow as draw_flow
+    from netlab.viz.hooks import draw_hooks as draw_hooks
+    from netlab.viz.hooks import hook_path as hook_path
+    from netlab.viz.journey import draw_journey as draw_journey
+    from netlab.viz.journey import hop_table as hop_table
+    from netlab.viz.topology import draw_topology as draw_topology
+    from netlab.viz.topology import layout_topology as layout_topology
+    from netlab.viz.topology import topology_model as topology_model
 
 __getattr__, __dir__ = lazy_exports('netlab.viz', _EXPORTS)
 

@@ -13,6 +13,8 @@ is imported when a widget is first used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from netlab.lazy import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, str | None]] = {
@@ -25,6 +27,15 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "WHAT_IFS": ("netlab.widgets.whatif", "WHAT_IFS"),
 }
 
+
+if TYPE_CHECKING:  # what a type checker sees; at run time __getattr__ imports on first use
+    from netlab.widgets.annotator import CaptureAnnotator as CaptureAnnotator
+    from netlab.widgets.check import Check as Check
+    from netlab.widgets.drills import DrillBoard as DrillBoard
+    from netlab.widgets.stepper import JourneyStepper as JourneyStepper
+    from netlab.widgets.tracer import RuleTracer as RuleTracer
+    from netlab.widgets.whatif import WHAT_IFS as WHAT_IFS
+    from netlab.widgets.whatif import what_if as what_if
 
 __getattr__, __dir__ = lazy_exports('netlab.widgets', _EXPORTS)
 
