@@ -161,8 +161,8 @@ def _loose_prompt(line: str) -> Prompt | None:
         if word.rsplit("/", 1)[-1] not in KNOWN_COMMANDS or len(tokens[i].group()) > 200:
             continue
         prefix = line[:tokens[i].end()]
-        m = _PROMPT_USER_HOST.search(prefix) or _PROMPT_HOST_PATH.match(prefix.lstrip())
-        return Prompt(0, line[tokens[i + 1].start():].strip(), m.group(1) if m else None)
+        who = _PROMPT_USER_HOST.search(prefix) or _PROMPT_HOST_PATH.match(prefix.lstrip())
+        return Prompt(0, line[tokens[i + 1].start():].strip(), who.group(1) if who else None)
     return None
 
 

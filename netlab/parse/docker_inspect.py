@@ -119,7 +119,7 @@ def parse_docker_inspect(text: str | bytes, netns: str = "") -> HostState:
                 hint = "this is `docker network inspect` output: parse_host() reads it as such " \
                        "(or netlab.parse_docker_network_inspect)"
             raise parse_error(COMMAND, f"item {number} is not a container (it has no NetworkSettings)",
-                              cleaned, *first, hint=hint)
+                              cleaned, first[0], first[1], hint=hint)
         try:
             ctr = container_of(obj)
         except (TypeError, ValueError, AttributeError, KeyError) as exc:

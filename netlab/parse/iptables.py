@@ -65,7 +65,7 @@ def _with_elisions(cleaned: Cleaned) -> Cleaned:
     return Cleaned(lines=merged, prompts=cleaned.prompts, elided=cleaned.elided)
 
 
-def parse_iptables_text(text: str | bytes, netns: str = "", *, validate: bool = True,
+def parse_iptables_text(text: str | bytes | Cleaned, netns: str = "", *, validate: bool = True,
                         family: int | None = None) -> HostState:
     """Keep ``iptables-save`` or ``iptables -S`` output (one or several tables) as the firewall.
 
