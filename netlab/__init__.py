@@ -97,6 +97,7 @@ if TYPE_CHECKING:  # what a type checker sees; at run time __getattr__ imports o
     from netlab.parse import parse_bridge_fdb as parse_bridge_fdb
     from netlab.parse import parse_bridge_link as parse_bridge_link
     from netlab.parse import parse_conntrack as parse_conntrack
+    from netlab.parse import parse_docker_inspect as parse_docker_inspect
     from netlab.parse import parse_docker_network_inspect as parse_docker_network_inspect
     from netlab.parse import parse_host as parse_host
     from netlab.parse import parse_ip_addr as parse_ip_addr

@@ -55,7 +55,7 @@ def test_every_lazy_export_is_imported_for_type_checkers(package: str) -> None:
                                                          if a is None} \
                         else (imp.module, alias.name)
                     seen[alias.asname or alias.name] = target
-    assert seen == exports
+    assert seen == exports, f"{package}: list every _EXPORTS name in its `if TYPE_CHECKING:` block"
 
 
 @needs_mypy
