@@ -7,7 +7,6 @@ modes explicitly (Run All, then press every exercise's Check), whoever runs it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
