@@ -213,3 +213,64 @@ def test_real_prompts(line: str, cmd: str, host: str | None) -> None:
 def test_output_lines_are_not_prompts(line: str) -> None:
     assert prompt_command(line) is None
 
+
+
+ROUTE = "default via 10.0.2.2 dev enp0s3 proto dhcp metric 100\n" \
+        "172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1\n"
+
+
+def test_prose_around_fenced_blocks_keeps_line_numbers() -> None:
+    text = ("Hi all, my container is unreachable from the LAN.\n"
+            "Here is my routing table:\n"
+            "```\n"
+            "$ ip route\n" + ROUTE +
+            "```\n"
+            "and the rules (`iptables-save`):\n"
+            "```text\n"
+            "$ sudo iptables-save\n" + V4 +
+            "```\n"
+            "Any idea? Thanks!\n")
+    state = nl.parse_host(text)
+    assert {r.dst for r in state.route_list} >= {"default", "172.17.0.0/16"}
+    assert "-A FORWARD -o docker0 -j ACCEPT" in state.firewall[""]
+    assert any("prose outside the code blocks skipped (lines 1-2" in n for n in state.notes)
+    bad = text.replace("172.17.0.0/16 dev docker0", "172.17.0.0/99 dev docker0")
+    bad = bad.replace("$ sudo iptables-save\n" + V4, "")
+    with pytest.raises(ParseError) as err:
+        nl.parse_host(bad)
+    assert err.value.lineno == 6  # the paste's own line
+
+
+def test_blockquote_and_html_folds() -> None:
+    quoted = "> $ ip route\n> " + ROUTE.replace("\n", "\n> ").rstrip("> ") + "\n"
+    state = nl.parse_host(quoted)
+    assert any(r.dst == "172.17.0.0/16" for r in state.route_list)
+    folded = ("<details><summary>ip addr</summary>\n\n<pre>\n$ ip addr\n"
+              "3: docker0: &lt;NO-CARRIER,BROADCAST,MULTICAST,UP&gt; mtu 1500 qdisc noqueue state DOWN group default\n"
+              "    link/ether 02:42:5e:11:22:33 brd ff:ff:ff:ff:ff:ff\n"
+              "    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\n"
+              "</pre>\n</details>\n")
+    state = nl.parse_host(folded)
+    assert state.link("docker0").mac == "02:42:5e:11:22:33"
+
+
+def test_a_filtered_paste_says_so() -> None:
+    state = nl.parse_host("$ ip route | grep docker0\n172.17.0.0/16 dev docker0 proto kernel scope link "
+                          "src 172.17.0.1\n")
+    assert any("filtered paste" in n and "grep docker0" in n for n in state.notes)
+    with pytest.raises(ParseError) as err:
+        nl.parse_host("$ ip addr | grep inet\n    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\n")
+    assert "grep inet" in err.value.hint
+
+
+def test_a_mixed_paste_reads_what_it_can() -> None:
+    text = ("$ ip route\n" + ROUTE +
+            "$ docker ps\n"
+            "CONTAINER ID   IMAGE     COMMAND                  CREATED       STATUS       PORTS                  NAMES\n"
+            "4f7c2b9a1e3d   nginx     \"/docker-entrypoint.…\"   2 hours ago   Up 2 hours   0.0.0.0:8080->80/tcp   web\n"
+            "$ sudo iptables-save\n" + V4 +
+            "$ systemctl status docker\n")
+    state = nl.parse_host(text)
+    assert any(r.dst == "172.17.0.0/16" for r in state.route_list)
+    assert "-A FORWARD -o docker0 -j ACCEPT" in state.firewall[""]
+    assert any(n.startswith("lines 4-6 (`docker ps`) not read") for n in state.notes)

@@ -104,8 +104,15 @@ def test_errors_of_parse_host():
     assert "ip route" in err.value.hint
     # a line number in the second command of a paste is the paste's own line number
     with pytest.raises(ParseError) as err:
-        netlab.parse_host("$ ip route\ndefault via 10.0.2.2 dev enp0s3\n$ ip route\nnot a route\n")
-    assert err.value.lineno == 4 and err.value.line == "not a route"
+        netlab.parse_host("$ ip route\nnot a route either\n$ ip route\nnot a route\n")
+    assert err.value.lineno == 2 and err.value.line == "not a route either"
+    with pytest.raises(ParseError) as err:
+        netlab.parse_host("\n\n\n$ ip route\nnot a route\n")
+    assert err.value.lineno == 5 and err.value.line == "not a route"
+    # issue 14: a mixed paste keeps what it can read; the rest is a note with its lines
+    state = netlab.parse_host("$ ip route\ndefault via 10.0.2.2 dev enp0s3\n$ ip route\nnot a route\n")
+    assert [r.gateway for r in state.route_list] == ["10.0.2.2"]
+    assert any(n.startswith("lines 3-4 (`ip route`) not read") and "line 4" in n for n in state.notes)
 
 
 def test_commands_run_in_a_namespace_tag_what_they_print(seed_dir):

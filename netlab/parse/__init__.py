@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from netlab.errors import ParseError
 from netlab.model import HostState
 from netlab.parse.bridge import parse_brctl_show, parse_bridge_fdb, parse_bridge_link
-from netlab.parse.clean import Cleaned, clean_lines, split_by_prompts
+from netlab.parse.clean import Cleaned, as_text, clean_lines, split_by_prompts
 from netlab.parse.conntrack import parse_conntrack
 from netlab.parse.detect import PARSER_FOR, detect, detect_lines, hint_for, parse_command
 from netlab.parse.docker import parse_docker_network_inspect
@@ -23,6 +23,7 @@ from netlab.parse.docker_inspect import parse_docker_inspect
 from netlab.parse.ipjson import parse_ip_json
 from netlab.parse.iproute import parse_ip_addr, parse_ip_link, parse_ip_route
 from netlab.parse.iptables import parse_iptables_text
+from netlab.parse.prose import extract_code, line_range
 from netlab.parse.sysctl import parse_sysctl, proc_path_to_key
 
 __all__ = [
@@ -224,6 +225,82 @@ def _with_table(cmd: str, cleaned: Cleaned) -> Cleaned:
                    prompts=cleaned.prompts, elided=cleaned.elided)
 
 
+# programs after a `|` that only pass the output on whole
+_NOT_FILTERS = frozenset(("tee", "cat", "sudo"))
+
+
+def split_pipeline(cmd: str) -> tuple[str, list[str]]:
+    """``"sudo iptables-save | grep DOCKER"`` → ``("sudo iptables-save", ["grep DOCKER"])``
+    (a ``|`` inside quotes or ``||`` does not split)."""
+    if "|" not in cmd:
+        return cmd, []
+    pieces: list[str] = []
+    quote = ""
+    start = i = 0
+    while i < len(cmd):
+        c = cmd[i]
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c == "|":
+            if cmd[i + 1:i + 2] == "|":  # `a || b`: not a pipe
+                i += 2
+                continue
+            pieces.append(cmd[start:i].strip())
+            start = i + 1
+        i += 1
+    pieces.append(cmd[start:].strip())
+    return pieces[0], [p for p in pieces[1:] if p]
+
+
+def _parse_paste(text: str, netns: str) -> list[HostState]:
+    """One positional paste: its code blocks (prose, quotes and HTML folds dropped), each
+    command's part read.  In a paste of several commands a part netlab cannot read becomes
+    a note with its line range; a paste with nothing readable raises the first error."""
+    code, notes = extract_code(text)
+    out: list[HostState] = []
+    errors: list[tuple[int, int, str | None, ParseError]] = []
+    parts = split_by_prompts(code)
+    lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for cmd, part, start in parts:
+        main_cmd, filters = split_pipeline(cmd) if cmd else (cmd, [])
+        filters = [f for f in filters if f.split()[0].rsplit("/", 1)[-1] not in _NOT_FILTERS]
+        end = min(start + part.replace("\r\n", "\n").replace("\r", "\n").count("\n"), len(lines))
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        try:
+            partial = _parse_part(main_cmd, part, start, netns)
+        except ParseError as exc:
+            if filters:
+                exc = ParseError(exc.reason, command=exc.command, lineno=exc.lineno, line=exc.line,
+                                 hint=f"this output went through `{' | '.join(filters)}`, so lines are "
+                                      f"missing: paste all of what `{main_cmd}` prints"
+                                      + (f" ({exc.hint})" if exc.hint else ""))
+            errors.append((start, end, cmd, exc))
+            continue
+        if partial is None:
+            continue
+        if filters:
+            partial.notes.append(f"`{cmd}` ({line_range(start, end)}): a filtered paste — the output "
+                                 f"went through `{' | '.join(filters)}`, so lines it dropped are missing")
+        out.append(partial)
+    if errors and not out:
+        raise errors[0][3]
+    for first, last, cmd, exc in errors:
+        what = f"`{cmd}`" if cmd else "text with no prompt"
+        at = f"line {exc.lineno}: " if exc.lineno is not None else ""
+        notes.append(f"{line_range(first, last)} ({what}) not read ({at}{exc.reason})"
+                     + (f" — {exc.hint}" if exc.hint else ""))
+    if notes:
+        extra = HostState(source="paste")
+        extra.notes = notes
+        extra.namespace(netns)
+        out.append(extra)
+    return out
+
+
 def parse_host(*texts: str | bytes, netns: str = "", **named: str | bytes | Iterable[str]
                ) -> HostState:
     """Read several pastes of one host into one :class:`HostState`.
@@ -244,10 +321,7 @@ def parse_host(*texts: str | bytes, netns: str = "", **named: str | bytes | Iter
     for text in texts:
         if not isinstance(text, (str, bytes)):
             raise ParseError(f"a paste must be text, not {type(text).__name__}")
-        for cmd, part, start in split_by_prompts(text):
-            partial = _parse_part(cmd, part, start, netns)
-            if partial is not None:
-                partials.append(partial)
+        partials.extend(_parse_paste(as_text(text), netns))
     for key, value in named.items():
         values = [value] if isinstance(value, (str, bytes)) else list(value)
         for text in values:

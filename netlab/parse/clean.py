@@ -54,6 +54,7 @@ _PROMPT_GLYPHS = frozenset(("\u00b1", "\u279c", "\u276f", "\u03bb", "\u00bb", "\
                             "\u2718", "\u2714", "$:", "#:", "%:"))
 _PROMPT_SCAN = frozenset("#$%>\u00b1\u279c\u276f\u03bb\u00bb\u2192\u2717\u2718\u2714")
 _TOKEN = re.compile(r"\S++")
+_PROGRAM = re.compile(r"^[A-Za-z_./][\w./+-]{0,200}$")
 _PROMPT_USER_HOST = re.compile(r"[\w.-]{1,64}@([\w.-]{1,253})")
 _PROMPT_HOST_PATH = re.compile(r"^\[?([A-Za-z][\w.-]{0,62}):[~/\[]")
 _LOOSE_MAX_TOKENS = 6  # prompt words before the command: `➜  netlab git:(main) ✗ ip a`
@@ -130,8 +131,9 @@ def prompt_command(line: str) -> Prompt | None:
     m = _BARE_PROMPT.match(line) if first in _BARE_FIRST else None
     if m:
         cmd = m.group("cmd").strip()
-        if cmd.split()[0] in KNOWN_COMMANDS:
-            return Prompt(0, cmd)
+        word = cmd.split()[0]
+        if word in KNOWN_COMMANDS or (first == "$" and _PROGRAM.match(word)):
+            return Prompt(0, cmd)  # `$ systemctl status docker`: a prompt, whatever it ran
     return _loose_prompt(line)
 
 
