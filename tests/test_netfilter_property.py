@@ -110,3 +110,51 @@ def test_index_never_changes_the_answer(kube, i: int, port: int, proto: str, see
 def _span(position: str) -> int:
     lo, hi = position.rsplit(":", 1)[1].split("-")
     return int(hi) - int(lo) + 1
+
+
+@pytest.fixture(scope="module")
+def docker_many():
+    """Docker 27's rules for 120 published containers, plus rules the index must keep:
+    a negated port, a port range and a port without ``-p`` do not go in a port group."""
+    from netlab.scenarios import catalogue
+
+    text = catalogue.build("many-containers", n=120).host.iptables
+    extra = ("-A DOCKER -p tcp -m tcp ! --dport 8005 -s 203.0.113.9/32 -j RETURN\n"
+             "-A DOCKER -p udp -m udp --dport 8000:8010 -j RETURN\n"
+             "-A DOCKER -p tcp -m tcp --dport 8007 -j RETURN\n")
+    nat = text.index("COMMIT", text.index("*nat"))
+    return parse_iptables(text[:nat] + extra + text[nat:])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(port=st.sampled_from([8000, 8005, 8007, 8009, 8064, 8119, 8120, 22, 80]),
+       proto=st.sampled_from(["tcp", "udp", "icmp"]),
+       src=st.sampled_from(["192.168.56.1", "203.0.113.9", "172.17.0.5"]),
+       hook=st.sampled_from(["PREROUTING", "OUTPUT"]))
+def test_port_index_never_changes_the_answer(docker_many, port: int, proto: str, src: str,  # noqa: ANN001
+                                             hook: str) -> None:
+    """Docker's DNAT rules are grouped by protocol and port: walking every rule gives the
+    same verdict, NAT and rule positions, and the skipped steps account for the rest."""
+    pkt = {"proto": proto, "src": src, "dst": "192.168.56.38"}
+    if proto != "icmp":
+        pkt |= {"sport": 40000, "dport": port}
+    kw = {"hook": hook, "in_iface": "enp0s8" if hook == "PREROUTING" else None,
+          "local_addrs": ["192.168.56.38"], "seed": 1}
+    docker_many._cache.clear()
+    fast = run_trace(docker_many, pkt, **kw)
+    old = trace_mod.INDEX_MIN_RULES
+    trace_mod.INDEX_MIN_RULES = 10**9  # walk every rule
+    try:
+        docker_many._cache.clear()
+        slow = run_trace(docker_many, pkt, **kw)
+    finally:
+        trace_mod.INDEX_MIN_RULES = old
+        docker_many._cache.clear()
+    assert (fast.verdict, fast.nat, fast.mark) == (slow.verdict, slow.nat, slow.mark)
+    assert fast.positions == slow.positions
+    skipped = [s for s in fast.step_list if s.kind == "skipped"]
+    assert sum(_span(s.position) for s in skipped) + len(fast.step_list) - len(skipped) == len(slow.step_list)
+    if hook == "PREROUTING" and proto == "tcp" and port in (8064, 8119, 8120, 22, 80):
+        # deep in (or past the end of) the DOCKER chain: walked by its index
+        assert skipped and all("destination port than tcp port" in s.reason for s in skipped)
+        assert len(fast.step_list) < len(slow.step_list) / 4

@@ -20,7 +20,7 @@ from netlab.errors import NetlabError
 from netlab.netfilter.context import Context, int_to_ip, ip_to_int
 from netlab.netfilter.hooks import hook_tables
 from netlab.netfilter.matches import Unsupported, compile_matches
-from netlab.netfilter.packet import Packet
+from netlab.netfilter.packet import PROTO_NUMBER, Packet
 from netlab.netfilter.ruleset import ALWAYS_ONE_ARG, TWO_ARG_OPTIONS, Chain, Rule, Ruleset, Table
 from netlab.netfilter.targets import Action, NatRewrite, compile_target
 
@@ -205,27 +205,77 @@ def _exact_dst(tokens: tuple[str, ...]) -> int | None:
         return None
 
 
-class _Index:
-    """Rules of a long chain grouped by the exact destination they need."""
+PORT_PROTOCOLS = frozenset({"tcp", "udp", "sctp", "udplite", "dccp"})  # have --dport
 
-    __slots__ = ("by_dst", "general", "count")
+
+def _exact_dport(rule: Rule) -> tuple[int, int] | None:
+    """(protocol number, port) when ``rule`` needs ``-p P --dport N`` (one port, neither
+    negated) — Docker's DNAT rules for published ports (``-A DOCKER ! -i docker0 -p tcp -m
+    tcp --dport 8080 -j DNAT ...``) — or None."""
+    try:
+        matches = rule.spec.matches
+    except Exception:  # noqa: BLE001 - an unreadable rule is walked (and reported) as usual
+        return None
+    proto = port = None
+    for m in matches:
+        for opt in m.options:
+            if m.module == "" and opt.name == "-p":
+                value = (opt.value or "").lower()
+                if opt.negated or value not in PORT_PROTOCOLS:
+                    return None
+                proto = PROTO_NUMBER.get(value)
+            elif opt.name in ("--dport", "--destination-port") and m.module in PORT_PROTOCOLS:
+                if opt.negated or port is not None or not (opt.value or "").isdigit():
+                    return None
+                port = int(opt.value or "")
+    if proto is None or port is None:
+        return None
+    return proto, port
+
+
+class _Index:
+    """Rules of a long chain grouped by the exact destination they need, or (for rules
+    without one) by the exact protocol and destination port: a rule in another group
+    than the packet's cannot match it, so the walk skips it (and says so)."""
+
+    __slots__ = ("by_dst", "by_dport", "general", "count", "dst_before")
 
     def __init__(self, chain: Chain) -> None:
         self.by_dst: dict[int, list[int]] = {}
+        self.by_dport: dict[tuple[int, int], list[int]] = {}
         self.general: list[int] = []
         self.count = len(chain.rules)
+        self.dst_before = [0]  # how many of the first k rules are in a destination group
         for i, rule in enumerate(chain.rules):
             key = _exact_dst(rule.tokens)
-            if key is None:
-                self.general.append(i)
-            else:
+            if key is not None:
                 self.by_dst.setdefault(key, []).append(i)
+            else:
+                pkey = _exact_dport(rule)
+                if pkey is None:
+                    self.general.append(i)
+                else:
+                    self.by_dport.setdefault(pkey, []).append(i)
+            self.dst_before.append(self.dst_before[-1] + (key is not None))
 
-    def candidates(self, dst: int) -> list[int]:
+    def candidates(self, dst: int, proto: int = -1, dport: int | None = None) -> list[int]:
         hit = self.by_dst.get(dst)
-        if not hit:
+        phit = self.by_dport.get((proto, dport)) if dport is not None and self.by_dport else None
+        if not hit and not phit:
             return self.general
-        return sorted(hit + self.general)
+        return sorted((hit or []) + (phit or []) + self.general)
+
+    def why_skipped(self, lo: int, hi: int, ctx: Context) -> str:
+        """Why rules ``lo`` to ``hi - 1`` (0-based) cannot match the packet of ``ctx``."""
+        by_dst = self.dst_before[hi] - self.dst_before[lo]
+        dest = f"another destination than {int_to_ip(ctx.dst)}"
+        here = f"{ctx.proto} port {ctx.dport}" if ctx.dport is not None else f"{ctx.proto}"
+        port = f"another protocol or destination port than {here}"
+        if by_dst == hi - lo:
+            return f"each needs {dest}"
+        if not by_dst:
+            return f"each needs {port}"
+        return f"each needs {dest} or {port}"
 
 
 def _index(ruleset: Ruleset, chain: Chain) -> _Index | None:
@@ -235,7 +285,7 @@ def _index(ruleset: Ruleset, chain: Chain) -> _Index | None:
     idx = ruleset._cache.get(key)
     if idx is None or idx.count != len(chain.rules):
         idx = ruleset._cache[key] = _Index(chain)
-    if not idx.by_dst:
+    if not idx.by_dst and not idx.by_dport:
         return None
     return idx
 
@@ -271,7 +321,7 @@ def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: l
 
     def enter(chain: Chain) -> tuple[list[int] | None, int]:
         idx = _index(ruleset, chain)
-        return (idx.candidates(ctx.dst) if idx is not None else None), 0
+        return (idx.candidates(ctx.dst, ctx.proto_num, ctx.dport) if idx is not None else None), 0
 
     chain = start
     order, pos = enter(chain)
@@ -293,10 +343,11 @@ def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: l
                 i = order[pos]
                 prev = order[pos - 1] + 1 if pos else 0
                 if i > prev:
+                    idx = _index(ruleset, chain)  # the chain's (cached) index: say why
+                    why = idx.why_skipped(prev, i, ctx) if idx is not None else ""
                     steps.append(Step(tname, chain.name, None, f"{tname}:{chain.name}:{prev + 1}-{i}",
-                                      "", False, f"rules {prev + 1}-{i} skipped: each needs another "
-                                      f"destination than {int_to_ip(ctx.dst)}", None, kind="skipped",
-                                      depth=depth))
+                                      "", False, f"rules {prev + 1}-{i} skipped: {why}", None,
+                                      kind="skipped", depth=depth))
             else:
                 i = pos
             pos += 1
@@ -378,6 +429,14 @@ def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: l
             ctx.note(f"{rule.position}: {action.note}", uncertain=True)
             continue
         # end of this chain
+        if order is not None:
+            last = order[-1] + 1 if order else 0
+            if last < len(rules):  # the rules after the last candidate: ruled out too
+                idx = _index(ruleset, chain)
+                why = idx.why_skipped(last, len(rules), ctx) if idx is not None else ""
+                steps.append(Step(tname, chain.name, None, f"{tname}:{chain.name}:{last + 1}-{len(rules)}",
+                                  "", False, f"rules {last + 1}-{len(rules)} skipped: {why}", None,
+                                  kind="skipped", depth=depth))
         if stack:
             fr = stack.pop()
             steps.append(Step(tname, chain.name, None, f"{tname}:{chain.name}:end", "", False,

@@ -233,18 +233,18 @@ class _Ipam:
         return str(self.next)
 
 
-def _claim(published: dict[tuple[str, int], str], pm: PortMapping, container: str) -> None:
-    """Refuse a host port two containers publish, as Docker does ("port is already allocated")."""
-    for (proto_ip, port), owner in published.items():
-        proto, ip = proto_ip.split("/")
-        if proto == pm.proto and port == pm.host_port and "0.0.0.0" in (ip, pm.host_ip) or (
-            proto == pm.proto and port == pm.host_port and ip == pm.host_ip
-        ):
+def _claim(published: dict[tuple[str, int], dict[str, str]], pm: PortMapping, container: str) -> None:
+    """Refuse a host port two containers publish, as Docker does ("port is already allocated").
+
+    ``published`` maps (protocol, host port) to {host address: container}."""
+    taken = published.setdefault((pm.proto, pm.host_port), {})
+    for ip, owner in taken.items():
+        if "0.0.0.0" in (ip, pm.host_ip) or ip == pm.host_ip:
             raise ScenarioError(
                 f"container {container!r}: {pm.host_ip}:{pm.host_port}/{pm.proto} is already "
                 f"published by {owner!r} (Docker: port is already allocated); pick another host port"
             )
-    published[(f"{pm.proto}/{pm.host_ip}", pm.host_port)] = container
+    taken[pm.host_ip] = container
 
 
 def _image_name(image: str) -> str:
@@ -355,7 +355,7 @@ def docker_host(
     ipams = {net.bridge: _Ipam(net) for net in nets}
     endpoints: list[Endpoint] = []
     next_port = 32768
-    published: dict[tuple[str, int], str] = {}
+    published: dict[tuple[str, int], dict[str, str]] = {}
     names: set[str] = {"host", "client", "gateway", "internet"}
     for c in containers:
         c = _as_container(c)

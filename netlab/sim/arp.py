@@ -152,6 +152,7 @@ def _learn(k: Kernel, dev: str, ip: str, mac: str, state: str, now: float) -> No
     n = k.neigh.get((dev, ip))
     if n is None:
         n = k.neigh[(dev, ip)] = Neigh(ip, dev)
+        k.net.unsettled[k.name] = k
     if n.state == "PERMANENT":
         return
     if state == "STALE" and n.mac == mac and n.state in ("REACHABLE", "DELAY", "PROBE"):

@@ -129,7 +129,7 @@ class Kernel:
             iface.mtu = spec.mtu
             iface.master = spec.master
             iface.hairpin = spec.hairpin
-            iface.peer = self.net.scenario.peer(node.name, spec.name)
+            iface.peer = self.net.peers.get((node.name, spec.name))
             for cidr in spec.addresses:
                 ip, _, plen = cidr.partition("/")
                 iface.addrs.append((ip, int(plen or 32)))
@@ -685,6 +685,7 @@ class Kernel:
             n.queue.append(skb)
             return
         n = self.neigh[key] = Neigh(nexthop, dev)
+        self.net.unsettled[self.name] = self
         n.queue.append(skb)
         solicit(self, dev, nexthop, skb)
 

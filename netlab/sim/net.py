@@ -73,6 +73,13 @@ class SimNet(Prober):
         self._chain_of: dict[int, int] = {}  # queued event -> its run
         self._pending: dict[int, int] = {}  # run -> its events still queued
         self._on_end: dict[int, list[Any]] = {}  # run -> what to do when it is over
+        self.peers: dict[tuple[str, str], tuple[str, str]] = {}  # (node, ifname) -> far end
+        for w in scenario.wires:  # the first wire wins, as in Scenario.peer
+            self.peers.setdefault(w.a, w.b)
+            self.peers.setdefault(w.b, w.a)
+        # kernels that took a socket lock or made an ARP entry since the last run: the
+        # only ones the end of a run has to tidy (a 1,000-container host costs no more)
+        self.unsettled: dict[str, Kernel] = {}
         self.kernels: dict[str, Kernel] = {}
         for name, node in scenario.nodes.items():
             self.kernels[name] = Kernel(self, node)
@@ -155,13 +162,13 @@ class SimNet(Prober):
         self._chain_of.clear()
         self._pending.clear()
         self._on_end.clear()
-        for k in self.kernels.values():  # a call cut off by the deadline: its socket is free
-            for sock in k.socks.values():
+        for k in self.unsettled.values():  # only these took a socket lock or asked ARP
+            for sock in k.socks.values():  # a call cut off by the deadline: its socket is free
                 sock.owner = None
                 sock.backlog.clear()
-        for k in self.kernels.values():  # unanswered ARP: forget, as after the retries
             for key in [key for key, n in k.neigh.items() if n.state == "INCOMPLETE"]:
-                del k.neigh[key]
+                del k.neigh[key]  # unanswered ARP: forget, as after the retries
+        self.unsettled.clear()
 
     def rec(self, kind: str, node: str, detail: str, *, skb: Skb | None = None,
             final: bool = True, frame: Any = None, **kw: Any) -> Event | None:
@@ -188,23 +195,24 @@ class SimNet(Prober):
         if f.proto != "arp":  # ARP frames are never rewritten in flight: no copy needed
             f = _copy(f)
         t = round(self.now - self._t0, 9)
-        hop = self._hops.get(skb.pid, 0) + 1
-        self._hops[skb.pid] = hop
+        pid = skb.pid
+        hops = self._hops
+        hop = hops[pid] = hops.get(pid, 0) + 1
         notes = skb.notes
-        comment = f"packet {skb.pid} hop {hop}: {k.name}:{dev} {direction}"
         if notes:
-            comment += f" after {'; '.join(notes)}"
             skb.notes = []
-        detail = f"{direction:3s} {f.summary()}"
+        name = k.name
         if f.ttl is not None and f.proto != "arp":
-            detail += f" ttl={f.ttl}"
+            detail = f"{direction:3s} {f.summary()} ttl={f.ttl}"
+        else:
+            detail = f"{direction:3s} {f.summary()}"
         ev = object.__new__(Event)  # Event(...) without the dataclass __init__: hot path
-        d = dict(_EVENT_DEFAULTS)
-        d.update(seq=len(j.steps) + 1, kind="seen", node=k.name, iface=dev, direction=direction,
-                 detail=detail, frame=f, time=t, packet_id=skb.pid)
-        ev.__dict__ = d
+        ev.__dict__ = {**_EVENT_DEFAULTS, "seq": len(j.steps) + 1, "kind": "seen", "node": name,
+                       "iface": dev, "direction": direction, "detail": detail, "frame": f,
+                       "time": t, "packet_id": pid}
         j.steps.append(ev)
-        self._records.append((t, k.name, dev, f, comment))
+        # the capture's comment is written when the capture is built (SimJourney.capture)
+        self._records.append((t, name, dev, f, pid, hop, direction, notes))
 
     # ------------------------------------------------------------ API
     def _start_journey(self) -> None:
@@ -361,30 +369,36 @@ def _number_interfaces(net: SimNet) -> tuple[dict[tuple[str, str], int], dict[st
             if role.get(here[0]) == "host" and role.get(there[0]) == "container":
                 to_container[here] = there
 
+    used: dict[str, set[int]] = {name: set() for name in net.kernels}  # indexes held in each
+
     def take(node: str) -> int:
-        used = {i for (n, _), i in index.items() if n == node}
-        while nxt[node] in used:
+        taken = used[node]
+        while nxt[node] in taken:
             nxt[node] += 1
         nxt[node] += 1
         return nxt[node] - 1
+
+    def give(key: tuple[str, str], number: int) -> None:
+        index[key] = number
+        used.setdefault(key[0], set()).add(number)
 
     for name, k in net.kernels.items():
         for ifname, iface in k.ifaces.items():
             if iface.kind == "loopback" or role[name] == "host":
                 if (name, ifname) in to_container:
                     continue
-                index[(name, ifname)] = take(name)
+                give((name, ifname), take(name))
         if role[name] != "host":
             continue
         for w in sc.wires:  # container pairs, in the order Docker created them
             for here, there in ((w.a, w.b), (w.b, w.a)):
                 if here[0] == name and here in to_container:
-                    index[there] = take(name)
-                    index[here] = take(name)
+                    give(there, take(name))
+                    give(here, take(name))
     for name, k in net.kernels.items():
         for ifname in k.ifaces:
             if (name, ifname) not in index:
-                index[(name, ifname)] = take(name)
+                give((name, ifname), take(name))
     netnsids: dict[str, dict[str, int]] = {}
     for name, k in net.kernels.items():
         ids: dict[str, int] = {}
@@ -404,6 +418,18 @@ def is_veth_link(net: SimNet, a: str, b: str) -> bool:
     return roles <= {"host", "container"}
 
 
+def _commented(records: list[tuple]) -> list[tuple]:
+    """``seen``'s records as ``Capture.from_records`` takes them: (time, node, interface,
+    frame, comment), the comment saying which packet, which hop and what changed it."""
+    out = []
+    for t, node, dev, f, pid, hop, direction, notes in records:
+        comment = f"packet {pid} hop {hop}: {node}:{dev} {direction}"
+        if notes:
+            comment += f" after {'; '.join(notes)}"
+        out.append((t, node, dev, f, comment))
+    return out
+
+
 class SimJourney(Journey):
     """A Journey whose ``capture`` is built from the recorded frames on first use."""
 
@@ -415,7 +441,7 @@ class SimJourney(Journey):
         if cap is None and self.capture_records is not None:
             from netlab.capture import Capture
 
-            cap = Capture.from_records(self.capture_records)
+            cap = Capture.from_records(_commented(self.capture_records))
             self.__dict__["_capture"] = cap
         return cap
 

@@ -113,6 +113,7 @@ class TcpSock:
             return
         self.owner = name
         net = self.k.net
+        net.unsettled[self.k.name] = self.k
         net.when_done(net.syscall(fn, *args), self._release)
 
     def _release(self) -> None:
