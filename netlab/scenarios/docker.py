@@ -452,16 +452,15 @@ def host_sysctls(nets: Iterable[BridgeNetwork], *, ip_forward: bool, userland_pr
 def br_netfilter_on(nets: Iterable[BridgeNetwork], *, userland_proxy: bool, family: int) -> bool:
     """Do bridged IPv4 frames meet iptables on this host (``bridge-nf-call-iptables=1``)?
 
-    dockerd loads br_netfilter and writes 1 in libnetwork's bridge driver
-    (``setupIPv4BridgeNetFiltering``, libnetwork/drivers/bridge/bridge_linux.go), only
-    when it needs it: in v18.09.0-v27.3.0 only for a network with ``icc=false``
-    (``{!config.EnableICC && d.config.EnableIPTables, ...}``); from v27.4.0 and in v28.0.0
+    From libnetwork's bridge driver (lesson 8): v17.06 to v27.2.x ran ``modprobe -va
+    bridge br_netfilter`` in the driver's ``configure`` whenever iptables (27.x: or
+    ip6tables) was enabled, so the module's default, 1, applied on every host; v27.3.0
+    (commit 5c499fc, "Only enable bridge netfiltering when needed") loads it only for an
+    ``icc=false`` network (``setupBridgeNetFiltering``); v27.4.0 (commit 0f8fc31), v28.x
     and docker-v29.0.0 also with ``--userland-proxy=false`` (``enableBrNfCallIptables :=
-    !config.EnableICC || !d.config.EnableUserlandProxy``).  With the defaults, then, a
-    Docker 28/29 host leaves it off (0 here; on a real host the key is absent until
-    something loads the module).  The pre-28 profile (the article's host) keeps 1: a host
-    where something else had loaded br_netfilter, whose default is 1 once loaded — the
-    case the article's ``-A FORWARD -i docker0 -o docker0 -j ACCEPT`` rule is for.
+    !config.EnableICC || !d.config.EnableUserlandProxy``).  The pre-28 profile models the
+    article's host (18.09: 1); the 28/29 profiles leave it 0 with the defaults (on a real
+    host the key is absent until something loads the module).
     """
     if family < 28:
         return True
