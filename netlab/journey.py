@@ -163,6 +163,7 @@ class ProbeRecord:
     hops: list[str | None] | None = None  # traceroute: who answered each TTL
     capture_drops: int | None = None  # lab: packets the capture lost
     result: list[str] | None = None  # lab: what the prober itself heard
+    name: str | None = None  # dns: the name looked up
 
     @classmethod
     def of(cls, request: ProbeRequest, **more: Any) -> ProbeRecord:
@@ -170,7 +171,8 @@ class ProbeRecord:
         base: dict[str, Any] = dict(
             kind=request.kind, src=request.src, dst=request.dst, src_ip=request.src_ip,
             dst_ip=request.dst_ip, dport=request.dport, sport=request.sport, count=request.count,
-            timeout=request.timeout, ttl=request.ttl, src_node=request.src_node, dst_node=request.dst_node)
+            timeout=request.timeout, ttl=request.ttl, src_node=request.src_node, dst_node=request.dst_node,
+            name=request.name)
         return cls(**{**base, **more})
 
     def to_dict(self) -> dict[str, Any]:
@@ -214,6 +216,9 @@ class Journey:
     replies: list[Frame] = field(default_factory=list)  # what came back to the prober
     conntrack_entries: list[Any] = field(default_factory=list)
     scenario: Any = None  # the Scenario the probe ran on (diagrams draw the journey on it)
+    # what the probe's program made of the answer; dns: name, server, rcode, answer
+    # (the first A address or None), answers, ttl, authoritative / recursion flags
+    result: dict[str, Any] = field(default_factory=dict)
 
     @property
     def events(self) -> pd.DataFrame:

@@ -44,6 +44,7 @@ class ProbeKind:
     uses_sport: bool = False  # takes sport= (a bound source port)
     uses_payload: bool = False  # takes payload=
     uses_ttl: bool = True  # takes ttl=
+    uses_name: bool = False  # takes name= (the DNS name to look up), and needs it
     wait_per_extra: float = 0.0  # seconds between two of ``count`` sends (ping -c 3: 1 s)
     fixed_wait: float = 0.0  # seconds beyond timeout the kind always takes
     server: str | None = None  # what must listen at dst for an answer ("tcp", "http", "udp echo")
@@ -68,6 +69,8 @@ KINDS: dict[str, ProbeKind] = {k.name: k for k in (
               wait_per_extra=1.0, server="udp echo", what="one datagram (up to count tries), waits for the echo"),
     ProbeKind("traceroute", default_port=TRACEROUTE_PORT, uses_port=True, fixed_wait=0.16,
               what="UDP with TTL 1, 2, 3 … until dst answers port unreachable"),
+    ProbeKind("dns", default_port=53, uses_port=True, uses_sport=True, uses_name=True, wait_per_extra=1.0,
+              server="dns", what="a DNS query for name's A record over UDP (dig +notcp), waits for the answer"),
 )}
 
 
@@ -103,6 +106,7 @@ class ProbeRequest:
     timeout: float = 2.0
     payload: bytes | None = None
     ttl: int | None = None
+    name: str | None = None  # dns: the name looked up
 
     @property
     def spec(self) -> ProbeKind:
@@ -117,7 +121,7 @@ class ProbeRequest:
     def build(cls, scenario: Scenario, kind: str, src: str = "client", dst: str = "host",
               dport: int | str | None = None, sport: int | str | None = None, count: int = 1,
               timeout: float = 2.0, payload: bytes | str | None = None, ttl: int | None = None,
-              limits: ProbeLimits = LIMITS) -> ProbeRequest:
+              limits: ProbeLimits = LIMITS, name: str | None = None) -> ProbeRequest:
         """Check a probe against ``scenario`` and ``limits``; raise :class:`ProbeError`
         saying what to change, before anything is sent."""
         if not isinstance(kind, str) or kind not in KINDS:
@@ -144,6 +148,10 @@ class ProbeRequest:
         if sport is not None and not spec.uses_sport:
             raise ProbeError(f"a {kind} probe picks its own source port; sport= is for "
                              f"{_kinds_with('uses_sport')} probes")
+        if name is not None and not spec.uses_name:
+            raise ProbeError(f"a {kind} probe looks up no name; name= is for {_kinds_with('uses_name')} probes")
+        if spec.uses_name:
+            name = _dns_name(kind, name)
         if ttl is not None and not spec.uses_ttl:
             raise ProbeError(f"an {kind} request is never routed; ttl= is for IP probes")
         if dport is None and spec.needs_dport:
@@ -160,12 +168,24 @@ class ProbeRequest:
         if kind == "arping":
             _check_arping(node, src, dst_ip)
         return cls(kind, src, dst, node.name, src_ip, dst_node, dst_ip, dport, sport, count, timeout,
-                   payload, ttl)
+                   payload, ttl, name)
 
 
 def _kinds_with(flag: str) -> str:
     names = [k.name for k in KINDS.values() if getattr(k, flag)]
     return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def _dns_name(kind: str, name: object) -> str:
+    from netlab.dns import DnsError, check_name
+
+    if name is None:
+        raise ProbeError(f"a {kind} probe needs name=, the name to look up: "
+                         f"net.probe({kind!r}, src='web', dst='127.0.0.11', name='db')")
+    try:
+        return check_name(name)
+    except DnsError as exc:
+        raise ProbeError(str(exc)) from None
 
 
 def _bounded(name: str, value: object, lo: int, hi: int) -> int:
@@ -278,7 +298,7 @@ class Backend(Protocol):
 
     def probe(self, kind: str, src: str = "client", dst: str = "host", dport: int | str | None = None,
               sport: int | str | None = None, count: int = 1, timeout: float = 2.0,
-              payload: bytes | str | None = None, ttl: int | None = None) -> Journey: ...
+              payload: bytes | str | None = None, ttl: int | None = None, name: str | None = None) -> Journey: ...
 
     def run_probe(self, request: ProbeRequest) -> Journey:
         """Send a request :meth:`ProbeRequest.build` checked; its journey."""
@@ -297,12 +317,13 @@ class Prober:
 
     def probe(self, kind: str, src: str = "client", dst: str = "host", dport: int | str | None = None,
               sport: int | str | None = None, count: int = 1, timeout: float = 2.0,
-              payload: bytes | str | None = None, ttl: int | None = None) -> Journey:
+              payload: bytes | str | None = None, ttl: int | None = None, name: str | None = None) -> Journey:
         """Send a probe from ``src`` to ``dst`` (node names or addresses) and return its
         journey: every hop, hook, rewrite and verdict.  ``kind`` is one of
-        ``netlab.probe.KINDS`` (ping, arping, tcp, http, udp, traceroute)."""
+        ``netlab.probe.KINDS`` (ping, arping, tcp, http, udp, traceroute, dns); a dns probe
+        looks up ``name`` (``journey.result`` has its ``rcode`` and ``answer``)."""
         request = ProbeRequest.build(self.scenario, kind, src, dst, dport=dport, sport=sport, count=count,
-                                     timeout=timeout, payload=payload, ttl=ttl, limits=self.limits)
+                                     timeout=timeout, payload=payload, ttl=ttl, limits=self.limits, name=name)
         return self.run_probe(request)
 
     def run_probe(self, request: ProbeRequest) -> Journey:  # pragma: no cover - each backend's

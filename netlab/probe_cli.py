@@ -25,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--payload", default=None, help="text to send (ping, udp)")
     p.add_argument("--timeout", type=float_range(0, 60, "--timeout"), default=2.0)
     p.add_argument("--ttl", type=int_range(1, 255, "--ttl"), default=None)
+    p.add_argument("--name", default=None, help="the name a dns probe looks up (dns --dst 127.0.0.11 --name db)")
     p.add_argument("--scenario", default="seed",
                    help="seed, docker27, docker28, docker29 or a catalogue scenario name")
     p.add_argument("--docker-version", default=None, metavar="VERSION",
@@ -73,10 +74,13 @@ def _run(args: argparse.Namespace) -> int:
     net = connect(args.mode, scenario, quiet=True)
     try:
         j = net.probe(args.kind, src=args.src, dst=args.dst, dport=args.dport, sport=args.sport,
-                      count=args.count, timeout=args.timeout, payload=args.payload, ttl=args.ttl)
+                      count=args.count, timeout=args.timeout, payload=args.payload, ttl=args.ttl, name=args.name)
     finally:
         net.close()
     print(j.summary(detail=True))
+    if j.result.get("name"):
+        print(f"{j.result['name']}: {j.result.get('rcode') or 'no answer'}"
+              + (f" {' '.join(j.result['answers'])}" if j.result.get("answers") else ""))
     if args.events:
         for e in j.steps:
             where = f"{e.node}:{e.iface}" if e.iface else e.node

@@ -16,6 +16,7 @@ from netlab.lab.catalogue import settle_bystanders
 from netlab.scenarios import catalogue
 
 SCENARIO = "article"
+DNS_SCENARIO = "user-network-dns"  # a user network: Docker's embedded DNS answers there
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Request:
     says: str = ""  # ... and words its message contains
     lab_limit: bool = False  # good for the sim, over a limit only the lab has
     args: tuple = field(default=())
+    scenario: str = SCENARIO  # the catalogue scenario it is sent in
 
 
 REQUESTS = [
@@ -76,19 +78,50 @@ REQUESTS = [
             "no interface on the subnet"),
     Request("negative-timeout", {"kind": "ping", "src": "client", "dst": "host", "timeout": -1}, "ProbeError",
             "timeout must be"),
+    Request("dns-same-network", {"kind": "dns", "src": "web", "dst": "127.0.0.11", "name": "db"},
+            scenario=DNS_SCENARIO),
+    Request("dns-other-network-nxdomain", {"kind": "dns", "src": "web", "dst": "127.0.0.11", "name": "cache"},
+            scenario=DNS_SCENARIO),
+    Request("dns-fqdn-trailing-dot", {"kind": "dns", "src": "db", "dst": "127.0.0.11", "name": "WEB.mynet."},
+            scenario=DNS_SCENARIO),
+    Request("dns-without-name", {"kind": "dns", "src": "web", "dst": "127.0.0.11"}, "ProbeError",
+            "needs name="),
+    Request("name-on-ping", {"kind": "ping", "src": "client", "dst": "host", "name": "db"}, "ProbeError",
+            "name= is for dns"),
+    Request("dns-bad-name", {"kind": "dns", "src": "web", "dst": "127.0.0.11", "name": "db..x"}, "ProbeError",
+            "label ''"),
+    Request("dns-payload", {"kind": "dns", "src": "web", "dst": "127.0.0.11", "name": "db", "payload": "x"},
+            "ProbeError", "carries no payload"),
 ]
 
 
-def scenario():  # noqa: ANN201 - a Scenario
-    return catalogue.build(SCENARIO)
+def scenario(name: str = SCENARIO):  # noqa: ANN201 - a Scenario
+    return catalogue.build(name)
+
+
+def every_kind() -> list[tuple[str, dict[str, Any]]]:
+    """One request of each kind of ``netlab.probe.KINDS`` that is answered: (scenario, kwargs)."""
+    from netlab.probe import KINDS
+
+    out = []
+    for name, spec in KINDS.items():
+        if spec.uses_name:  # dns: the embedded resolver of a container on a user network
+            out.append((DNS_SCENARIO, {"kind": name, "src": "web", "dst": "127.0.0.11", "name": "db"}))
+            continue
+        kwargs: dict[str, Any] = {"kind": name, "src": "web", "dst": "172.17.0.1" if name == "arping" else "internet"}
+        if spec.needs_dport:
+            kwargs["dport"] = 80
+        out.append((SCENARIO, kwargs))
+    return out
 
 
 def outcome(net: Any, req: Request) -> tuple:
-    """What ``net.probe(**req.kwargs)`` gives: ("error", type, message) or ("journey", signature)."""
+    """What ``net.probe(**req.kwargs)`` gives: ("error", type, message) or ("journey", signature,
+    result) — the result is what the prober made of the answer (dns: rcode and answer)."""
     kwargs = dict(req.kwargs)
     kind = kwargs.pop("kind")
     try:
         j = net.probe(kind, *req.args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the outcome under test
         return ("error", type(exc).__name__, str(exc))
-    return ("journey", tuple(settle_bystanders(j.signature(), net.scenario)))
+    return ("journey", tuple(settle_bystanders(j.signature(), net.scenario)), j.result)

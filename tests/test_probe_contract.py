@@ -11,17 +11,17 @@ from netlab.errors import NetlabError
 from netlab.lab import Lab
 from netlab.probe import KINDS, LAB_LIMITS, Backend, ProbeError, ProbeRequest
 from netlab.sim import SimNet
-from tests._probe_contract import REQUESTS, outcome, scenario
+from tests._probe_contract import REQUESTS, every_kind, outcome, scenario
 
 
 @pytest.fixture(scope="module")
-def sim():
-    return SimNet(scenario())
+def sims():
+    return {name: SimNet(scenario(name)) for name in dict.fromkeys(r.scenario for r in REQUESTS)}
 
 
 @pytest.mark.parametrize("req", REQUESTS, ids=[r.id for r in REQUESTS])
-def test_sim_outcome(sim, req):
-    got = outcome(sim, req)
+def test_sim_outcome(sims, req):
+    got = outcome(sims[req.scenario], req)
     if req.error:
         assert got[:2] == ("error", req.error), got
         assert req.says in got[2]
@@ -34,7 +34,8 @@ def test_both_backends_share_one_probe_signature():
     assert SimNet.probe is Lab.probe
     params = inspect.signature(SimNet.probe).parameters
     assert not any(p.kind is p.VAR_KEYWORD for p in params.values())  # no **options swallowing typos
-    assert list(params) == ["self", "kind", "src", "dst", "dport", "sport", "count", "timeout", "payload", "ttl"]
+    assert list(params) == ["self", "kind", "src", "dst", "dport", "sport", "count", "timeout", "payload", "ttl",
+                            "name"]
 
 
 def test_both_backends_are_the_protocol():
@@ -61,12 +62,24 @@ def test_request_is_resolved_through_the_scenario():
 
 
 def test_every_kind_has_a_row_and_runs_on_the_sim():
-    net = SimNet(scenario())
-    for name, spec in KINDS.items():
-        kwargs = {"dport": 80} if spec.needs_dport else {}
-        dst = "172.17.0.1" if name == "arping" else "internet"
-        j = net.probe(name, src="web", dst=dst, **kwargs)
-        assert j.probe.kind == name and j.outcome in ("answered", "rejected"), (name, j.outcome)
+    kinds = every_kind()
+    assert [k["kind"] for _s, k in kinds] == list(KINDS)
+    for name, kwargs in kinds:
+        kwargs = dict(kwargs)
+        kind = kwargs.pop("kind")
+        j = SimNet(scenario(name)).probe(kind, **kwargs)
+        assert j.probe.kind == kind and j.outcome in ("answered", "rejected"), (kind, j.outcome)
+
+
+def test_dns_probe_gives_the_answer_and_the_redirect():
+    net = SimNet(scenario("user-network-dns"))
+    j = net.probe("dns", src="web", dst="127.0.0.11", name="db")
+    assert j.ok and j.result["answer"] == net.scenario.node("db").ip and j.result["rcode"] == "NOERROR"
+    assert j.probe.name == "db" and j.probe.dport == 53
+    dnat = [e for e in j.nat_rewrites if e.hook == "OUTPUT"]
+    assert dnat and dnat[0].rule == "nat:DOCKER_OUTPUT:2"
+    j = net.probe("dns", src="web", dst="127.0.0.11", name="cache")
+    assert j.ok and j.result["rcode"] == "NXDOMAIN" and j.result["answer"] is None
 
 
 def test_journey_probe_is_a_typed_record_with_both_source_ports():

@@ -91,7 +91,8 @@ def _rebuilt_nft(base: Any, docker_host: Any) -> Any:
     d = base.docker
     containers = [Container(n.name, image=n.image or "nginx", ports=list(n.ports),
                             network=next((net.name for net in d.networks if net.bridge == n.network), "bridge"),
-                            services=list(n.services))
+                            services=[s for s in n.services if s.kind != "dns"],  # docker_host adds its own
+                            aliases=list(n.aliases))
                   for n in base.nodes.values() if n.role == "container"]
     nets = [net for net in d.networks if net.bridge != "docker0"]
     sc = docker_host("29", containers, userland_proxy=d.userland_proxy, icc=d.icc, networks=nets,
@@ -108,7 +109,7 @@ def _rebuilt_nft(base: Any, docker_host: Any) -> Any:
 BUILDERS: dict[str, Callable[[str], Any]] = {"udp-published": _udp_published,
                                              "lan-route": _lan_routes_to_containers,
                                              "big-pings-dropped": _big_pings_dropped}
-for _name in ("article", "two-bridges", "published-on-localhost", "lan-route", "hairpin"):
+for _name in ("article", "two-bridges", "published-on-localhost", "lan-route", "hairpin", "user-network-dns"):
     BUILDERS[f"{_name}-nftables"] = _nft(_name)
 NFT = ("29",)
 
@@ -226,6 +227,22 @@ CASES: list[Case] = [
     Case("nft-hairpin-no-proxy", "hairpin-nftables",
          {"kind": "http", "src": "app", "dst": "192.168.56.38", "dport": 80}, versions=NFT,
          what="nftables backend, userland proxy off: hairpin DNAT and MASQUERADE FROM HOST"),
+    # Docker's embedded DNS: nat OUTPUT in the container's own namespace sends 127.0.0.11:53 to
+    # the resolver's port; conntrack gives the answer its :53 back (journey.result compared too)
+    Case("dns-same-network", "user-network-dns", {"kind": "dns", "src": "web", "dst": "127.0.0.11", "name": "db"},
+         what="embedded DNS answers a container on the same user network"),
+    Case("dns-other-network", "user-network-dns",
+         {"kind": "dns", "src": "web", "dst": "127.0.0.11", "name": "cache"}, versions=("27",),
+         what="a container on another network: NXDOMAIN"),
+    Case("dns-alias", "user-network-dns",
+         {"kind": "dns", "src": "web", "dst": "127.0.0.11", "name": "database"}, versions=("27",),
+         what="--network-alias answered like the name"),
+    Case("dns-default-bridge", "user-network-dns",
+         {"kind": "dns", "src": "legacy", "dst": "127.0.0.11", "name": "db", "timeout": 0.5}, versions=("27",),
+         what="docker0 has no embedded DNS: nothing listens on 127.0.0.11 (port unreachable)"),
+    Case("nft-dns-same-network", "user-network-dns-nftables",
+         {"kind": "dns", "src": "web", "dst": "127.0.0.11", "name": "db"}, versions=NFT,
+         what="nftables backend: table ip docker-dns in the container does the redirect"),
 ]
 
 

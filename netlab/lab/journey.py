@@ -339,6 +339,55 @@ def _dnat_of(entries: list[ConntrackEntry], f: Frame) -> str | None:
     return None
 
 
+def _loopback_nat(lp: _Logical, original: bool, tracked: dict[str, list[ConntrackEntry]],
+                  nat_rules: dict[str, list[tuple[ctr.Counter, int]]], cts: _Conntracks,
+                  before_obs: dict[int, list[Event]]) -> bool:
+    """A packet a node sends itself over ``lo`` (Docker's embedded DNS: 127.0.0.11:53 DNATed
+    in nat OUTPUT to the resolver's port) is captured once, already rewritten: the kernel's
+    conntrack entry gives the address it was sent to (OUTPUT) or the one its answer left from
+    (the de-NAT in POSTROUTING).  True when ``lp`` was such a packet and is accounted for."""
+    o = lp.obs[0]
+    f, node = o.frame, o.rec.node
+    if f.proto not in ("tcp", "udp") or any(x.rec.iface != "lo" or x.rec.node != node for x in lp.obs):
+        return False
+    entries = tracked.get(node, [])
+    if original:
+        entry = _entry_by_reply(entries, f)
+        if entry is None:
+            return False
+        _s, odst, _sp, odport = _ends(entry.orig, entry.proto)
+        ref = f.copy(dst=odst, dport=odport)
+        conn = cts.connection(node, ref, True)
+        b, a = _endpoint(ref, "dst"), _endpoint(f, "dst")
+        rule = None
+        if not conn.confirmed:
+            rule = next((c for c, _d in nat_rules.get(node, []) if c.target in ("DNAT", "REDIRECT")
+                         and _fits(c, ref, None)), None)
+        if rule is not None:
+            detail, fields = nat_fields("dst", b, a, rule=rule.position, kind=rule.target or "DNAT",
+                                        related=_related(f))
+            fields["rule_text"] = rule.text
+        else:
+            detail, fields = cts.rewrite(conn, "dst", b, a, True, f)
+        hook = "OUTPUT"
+    else:
+        entry = next((e for e in entries if e.proto == f.proto
+                      and _ends(e.orig, e.proto) == (f.dst, f.src, f.dport, f.sport)), None)
+        if entry is None:
+            return False
+        rsrc, _rd, rsport, _rdp = _ends(entry.reply, entry.proto)
+        b, a = f"{rsrc}:{rsport}", _endpoint(f, "src")
+        if b == a:
+            return False
+        conn = cts.connection(node, f, False)
+        detail, fields = cts.rewrite(conn, "src", b, a, False, f)
+        hook = "POSTROUTING"
+    before_obs.setdefault(id(o), []).append(Event(0, "nat", node, detail, hook=hook, frame=f, packet_id=lp.pid,
+                                                  time=o.rec.time, **fields))
+    cts.passed(conn, original)
+    return True
+
+
 def _number_by_creation(packets: list[_Logical]) -> list[_Logical]:
     """Number the packets in the order they were made, as the simulator does.
 
@@ -398,6 +447,7 @@ def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
             continue
         first = lp.obs[0].frame
         original = first.src == orig_src
+        lo_done = _loopback_nat(lp, original, tracked, nat_rules, cts, before_obs)
         # NAT: entering a node with one address, leaving with another
         last: dict[str, _Obs] = {}
         for o in lp.obs:
@@ -456,7 +506,7 @@ def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
             cts.passed(conn, original)  # it left the node: conntrack confirmed the entry
         # where the packet ended
         end = lp.obs[-1]
-        if original and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
+        if original and not lo_done and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
             # DNATed, then dropped or delivered here: no copy leaves to show the new address,
             # but the kernel's conntrack entry records it
             rewritten = _dnat_of(tracked.get(end.rec.node, []), end.frame)
@@ -477,7 +527,7 @@ def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
                     detail, fields = cts.rewrite(conn, "dst", b, rewritten, True, end.frame)
                 add_after(end, Event(0, "nat", end.rec.node, detail, hook="PREROUTING", frame=end.frame,
                                      packet_id=lp.pid, time=end.rec.time, **fields))
-        if not original and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
+        if not original and not lo_done and end.rec.direction == "in" and first.proto in ("tcp", "udp", "icmp"):
             # a reply delivered here to a locally DNATed connection gets its source back in INPUT
             entry = _entry_by_reply(tracked.get(end.rec.node, []), end.frame, reply=True)
             if entry is not None:
@@ -586,6 +636,7 @@ def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
         outcome, reason = "timeout", res.error
     j = Journey(probe=probe, steps=steps, outcome=outcome, reason=reason, mode="lab", replies=replies)
     j.probe["result"] = res.replies
+    j.result = dict(res.info or {})
     if res.hops:
         j.probe["hops"] = res.hops
     j.capture = to_capture(records, {i: f"{r.node} {r.iface} {r.direction}" for i, r in enumerate(records)})

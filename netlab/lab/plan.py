@@ -262,6 +262,10 @@ def service_specs(scenario: Scenario, netns: dict[str, str]) -> list[dict]:
             from netlab.scenarios.names import check_service
 
             spec = {"netns": netns[node.name], "node": node.name, **check_service(node.name, s)}
+            if s.kind == "dns":  # the names this container's embedded resolver answers
+                from netlab.scenarios.embedded_dns import records
+
+                spec["records"] = records(scenario, node)
             specs.append(spec)
     return specs
 

@@ -4,7 +4,7 @@ Each probe opens its sockets inside the source node's namespace (see
 :mod:`netlab.lab.netns`) and uses the kernel's own stack, as the real client
 would: ``ping`` (ICMP echo on a raw socket), ``arping`` (an ARP request on a
 packet socket), ``tcp`` (connect, then close), ``http`` (GET and read the
-answer), ``udp`` (one datagram and its echo) and ``traceroute`` (UDP to port
+answer), ``udp`` (one datagram and its echo), ``dns`` (an A query, as ``dig``) and ``traceroute`` (UDP to port
 33434+ with rising TTL, listening for ICMP time-exceeded / port-unreachable).
 """
 
@@ -45,6 +45,7 @@ class ProbeResult:
     hops: list[str | None] = field(default_factory=list)  # traceroute
     started: float = 0.0
     ended: float = 0.0
+    info: dict[str, Any] | None = None  # the journey's ``result`` (dns: rcode, answer, …)
 
 
 def _icmp_echo(ident: int, seq: int, payload: bytes) -> bytes:
@@ -213,6 +214,59 @@ def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: f
     return r
 
 
+def dns_lookup(ns: str, dst: str, dport: int, sport: int | None, name: str, count: int, timeout: float,
+               ttl: int | None, bind: str | None = None) -> ProbeResult:
+    """``dig +notcp +tries=count @dst name``: one A query a try, the answer whose ID matches."""
+    from netlab import dns
+    from netlab.sim.probes import dns_result
+
+    r = ProbeResult("dns")
+    r.info = {"name": name, "server": dst, "port": dport, "rcode": None, "answer": None, "answers": []}
+    s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        if ttl:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        if sport or bind:
+            s.bind((bind or "0.0.0.0", sport or 0))
+        try:
+            s.connect((dst, dport))
+        except OSError as exc:
+            if exc.errno != errno.ENETUNREACH:
+                raise
+            r.no_route, r.error = True, "network is unreachable (no route: ENETUNREACH)"
+            return r
+        r.sport = s.getsockname()[1]
+        ident = random.randrange(65536)
+        query = dns.query(name, ident)
+        for _ in range(count):
+            s.send(query)
+            deadline = time.monotonic() + timeout
+            try:
+                while (left := deadline - time.monotonic()) > 0:
+                    s.settimeout(left)
+                    try:
+                        msg = dns.parse(s.recv(65535))
+                    except dns.DnsError:
+                        continue
+                    if msg.response and msg.ident == ident and msg.name.lower() == name.lower():
+                        r.answered = True
+                        r.replies.append(f"{msg.rcode} {' '.join(msg.answers)}".strip())
+                        r.info.update(dns_result(msg))
+                        return r
+            except ConnectionRefusedError:
+                r.refused, r.error = True, "ICMP port unreachable"
+                return r
+            except TimeoutError:
+                r.error = f"no answer within {timeout} s"
+            except OSError as exc:
+                r.refused, r.error = True, os.strerror(exc.errno or 0)
+                return r
+    finally:
+        s.close()
+    return r
+
+
 def traceroute(ns: str, dst: str, dport: int | None, max_hops: int, timeout: float,
                bind: str | None = None) -> ProbeResult:
     r = ProbeResult("traceroute")
@@ -305,6 +359,9 @@ def send(ns: str, src_node: Any, request: ProbeRequest, max_hops: int = 8) -> Pr
     if kind == "udp":
         return udp(ns, dst_ip, int(request.dport or 7), request.sport, request.count, request.timeout,
                    request.payload, request.ttl, bind)
+    if kind == "dns":
+        return dns_lookup(ns, dst_ip, int(request.dport or 53), request.sport, str(request.name), request.count,
+                          request.timeout, request.ttl, bind)
     if kind == "traceroute":
         return traceroute(ns, dst_ip, request.dport, min(max_hops, MAX_HOPS), min(request.timeout, 1.0), bind)
     raise ProbeError(f"the lab cannot send a {kind} probe yet")  # pragma: no cover - a new kind

@@ -5,8 +5,9 @@ of services on standard input.  Each service's socket is opened inside its
 node's namespace (``setns`` to ``/run/netns/<ns>``, create the socket, come
 back): a socket stays in the namespace it was created in, so one process can
 serve every container.  Kinds: ``http`` (answers one GET with a short page and
-closes), ``tcp`` (accepts, waits for the peer to close, closes), ``udp-echo``
-and ``docker-proxy`` (the userland proxy: forwards a TCP or UDP port to ``target``).
+closes), ``tcp`` (accepts, waits for the peer to close, closes), ``udp-echo``,
+``docker-proxy`` (the userland proxy: forwards a TCP or UDP port to ``target``) and
+``dns`` (Docker's embedded resolver on 127.0.0.11: answers A queries for ``records``).
 Prints ``ready <pid>`` once every socket listens; exits on SIGTERM.
 """
 
@@ -16,11 +17,43 @@ import os
 import selectors
 import signal
 import socket
+import struct
 import sys
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 BODY = b"<html><body>netlab: hello from {node}</body></html>\n"
+
+
+def dns_answer(data, records):
+    """Docker's embedded resolver's reply to a query (the lines of netlab.dns.answer, which
+    this process cannot import: it runs as python -I -S).  None: not a query."""
+    if len(data) < 12:
+        return None
+    ident, flags, qd = struct.unpack("!HHH", data[:6])
+    if flags & 0x8000 or qd != 1:
+        return None
+    labels, off = [], 12
+    while off < len(data) and data[off] != 0:
+        if data[off] & 0xC0:
+            return None
+        labels.append(data[off + 1:off + 1 + data[off]].decode("ascii", "replace"))
+        off += 1 + data[off]
+    if off + 5 > len(data):
+        return None
+    qtype = struct.unpack("!H", data[off + 1:off + 3])[0]
+    question = data[12:off + 5]
+    name = ".".join(labels).lower()
+    out = 0x8000 | 0x0080 | (flags & 0x0100)
+    body, count = b"", 0
+    if name in records and qtype in (1, 28):
+        if qtype == 1:
+            body = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 600, 4) + bytes(
+                int(x) for x in records[name].split("."))
+            count = 1
+    else:
+        out |= 3 if "." not in name else 2  # forwarded outside: NXDOMAIN / SERVFAIL (no upstream)
+    return struct.pack("!HHHHHH", ident, out, 1, count, 0, 0) + question + body
 
 
 def setns(fd):
@@ -121,6 +154,14 @@ def main():
                     front.sendto(sock.recv(65535), peer)
                 except OSError:
                     pass
+            elif what == "udp" and spec["kind"] == "dns":
+                try:
+                    data, peer = sock.recvfrom(65535)
+                    reply = dns_answer(data, spec["records"])
+                    if reply is not None:
+                        sock.sendto(reply, peer)
+                except OSError:
+                    pass
             elif what == "udp":
                 try:
                     data, peer = sock.recvfrom(65535)
@@ -161,6 +202,15 @@ def main():
                     continue
                 buf += data
                 pending[sock] = (kind, buf)
+                while kind == "dns" and len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+                    n = int.from_bytes(buf[:2], "big")
+                    reply = dns_answer(buf[2:2 + n], spec["records"])
+                    buf = buf[2 + n:]
+                    pending[sock] = (kind, buf)
+                    if reply is not None:
+                        sock.setblocking(True)
+                        sock.sendall(len(reply).to_bytes(2, "big") + reply)
+                        sock.setblocking(False)
                 if kind == "http" and b"\r\n\r\n" in buf:
                     body = BODY.replace(b"{node}", spec["node"].encode())
                     sock.setblocking(True)

@@ -41,6 +41,21 @@ def two_bridges(version: str = "27", seed: int = 0, firewall_backend: str = "ipt
     )
 
 
+def user_network_dns(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
+    """``docker network create mynet`` (172.18.0.0/16) with ``web`` and ``db`` (alias
+    ``database``) on it, ``cache`` on a second network ``other`` and ``legacy`` on docker0:
+    Docker's embedded DNS (127.0.0.11) answers names on the same network only."""
+    return docker_host(
+        version,
+        [Container("web", ports=["8080:80"], network="mynet"),
+         Container("db", image="redis", network="mynet", aliases=["database"]),
+         Container("cache", image="redis", network="other"),
+         Container("legacy", image="alpine", services=[])],
+        networks=["mynet", "other"], seed=seed, firewall_backend=firewall_backend,
+        name=f"user-network-dns-{version}",
+    )
+
+
 def published_on_localhost(version: str = "27", seed: int = 0, firewall_backend: str = "iptables") -> Scenario:
     """``-p 127.0.0.1:8080:80``: reachable from the host itself, not from the LAN."""
     return docker_host(version, [Container("web", ports=["127.0.0.1:8080:80"])], seed=seed,
@@ -145,6 +160,7 @@ CATALOGUE: dict[str, Callable[..., Scenario]] = {
     "article": article,
     "two-containers": two_containers,
     "two-bridges": two_bridges,
+    "user-network-dns": user_network_dns,
     "published-on-localhost": published_on_localhost,
     "hairpin": hairpin,
     "unpublished-port": unpublished_port,

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netlab.scenarios import embedded_dns
 from netlab.scenarios.docker_nft import docker_nft_rules
 from netlab.scenarios.docker_rules import Endpoint, docker_rules
 from netlab.scenarios.errors import ScenarioError
@@ -73,6 +74,7 @@ class Container:
     services: list[Service] | None = None
     ip: str | None = None  # --ip; default: the next free address from .2
     mac: str | None = None  # --mac-address; default: as the Docker version makes it
+    aliases: Sequence[str] = ()  # --network-alias: more names the embedded DNS answers
 
 
 def parse_port(spec: str | PortMapping, next_host_port: int = 32768) -> PortMapping:
@@ -266,6 +268,18 @@ def _services(c: Container, ports: list[PortMapping]) -> list[Service]:
     return services
 
 
+def _aliases(c: Container, net: BridgeNetwork) -> list[str]:
+    """``--network-alias`` names, checked (Docker refuses them on the default bridge)."""
+    names = [c.aliases] if isinstance(c.aliases, str) else list(c.aliases)
+    if names and net.bridge == "docker0":
+        raise ScenarioError(f"container {c.name!r}: network-scoped aliases are only supported for "
+                            "user-defined networks (Docker says so too); put it on a network from networks=[...]")
+    for a in names:
+        if not isinstance(a, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", a):
+            raise ScenarioError(f"container {c.name!r}: alias {a!r}: use letters, digits, '_', '.', '-'")
+    return names
+
+
 def _as_container(c: object) -> Container:
     """A Container, or a name (``"web"``) or dict (``{"name": "web", "ports": ["80:80"]}``) for one."""
     if isinstance(c, Container):
@@ -277,7 +291,7 @@ def _as_container(c: object) -> Container:
             return Container(**c)
         except TypeError as exc:
             raise ScenarioError(f"containers: {c!r}: {exc}; the fields are name, image, ports, network, "
-                                "services, ip, mac") from None
+                                "services, ip, mac, aliases") from None
     raise ScenarioError(f"containers: {c!r} is not a Container(...), a name or a dict")
 
 
@@ -324,6 +338,7 @@ def docker_host(
     if containers is None:
         containers = [Container("web", ports=["80:80"])]
     draws = Draws(seed, "docker")
+    dns_draws = Draws(seed, "embedded-dns")  # its own stream: the other draws stay as they were
     host_draws = Draws(seed, "world")
     nets = _networks(default_bridge, icc, networks, draws)
     scenario = Scenario(
@@ -395,7 +410,7 @@ def docker_host(
         routes = [connected("eth0", f"{ip}/{prefix}")]
         if not net.internal:
             routes.insert(0, RouteSpec("default", "eth0", via=net.gateway))
-        scenario.add(Node(
+        node = scenario.add(Node(
             name=c.name,
             role="container",
             interfaces=[loopback(), Interface("eth0", mac=mac, addresses=[f"{ip}/{prefix}"])],
@@ -405,7 +420,15 @@ def docker_host(
             network=net.bridge,
             ports=ports,
             label=f"{c.name} ({c.image})",
+            aliases=_aliases(c, net),
         ))
+        if net.bridge != "docker0":  # user-defined networks only: Docker's embedded DNS
+            udp_port, tcp_port = dns_draws.ephemeral_port(), dns_draws.ephemeral_port()
+            node.services += embedded_dns.resolver_services(udp_port, tcp_port)
+            if firewall_backend == "nftables":
+                node.nftables = embedded_dns.nftables_rules(udp_port, tcp_port)
+            else:
+                node.iptables = embedded_dns.iptables_rules(udp_port, tcp_port)
         scenario.wire(("host", veth), (c.name, "eth0"))
         endpoints.append(Endpoint(net.bridge, ip, rule_order))
         if userland_proxy and not net.internal and net.gateway_mode != "routed":

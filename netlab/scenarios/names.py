@@ -113,8 +113,8 @@ def check_service(node: str, svc: Any) -> dict[str, Any]:
     where = f"service on {node}:{getattr(svc, 'port', '?')}"
     if svc.proto not in ("tcp", "udp"):
         raise NameRefused(f"{where}: protocol {svc.proto!r} must be tcp or udp")
-    if svc.kind not in ("http", "tcp", "udp-echo", "docker-proxy"):
-        raise NameRefused(f"{where}: kind {svc.kind!r} must be http, tcp, udp-echo or docker-proxy")
+    if svc.kind not in ("http", "tcp", "udp-echo", "docker-proxy", "dns"):
+        raise NameRefused(f"{where}: kind {svc.kind!r} must be http, tcp, udp-echo, docker-proxy or dns")
     spec: dict[str, Any] = {"proto": svc.proto, "kind": svc.kind, "port": _port(svc.port, f"{where}: port"),
                             "bind": _ipv4(svc.bind or "0.0.0.0", f"{where}: bind address")}
     if svc.kind == "docker-proxy":

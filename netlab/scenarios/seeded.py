@@ -34,6 +34,11 @@ class Draws:
         """``veth`` + 7 hex digits, as Docker names the host end of a container's pair."""
         return self._unique(lambda: "veth" + self.hex(7))
 
+    def ephemeral_port(self) -> int:
+        """A port from the kernel's ``ip_local_port_range`` (32768–60999): where a program that
+        binds port 0 (Docker's embedded DNS server) ends up."""
+        return int(self._unique(lambda: str(self._rng.randrange(32768, 61000))))
+
     def network_id(self) -> str:
         """A 64-hex Docker network ID (its first 12 digits name the ``br-`` bridge)."""
         return self._unique(lambda: self.hex(64))

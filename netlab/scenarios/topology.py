@@ -57,8 +57,9 @@ class RouteSpec:
 @dataclass
 class Service:
     """A program listening in a node: ``kind`` is ``"http"`` (answers GET with a
-    short page), ``"tcp"`` (accepts and closes), ``"udp-echo"`` or ``"docker-proxy"``
-    (userland proxy: forwards ``port`` on ``bind`` to ``target``)."""
+    short page), ``"tcp"`` (accepts and closes), ``"udp-echo"``, ``"docker-proxy"``
+    (userland proxy: forwards ``port`` on ``bind`` to ``target``) or ``"dns"`` (Docker's
+    embedded resolver on 127.0.0.11, :mod:`netlab.scenarios.embedded_dns`)."""
 
     proto: str
     port: int
@@ -98,6 +99,7 @@ class Node:
     network: str | None = None  # the host bridge it is plugged into ("docker0", "br-…")
     ports: list[PortMapping] = field(default_factory=list)
     label: str | None = None  # what a diagram writes under the box
+    aliases: list[str] = field(default_factory=list)  # --network-alias (Docker's embedded DNS answers them)
     # ipsets the node's iptables rules match (``-m set --match-set NAME``):
     # name -> members (Docker 28.0.0 keeps its bridges' subnets in docker-ext-bridges-v4)
     ipsets: dict[str, list[str]] = field(default_factory=dict)

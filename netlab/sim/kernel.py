@@ -714,7 +714,10 @@ class Kernel:
             return  # never an error about an error
         if orig.src is None or orig.src.startswith("0."):
             return
-        src = orig.dst if orig.dst in self.local_ips else self.source_for(orig.src)[0]
+        # icmp_send: the error comes from the address the packet was for when it was local
+        # (every 127.x address is: the local route 127.0.0.0/8 dev lo)
+        local = orig.dst in self.local_ips or (orig.dst or "").startswith("127.")
+        src = orig.dst if local else self.source_for(orig.src)[0]
         if src is None:
             return
         quoted = _copy(orig)

@@ -272,6 +272,7 @@ class SimNet(Prober):
             journey.probe.hops = list(app.hops)
         journey.probe.actual_sport = first_sport(journey)
         journey.replies = list(result.replies)
+        journey.result = dict(result.info)
         if result.answered:
             journey.outcome = "answered"
         elif result.rejected:

@@ -1,6 +1,7 @@
 """The programs a probe runs in its source node: ``ping``, ``arping``, a TCP
 connect, an HTTP GET (``curl``), a UDP datagram and ``traceroute`` — each a
-small client on the simulated sockets that records what came back."""
+small client on the simulated sockets that records what came back — and ``dns``, a
+lookup of one A record."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class ProbeResult:
     reason: str | None = None
     replies: list[Frame] = field(default_factory=list)
     done: bool = False
+    info: dict[str, Any] = field(default_factory=dict)  # the journey's ``result`` (dns: rcode, answer)
 
 
 _UNREACH = {0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
@@ -124,6 +126,33 @@ class UdpClient(_Client):
         self.r.reason = icmp_error_text(f)
 
 
+class DnsClient(UdpClient):
+    """A stub resolver's lookup (``dig +notcp``): the answer whose ID and question match."""
+
+    def __init__(self, result: ProbeResult, ident: int, name: str) -> None:
+        super().__init__(result)
+        self.ident, self.name = ident, name
+
+    def on_datagram(self, sock: Any, f: Frame) -> None:
+        from netlab import dns
+
+        try:
+            msg = dns.parse(f.payload)
+        except dns.DnsError:
+            return
+        if not msg.response or msg.ident != self.ident or msg.name.lower() != self.name.lower():
+            return
+        self.r.answered = True
+        self.r.replies.append(f)
+        self.r.info.update(dns_result(msg))
+
+
+def dns_result(msg: Any) -> dict[str, Any]:
+    """What a lookup's answer tells (both backends fill ``journey.result`` with this)."""
+    return {"rcode": msg.rcode, "answer": msg.answers[0] if msg.answers else None,
+            "answers": list(msg.answers), "ttl": msg.ttl, "recursion_available": msg.ra}
+
+
 class TracerouteClient(_Client):
     def __init__(self, result: ProbeResult, dst: str, first_port: int) -> None:
         super().__init__(result)
@@ -164,6 +193,8 @@ def start_probe(k: Kernel, request: ProbeRequest, src_ip: str, result: ProbeResu
         start_udp(k, src_ip, dst, int(dport or 7), request.sport, ttl, request.payload, result, request.count)
     elif kind == "traceroute":
         return start_traceroute(k, src_ip, dst, dport, result)
+    elif kind == "dns":
+        start_dns(k, src_ip, dst, int(dport or 53), request.sport, ttl, str(request.name), result, request.count)
     elif kind == "arping":
         rt = k.routes.lookup(dst)
         if rt is None or rt.type != "unicast" or k.ifaces[rt.dev].kind == "loopback":
@@ -208,6 +239,31 @@ def start_udp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl:
     sport = sport or net.ephemeral_port()
     UdpSock(k, src, sport, UdpClient(result))
     data = payload if payload is not None else b"netlab probe\n"
+
+    def send(left: int) -> None:
+        if result.answered or result.rejected or left <= 0:
+            return
+        f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=dport, ttl=ttl or 64,
+                  ip_id=k.next_ip_id(), payload=data)
+        send_ip(k, f)
+        net.schedule(send, left - 1, delay=1.0)
+
+    send(count)
+
+
+def start_dns(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl: int | None, name: str,
+              result: ProbeResult, count: int) -> None:
+    """Look ``name`` up at ``dst``: one A query (up to ``count`` tries, a second apart), as
+    ``dig +notcp +tries=N @dst name`` does."""
+    from netlab import dns
+
+    net = k.net
+    sport = sport or net.ephemeral_port()
+    ident = net.rng.randrange(65536)
+    result.info.update({"name": name, "server": dst, "port": dport, "rcode": None, "answer": None,
+                        "answers": []})
+    UdpSock(k, src, sport, DnsClient(result, ident, name))
+    data = dns.query(name, ident)
 
     def send(left: int) -> None:
         if result.answered or result.rejected or left <= 0:

@@ -382,13 +382,55 @@ class _UdpProxyBack(App):
         k.net.schedule(answer, delay=APP_WAKEUP)
 
 
+class DnsResolver:
+    """Docker's embedded DNS server in one container (:func:`netlab.dns.answer`): it
+    answers the names of the containers on that container's network."""
+
+    def __init__(self, records: dict[str, str]) -> None:
+        self.records = records
+
+    def reply(self, query: bytes) -> bytes | None:
+        from netlab import dns
+
+        return dns.answer(query, self.records)
+
+
+class DnsTcpConn(App):
+    """The embedded DNS server's TCP side: two-byte length, message; one answer each."""
+
+    def __init__(self, resolver: DnsResolver) -> None:
+        self.resolver = resolver
+        self.buf = b""
+
+    def on_data(self, sock: TcpSock, data: bytes) -> None:
+        self.buf += data
+        while len(self.buf) >= 2 and len(self.buf) >= 2 + int.from_bytes(self.buf[:2], "big"):
+            n = int.from_bytes(self.buf[:2], "big")
+            msg, self.buf = self.buf[2:2 + n], self.buf[2 + n:]
+            out = self.resolver.reply(msg)
+            if out is not None:
+                sock.write(len(out).to_bytes(2, "big") + out)
+
+    def on_fin(self, sock: TcpSock) -> None:
+        sock.close()
+
+
 def install_service(k: Kernel, svc: Any) -> None:
     """Start a scenario ``Service`` in ``k``: register its listening socket."""
     kind = svc.kind
     proto = (svc.proto or "tcp").lower()
-    if kind == "docker-proxy" and proto == "udp" and svc.target:
+    if kind == "dns":
+        from netlab.scenarios.embedded_dns import records
+
+        resolver = DnsResolver(records(k.net.scenario, k.node))
+        if proto == "udp":
+            factory: Any = resolver
+        else:
+            def factory(resolver: DnsResolver = resolver) -> App:
+                return DnsTcpConn(resolver)
+    elif kind == "docker-proxy" and proto == "udp" and svc.target:
         ip, _, port = svc.target.rpartition(":")
-        factory: Any = UdpProxy((ip, int(port)))
+        factory = UdpProxy((ip, int(port)))
     elif kind == "udp-echo" or proto == "udp":
         factory = "udp-echo"
         proto = "udp"
@@ -495,6 +537,21 @@ def udp_rcv(k: Kernel, skb: Skb) -> None:
         net.rec("deliver", k.name, f"docker-proxy reads the datagram on {f.dst}:{f.dport}; "
                 f"relays it to {ip}:{port}", skb=skb)
         net.schedule(factory.relay, k, f, delay=APP_WAKEUP)
+        return
+    if isinstance(factory, DnsResolver):
+        answer = factory.reply(f.payload)
+        net.rec("deliver", k.name, f"Docker's embedded DNS server on {f.dst}:{f.dport} reads the query"
+                + ("" if answer is not None else " (not a DNS query: no answer)"), skb=skb)
+        if answer is not None:
+            r = Frame(proto="udp", src=f.dst, dst=f.src, sport=f.dport, dport=f.sport, ttl=64,
+                      ip_id=k.next_ip_id(), payload=answer)
+
+            def respond() -> None:
+                out = Skb(r, net.new_pid())
+                net.rec("send", k.name, f"the embedded DNS server answers {r.summary()}", skb=out)
+                k.local_out(out)
+
+            net.schedule(respond, delay=APP_WAKEUP)
         return
     if factory == "udp-echo":
         net.rec("deliver", k.name, f"UDP echo on port {f.dport} sends the datagram back", skb=skb)

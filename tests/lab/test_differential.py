@@ -106,6 +106,9 @@ def test_sim_equals_kernel(case, version):
     if not case.concurrent and packet_order(sim_journey) != packet_order(lab_journey):
         pytest.fail(f"{case.id} on Docker {version}: the packets are numbered in another order\n"
                     f"{side_by_side(packet_order(sim_journey), packet_order(lab_journey))}", pytrace=False)
+    if sim_journey.result != lab_journey.result:  # what the prober made of the answer (dns: rcode, answer)
+        pytest.fail(f"{case.id} on Docker {version}: sim and kernel results differ\n"
+                    f"sim {sim_journey.result}\nlab {lab_journey.result}", pytrace=False)
     if case.concurrent and a != b and by_connection(a) == by_connection(b):
         return  # the same packets, hop by hop, for every connection; only their interleaving differs
     if a != b:
