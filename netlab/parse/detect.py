@@ -107,8 +107,9 @@ _ADVICE = {
 
 _JSON_KINDS = [
     ("docker network inspect", ("IPAM",)),
+    ("docker inspect", ("NetworkSettings",)),  # before Driver+Name: a container has "Driver": "overlay2"
+    ("docker inspect", ("HostConfig", "State")),
     ("docker network inspect", ("Driver", "Name")),
-    ("docker inspect", ("NetworkSettings",)),
     ("nft -j list ruleset", ("nftables",)),
     ("ip -j addr", ("addr_info",)),
     ("ip -j netns", ("nsid",)),

@@ -45,7 +45,8 @@ def extract_code(text: str) -> tuple[str, list[str]]:
     lines, quoted = _unquote(lines)
     if quoted:
         notes.append("a quoted paste (`> ` on every line): the quote markers were removed")
-    has_fence = any(FENCE.match(line) for line in lines if "`" in line or "~" in line)
+    has_fence = any(FENCE.match(line) for line in lines if "`" in line or "~" in line) or any(
+        line.lstrip().lower().startswith("<pre") for line in lines if "<" in line)
     has_html = any(_HTML_LINE.match(line) or _HTML_EDGE.search(line) for line in lines if "<" in line)
     entities = any("&" in line and _ENTITY.search(line) for line in lines)
     if not (has_fence or has_html or entities or quoted):
@@ -59,10 +60,15 @@ def extract_code(text: str) -> tuple[str, list[str]]:
             out.append("")
             continue
         if "<" in line and _HTML_LINE.match(line):
+            tag = line.strip().lower()
+            if tag.startswith(("<pre", "</pre")):  # <pre> … </pre>: a code block, as a fence is
+                inside = not tag.startswith("</")
             out.append("")
             continue
         if "<" in line and _HTML_EDGE.search(line):
+            opening = line.lstrip().lower().startswith("<pre")
             line = _HTML_EDGE.sub("", line)
+            inside = inside or opening
         if "&" in line and _ENTITY.search(line):
             line = html.unescape(line)
         if has_fence and not inside and line.strip() and prompt_command(line) is None:

@@ -157,6 +157,16 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
         b = bridge_name(net)
         if b and isinstance(net.get("Name"), str):
             net_names[b] = net["Name"]
+    inspected = {c.name: c for c in state.containers}
+    inspected.update({c.name: c for c in _inspect_containers(docker)})
+    for obj in inspected.values():  # `docker inspect` names the network each address is on
+        for ep in obj.networks:
+            if not ep.ip or ":" in ep.ip or ep.network in ("host", "none"):
+                continue
+            for b in bridges:
+                if b not in net_names and any(ipaddress.IPv4Address(ep.ip) in
+                                              ipaddress.IPv4Interface(c).network for c in addresses.get(b, [])):
+                    net_names[b] = ep.network
     for b in bridges:
         if not addresses.get(b):
             notes.append(f"bridge {b} has no IPv4 address in the pastes: not simulated as a Docker network")
@@ -191,8 +201,6 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
         by_ip[c.ip] = c
         return c
 
-    inspected = {c.name: c for c in state.containers}
-    inspected.update({c.name: c for c in _inspect_containers(docker)})
     for obj in inspected.values():
         cname = _safe_name(obj.name)
         if obj.network_mode == "host" or obj.network_mode == "none":
