@@ -37,7 +37,8 @@ def kernel_state(k: Kernel, net: SimNet) -> HostState:
         kind = iface.kind if iface.kind != "veth" else ("veth" if veth else "physical")
         link = Link(name, ifindex=index[name], kind=kind,
                     mac=iface.mac, mtu=iface.mtu, flags=_flags(k, net, iface), state=_oper(k, net, iface),
-                    master=iface.master, link_type="loopback" if iface.kind == "loopback" else "ether")
+                    master=iface.master, link_type="loopback" if iface.kind == "loopback" else "ether",
+                    qdisc="noqueue")  # virtual devices (lo, veth, bridge) have no transmit queue
         if veth and iface.peer is not None:
             pnode, pif = iface.peer
             link.peer_ifindex = net.ifindex[(pnode, pif)]
@@ -92,15 +93,28 @@ def _peer_up(net: SimNet, iface: Any) -> bool:
     return peer is None or peer.up
 
 
+def _carrier(k: Kernel, net: SimNet, iface: Any) -> bool:
+    """A veth has a carrier while its peer is up; a bridge while one of its ports is up
+    with a carrier (the kernel's br_port_carrier_check: docker0 with no container is
+    ``NO-CARRIER ... state DOWN``, lesson 01)."""
+    if iface.kind == "bridge" and iface.name in k.bridges:
+        return any(k.ifaces[p].up and _peer_up(net, k.ifaces[p])
+                   for p in k.bridges[iface.name].ports if p in k.ifaces)
+    return _peer_up(net, iface)
+
+
 def _flags(k: Kernel, net: SimNet, iface: Any) -> list[str]:
-    """``ip link`` flags: UP only when set up, LOWER_UP only with a carrier (a veth's
-    carrier is its peer being up), NO-CARRIER for an up device without one."""
+    """``ip link`` flags in the kernel's order: LOOPBACK or BROADCAST,MULTICAST; UP only when
+    set up, LOWER_UP only with a carrier, NO-CARRIER (first) for an up device without one."""
+    kind = ["LOOPBACK"] if iface.kind == "loopback" else ["BROADCAST", "MULTICAST"]
     if not iface.up:
-        return []
-    return ["UP", "LOWER_UP"] if _peer_up(net, iface) else ["NO-CARRIER", "UP"]
+        return kind
+    return [*kind, "UP", "LOWER_UP"] if _carrier(k, net, iface) else ["NO-CARRIER", *kind, "UP"]
 
 
 def _oper(k: Kernel, net: SimNet, iface: Any) -> str:
     if not iface.up:
         return "DOWN"
+    if iface.kind == "bridge":  # a bridge without a carrier is DOWN, not LOWERLAYERDOWN
+        return "UP" if _carrier(k, net, iface) else "DOWN"
     return "UP" if _peer_up(net, iface) else "LOWERLAYERDOWN"
