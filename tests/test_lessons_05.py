@@ -43,3 +43,8 @@ def test_05_loopback_guard_build(l05: dict[str, Any]) -> None:
           "-A PREROUTING -d 127.0.0.1/32 ! -i lo -j DROP", must_not_say=["! -i lo"])
     assert ex3.submit("iptables -t raw -I PREROUTING -d 127.0.0.0/8 ! -i lo -j DROP") is True
     unreadable(ex3, "-t nat -A PREROUTING -j DROP")
+
+
+def test_05_dnat_count(l05: dict[str, Any]) -> None:
+    drive(l05["ex4"], ["5", "0"], "1 packet", must_not_say=["One"])
+    unreadable(l05["ex4"], "all of them")

@@ -31,3 +31,28 @@ def test_06_docker_user_build(l06: dict[str, Any]) -> None:
     unreadable(ex2, "-p tcp --dport eighty -j DROP")
     unreadable(ex2, "-m recent --set -j DROP")   # not modelled: not judged as "never matched"
     unreadable(ex2, "-d 172.17.0.2")
+
+
+def test_06_isolation_two_stages(l06: dict[str, Any]) -> None:
+    n = l06["isolation_rules"]
+    assert [n(k) for k in (1, 2, 3)] == [4, 6, 8]          # 2 per network + the two RETURNs
+    assert l06["t"].decisive.position.startswith("filter:DOCKER-ISOLATION-STAGE-2:")
+    assert l06["out"].verdict == "ACCEPT"
+    returns = [s.position for s in l06["out"].step_list if s.kind == "rule" and s.matched and s.target == "RETURN"]
+    assert "filter:DOCKER-ISOLATION-STAGE-2:4" in returns
+
+
+def test_06_isolation_rule(l06: dict[str, Any]) -> None:
+    ex3 = l06["ex3"]
+    back_bridge = l06["back"].network
+    rules = l06["TWO_RULES"].tables["filter"].chains["DOCKER-ISOLATION-STAGE-2"].rules
+    drop = next(r.position for r in rules if f"-o {back_bridge} " in r.text + " ")
+    stage1 = next(r.position for r in l06["TWO_RULES"].tables["filter"].chains["DOCKER-ISOLATION-STAGE-1"].rules
+                  if f"-i {l06['front'].network} " in r.text)
+    drive(ex3, [stage1, "filter:FORWARD:2", "filter:DOCKER-ISOLATION-STAGE-2:3"], drop.replace(":", " "),
+          must_not_say=[drop])
+    unreadable(ex3, "STAGE-2")
+
+
+def test_06_docker29_table(l06: dict[str, Any]) -> None:
+    drive(l06["ex4"], ["filter", "nat"], "raw", must_not_say=["raw:"])
