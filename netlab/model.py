@@ -76,6 +76,9 @@ class Link:
     # the kernel's own name for the link type, as ``ip -d link`` prints it
     # ("veth", "bridge", "vxlan", "dummy", ...); None when the paste had no -d
     driver: str | None = None
+    # the peer is in another namespace the text does not name: ``ip`` prints ``@ifN``
+    # only for a peer it cannot find here, and ``ip -br`` (or BusyBox) omits link-netnsid
+    peer_elsewhere: bool = False
 
     @property
     def is_up(self) -> bool:
@@ -85,13 +88,16 @@ class Link:
     def peer(self) -> tuple[str | int, int] | None:
         """A veth's peer as the text gives it: (namespace name, or netnsid when only the
         number is known, ifindex) — ``vethca38e86@if5 ... link-netnsid 0`` is ``(0, 5)``.
-        None when there is no known peer; a peer in the same namespace gives this one's name."""
+        None when there is no known peer; a peer in the same namespace gives this one's name;
+        ``(None, ifindex)`` when it is in another namespace the text does not name (``ip -br``)."""
         if self.peer_ifindex is None:
             return None
         if self.peer_netns is not None:
             return (self.peer_netns, self.peer_ifindex)
         if self.peer_netnsid is not None:
             return (self.peer_netnsid, self.peer_ifindex)
+        if self.peer_elsewhere:
+            return (None, self.peer_ifindex)
         return (self.netns, self.peer_ifindex)
 
 
@@ -211,6 +217,9 @@ class ConntrackEntry:
     zone: int | None = None
     use: int | None = None
     netns: str = ""
+    id: int | None = None  # the kernel's id for the entry (``conntrack -L -o id``)
+    event: str | None = None  # ``conntrack -E``: "NEW", "UPDATE" or "DESTROY"
+    time: float | None = None  # ``conntrack -E -o timestamp``: seconds since the epoch
 
     @property
     def dnat(self) -> bool:
@@ -397,6 +406,8 @@ class HostState:
         if link.peer_netns is not None:
             return link.peer_netns
         if link.peer_netnsid is None:
+            if link.peer_elsewhere:
+                return None
             if link.peer_ifindex is not None and link.kind == "veth":
                 candidates = (self.links if _by_index is None
                               else _by_index.get(link.peer_ifindex, []))
@@ -839,8 +850,10 @@ _MERGE_KEYS: dict[str, Any] = {
     "fdb": lambda f: (f.netns, f.mac, f.dev, f.vlan, f.bridge),
     # one connection seen in two pastes (timeouts differ): one entry
     # (zones keep apart connections whose tuples are the same)
+    # (conntrack -E events of one connection stay apart: each is a moment of its life)
     "conntrack_entries": lambda e: (e.netns, e.zone or 0, e.proto, dataclasses.astuple(e.orig),
-                                    dataclasses.astuple(e.reply)),
+                                    dataclasses.astuple(e.reply), e.event, e.time,
+                                    e.state if e.event else None),
 }
 
 
@@ -861,6 +874,8 @@ def _peer_ref(link: Link, where: str | None = None) -> str | None:
         return f"if{link.peer_ifindex}@{where or 'host'}"
     if link.peer_netnsid is not None and where is None:
         return f"if{link.peer_ifindex}@netnsid {link.peer_netnsid}"
+    if link.peer_elsewhere and where is None:
+        return f"if{link.peer_ifindex}@another namespace"
     return f"if{link.peer_ifindex}"
 
 

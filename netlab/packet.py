@@ -22,6 +22,7 @@ ETH_IPV6 = 0x86DD
 PROTO_ICMP = 1
 PROTO_TCP = 6
 PROTO_UDP = 17
+MAX_QUOTED = 4  # ICMP errors quoting ICMP errors: how many levels Frame reads
 PROTO_NAMES = {PROTO_ICMP: "icmp", PROTO_TCP: "tcp", PROTO_UDP: "udp"}
 PROTO_NUMBERS = {v: k for k, v in PROTO_NAMES.items()}
 
@@ -214,7 +215,10 @@ class Frame:
             f.payload = data[off:]
         return f
 
-    def read_ip(self, data: bytes) -> None:
+    def read_ip(self, data: bytes, _depth: int = 0) -> None:
+        """Read an IPv4 packet's headers; an ICMP error's quoted packet is read too, at most
+        ``MAX_QUOTED`` levels deep (the kernel never quotes an ICMP error in another, RFC
+        1122 3.2.2; a crafted packet nesting thousands is kept as payload)."""
         if len(data) < 20 or data[0] >> 4 != 4:
             self.payload = data
             return
@@ -237,10 +241,12 @@ class Frame:
             if self.icmp_type in (0, 8):
                 self.icmp_id, self.icmp_seq = struct.unpack_from("!HH", body, 4)
                 self.payload = body[8:]
-            elif len(body) >= 28:
+            elif len(body) >= 28 and _depth < MAX_QUOTED:
                 inner = Frame(ethertype=ETH_IPV4)
-                inner.read_ip(body[8:])
+                inner.read_ip(body[8:], _depth + 1)
                 self.quoted = inner
+            else:
+                self.payload = body[8:]
         else:
             if self.proto in ("tcp", "udp", "icmp"):
                 self.proto = "other"

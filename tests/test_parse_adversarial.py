@@ -206,3 +206,100 @@ def test_deeply_nested_display_filters_raise_filter_error(text):
 
     with pytest.raises(FilterError):
         compile_filter(text)
+
+
+# ---------------------------------------------------------------- quotes on rule lines
+
+QUOTED_RULE = "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment {} -j ACCEPT\nCOMMIT\n"
+
+
+@pytest.mark.parametrize("word", ['"abc', "'abc", '"a b \\"', '"it\'s', "abc\"def"])
+def test_an_unclosed_quote_on_a_rule_line_is_refused(word):
+    with pytest.raises(ParseError, match="never closed"):
+        netlab.parse_iptables(QUOTED_RULE.format(word))
+
+
+@pytest.mark.parametrize("word,comment", [('"it\'s"', "it's"), ('"a \\"b\\""', 'a "b"'),
+                                          ("'x y'", "x y"), ('"(("', "((")])
+def test_closed_quotes_are_read(word, comment):
+    rule = netlab.parse_iptables(QUOTED_RULE.format(word)).tables["filter"].chains["INPUT"].rules[0]
+    assert rule.tokens[rule.tokens.index("--comment") + 1] == comment
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab \"'\\", max_size=30))
+def test_quotes_on_a_rule_line_are_read_whole_or_refused(word):
+    """Property: a rule whose quotes shlex cannot close is refused; one it can is read as shlex reads it."""
+    import shlex
+
+    text = QUOTED_RULE.format(word)
+    try:
+        shlex.split(text.splitlines()[2])
+        closes = True
+    except ValueError:
+        closes = False
+    try:
+        netlab.parse_iptables(text)
+    except ParseError as exc:
+        if closes:
+            assert "never closed" not in str(exc)
+        return
+    assert closes, f"{word!r} has an unclosed quote but was read silently"
+
+
+# ---------------------------------------------------------------- values
+
+def test_brief_point_to_point_peer():
+    st_ = netlab.parse_ip_addr("tun0             UNKNOWN        10.8.0.1 peer 10.8.0.2/32 fe80::1/64\n")
+    v4 = [a for a in st_.addrs if a.family == 4]
+    assert [(a.address, a.prefixlen, a.peer) for a in v4] == [("10.8.0.1", 32, "10.8.0.2")]
+    full = netlab.parse_ip_addr("5: tun0: <POINTOPOINT,UP,LOWER_UP> mtu 1500 qdisc fq state UNKNOWN\n"
+                                "    link/none \n    inet 10.8.0.1 peer 10.8.0.2/32 scope global tun0\n")
+    assert [(a.address, a.peer) for a in full.addrs] == [(v4[0].address, v4[0].peer)]
+
+
+@pytest.mark.parametrize("parse", [netlab.parse_ip_addr, netlab.parse_ip_link])
+def test_brief_at_if_peers_are_in_another_namespace(parse):
+    text = ("lo               UNKNOWN        127.0.0.1/8\n"
+            "eth0@if7         UP             172.17.0.2/16\n"
+            "if7x             UP             10.0.0.1/24\n") if parse is netlab.parse_ip_addr else (
+        "lo               UNKNOWN        00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP>\n"
+        "eth0@if7         UP             02:42:ac:11:00:02 <BROADCAST,MULTICAST,UP,LOWER_UP>\n")
+    state = parse(text)
+    eth0 = next(link for link in state.links if link.name == "eth0")
+    assert eth0.kind == "veth" and eth0.peer_ifindex == 7
+    assert eth0.peer == (None, 7) and state.peer_namespace(eth0) is None
+    assert state.peer_of(eth0) is None
+
+
+def test_conntrack_o_id_is_the_entry_id():
+    tcp = ("tcp      6 431999 ESTABLISHED src=172.17.0.2 dst=192.0.2.1 sport=40000 dport=80 "
+           "src=192.0.2.1 dst=172.17.0.2 sport=80 dport=40000 [ASSURED] mark=0 use=1 id=3512345678")
+    e = netlab.parse_conntrack(tcp).conntrack_entries[0]
+    assert e.id == 3512345678 and e.reply.icmp_id is None
+    icmp = ("icmp     1 29 src=172.17.0.2 dst=192.0.2.1 type=8 code=0 id=35 src=192.0.2.1 "
+            "dst=172.17.0.2 type=0 code=0 id=35 mark=0 use=1 id=77")
+    e = netlab.parse_conntrack(icmp).conntrack_entries[0]
+    assert (e.orig.icmp_id, e.reply.icmp_id, e.id) == (35, 35, 77)
+    with pytest.raises(ParseError):
+        netlab.parse_conntrack(tcp.replace("id=3512345678", "id=4294967296"))
+
+
+EVENTS = """\
+    [NEW] tcp      6 120 SYN_SENT src=172.17.0.2 dst=192.0.2.1 sport=40000 dport=80 [UNREPLIED] src=192.0.2.1 dst=172.17.0.2 sport=80 dport=40000
+ [UPDATE] tcp      6 60 SYN_RECV src=172.17.0.2 dst=192.0.2.1 sport=40000 dport=80 src=192.0.2.1 dst=172.17.0.2 sport=80 dport=40000
+ [UPDATE] tcp      6 432000 ESTABLISHED src=172.17.0.2 dst=192.0.2.1 sport=40000 dport=80 src=192.0.2.1 dst=172.17.0.2 sport=80 dport=40000 [ASSURED]
+[DESTROY] tcp      6 src=172.17.0.2 dst=192.0.2.1 sport=40000 dport=80 src=192.0.2.1 dst=172.17.0.2 sport=80 dport=40000 [ASSURED]
+"""
+
+
+@pytest.mark.parametrize("parse", [netlab.parse_conntrack, netlab.parse_host])
+def test_conntrack_events_are_recognised(parse):
+    entries = parse(EVENTS).conntrack_entries
+    assert [(e.event, e.state) for e in entries] == [("NEW", "SYN_SENT"), ("UPDATE", "SYN_RECV"),
+                                                     ("UPDATE", "ESTABLISHED"), ("DESTROY", None)]
+    stamped = "[1712345678.123456]\t" + EVENTS.splitlines()[0].strip() + "\n"
+    e = parse(stamped).conntrack_entries[0]
+    assert (e.event, e.time) == ("NEW", 1712345678.123456)
+    with pytest.raises(ParseError):
+        netlab.parse_conntrack(EVENTS.replace("[NEW]", "[NOPE]"))

@@ -27,13 +27,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netlab.atomic import atomic_write_text, remove_stale_temps, target_of
+from netlab.capture.pcapng import CONTINUED
 from netlab.errors import CaptureError
 
 SIDECAR_SUFFIX = ".netlab.json"
 FORMAT = "netlab-annotations/1"
 _TAGS = re.compile(r"^tags: (.*)$", re.S)
 _HOP = re.compile(r"^hop: (?P<hop>.*?)(?: \| hook: (?P<hook>.*?))?(?: \| rule: (?P<rule>.*?))?$", re.S)
-_LINKS = re.compile(r"^links: ([0-9, ]+)$")
+# a link is a packet number: at most 18 digits (a longer "links:" line is free text)
+_LINKS = re.compile(r"^links: ((?:[0-9]{1,18}(?:, ?| ))*[0-9]{1,18})$")
 COLOUR_PREFIX = "netlab colour rules: "
 COMMENT_PREFIX = "comment: "
 
@@ -66,6 +68,14 @@ class Annotation:
     hook: str | None = None
     rule: str | None = None
     links: list[int] = field(default_factory=list)
+    # the separate pcapng comments ``comment`` was joined from (one per line of the
+    # list): written back as separate comments while the comment is unchanged
+    parts: list[str] = field(default_factory=list, compare=False, repr=False)
+
+    def _comment_texts(self) -> list[str]:
+        if len(self.parts) > 1 and "\n".join(self.parts) == self.comment:
+            return list(self.parts)
+        return [self.comment] if self.comment else []
 
     def is_empty(self) -> bool:
         return not (self.comment or self.tags or self.hop or self.hook or self.rule or self.links)
@@ -73,12 +83,12 @@ class Annotation:
     def to_comments(self) -> list[str]:
         """The pcapng ``opt_comment`` texts carrying this annotation (Wireshark shows each)."""
         out = []
-        if self.comment:
+        for text in self._comment_texts():
             # a comment that reads like one of netlab's own lines is marked, so it comes back
             # as a comment (and not as tags, a hop or links)
-            looks_like_ours = (self.comment.startswith((COMMENT_PREFIX, "hop: "))
-                               or _TAGS.match(self.comment) or _LINKS.match(self.comment))
-            out.append(COMMENT_PREFIX + self.comment if looks_like_ours else self.comment)
+            looks_like_ours = (text.startswith((COMMENT_PREFIX, "hop: ", CONTINUED))
+                               or _TAGS.match(text) or _LINKS.match(text))
+            out.append(COMMENT_PREFIX + text if looks_like_ours else text)
         if self.tags:
             out.append("tags: " + ", ".join(self.tags))
         if self.hop or self.hook or self.rule:
@@ -111,18 +121,23 @@ class Annotation:
             else:
                 free.append(text)
         a.comment = "\n".join(free)
+        a.parts = free if len(free) > 1 else []
         return a
 
     def to_json(self) -> dict[str, Any]:
+        parts = self._comment_texts()
         return {k: v for k, v in (("comment", self.comment), ("tags", self.tags), ("hop", self.hop),
-                                  ("hook", self.hook), ("rule", self.rule), ("links", self.links))
+                                  ("hook", self.hook), ("rule", self.rule), ("links", self.links),
+                                  ("comments", parts if len(parts) > 1 else None))
                 if v}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Annotation:
+        parts = data.get("comments") or []
         return cls(comment=str(data.get("comment", "")), tags=clean_tags(data.get("tags")),
                    hop=data.get("hop"), hook=data.get("hook"), rule=data.get("rule"),
-                   links=sorted(int(x) for x in data.get("links", [])))
+                   links=sorted(int(x) for x in data.get("links", [])),
+                   parts=[str(p) for p in parts] if isinstance(parts, list) else [])
 
 
 def sidecar_path(capture_path: str | os.PathLike[str]) -> str:
@@ -304,7 +319,7 @@ def read_sidecar(path: str | os.PathLike[str], digest: str | None = None) -> Sid
             annotations={int(k): Annotation.from_json(v) for k, v in data["annotations"].items()},
             colour_rules=[(str(f), str(c)) for f, c in data.get("colour_rules", [])],
             capture_file=str(data.get("capture_file", "")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise CaptureError(f"cannot read the annotations file {os.fspath(path)}: {exc}. "
                            "Move it away to start afresh (nothing in the capture is lost).") from exc
     if digest is not None and side.digest != digest:

@@ -42,7 +42,10 @@ from netlab.capture.fast import (
     summaries,
 )
 from netlab.capture.pcapng import (
+    EPB_INBOUND,
+    EPB_OUTBOUND,
     LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL,
     LINKTYPE_LINUX_SLL2,
     Interface,
     RawCapture,
@@ -55,6 +58,11 @@ from netlab.packet import Frame, int_to_flags
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
+
+
+DIRECTIONS = {None: 0, "in": EPB_INBOUND, "inbound": EPB_INBOUND, "out": EPB_OUTBOUND,
+              "outbound": EPB_OUTBOUND}
+PACKET_OUTGOING = 4  # Linux packet type of a packet the host sent (linux/if_packet.h)
 
 
 class CaptureWarning(UserWarning):
@@ -98,14 +106,17 @@ class Capture:
             if text.startswith(COLOUR_PREFIX):
                 import json
 
-                with contextlib.suppress(ValueError, TypeError):
+                # RecursionError: a crafted comment of deeply nested brackets
+                with contextlib.suppress(ValueError, TypeError, RecursionError):
                     self.colour_rules = [(str(f), str(c)) for f, c in
                                          json.loads(text[len(COLOUR_PREFIX):])]
 
     # ------------------------------------------------------------------ building
     @classmethod
     def from_records(cls, records: Iterable[tuple]) -> Capture:
-        """A capture from ``(time, netns, iface, bytes | Frame[, comment])`` records, in order."""
+        """A capture from ``(time, netns, iface, bytes | Frame[, comment[, direction]])``
+        records, in order; ``direction`` is ``"in"`` (received on iface) or ``"out"`` (sent
+        on it), written to pcapng as ``epb_flags`` inbound / outbound."""
         import numpy as np
 
         interfaces: list[Interface] = []
@@ -113,11 +124,16 @@ class Capture:
         chunks: list[bytes] = []
         offs, caps, times, ifs = [], [], [], []
         comments: dict[int, list[str]] = {}
+        flags: list[int] = []
         pos = 0
         for k, rec in enumerate(records, start=1):
-            if not isinstance(rec, (tuple, list)) or len(rec) not in (4, 5):
+            if not isinstance(rec, (tuple, list)) or len(rec) not in (4, 5, 6):
                 raise CaptureError(f"record {k} should be (time, netns, iface, bytes or Frame"
-                                   f"[, comment]), got {rec!r:.80}")
+                                   f"[, comment[, direction]]), got {rec!r:.80}")
+            way = rec[5] if len(rec) == 6 else None
+            if way not in DIRECTIONS:
+                raise CaptureError(f"record {k}: direction {way!r} should be 'in', 'out' or None")
+            flags.append(DIRECTIONS[way])
             t, netns, iface, pkt = rec[:4]
             if isinstance(pkt, Frame):
                 data = pkt.to_bytes()
@@ -138,14 +154,15 @@ class Capture:
             ifs.append(index[key])
             chunks.append(data)
             pos += len(data)
-            if len(rec) == 5 and rec[4]:
+            if len(rec) >= 5 and rec[4]:
                 comments[k] = [str(rec[4])]
         data = b"".join(chunks)
         caplens = np.asarray(caps, dtype=np.int64)
         raw = RawCapture(data=data, offsets=np.asarray(offs, dtype=np.int64), caplens=caplens,
                          origlens=caplens.copy(), times_ns=np.asarray(times, dtype=np.int64),
                          ifaces=np.asarray(ifs, dtype=np.int32), interfaces=interfaces,
-                         comments=comments, kind="records")
+                         comments=comments, kind="records",
+                         flags=np.asarray(flags, dtype=np.uint32) if any(flags) else None)
         return cls(raw)
 
     def _split_cooked_interfaces(self, names: dict[int, str] | None = None) -> None:
@@ -282,7 +299,16 @@ class Capture:
         from scapy.packet import Raw
 
         layer = conf.l2types.num2layer.get(self.linktype(n), Raw)
-        pkt = layer(self.raw_bytes(n))
+        data = self.raw_bytes(n)
+        try:
+            pkt = layer(data)
+        except Exception as exc:  # noqa: BLE001 - scapy raises struct.error, IndexError, …
+            # a packet shorter than its first header, or one scapy cannot dissect: show its
+            # bytes rather than fail (capture.frame(n) reads what can be read)
+            warnings.warn(f"scapy cannot dissect packet {n} ({len(data)} bytes; "
+                          f"{type(exc).__name__}: {str(exc)[:80]}): shown as raw bytes",
+                          CaptureWarning, stacklevel=2)
+            pkt = Raw(data)
         pkt.time = float(self._raw.times_ns[n - 1]) / 1e9
         return pkt
 
@@ -600,31 +626,74 @@ class Capture:
         return follow_stream(self, n)
 
     # ------------------------------------------------------------------ writing
-    def to_pcapng_bytes(self) -> bytes:
-        """The capture as pcapng: one interface block per interface, annotations as comments."""
-        import json
+    def directions(self) -> np.ndarray:
+        """Per packet: 1 inbound (received on its interface), 2 outbound (sent), 0 unknown —
+        from the records, the file's ``epb_flags``, or a cooked capture's packet type."""
+        import numpy as np
+
+        raw = self._raw
+        n = len(self)
+        if raw.flags is not None:
+            out = (raw.flags & 3).astype(np.uint8)
+        else:
+            out = np.zeros(n, dtype=np.uint8)
+        cooked = {i: 0 if it.linktype == LINKTYPE_LINUX_SLL else 10
+                  for i, it in enumerate(raw.interfaces)
+                  if it.linktype in (LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2)}
+        for i, at in cooked.items():  # the packet type byte of the cooked header
+            rows = np.flatnonzero((raw.ifaces == i) & (out == 0) & (raw.caplens > at + 1))
+            if len(rows):
+                buf = np.frombuffer(raw.data, dtype=np.uint8)
+                kind = buf[raw.offsets[rows] + at + (1 if at == 0 else 0)]
+                out[rows] = np.where(kind == PACKET_OUTGOING, EPB_OUTBOUND, EPB_INBOUND)
+        return out
+
+    def _pcapng_packets(self, rows: Iterable[int] | None = None) -> list[tuple]:
+        import numpy as np
 
         raw = self._raw
         offs = raw.offsets.tolist()
         caps = raw.caplens.tolist()
         data = raw.data
+        flags = (raw.flags.copy() if raw.flags is not None
+                 else np.zeros(len(self), dtype=np.uint32))
+        flags = ((flags & ~np.uint32(3)) | self.directions()).tolist()
         notes = {n: a.to_comments() for n, a in self.annotations.items()}
-        packets = [
-            (i, t, data[o:o + c], ol, notes.get(k))
-            for k, (i, t, o, c, ol) in enumerate(zip(raw.ifaces.tolist(), raw.times_ns.tolist(),
-                                                     offs, caps, raw.origlens.tolist(),
-                                                     strict=True), start=1)]
-        section = []
+        ifaces, times, origs = raw.ifaces.tolist(), raw.times_ns.tolist(), raw.origlens.tolist()
+        return [(ifaces[i], times[i], data[offs[i]:offs[i] + caps[i]], origs[i], notes.get(i + 1),
+                 flags[i]) for i in (range(len(self)) if rows is None else rows)]
+
+    def _section(self) -> list[str]:
+        import json
+
+        section = [t for t in self._raw.section_comments if not t.startswith(COLOUR_PREFIX)]
         if self.colour_rules:
             section.append(COLOUR_PREFIX + json.dumps([list(r) for r in self.colour_rules]))
-        return write_pcapng(raw.interfaces, packets, section)
+        return section
 
-    def to_pcapng(self, path: str | os.PathLike[str]) -> str:
+    def to_pcapng_bytes(self) -> bytes:
+        """The capture as pcapng: one interface block per interface, annotations as comments,
+        each packet's direction as ``epb_flags``; the section comments and options of the
+        file it was read from are kept."""
+        raw = self._raw
+        return write_pcapng(raw.interfaces, self._pcapng_packets(), self._section(),
+                            raw.section_options)
+
+    def to_pcapng(self, path: str | os.PathLike[str], *,
+                  per_hop_files: bool = False) -> str | list[str]:
         """Write a pcapng Wireshark opens (written atomically); returns the path.  A capture
-        that had no file keeps its annotations next to this one from now on."""
+        that had no file keeps its annotations next to this one from now on.
+
+        ``per_hop_files=True`` writes one file per interface instead (``NAME.ns_iface.pcapng``
+        beside ``path``) and returns their paths: in one file, a journey's copies of a packet
+        at several hops look to Wireshark like retransmissions and duplicate ACKs; in a
+        per-hop file each packet is seen once.  Those files are exports: the capture's
+        annotations stay where they are."""
         from netlab.atomic import atomic_write_bytes
 
         path = os.fspath(path)
+        if per_hop_files:
+            return self._per_hop_files(path)
         blob = self.to_pcapng_bytes()
         atomic_write_bytes(path, blob)
         if self.path is None:
@@ -634,6 +703,30 @@ class Capture:
             self._base, self._base_id = None, None
             self._save()
         return path
+
+    def _per_hop_files(self, path: str) -> list[str]:
+        import re
+
+        import numpy as np
+
+        from netlab.atomic import atomic_write_bytes
+
+        raw = self._raw
+        stem, ext = os.path.splitext(path)
+        written: list[str] = []
+        for i, it in enumerate(raw.interfaces):
+            rows = np.flatnonzero(raw.ifaces == i).tolist()
+            if not rows:
+                continue
+            label = re.sub(r"[^A-Za-z0-9_.@-]+", "_", f"{it.namespace}_{it.name}".strip("_")) or f"if{i}"
+            name = f"{stem}.{label}{ext or '.pcapng'}"
+            if name in written:
+                name = f"{stem}.{label}-{i}{ext or '.pcapng'}"
+            packets = [(0, *p[1:]) for p in self._pcapng_packets(rows)]
+            atomic_write_bytes(name, write_pcapng([it], packets, self._section(),
+                                                  raw.section_options))
+            written.append(name)
+        return written
 
 
 def load_capture(path: str | os.PathLike[str], *, interface: str | None = None,

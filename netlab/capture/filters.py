@@ -82,6 +82,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "eth.addr": ("mac", "Ethernet source or destination"),
     "frame.number": ("int", "packet number"), "frame.len": ("int", "length on the wire"),
     "iface": ("str", "interface the packet was seen on"), "netns": ("str", "network namespace"),
+    "frame.interface_name": ("str", "the interface's name as written in pcapng (\"ns/iface\")"),
     "comment": ("str", "the packet's comment"), "tag": ("str", "one of the packet's tags"),
     "hop": ("str", "hop written by annotate_from"), "hook": ("str", "netfilter hook(s)"),
     "rule": ("str", "iptables rule(s) that acted"),
@@ -99,7 +100,7 @@ SUPPORTED = ("netlab's display filters support: protocols (tcp, udp, icmp, arp, 
              "comparisons field == value, !=, <, >, <=, >= (ip.src, ip.addr, tcp.port, "
              "tcp.flags.syn, iface, netns, …); `contains` on text fields (comment, tag, iface, "
              "hop, hook, rule); and, or, not (&&, ||, !) and parentheses")
-ALIASES = {"interface": "iface", "frame.interface_name": "iface", "namespace": "netns",
+ALIASES = {"interface": "iface", "namespace": "netns",
            "frame.comment": "comment", "pkt_comment": "comment", "tags": "tag",
            "ip.src_host": "ip.src", "ip.dst_host": "ip.dst"}
 
@@ -295,17 +296,18 @@ def compile_filter(text: str) -> Node:
     """Parse ``text`` into a filter tree (raises :class:`FilterError` if it cannot)."""
     if not isinstance(text, str):
         raise FilterError(f"a filter is text, not {type(text).__name__}")
+    parser = _Parser(text)  # tokens first: a "(" inside a quoted string is not nesting
     depth = deepest = 0
-    for ch in text:
-        if ch == "(":
+    for kind, value, _ in parser.toks:
+        if kind == "op" and value == "(":
             depth += 1
             deepest = max(deepest, depth)
-        elif ch == ")":
+        elif kind == "op" and value == ")":
             depth -= 1
     if deepest > _MAX_DEPTH:
         raise FilterError(f"parentheses nested {deepest} deep: netlab reads at most {_MAX_DEPTH}")
     try:
-        return _Parser(text).parse()
+        return parser.parse()
     except RecursionError:
         raise FilterError(f"the filter is nested too deeply (keep it under {_MAX_DEPTH} levels of "
                           "parentheses and `not`)") from None
@@ -422,8 +424,11 @@ def _text_compare(name: str, op: str, value: str, cap: Capture) -> np.ndarray:
     import numpy as np
 
     n = cap._cols.n
-    if name in ("iface", "netns"):
-        names = [(i.name if name == "iface" else i.namespace) for i in cap._raw.interfaces]
+    if name in ("iface", "netns", "frame.interface_name"):
+        # frame.interface_name is the if_name netlab writes (and tshark reads): "ns/iface"
+        names = [(i.name if name == "iface" else i.namespace if name == "netns"
+                  else f"{i.namespace}/{i.name}" if i.namespace else i.name)
+                 for i in cap._raw.interfaces]
         if op == "contains":
             ok = [value in s for s in names]
         else:

@@ -64,6 +64,13 @@ PCAP_MAGICS = {
 }  # magic -> (byte order, nanoseconds per fraction unit)
 PCAPNG_SHB = 0x0A0D0D0A
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
+MAX_OPTION = 65535  # an option's length is 16 bits
+# a text longer than one option is written as several; the pieces after the first start
+# with this, and the reader joins them back (Wireshark shows each piece)
+CONTINUED = "netlab-continued: "
+EPB_INBOUND, EPB_OUTBOUND = 1, 2  # epb_flags bits 0-1 (pcapng spec, section 4.3.1)
+# SHB options netlab writes itself; 19372/19373 are custom options "not to be copied"
+_SHB_OWN = {0, 1, 3, 4, 19372, 19373}
 
 
 def linktype_name(linktype: int) -> str:
@@ -97,6 +104,11 @@ class RawCapture:
     section_comments: list[str] = field(default_factory=list)
     problem: CaptureError | None = None
     kind: str = "pcap"
+    # pcapng epb_flags per packet (bits 0-1: 1 inbound, 2 outbound; 0 unknown), or None
+    flags: np.ndarray | None = None
+    # the first section's options netlab does not write itself (shb_hardware, custom
+    # options other tools put there), kept on rewrite as (code, value)
+    section_options: list[tuple[int, bytes]] = field(default_factory=list)
 
 
 def _not_a_capture(data: bytes, source: str) -> CaptureError:
@@ -221,6 +233,17 @@ def _text(value: bytes) -> str:
     return value.decode("utf-8", "replace").rstrip("\0")
 
 
+def _joined(texts: list[str]) -> list[str]:
+    """Comments as written, with a long text's :data:`CONTINUED` pieces joined back."""
+    out: list[str] = []
+    for t in texts:
+        if t.startswith(CONTINUED) and out:
+            out[-1] += t[len(CONTINUED):]
+        else:
+            out.append(t)
+    return out
+
+
 def _read_pcapng(data: bytes, source: str) -> RawCapture:
     offs: list[int] = []
     caps: list[int] = []
@@ -232,6 +255,9 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
     ticks_per_second: list[int] = []  # per global interface (if_tsresol)
     comments: dict[int, list[str]] = {}
     section_comments: list[str] = []
+    section_options: list[tuple[int, bytes]] | None = None
+    flags: dict[int, int] = {}
+    tsoffset_ns: list[int] = []  # per global interface (if_tsoffset, in ns)
     order = "<"
     pos, end = 0, len(data)
     problem = None
@@ -273,9 +299,15 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
             break
         body, bend = pos + 8, pos + blen - 4
         if btype == PCAPNG_SHB:
+            first = section_options is None
+            section_options = section_options or []
+            texts = []
             for code, value in _options(data, body + 16, bend, order):
                 if code == 1:
-                    section_comments.append(_text(value))
+                    texts.append(_text(value))
+                elif first and code not in _SHB_OWN:
+                    section_options.append((code, value))
+            section_comments.extend(_joined(texts))
         elif btype == 1:  # Interface Description Block
             if bend - body < 8:
                 problem = damaged("an interface block too short to read")
@@ -283,7 +315,7 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
             linktype, _, snaplen = struct.unpack_from(order + "HHI", data, body)
             # an interface netlab cannot decode is kept (its packets keep their numbers);
             # the file is refused only if it holds nothing else (see the end)
-            name, desc, per_second = "", "", 1_000_000
+            name, desc, per_second, offset = "", "", 1_000_000, 0
             for code, value in _options(data, body + 8, bend, order):
                 if code == 2:
                     name = _text(value)
@@ -292,6 +324,9 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
                 elif code == 9 and value:
                     v = value[0]
                     per_second = 2 ** (v & 0x7F) if v & 0x80 else 10 ** min(v, 30)
+                elif code == 14 and len(value) >= 8:  # if_tsoffset: seconds added to every time
+                    offset = struct.unpack_from(order + "q", value, 0)[0] * 1_000_000_000
+            tsoffset_ns.append(offset)
             ts_ns = 1e9 / per_second
             ticks_per_second.append(per_second)
             ns, _, ifname = name.rpartition("/")
@@ -328,20 +363,33 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
             caps.append(caplen)
             origs.append(origlen)
             # integer arithmetic: a float loses the last digits of a nanosecond timestamp
-            times.append(min(((hi << 32) | lo) * 1_000_000_000 // ticks_per_second[gi], 2**63 - 1))
+            t_ns = ((hi << 32) | lo) * 1_000_000_000 // ticks_per_second[gi] + tsoffset_ns[gi]
+            times.append(min(max(t_ns, -(2**63)), 2**63 - 1))
             ifs.append(gi)
             opt_start = start + ((caplen + 3) & ~3)
             if btype != 3 and opt_start + 4 <= bend:
-                texts = [_text(v) for c, v in _options(data, opt_start, bend, order) if c == 1]
+                texts = []
+                for c, v in _options(data, opt_start, bend, order):
+                    if c == 1:
+                        texts.append(_text(v))
+                    elif c == 2 and len(v) >= 4:  # epb_flags
+                        flags[len(offs)] = struct.unpack_from(order + "I", v, 0)[0]
                 if texts:
-                    comments[len(offs)] = texts
+                    comments[len(offs)] = _joined(texts)
         # other blocks (statistics, name resolution, secrets, custom) are skipped
         pos += blen
     used = {interfaces[i].linktype for i in set(ifs)}
     if used and not used & set(SUPPORTED_LINKTYPES):
         _check_linktype(min(used), source, 0)
-    return _finish(data, offs, caps, origs, times, ifs, interfaces, comments, problem, "pcapng",
-                   section_comments)
+    raw = _finish(data, offs, caps, origs, times, ifs, interfaces, comments, problem, "pcapng",
+                  section_comments)
+    raw.section_options = section_options or []
+    if flags:
+        import numpy as np
+
+        raw.flags = np.zeros(len(offs), dtype=np.uint32)
+        raw.flags[np.fromiter(flags, dtype=np.int64) - 1] = np.fromiter(flags.values(), dtype=np.uint32)
+    return raw
 
 
 # ---------------------------------------------------------------------------- writing
@@ -350,19 +398,52 @@ def _opt(code: int, value: bytes) -> bytes:
     return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
 
 
+def _text_opts(code: int, texts: list[str]) -> bytes:
+    """Text options; one longer than an option holds (65,535 bytes) is split at character
+    boundaries into pieces the reader joins back (see :data:`CONTINUED`)."""
+    out = []
+    for text in texts:
+        raw = text.encode("utf-8")
+        if len(raw) <= MAX_OPTION:
+            out.append(_opt(code, raw))
+            continue
+        head = b""
+        while raw:
+            room = MAX_OPTION - len(head)
+            cut = min(room, len(raw))
+            while cut < len(raw) and cut > 0 and (raw[cut] & 0xC0) == 0x80:
+                cut -= 1  # never inside a UTF-8 character
+            out.append(_opt(code, head + raw[:cut]))
+            raw, head = raw[cut:], CONTINUED.encode()
+    return b"".join(out)
+
+
+def _shb_os() -> str:
+    import platform
+
+    return f"{platform.system()} {platform.release()}".strip() or "unknown"
+
+
 def _block(btype: int, body: bytes) -> bytes:
     length = 12 + len(body)
     return struct.pack("<II", btype, length) + body + struct.pack("<I", length)
 
 
-def write_pcapng(interfaces: list[Interface], packets: list[tuple[int, int, bytes, int, list[str]]],
-                 section_comments: list[str] | None = None) -> bytes:
+def write_pcapng(interfaces: list[Interface], packets: list[tuple],
+                 section_comments: list[str] | None = None,
+                 section_options: list[tuple[int, bytes]] | None = None) -> bytes:
     """pcapng bytes: ``packets`` are (interface index, time in ns, bytes, original length,
-    comments).  Timestamps are written in nanoseconds (``if_tsresol`` 9)."""
+    comments[, epb_flags]).  Timestamps are written in nanoseconds (``if_tsresol`` 9); the
+    section says which OS and netlab version wrote it (``shb_os``, ``shb_userappl``) and
+    keeps ``section_options`` (other tools' options read from the file this came from)."""
+    from netlab import __version__
+
     out = []
-    shb_opts = _opt(4, b"netlab")
-    for text in section_comments or []:
-        shb_opts += _opt(1, text.encode("utf-8"))
+    shb_opts = _text_opts(1, list(section_comments or []))
+    shb_opts += b"".join(_opt(c, v) for c, v in section_options or [] if c not in _SHB_OWN
+                         and len(v) <= MAX_OPTION)
+    shb_opts += _opt(3, _shb_os().encode("utf-8")[:MAX_OPTION])
+    shb_opts += _opt(4, f"netlab {__version__}".encode())
     shb_opts += _opt(0, b"")
     out.append(_block(PCAPNG_SHB, struct.pack("<IHHq", BYTE_ORDER_MAGIC, 1, 0, -1) + shb_opts))
     for iface in interfaces:
@@ -377,10 +458,13 @@ def write_pcapng(interfaces: list[Interface], packets: list[tuple[int, int, byte
         opts += _opt(9, b"\x09") + _opt(0, b"")
         out.append(_block(1, struct.pack("<HHI", iface.linktype, 0, iface.snaplen or 0) + opts))
     pack_epb = struct.Struct("<IIIII").pack
-    for iid, t_ns, raw, origlen, texts in packets:
-        opts = b""
-        if texts:
-            opts = b"".join(_opt(1, t.encode("utf-8")) for t in texts) + _opt(0, b"")
+    for iid, t_ns, raw, origlen, texts, *rest in packets:
+        opts = _text_opts(1, texts) if texts else b""
+        if rest and rest[0]:
+            opts += _opt(2, struct.pack("<I", rest[0] & 0xFFFFFFFF))
+        if opts:
+            opts += _opt(0, b"")
+        t_ns = max(t_ns, 0)  # pcapng timestamps are unsigned
         body = (pack_epb(iid, (t_ns >> 32) & 0xFFFFFFFF, t_ns & 0xFFFFFFFF, len(raw),
                          max(origlen, len(raw)))
                 + raw + b"\0" * (-len(raw) % 4) + opts)

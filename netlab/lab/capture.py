@@ -228,4 +228,5 @@ def to_capture(records: list[Record], comments: dict[int, str] | None = None):  
 
     comments = comments or {}
     return Capture.from_records(
-        (r.time, r.netns, r.iface, r.data, comments.get(i, "")) for i, r in enumerate(records))
+        (r.time, r.netns, r.iface, r.data, comments.get(i, ""),
+         r.direction if r.direction in ("in", "out") else None) for i, r in enumerate(records))

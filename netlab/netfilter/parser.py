@@ -25,6 +25,8 @@ from netlab.numbers import is_decimal, starts_numeric, to_int
 # so a word never backtracks: linear on any line (issue 10).
 _WORD = re.compile(r"""(?:"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)|'[^']*+(?:'|\Z)|[^\s"']++)+""", re.S)
 _SEGMENT = re.compile(r""""((?:[^"\\]++|\\.)*+)("|\\?\Z)|'([^']*+)('|\Z)|((?:[^"'\\]++|\\.|\\\Z)++)""", re.S)
+# a line's quoted and unquoted stretches, possessively: where it stops, a quote is unclosed
+_BALANCED = re.compile(r"""(?:[^"'\\]++|\\.|"(?:[^"\\]++|\\.)*+"|'[^']*+')*+""", re.S)
 _DQ_ESCAPE = re.compile(r"""\\([\\"$`\n])""")
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -53,6 +55,11 @@ def _rule_words(line: str, lineno: int, raw: str, command: str) -> list[str]:
         raise ParseError(f"a {len(line):,}-character line: iptables-restore reads at most {_MAX_ARGC} "
                          f"words of at most {_MAX_PARAM} characters on a line", command=command,
                          lineno=lineno, line=raw[:200], hint="paste the output of iptables-save as it printed it")
+    if ('"' in line or "'" in line) and (stop := _BALANCED.match(line).end()) < len(line.rstrip("\\")):
+        raise ParseError(f"the quote {line[stop]} at character {stop + 1} is never closed, so netlab "
+                         "cannot tell where that word ends", command=command, lineno=lineno,
+                         line=raw[:200], hint="the line was probably cut when it was copied: "
+                         "paste the whole line as iptables-save printed it")
     words = split_words(line)
     if len(words) > _MAX_ARGC:
         raise ParseError(f"{len(words)} words on one line: iptables-restore stops at {_MAX_ARGC} "

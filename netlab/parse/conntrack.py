@@ -24,6 +24,8 @@ _TUPLE_INT = {"sport": "sport", "dport": "dport", "type": "icmp_type", "code": "
 
 
 _HEX = re.compile(r"^[0-9a-fA-F]{1,16}$")
+EVENTS = ("NEW", "UPDATE", "DESTROY")  # conntrack -E's event kinds (conntrack-tools)
+_STAMP = re.compile(r"^\[([0-9]{1,12}(?:\.[0-9]{1,9})?)\]$")  # conntrack -E -o timestamp
 
 
 def _number(key: str, value: str) -> int:
@@ -42,7 +44,9 @@ def _tuple(fields: dict[str, str]) -> ConntrackTuple:
 
 
 def parse_conntrack(text: str | bytes, netns: str = "") -> HostState:
-    """Read ``conntrack -L`` lines: protocol, TCP state, both tuples, [ASSURED]/[UNREPLIED], mark."""
+    """Read ``conntrack -L`` lines: protocol, TCP state, both tuples, [ASSURED]/[UNREPLIED],
+    mark, the entry's ``id`` (``-o id``); ``conntrack -E`` lines also give their ``event``
+    ([NEW], [UPDATE], [DESTROY]) and, with ``-o timestamp``, their ``time``."""
     command = "conntrack -L"
     cleaned = clean_lines(text)
     state = HostState(source="paste")
@@ -51,7 +55,16 @@ def parse_conntrack(text: str | bytes, netns: str = "") -> HostState:
             continue  # "conntrack v1.4.7 (conntrack-tools): 3 flow entries have been shown."
         words = line.split()
         i = 0
-        if words[0].startswith("[") and words[0].endswith("]"):  # conntrack -E event
+        event, stamp = None, None
+        if i < len(words) and (m := _STAMP.match(words[i])):
+            stamp = float(m.group(1))
+            i += 1
+        if i < len(words) and words[i].startswith("[") and words[i].endswith("]") \
+                and not words[i][1:-1].isdigit():
+            event = words[i][1:-1]
+            if event not in EVENTS:
+                raise parse_error(command, f"[{event}] is not a conntrack -E event (those are "
+                                  f"{', '.join('[' + e + ']' for e in EVENTS)})", cleaned, lineno, line)
             i += 1
         if i + 1 < len(words) and words[i] in ("ipv4", "ipv6") and _NUM.match(words[i + 1]):
             i += 2  # /proc/net/nf_conntrack and `-o extended` prefix
@@ -61,7 +74,8 @@ def parse_conntrack(text: str | bytes, netns: str = "") -> HostState:
         proto = words[i]
         i += 2
         entry = ConntrackEntry(proto=proto, orig=ConntrackTuple("", ""),
-                               reply=ConntrackTuple("", ""), netns=netns)
+                               reply=ConntrackTuple("", ""), netns=netns, event=event, time=stamp)
+        open_tuple = False  # may an id= still belong to the last tuple (ICMP's echo id)?
         if i < len(words) and _NUM.match(words[i]):
             entry.timeout = int(words[i])
             i += 1
@@ -79,9 +93,16 @@ def parse_conntrack(text: str | bytes, netns: str = "") -> HostState:
                     raise ValueError(f"{word!r} is not KEY=VALUE")
                 if key == "src":
                     tuples.append({})
+                    open_tuple = True
                 if key in ("src", "dst"):
                     ipaddress.ip_address(value)
-                if key in ("src", "dst", "sport", "dport", "type", "code", "id") and tuples:
+                if key == "id" and (not open_tuple or "id" in tuples[-1]
+                                    or not proto.startswith("icmp")):
+                    # `-o id`: the entry's id comes after both tuples (and mark=, use=)
+                    if not _NUM.match(value) or int(value) >= 2**32:
+                        raise ValueError(f"id={value[:24]} is not a conntrack id (a u32)")
+                    entry.id = int(value)
+                elif key in ("src", "dst", "sport", "dport", "type", "code", "id") and tuples:
                     if key in tuples[-1]:
                         raise ValueError(f"{key}= twice in one direction")
                     if key not in ("src", "dst") and not _NUM.match(value):
@@ -95,6 +116,8 @@ def parse_conntrack(text: str | bytes, netns: str = "") -> HostState:
                                          "connection mark is a u32)")
                 elif key in ("zone", "use"):
                     setattr(entry, key, _number(key, value))
+                if key not in ("src", "dst", "sport", "dport", "type", "code", "id"):
+                    open_tuple = False
             if len(tuples) != 2 or not all("dst" in t for t in tuples):
                 raise ValueError("a conntrack entry has an original and a reply direction, each "
                                  "with src= and dst=")

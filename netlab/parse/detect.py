@@ -39,7 +39,7 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
     # (Recv-Q, Send-Q, then two addresses with ports), not a conntrack entry
     ("netstat", re.compile(r"^(?:tcp|udp|udplite|raw)6?\s+\d+\s+\d+\s+(?!src=)\S*:\S+\s+\S*:\S+")),
     ("conntrack -L", re.compile(
-        r"^(?:\[\w+\]\s+)?(?:ipv[46]\s+\d+\s+)?"
+        r"^(?:\[[0-9]+(?:\.[0-9]+)?\]\s+)?(?:\[\w+\]\s+)?(?:ipv[46]\s+\d+\s+)?"
         r"(?:tcp|udp|udplite|icmp|icmpv6|sctp|dccp|gre|unknown)\s+\d+\s")),
     ("conntrack -L", re.compile(r"^conntrack v[\d.]+ \(conntrack-tools\)")),
     ("sysctl", re.compile(r"^(?:[\w\-*]+\.)+[\w\-*]+\s*=")),
@@ -286,10 +286,15 @@ def _detect_json(text: str) -> str | None:
     return "ip -j"  # [] : an empty listing (no routes in that table, say)
 
 
+_CONNTRACK_EVENT = re.compile(r"^(?:\[[0-9]+(?:\.[0-9]+)?\]\s+)?\[(?:NEW|UPDATE|DESTROY)\]\s")
+
+
 def detect_lines(cleaned: Cleaned, limit: int = 40) -> str | None:
     """The command whose output these cleaned lines look like (None when unsure)."""
     for _, line in cleaned.lines[:limit]:
         stripped = line.strip()
+        if stripped[:1] == "[" and _CONNTRACK_EVENT.match(stripped):
+            return "conntrack -L"  # `conntrack -E`: [NEW] tcp 6 ... (not JSON)
         if stripped[:1] in ("[", "{"):
             return _detect_json(cleaned.text)
         for key, rx in _LINE_RULES:

@@ -293,6 +293,8 @@ class _AddrReader:
             if link.kind != "veth":
                 link.peer_ifindex = link.peer_netnsid = None
                 link.peer_netns = None
+            elif link.peer_ifindex is not None and link.name not in self.peer_names:
+                link.peer_elsewhere = True  # `@ifN`: ip prints a number only for another netns
         resolve_named_peers(self.state.links, self.peer_names)
         mark_bridge_masters(self.state.links)
         self.state.namespace(self.netns)
@@ -333,20 +335,34 @@ def _parse_brief(command: str, cleaned: Cleaned, netns: str) -> HostState:
                               lineno, line)
         name, at, oper, rest = m.groups()
         link = Link(name=name, state=oper, netns=netns)
-        for word in rest.split():
+        words = rest.split()
+        for k, word in enumerate(words):
+            local = None
+            if k and words[k - 1] == "peer":
+                continue  # read with the local address before it
+            if k + 1 < len(words) and words[k + 1] == "peer":
+                # point-to-point: `10.8.0.1 peer 10.8.0.2/32` — 10.8.0.1 is this end
+                if k + 2 >= len(words):
+                    raise parse_error(command, f"`{word} peer` names no peer address", cleaned,
+                                      lineno, line)
+                local, word = word, words[k + 2]
             if word.startswith("<") and word.endswith(">"):
                 link.flags = [f for f in word[1:-1].split(",") if f]
-            elif _MAC.match(word):
+            elif _MAC.match(word) and local is None:
                 link.mac = word.lower()
-            elif "/" in word:
+            elif "/" in word or local is not None:
                 try:
                     iface = ipaddress.ip_interface(word)
+                    ip = ipaddress.ip_address(local) if local is not None else iface.ip
                 except ValueError:
                     raise parse_error(command, f"{word!r} is not an address/prefix", cleaned,
                                       lineno, line) from None
-                state.addrs.append(Address(name, str(iface.ip), iface.network.prefixlen,
-                                           family=iface.version, netns=netns,
-                                           scope=_brief_scope(iface.ip)))
+                if ip.version != iface.version:
+                    raise parse_error(command, f"{local} and its peer {word} are not of one family",
+                                      cleaned, lineno, line)
+                state.addrs.append(Address(name, str(ip), iface.network.prefixlen,
+                                           family=ip.version, netns=netns, scope=_brief_scope(ip),
+                                           peer=str(iface.ip) if local is not None else None))
         if at:
             peer = set_peer(link, at, None, None)
             if peer:
@@ -354,6 +370,8 @@ def _parse_brief(command: str, cleaned: Cleaned, netns: str) -> HostState:
         link.kind = infer_kind(link, has_at=at is not None)
         if link.kind != "veth":
             link.peer_ifindex = None
+        # `@if7` (not a name): ip found no such ifindex here, so the peer is elsewhere
+        link.peer_elsewhere = link.peer_ifindex is not None
         state.links.append(link)
     if not state.links:
         raise empty_error(command, cleaned)

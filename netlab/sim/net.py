@@ -421,13 +421,14 @@ def is_veth_link(net: SimNet, a: str, b: str) -> bool:
 
 def _commented(records: list[tuple]) -> list[tuple]:
     """``seen``'s records as ``Capture.from_records`` takes them: (time, node, interface,
-    frame, comment), the comment saying which packet, which hop and what changed it."""
+    frame, comment, direction), the comment saying which packet, which hop and what changed
+    it; the direction ("in" / "out") goes to pcapng as epb_flags."""
     out = []
     for t, node, dev, f, pid, hop, direction, notes in records:
         comment = f"packet {pid} hop {hop}: {node}:{dev} {direction}"
         if notes:
             comment += f" after {'; '.join(notes)}"
-        out.append((t, node, dev, f, comment))
+        out.append((t, node, dev, f, comment, direction))
     return out
 
 
