@@ -85,7 +85,7 @@ class Link:
         return "UP" in self.flags or self.state == "UP"
 
     @property
-    def peer(self) -> tuple[str | int, int] | None:
+    def peer(self) -> tuple[str | int | None, int] | None:
         """A veth's peer as the text gives it: (namespace name, or netnsid when only the
         number is known, ifindex) — ``vethca38e86@if5 ... link-netnsid 0`` is ``(0, 5)``.
         None when there is no known peer; a peer in the same namespace gives this one's name;

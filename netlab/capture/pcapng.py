@@ -369,11 +369,11 @@ def _read_pcapng(data: bytes, source: str) -> RawCapture:
             opt_start = start + ((caplen + 3) & ~3)
             if btype != 3 and opt_start + 4 <= bend:
                 texts = []
-                for c, v in _options(data, opt_start, bend, order):
+                for c, val in _options(data, opt_start, bend, order):
                     if c == 1:
-                        texts.append(_text(v))
-                    elif c == 2 and len(v) >= 4:  # epb_flags
-                        flags[len(offs)] = struct.unpack_from(order + "I", v, 0)[0]
+                        texts.append(_text(val))
+                    elif c == 2 and len(val) >= 4:  # epb_flags
+                        flags[len(offs)] = struct.unpack_from(order + "I", val, 0)[0]
                 if texts:
                     comments[len(offs)] = _joined(texts)
         # other blocks (statistics, name resolution, secrets, custom) are skipped

@@ -49,13 +49,19 @@ _MAX_ARGC = 254
 _MAX_PARAM = 1023
 
 
+def _balanced_end(line: str) -> int:
+    """Where the closed quotes of ``line`` stop: its length unless a quote is left open."""
+    m = _BALANCED.match(line)
+    return m.end() if m else 0
+
+
 def _rule_words(line: str, lineno: int, raw: str, command: str) -> list[str]:
     """The words of a rule line, refused as iptables-restore refuses too many or too long ones."""
     if len(line) > (_MAX_PARAM + 1) * _MAX_ARGC:
         raise ParseError(f"a {len(line):,}-character line: iptables-restore reads at most {_MAX_ARGC} "
                          f"words of at most {_MAX_PARAM} characters on a line", command=command,
                          lineno=lineno, line=raw[:200], hint="paste the output of iptables-save as it printed it")
-    if ('"' in line or "'" in line) and (stop := _BALANCED.match(line).end()) < len(line.rstrip("\\")):
+    if ('"' in line or "'" in line) and (stop := _balanced_end(line)) < len(line.rstrip("\\")):
         raise ParseError(f"the quote {line[stop]} at character {stop + 1} is never closed, so netlab "
                          "cannot tell where that word ends", command=command, lineno=lineno,
                          line=raw[:200], hint="the line was probably cut when it was copied: "
