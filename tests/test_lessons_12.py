@@ -119,3 +119,10 @@ def test_12_ex5_nft_chain(l12: dict[str, Any]) -> None:
     drive(ex5, ["filter-forward-in__docker0"], "raw-PREROUTING", must_not_say=["raw-PREROUTING"])
     assert ex5.submit("docker-bridges:raw-PREROUTING")
     unreadable(ex5, "the raw one")
+
+
+def test_12_one_probe_six_releases(l12: dict[str, Any]) -> None:
+    h = l12["headline"]
+    assert list(h) == list(RELEASES)
+    assert h["18.09"] == ("answered", None)
+    assert all(h[v] == ("dropped", "raw:PREROUTING:1") for v in RELEASES[1:])
