@@ -145,6 +145,18 @@ def _check_linktype(linktype: int, source: str, offset: int) -> None:
             "Wireshark.", offset=offset)
 
 
+def gather(buf: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """The ``width`` bytes of ``buf`` at each of ``starts``, one row each: rows of a
+    sliding-window view picked by index (no index array per byte, so several times faster
+    than ``buf[starts[:, None] + arange(width)]``)."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    if not len(starts):
+        return np.zeros((0, width), dtype=buf.dtype)
+    return sliding_window_view(buf, width)[np.asarray(starts, dtype=np.int64)]
+
+
 def _finish(data: bytes, offs: list[int], caps: list[int], origs: list[int],
             times: list[int], ifs: list[int] | None, interfaces: list[Interface],
             comments: dict[int, list[str]], problem: CaptureError | None, kind: str,
@@ -204,8 +216,7 @@ def _read_pcap(data: bytes, source: str) -> RawCapture:
                 offset=pos, packet=len(starts) + 1)
     at = np.asarray(starts, dtype=np.int64)
     dt = np.dtype(order + "u4")
-    headers = np.frombuffer(data, dtype=np.uint8)[at[:, None] + np.arange(16)] if len(at) else \
-        np.zeros((0, 16), dtype=np.uint8)
+    headers = gather(np.frombuffer(data, dtype=np.uint8), at, 16)
     fields = np.ascontiguousarray(headers).view(dt).astype(np.int64).reshape(-1, 4)
     raw = RawCapture(
         data=data, offsets=at + 16, caplens=fields[:, 2].copy(), origlens=fields[:, 3].copy(),
