@@ -179,8 +179,6 @@ def _inspect_object(scenario: Scenario, name: str) -> dict:
         binds.append({"HostIp": pm.host_ip, "HostPort": str(pm.host_port)})
         if pm.host_ip == "0.0.0.0":
             binds.append({"HostIp": "::", "HostPort": str(pm.host_port)})
-    for svc in node.services:
-        ports.setdefault(f"{svc.port}/{svc.proto}", None)
     gateway = node.routes[0].via if node.routes and node.routes[0].dst == "default" else ""
     endpoint = {
         "IPAMConfig": None, "Links": None,
