@@ -3,7 +3,7 @@ a learner wrote on it.
 
 A capture keeps the packets' bytes as they were read (one ``bytes`` object) and
 decodes their headers for all packets at once (:mod:`netlab.capture.fast`);
-``capture.df`` is the table lessons 5 and 6 read, ``capture.packet(n)`` the full
+``capture.df`` is the table lessons 10 and 11 read, ``capture.packet(n)`` the full
 scapy dissection of one packet, made only when a learner opens it.  Annotations
 (:mod:`netlab.capture.annotations`) are saved to a sidecar file after every
 change and travel in pcapng as packet comments.

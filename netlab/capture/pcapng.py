@@ -10,7 +10,7 @@ says at which byte and packet reading stopped.
 The writer produces what Wireshark and tshark open: a Section Header Block,
 one Interface Description Block per (namespace, interface) with ``if_name``
 ``"ns/iface"``, and an Enhanced Packet Block per packet whose ``opt_comment``
-options carry the annotations (lesson 6 exports these).
+options carry the annotations (lesson 11 exports these).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ them, function by function as in the kernel (``netif_receive_skb`` →
 POSTROUTING → neighbour output → ``dev_queue_xmit``).
 
 Every step writes an event into the journey being recorded, so a learner can
-follow the packet hop by hop (lessons 3–5).
+follow the packet hop by hop (lessons 3, 5 and 10).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 - :func:`draw_topology` — the host, its NICs, docker0, the veth pairs into the
   containers and the peers outside (lessons 1–3).
 - :func:`draw_journey` — the same picture with a probe's path as numbered hops,
-  the addresses at each and the NAT rewrites (lessons 4–5).
+  the addresses at each and the NAT rewrites (lessons 2, 3 and 10).
 - :func:`draw_hooks` — the netfilter hook map with a packet's path through it and
-  where tcpdump sees it (lessons 4–5).
+  where tcpdump sees it (lessons 5 and 10).
 - :func:`draw_flow` — a capture drawn as a flow (sequence) diagram (lesson 11).
 
 matplotlib is imported only when a function is called; figures are drawn on the

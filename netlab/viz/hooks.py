@@ -5,7 +5,7 @@ then the routing decision sends it either up to INPUT (a local socket) or across
 FORWARD; everything leaving goes through POSTROUTING (mangle, nat).  A packet a
 local program sends starts at OUTPUT.  tcpdump on an interface sees an incoming
 packet *before* PREROUTING and an outgoing one *after* POSTROUTING — which is why
-a capture on the NIC and one on docker0 show different addresses (lessons 4–5).
+a capture on the NIC and one on docker0 show different addresses (lessons 5 and 10).
 """
 
 from __future__ import annotations

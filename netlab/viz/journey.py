@@ -4,7 +4,7 @@ Each "seen" event of a :class:`~netlab.journey.Journey` (the packet crossing an
 interface, as tcpdump there would show it) becomes a numbered marker on the box
 of that interface; arrows join them in order.  Below the picture, one line per
 hop gives the addresses there, and where a NAT rewrite happened in between, the
-before → after and the rule that did it (lessons 4–5).
+before → after and the rule that did it (lessons 2, 3 and 10).
 """
 
 from __future__ import annotations
