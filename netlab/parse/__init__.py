@@ -273,12 +273,13 @@ def _parse_paste(text: str, netns: str) -> list[HostState]:
         try:
             partial = _parse_part(main_cmd, part, start, netns)
         except ParseError as exc:
+            error = exc
             if filters:
-                exc = ParseError(exc.reason, command=exc.command, lineno=exc.lineno, line=exc.line,
-                                 hint=f"this output went through `{' | '.join(filters)}`, so lines are "
-                                      f"missing: paste all of what `{main_cmd}` prints"
-                                      + (f" ({exc.hint})" if exc.hint else ""))
-            errors.append((start, end, cmd, exc))
+                error = ParseError(exc.reason, command=exc.command, lineno=exc.lineno, line=exc.line,
+                                   hint=f"this output went through `{' | '.join(filters)}`, so lines are "
+                                        f"missing: paste all of what `{main_cmd}` prints"
+                                        + (f" ({exc.hint})" if exc.hint else ""))
+            errors.append((start, end, cmd, error))
             continue
         if partial is None:
             continue
@@ -288,11 +289,11 @@ def _parse_paste(text: str, netns: str) -> list[HostState]:
         out.append(partial)
     if errors and not out:
         raise errors[0][3]
-    for first, last, cmd, exc in errors:
+    for first, last, cmd, err in errors:
         what = f"`{cmd}`" if cmd else "text with no prompt"
-        at = f"line {exc.lineno}: " if exc.lineno is not None else ""
-        notes.append(f"{line_range(first, last)} ({what}) not read ({at}{exc.reason})"
-                     + (f" — {exc.hint}" if exc.hint else ""))
+        at = f"line {err.lineno}: " if err.lineno is not None else ""
+        notes.append(f"{line_range(first, last)} ({what}) not read ({at}{err.reason})"
+                     + (f" — {err.hint}" if err.hint else ""))
     if notes:
         extra = HostState(source="paste")
         extra.notes = notes
