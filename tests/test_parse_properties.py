@@ -34,7 +34,7 @@ PARSERS = {
 
 def _corpus() -> dict[str, str]:
     files = sorted(PASTES.iterdir()) + sorted(SEED.iterdir())
-    return {p.name: p.read_text(encoding="utf-8") for p in files}
+    return {p.name: p.read_text(encoding="utf-8") for p in files if p.is_file()}  # own-host/ is a corpus of its own
 
 
 CORPUS_BY_NAME = _corpus()
