@@ -38,6 +38,11 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "parse_docker_inspect": ("netlab.parse", "parse_docker_inspect"),
     "parse_sysctl": ("netlab.parse", "parse_sysctl"),
     "parse_iptables_text": ("netlab.parse", "parse_iptables_text"),
+    "parse_iptables_list": ("netlab.parse", "parse_iptables_list"),
+    "parse_ifconfig": ("netlab.parse", "parse_ifconfig"),
+    "parse_route_n": ("netlab.parse", "parse_route_n"),
+    "parse_sockets": ("netlab.parse", "parse_sockets"),
+    "parse_nft_ruleset": ("netlab.parse", "parse_nft_ruleset"),
     "snapshot": ("netlab.snapshot", "snapshot"),
     # layer 3: netfilter
     "parse_iptables": ("netlab.netfilter", "parse_iptables"),

@@ -276,6 +276,36 @@ class DockerContainer:
 
 
 @dataclass
+class Listener:
+    """A listening socket (``ss -tlnp`` / ``netstat -tlnp``): who holds ``address:port``.
+
+    ``address`` is what the socket is bound to: ``0.0.0.0`` / ``::`` (every address),
+    ``127.0.0.1`` (only the host itself: the classic "works on the host, not from a
+    container" answer), or one address; ``process`` is ``docker-proxy`` for Docker's
+    userland proxy."""
+
+    proto: str  # tcp / udp / sctp
+    address: str
+    port: int
+    family: int = 4
+    process: str | None = None
+    pid: int | None = None
+    fd: int | None = None
+    state: str | None = None  # LISTEN (tcp), UNCONN (udp)
+    iface: str | None = None  # ``127.0.0.53%lo``: bound to one interface
+    netns: str = ""
+
+    def accepts(self, dst: str) -> bool:
+        """Whether a packet to ``dst`` reaches this socket (a wildcard takes every address
+        of its family; ``::`` takes IPv4 too, as Linux's dual-stack sockets do)."""
+        if self.address in ("0.0.0.0", "*"):
+            return ":" not in dst or self.address == "*"
+        if self.address == "::":
+            return True
+        return self.address == dst
+
+
+@dataclass
 class HostState:
     """Everything netlab knows about one machine's networking (one or more namespaces).
 
@@ -292,12 +322,13 @@ class HostState:
     fdb: list[FdbEntry] = field(default_factory=list)
     sysctls: dict[str, dict[str, str]] = field(default_factory=dict)  # netns -> key -> value
     firewall: dict[str, str] = field(default_factory=dict)  # netns -> iptables-save text
-    nftables: dict[str, str] = field(default_factory=dict)  # netns -> nft -j list ruleset
+    nftables: dict[str, str] = field(default_factory=dict)  # netns -> nft list ruleset (text or -j)
     # netns -> ip6tables-save text: kept and shown, not traced (IPv6 is not traced yet)
     firewall6: dict[str, str] = field(default_factory=dict)
     containers: list[DockerContainer] = field(default_factory=list)  # from `docker inspect CONTAINER`
     conntrack_entries: list[ConntrackEntry] = field(default_factory=list)
     docker_networks: list[dict[str, Any]] = field(default_factory=list)
+    listeners: list[Listener] = field(default_factory=list)  # ss -tlnp / netstat -tlnp
     hostname: str | None = None
     source: str = "paste"  # paste / snapshot / scenario
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
@@ -457,7 +488,8 @@ class HostState:
             else:
                 self.links.append(link)
                 known[(link.netns, link.name)] = link
-        for attr in ("addrs", "route_list", "bridges", "ports", "fdb", "conntrack_entries"):
+        for attr in ("addrs", "route_list", "bridges", "ports", "fdb", "conntrack_entries",
+                     "listeners"):
             mine_list = getattr(self, attr)
             key_of = _MERGE_KEYS.get(attr)
             if key_of is None:
@@ -660,6 +692,7 @@ class HostState:
                 for d in data["conntrack_entries"]
             ],
             docker_networks=list(data.get("docker_networks", [])),
+            listeners=[Listener(**d) for d in data.get("listeners", [])],
             hostname=data.get("hostname"),
             source=data.get("source", "paste"),
             notes=list(data.get("notes", [])),
@@ -730,6 +763,11 @@ class HostState:
     @property
     def routes(self) -> pd.DataFrame:
         return _frame(self.route_list, Route)
+
+    @property
+    def sockets(self) -> pd.DataFrame:
+        """The listening sockets (``ss -tlnp``), one row each."""
+        return _frame(self.listeners, Listener)
 
     @property
     def bridge_ports(self) -> pd.DataFrame:
@@ -846,6 +884,7 @@ _MERGE_KEYS: dict[str, Any] = {
     "route_list": lambda r: (r.netns, r.family, r.table, r.type, r.dst, r.metric, r.dev,
                              r.gateway),
     "bridges": lambda b: (b.netns, b.name),
+    "listeners": lambda s: (s.netns, s.proto, s.family, s.address, s.port, s.iface),
     "ports": lambda p: (p.netns, p.port),
     "fdb": lambda f: (f.netns, f.mac, f.dev, f.vlan, f.bridge),
     # one connection seen in two pastes (timeouts differ): one entry

@@ -36,10 +36,11 @@ def test_show_pasted_seed_outputs(seed_dir, capsys):
 
 def test_show_errors_are_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.txt"
-    bad.write_text("Chain INPUT (policy ACCEPT)\ntarget prot opt source destination\n")
+    # (an `iptables -L` listing used to be the bad paste; netlab reads it since issue 14)
+    bad.write_text("Chain INPUT (policy ACCEPT)\ntarget prot opt source destination\nnot a rule\n")
     assert main(["show", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("netlab: ") and "iptables-save" in err
+    assert err.startswith("netlab: ") and "iptables -L" in err and "line 3" in err
     assert main(["show", str(tmp_path / "missing.json")]) == 1
     assert "cannot read" in capsys.readouterr().err
     broken = tmp_path / "broken.json"

@@ -605,10 +605,6 @@ def test_wrong_paste_names_expected_command_line_and_what_it_is(parser, command,
 
 
 @pytest.mark.parametrize(("text", "expected", "advice"), [
-    (IPTABLES_L, "iptables-save", "iptables-save"),
-    (IFCONFIG, "ip addr", "ip addr"),
-    (ROUTE_N, "ip route", "ip route"),
-    ("$ netstat -rn\n" + NETSTAT_RN, "ip route", "ip route"),
     (SHOWMACS, "bridge fdb", "bridge fdb show"),
 ])
 def test_parse_host_says_what_to_paste_instead(text, expected, advice):
@@ -617,6 +613,18 @@ def test_parse_host_says_what_to_paste_instead(text, expected, advice):
     assert info.value.command == expected
     assert advice in info.value.hint
     assert info.value.lineno in (1, 2)
+
+
+def test_parse_host_reads_the_listings_it_used_to_refuse():
+    """issue 14: iptables -L, ifconfig, route -n and netstat -rn are read (each says, in a
+    note or per rule, what it cannot show)."""
+    assert netlab.parse_host(IPTABLES_L).ruleset().tables["filter"].chains["FORWARD"].policy == "DROP"
+    assert netlab.parse_host(IPTABLES_VL).ruleset().tables["nat"].chains["PREROUTING"].rules
+    assert {a.cidr for a in netlab.parse_host(IFCONFIG).addrs} == {"172.17.0.1/16"}
+    assert {a.cidr for a in netlab.parse_host(IFCONFIG_OLD).addrs} == {"10.0.2.15/24"}
+    for text in (ROUTE_N, "$ netstat -rn\n" + NETSTAT_RN):
+        assert [(r.dst, r.gateway) for r in netlab.parse_host(text).route_list] == [
+            ("default", "10.0.2.2")]
 
 
 def test_error_line_numbers_count_prompts_and_elisions():

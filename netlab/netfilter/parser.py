@@ -478,12 +478,36 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
         rs.warnings.append(f"table {table.name!r} has no COMMIT line; read it anyway")
     _apply_segments(rs, segments, family, unmodelled)
     _settle(rs)
+    if "# netlab-" in text:
+        _attach_listing_notes(rs, text)
     if unmodelled:
         rs.warnings.append(f"rules use {', '.join(sorted(unmodelled))}, which netlab does not model: "
                            "a trace through them shows them as unsupported and its verdict as uncertain")
     if not keep_v6 and not rs.tables and any("ip6tables output skipped" in w for w in rs.warnings):
         return _parse(text, keep_v6=True)  # only ip6tables output: read it as it is
     return rs
+
+
+def _attach_listing_notes(rs: Ruleset, text: str) -> None:
+    """``# netlab-lost:`` / ``# netlab-hidden:`` lines (written by netlab.parse.iptables_list
+    for a rule read from ``iptables -L``) belong to the rule on the next line."""
+    notes: dict[int, tuple[list[str], list[str]]] = {}
+    pending: tuple[list[str], list[str]] = ([], [])
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("# netlab-lost:"):
+            pending[0].append(line[14:].strip())
+        elif line.startswith("# netlab-hidden:"):
+            pending[1].append(line[16:].strip())
+        elif line and (pending[0] or pending[1]):
+            notes[lineno] = pending
+            pending = ([], [])
+    if not notes:
+        return
+    for rule in rs.rules:
+        got = notes.get(rule.lineno or 0)
+        if got is not None:
+            rule.lost, rule.hidden = tuple(got[0]), tuple(got[1])
 
 
 def _ip6_switch(line: str) -> bool | None:

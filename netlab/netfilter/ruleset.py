@@ -218,7 +218,7 @@ class Rule:
     words after the chain name; ``position`` is ``"table:CHAIN:index"``."""
 
     __slots__ = ("table", "chain", "index", "text", "tokens", "counters", "lineno",
-                 "_spec", "_compiled")
+                 "_spec", "_compiled", "lost", "hidden")
 
     def __init__(self, table: str, chain: str, index: int, tokens: tuple[str, ...], text: str,
                  counters: tuple[int, int] | None = None, lineno: int | None = None) -> None:
@@ -231,6 +231,11 @@ class Rule:
         self.lineno = lineno
         self._spec: RuleSpec | None = None
         self._compiled: Any = None
+        #: read from ``iptables -L``: what the listing could not tell (a trace matching this
+        #: rule is uncertain) and what it hid but netlab restored (``# netlab-lost:`` /
+        #: ``# netlab-hidden:`` lines before the rule; see netlab.parse.iptables_list)
+        self.lost: tuple[str, ...] = ()
+        self.hidden: tuple[str, ...] = ()
 
     @property
     def position(self) -> str:

@@ -377,6 +377,10 @@ def _run_table(ruleset: Ruleset, table: Table, hook: str, ctx: Context, steps: l
             step = Step(tname, chain.name, i + 1, f"{tname}:{chain.name}:{i + 1}", rule.text, True,
                         "all conditions hold", comp.target_name, depth=depth)
             steps.append(step)
+            if rule.lost:  # read from `iptables -L`: the listing did not show all of this rule
+                ctx.note(f"{rule.position}: read from `iptables -L`, which does not show all of "
+                         f"this rule ({'; '.join(rule.lost)}): the verdict is uncertain "
+                         "(paste `iptables-save` to be sure)", uncertain=True)
             kind = action.kind
             if kind == "continue":
                 step.note = action.note or f"{comp.target_name}: go on with the next rule"

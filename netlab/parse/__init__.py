@@ -20,16 +20,23 @@ from netlab.parse.conntrack import parse_conntrack
 from netlab.parse.detect import PARSER_FOR, detect, detect_lines, hint_for, parse_command
 from netlab.parse.docker import parse_docker_network_inspect
 from netlab.parse.docker_inspect import parse_docker_inspect
+from netlab.parse.ifconfig import parse_ifconfig
 from netlab.parse.ipjson import parse_ip_json
 from netlab.parse.iproute import parse_ip_addr, parse_ip_link, parse_ip_route
 from netlab.parse.iptables import parse_iptables_text
+from netlab.parse.iptables_list import parse_iptables_list, table_from_command
+from netlab.parse.nft import parse_nft_ruleset
 from netlab.parse.prose import extract_code, line_range
+from netlab.parse.route_table import parse_route_n
+from netlab.parse.sockets import parse_sockets
 from netlab.parse.sysctl import parse_sysctl, proc_path_to_key
 
 __all__ = [
     "parse_host", "parse_ip_addr", "parse_ip_link", "parse_ip_route", "parse_brctl_show",
     "parse_bridge_link", "parse_bridge_fdb", "parse_ip_json", "parse_conntrack",
     "parse_docker_network_inspect", "parse_docker_inspect", "parse_sysctl", "parse_iptables_text", "detect",
+    "parse_iptables_list", "parse_ifconfig", "parse_route_n", "parse_sockets",
+    "parse_nft_ruleset",
     "clean_lines",
 ]
 
@@ -46,6 +53,15 @@ KEYWORDS: dict[str, Parser] = {
     "bridge_fdb": parse_bridge_fdb,
     "iptables": parse_iptables_text,
     "iptables_save": parse_iptables_text,
+    "iptables_list": parse_iptables_list,
+    "ifconfig": parse_ifconfig,
+    "route": parse_route_n,
+    "route_n": parse_route_n,
+    "netstat_rn": parse_route_n,
+    "ss": parse_sockets,
+    "netstat": parse_sockets,
+    "sockets": parse_sockets,
+    "nft": parse_nft_ruleset,
     "ip_json": parse_ip_json,
     "conntrack": parse_conntrack,
     "docker": parse_docker_network_inspect,
@@ -59,20 +75,23 @@ _BY_NAME: dict[str, Parser] = {
     "parse_ip_route": parse_ip_route, "parse_brctl_show": parse_brctl_show,
     "parse_bridge_link": parse_bridge_link, "parse_bridge_fdb": parse_bridge_fdb,
     "parse_iptables_text": parse_iptables_text, "parse_conntrack": parse_conntrack,
+    "parse_iptables_list": parse_iptables_list, "parse_ifconfig": parse_ifconfig,
+    "parse_route_n": parse_route_n, "parse_sockets": parse_sockets,
+    "parse_nft_ruleset": parse_nft_ruleset,
     "parse_sysctl": parse_sysctl, "parse_ip_json": parse_ip_json,
     "parse_docker_network_inspect": parse_docker_network_inspect,
     "parse_docker_inspect": parse_docker_inspect,
 }
 
 SUPPORTED = ("ip addr", "ip link", "ip route", "ip -br addr", "brctl show", "bridge link",
-             "bridge fdb", "iptables-save", "iptables -S", "ip -j …", "bridge -j …",
+             "bridge fdb", "iptables-save", "iptables -S", "iptables -L -n -v", "ifconfig",
+             "route -n", "netstat -rn", "ss -tlnp", "netstat -tlnp", "nft list ruleset",
+             "ip -j …", "bridge -j …",
              "conntrack -L", "docker network inspect", "docker inspect", "sysctl")
 
 
 # a command netlab does not read → the one it reads instead (for the error message)
 INSTEAD = {
-    "iptables -L": "iptables-save", "nft list ruleset": "iptables-save",
-    "nft -j list ruleset": "iptables-save", "ifconfig": "ip addr", "route -n": "ip route",
     "brctl showmacs": "bridge fdb", "ip rule": "ip route", "docker ps": "docker network inspect",
     "ip route get": "ip route",
 }
@@ -186,6 +205,11 @@ def _parse_part(cmd: str | None, text: str, start: int, netns: str) -> HostState
             cleaned = _with_table(cmd, cleaned)
         if v6:  # `ip6tables-save`: the IPv6 family, kept and shown, not traced
             return parse_iptables_text(cleaned, netns=netns, family=6)
+    if key == "iptables -L":
+        return parse_iptables_list(cleaned, netns=netns, table=table_from_command(cmd),
+                                   ipv6=bool(cmd) and "ip6tables" in (cmd or ""))
+    if key == "route -n":
+        return parse_route_n(cleaned, netns=netns, command=cmd)
     state = parser(cleaned, netns=netns)
     if key in ("ip route", "ip -j route") and cmd:
         _route_table_from_command(cmd, state)
@@ -345,7 +369,7 @@ def _combine(partials: list[HostState]) -> HostState:
     for p in partials:
         out.namespaces.extend(p.namespaces)
         for attr in ("links", "addrs", "route_list", "bridges", "ports", "fdb",
-                     "conntrack_entries", "docker_networks", "notes", "containers"):
+                     "conntrack_entries", "docker_networks", "listeners", "notes", "containers"):
             getattr(out, attr).extend(getattr(p, attr))
         for ns, values in p.sysctls.items():
             out.sysctls.setdefault(ns, {}).update(values)

@@ -38,6 +38,8 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
     # `netstat -tlnp` without its header: "tcp  0  0 0.0.0.0:8080  0.0.0.0:*  LISTEN  12/docker-proxy"
     # (Recv-Q, Send-Q, then two addresses with ports), not a conntrack entry
     ("netstat", re.compile(r"^(?:tcp|udp|udplite|raw)6?\s+\d+\s+\d+\s+(?!src=)\S*:\S+\s+\S*:\S+")),
+    ("ss", re.compile(r"^(?:(?:tcp|udp|raw|sctp)\s+)?(?:LISTEN|UNCONN|ESTAB)\s+\d+\s+\d+\s+\S+:\S+")),
+    ("netstat", re.compile(r"^Active Internet connections")),
     ("conntrack -L", re.compile(
         r"^(?:\[[0-9]+(?:\.[0-9]+)?\]\s+)?(?:\[\w+\]\s+)?(?:ipv[46]\s+\d+\s+)?"
         r"(?:tcp|udp|udplite|icmp|icmpv6|sctp|dccp|gre|unknown)\s+\d+\s")),
@@ -49,8 +51,8 @@ _LINE_RULES: list[tuple[str, re.Pattern[str]]] = [
         r"^(?:(?:unicast|local|broadcast|multicast|throw|unreachable|prohibit|blackhole|nat|anycast)\s+)?"
         r"(?:default|\d{1,3}(?:\.\d{1,3}){0,3}(?:/\d+)?|[0-9a-fA-F]*:[0-9a-fA-F:.]*(?:/\d+)?)"
         r"\s+(?:via|dev|proto|scope|src|metric|table|nexthop)\b")),
-    ("route -n", re.compile(r"^Kernel IP routing table")),
-    ("route -n", re.compile(r"^Destination\s+Gateway\s+Genmask")),
+    ("route -n", re.compile(r"^Kernel IP(?:v6)? routing table")),
+    ("route -n", re.compile(r"^Destination\s+(?:Gateway\s+Genmask|Next ?Hop\s+Flags?)")),
     ("ifconfig", re.compile(r"^\S+: flags=\d+<")),
     ("ifconfig", re.compile(r"^\S+\s+Link encap:")),
     ("ss", re.compile(r"^(?:Netid\s+)?State\s+Recv-Q")),
@@ -70,6 +72,13 @@ PARSER_FOR = {
     "bridge fdb": "parse_bridge_fdb",
     "iptables-save": "parse_iptables_text",
     "iptables -S": "parse_iptables_text",
+    "iptables -L": "parse_iptables_list",
+    "ifconfig": "parse_ifconfig",
+    "route -n": "parse_route_n",
+    "ss": "parse_sockets",
+    "netstat": "parse_sockets",
+    "nft list ruleset": "parse_nft_ruleset",
+    "nft -j list ruleset": "parse_nft_ruleset",
     "conntrack -L": "parse_conntrack",
     "sysctl": "parse_sysctl",
     "ip -j": "parse_ip_json",
@@ -84,15 +93,20 @@ PARSER_FOR = {
 }
 
 _ADVICE = {
-    "iptables -L": "`iptables -L` leaves out the interfaces, the tables and the exact matches; "
-                   "run `sudo iptables-save` (or `sudo iptables -S -t nat` and `-t filter`) and paste that",
-    "nft list ruleset": "that is nftables syntax: trace it with nl.parse_nft(text) (Docker 29's "
-                        "nftables backend, iptables-nft hosts); for the host model, `sudo iptables-save` "
+    "iptables -L": "read it with netlab.parse_iptables_list() (or netlab.parse_host(), which "
+                   "recognises it); the listing hides module names and, without -v, the "
+                   "interfaces: `sudo iptables-save` shows every rule exactly",
+    "nft list ruleset": "that is nftables syntax: netlab.parse_host() keeps it (state.nftables) and "
+                        "nl.parse_nft(text) traces it; for the host model, `sudo iptables-save` "
                         "prints iptables-nft's rules in the iptables form",
-    "ifconfig": "ifconfig hides veth peers, bridge masters and namespaces; paste `ip addr show` instead",
-    "route -n": "paste `ip route` instead (it shows the protocol, scope and source address too)",
-    "netstat": "netstat/ss list sockets, not the network's wiring",
-    "ss": "netstat/ss list sockets, not the network's wiring",
+    "ifconfig": "read it with netlab.parse_ifconfig() (or netlab.parse_host()); ifconfig hides "
+                "veth peers, bridge masters and namespaces: `ip addr show` shows them",
+    "route -n": "read it with netlab.parse_route_n() (or netlab.parse_host()); `ip route` "
+                "shows the protocol, scope and source address too",
+    "netstat": "read sockets with netlab.parse_sockets() (or netlab.parse_host()): they say who "
+               "listens on a port, not how the network is wired",
+    "ss": "read sockets with netlab.parse_sockets() (or netlab.parse_host()): they say who "
+          "listens on a port, not how the network is wired",
     "ip neigh": "netlab does not read the neighbour (ARP) table from a paste",
     "ip -j neigh": "netlab does not read the neighbour (ARP) table from a paste",
     "arp -n": "netlab does not read the neighbour (ARP) table from a paste",
@@ -101,8 +115,8 @@ _ADVICE = {
                     "the table; paste `ip route` (or `ip route show table all`)",
     "brctl showmacs": "paste `bridge fdb show` for the bridge's MAC table",
     "docker ps": "paste `docker network inspect bridge` to show how containers are wired",
-    "nft -j list ruleset": "trace nft JSON with nl.parse_nft(text); for the host model paste "
-                           "`sudo iptables-save`",
+    "nft -j list ruleset": "netlab.parse_host() keeps nft JSON (state.nftables) and "
+                           "nl.parse_nft(text) traces it; for the host model paste `sudo iptables-save`",
 }
 
 _JSON_KINDS = [
