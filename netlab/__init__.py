@@ -105,11 +105,16 @@ if TYPE_CHECKING:  # what a type checker sees; at run time __getattr__ imports o
     from netlab.parse import parse_docker_inspect as parse_docker_inspect
     from netlab.parse import parse_docker_network_inspect as parse_docker_network_inspect
     from netlab.parse import parse_host as parse_host
+    from netlab.parse import parse_ifconfig as parse_ifconfig
     from netlab.parse import parse_ip_addr as parse_ip_addr
     from netlab.parse import parse_ip_json as parse_ip_json
     from netlab.parse import parse_ip_link as parse_ip_link
     from netlab.parse import parse_ip_route as parse_ip_route
+    from netlab.parse import parse_iptables_list as parse_iptables_list
     from netlab.parse import parse_iptables_text as parse_iptables_text
+    from netlab.parse import parse_nft_ruleset as parse_nft_ruleset
+    from netlab.parse import parse_route_n as parse_route_n
+    from netlab.parse import parse_sockets as parse_sockets
     from netlab.parse import parse_sysctl as parse_sysctl
     from netlab.scenarios import docker_host as docker_host
     from netlab.scenarios import from_state as from_state

@@ -130,15 +130,14 @@ def _guess_table(chains: list[_Chain]) -> tuple[str, str | None]:
     """(table, note) for a listing whose command line is not in the paste."""
     names = {c.name for c in chains}
     targets = {r.words[r.words.index("-j") + 1] for c in chains for r in c.rules if "-j" in r.words}
-    if targets & {"DNAT", "SNAT", "MASQUERADE", "REDIRECT"} or (
-            "POSTROUTING" in names and "FORWARD" not in names and "PREROUTING" in names
-            and "INPUT" in names):
-        table = "nat"
-    elif {"PREROUTING", "FORWARD", "POSTROUTING"} <= names or targets & {"MARK", "TCPMSS", "TOS"}:
-        table = "mangle"
-    elif targets & {"CT", "NOTRACK"} or ("PREROUTING" in names and "INPUT" not in names
-                                         and "POSTROUTING" not in names):
+    if targets & {"CT", "NOTRACK"}:
         table = "raw"
+    elif targets & {"MARK", "TCPMSS", "TOS", "TTL", "CONNMARK", "TPROXY"} or (
+            {"PREROUTING", "FORWARD", "POSTROUTING"} <= names):
+        table = "mangle"
+    elif targets & {"DNAT", "SNAT", "MASQUERADE", "REDIRECT"} or names & {"PREROUTING",
+                                                                          "POSTROUTING"}:
+        table = "nat"  # (the table pasted most with PREROUTING/POSTROUTING: Docker's DNAT)
     else:
         table = "filter"
     if table == "filter" and not names - {"INPUT", "FORWARD", "OUTPUT"} - {
@@ -198,6 +197,11 @@ def parse_iptables_list(text: str | bytes | Cleaned, netns: str = "", *,
         else:
             chosen[name] = tbl
     for name, tbl in chosen.items():
+        missing = _missing_chains(tbl)
+        if missing:
+            state.notes.append(f"`iptables -L` ({name}): chain(s) {', '.join(missing)} are "
+                               "jumped to but not in the paste: read as empty, and a trace "
+                               "that takes such a jump is uncertain (paste the whole listing)")
         _emit(name, tbl, out, origin)
     save = "\n".join(out) + "\n"
     _check(save, origin)
@@ -210,12 +214,30 @@ def parse_iptables_list(text: str | bytes | Cleaned, netns: str = "", *,
         state.notes.append("`iptables -L` of IPv6 rules (ip6tables): kept out of the IPv4 "
                            "firewall; netlab traces IPv4 packets")
         if hasattr(state, "firewall6"):
-            state.firewall6[netns] = save  # type: ignore[attr-defined]
+            state.firewall6[netns] = save
     else:
         state.firewall[netns] = save
     state.namespace(netns)
     state.hostname = cleaned.hostname()
     return state
+
+
+def _missing_chains(tbl: _Table) -> list[str]:
+    """User chains the rules jump to that the paste does not list (``iptables -L FORWARD``):
+    declared empty, each jumping rule marked as having lost what that chain does."""
+    from netlab.netfilter.validate import TARGET_EXTENSIONS
+
+    have = {c.name for c in tbl.chains}
+    missing: list[str] = []
+    for ch in tbl.chains:
+        for r in ch.rules:
+            if r.target and r.target not in have and r.target not in TARGET_EXTENSIONS:
+                r.lost.append(f"jumps to chain {r.target}, which the paste does not list")
+                if r.target not in missing:
+                    missing.append(r.target)
+    for name in missing:
+        tbl.chains.append(_Chain(name, tbl.chains[-1].lineno, None, None))
+    return missing
 
 
 def _looks_v6(word: str) -> bool:
@@ -548,20 +570,20 @@ class _Extras:
             return True
         if word.startswith("icmptype") or (word == "icmp" and self.proto == "icmp"):
             if word == "icmp":
-                nxt = self.peek()
-                if nxt is not None and nxt.lstrip("!") in ICMP_NAMES:
+                nx = self.peek()
+                if nx is not None and nx.lstrip("!") in ICMP_NAMES:
                     self.take()
-                    value = ICMP_NAMES[nxt.lstrip("!")]
+                    value = ICMP_NAMES[nx.lstrip("!")]
                     if value is None:
                         self.match("icmp", "--icmp-type", "any")
                     else:
-                        self.match("icmp", *(["!"] if nxt.startswith("!") else []), "--icmp-type",
+                        self.match("icmp", *(["!"] if nx.startswith("!") else []), "--icmp-type",
                                    value)
                     return True
-                if nxt is not None and nxt.startswith("!type"):
+                if nx is not None and nx.startswith("!type"):
                     word = "icmp!type"
                     self.take()
-                elif nxt is not None and nxt.startswith("type"):
+                elif nx is not None and nx.startswith("type"):
                     word = "icmptype"
                     self.take()
                 else:
@@ -624,8 +646,8 @@ class _Extras:
             self.match("multiport", *(["!"] if inv else []), f"--{kind}", ",".join(ports))  # type: ignore[arg-type]
             return True
         if word == "match-set" and self.peek(1) is not None:
-            name, flags = self.take(), self.take()
-            self.match("set", *bang, "--match-set", name, flags)
+            name, dirs = self.take(), self.take()
+            self.match("set", *bang, "--match-set", name, dirs)
             return True
         if word == "mark" and self.peek() == "match":
             self.take()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Literal
 
 from netlab.errors import ParseError
 from netlab.model import HostState, Route
@@ -89,7 +90,7 @@ def parse_route_n(text: str | bytes | Cleaned, netns: str = "", *,
 
 
 def _v4(w: list[str], columns: list[str], netns: str, skipped: list[str],
-        lineno: int) -> Route | None | bool:
+        lineno: int) -> Route | None | Literal[False]:
     if len(w) < 4 or not _FLAGS.match(w[3]):
         return None
     dst, gw, mask, flags = _addr(w[0]), _addr(w[1]), _addr(w[2]), w[3]
@@ -118,7 +119,7 @@ def _v4(w: list[str], columns: list[str], netns: str, skipped: list[str],
     return route
 
 
-def _v6(w: list[str], columns: list[str], netns: str) -> Route | None | bool:
+def _v6(w: list[str], columns: list[str], netns: str) -> Route | None | Literal[False]:
     if len(w) < 3 or not _FLAGS.match(w[2]):
         return None
     dst, gw, flags = w[0], w[1], w[2]

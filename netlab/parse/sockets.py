@@ -19,6 +19,7 @@ are counted in a note, not kept.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from netlab.model import HostState, Listener
 from netlab.parse._errors import empty_error, parse_error
@@ -109,7 +110,7 @@ def parse_sockets(text: str | bytes | Cleaned, netns: str = "") -> HostState:
     return state
 
 
-def _ss(w: list[str], line: str, netns: str) -> Listener | None | bool:
+def _ss(w: list[str], line: str, netns: str) -> Listener | None | Literal[False]:
     i = 0
     proto = "tcp"
     if w and w[0] in ("tcp", "udp", "raw", "sctp", "u_str", "u_dgr", "u_seq", "nl", "p_raw",
@@ -141,7 +142,7 @@ def _ss(w: list[str], line: str, netns: str) -> Listener | None | bool:
     return listener
 
 
-def _netstat(w: list[str], netns: str) -> Listener | None | bool:
+def _netstat(w: list[str], netns: str) -> Listener | None | Literal[False]:
     if len(w) < 5 or w[0] not in _PROTOS or not (w[1].isdigit() and w[2].isdigit()):
         return None
     proto = _PROTOS[w[0]]
