@@ -452,7 +452,15 @@ class HostState:
         """The namespace's iptables rules, parsed (layer 3; imported on first use)."""
         from netlab.netfilter import parse_iptables
 
-        return parse_iptables(self.firewall.get(netns, ""))
+        text = self.firewall.get(netns, "")
+        if not text.strip() and self.firewall6.get(netns, "").strip():
+            # only ip6tables rules were pasted: an IPv4 trace through them is refused, not
+            # answered ACCEPT by an empty rule set
+            rs = self.ruleset6(netns)
+            rs.warnings.append("only IPv6 (ip6tables) rules were pasted for this namespace: paste "
+                               "`sudo iptables-save` for the IPv4 rules")
+            return rs
+        return parse_iptables(text)
 
     def ruleset6(self, netns: str = "") -> Ruleset:
         """The namespace's ip6tables rules (``family`` 6): shown, not traced — tracing an

@@ -274,3 +274,25 @@ def test_a_mixed_paste_reads_what_it_can() -> None:
     assert any(r.dst == "172.17.0.0/16" for r in state.route_list)
     assert "-A FORWARD -o docker0 -j ACCEPT" in state.firewall[""]
     assert any(n.startswith("lines 4-6 (`docker ps`) not read") for n in state.notes)
+
+
+def test_docker_keyword_takes_either_inspect() -> None:
+    ctr = json.dumps([_inspect("web", "172.17.0.2", "02:42:ac:11:00:02", {})])
+    net = json.dumps([{"Name": "bridge", "Id": "e3f1", "Driver": "bridge",
+                       "IPAM": {"Config": [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]},
+                       "Options": {"com.docker.network.bridge.name": "docker0"}}])
+    state = nl.parse_host(docker=[ctr, net], docker_inspect=ctr)
+    assert [c.name for c in state.containers] == ["web"]
+    assert state.link("docker0") is not None
+
+
+def test_only_ipv6_rules_pasted_refuses_an_ipv4_trace() -> None:
+    state = nl.parse_host(V6)
+    with pytest.raises(NetlabError, match="IPv6"):
+        state.ruleset().trace({"proto": "tcp", "src": "192.0.2.7", "dst": "172.17.0.2", "dport": 80},
+                              hook="FORWARD")
+    v6 = state.ruleset6().trace({"proto": "tcp", "src": "2001:db8::7", "dst": "fd00:dead:beef::2",
+                                 "dport": 80}, hook="FORWARD", in_iface="eth0", out_iface="docker0")
+    assert v6.verdict in ("ACCEPT", "DROP")
+    with nl.connect(mode="sim", scenario=from_state(seed_state().merge(state)), quiet=True) as net:
+        assert net.probe("tcp", src="client", dst="192.168.56.38", dport=80).outcome == "answered"

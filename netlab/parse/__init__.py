@@ -42,6 +42,15 @@ __all__ = [
 
 Parser = Callable[..., HostState]
 
+
+def parse_docker_json(text: str | bytes, netns: str = "") -> HostState:
+    """``docker network inspect`` or ``docker inspect CONTAINER`` JSON, whichever it is
+    (the ``docker=`` keyword of :func:`parse_host`)."""
+    key = detect_lines(clean_lines(text))
+    if key == "docker inspect":
+        return parse_docker_inspect(text, netns=netns)
+    return parse_docker_network_inspect(text, netns=netns)
+
 # keyword of parse_host → parser
 KEYWORDS: dict[str, Parser] = {
     "ip_addr": parse_ip_addr,
@@ -64,7 +73,7 @@ KEYWORDS: dict[str, Parser] = {
     "nft": parse_nft_ruleset,
     "ip_json": parse_ip_json,
     "conntrack": parse_conntrack,
-    "docker": parse_docker_network_inspect,
+    "docker": parse_docker_json,
     "docker_network": parse_docker_network_inspect,
     "docker_inspect": parse_docker_inspect,
     "sysctl": parse_sysctl,

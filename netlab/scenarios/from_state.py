@@ -123,7 +123,8 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
     containers, their networks, MACs and published ports.  Every guess is in
     ``scenario.notes``.
     """
-    notes: list[str] = []
+    # what reading the pastes noted (a part not read, a filtered paste, IPv6 kept) comes first
+    notes: list[str] = [f"paste: {n}" for n in state.notes]
     firewall = state.firewall.get("", "")
     if state.firewall.get("", None) is None or not firewall.strip():
         notes.append("no iptables-save of the host was pasted: the host runs with no rules "
