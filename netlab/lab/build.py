@@ -9,11 +9,13 @@ Python that built the lab died mid-build.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,8 +72,25 @@ def _die_with_parent() -> None:
     _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def run_stage(commands: list[Command]) -> None:
-    """Run the commands of one stage at the same time; raise on the first failure."""
+#: ``progress(done, total, stage)``: how far a build is (units: batch lines or commands)
+ProgressFn = Callable[[int, int, str], None]
+CHUNK = 250  # an ip -batch longer than this runs in pieces, one after the other
+
+
+def chunks(cmd: Command) -> list[Command]:
+    """``cmd`` as the pieces a long ``ip -batch -`` runs in (each line is a command of its
+    own, run in order; a failure stops the build at that piece, as it stops ``ip``)."""
+    if cmd.inprocess or cmd.background or cmd.stdin is None or cmd.argv[-2:] != ["-batch", "-"]:
+        return [cmd]
+    lines = cmd.stdin.splitlines(keepends=True)
+    if len(lines) <= CHUNK or any(line.rstrip("\n").endswith("\\") for line in lines):
+        return [cmd]  # short, or with continued lines that must stay together
+    return [dataclasses.replace(cmd, stdin="".join(lines[i:i + CHUNK])) for i in range(0, len(lines), CHUNK)]
+
+
+def run_stage(commands: list[Command], on_each: Callable[[], None] | None = None) -> None:
+    """Run the commands of one stage at the same time; raise on the first failure.
+    ``on_each`` is called as each in-process namespace is done."""
     procs = []
     inprocess = {c.argv[2]: c.stdin or "" for c in commands if c.inprocess}
     for cmd in commands:
@@ -92,7 +111,7 @@ def run_stage(commands: list[Command]) -> None:
     failure: LabError | None = None
     if inprocess:  # while the processes run
         try:
-            rtnl.apply(inprocess)
+            rtnl.apply(inprocess, on_each=on_each)
         except LabError as exc:
             failure = LabError(f"building the lab failed: {exc}\nThe lab is being removed; "
                                "`netlab lab down --all` removes any leftovers.")
@@ -137,8 +156,9 @@ def finish_background(cmd: Command, p: subprocess.Popen) -> None:
         raise _fail(cmd, p.returncode, err)
 
 
-def up(plan: Plan) -> Running:
-    """Build the lab ``plan`` describes.  On any failure, remove what was made and raise."""
+def up(plan: Plan, progress: ProgressFn | None = None) -> Running:
+    """Build the lab ``plan`` describes.  On any failure, remove what was made and raise.
+    ``progress`` hears how far it is after each piece of work."""
     run = Running(plan.prefix, list(plan.netns.values()))
     existing = set(list_netns())
     clash = existing & set(run.netns)
@@ -148,9 +168,35 @@ def up(plan: Plan) -> Running:
     write_state(run)
     try:
         started: list[tuple[Command, subprocess.Popen]] = []
+        pieces = [[chunks(c) for c in stage.commands if not c.background] for stage in plan.stages]
+        units = [sum(len(p) for p in ps) if len(ps) != 1 else
+                 sum((c.stdin or "").count("\n") for c in ps[0]) if len(ps[0]) > 1 else 1
+                 for ps in pieces]
+        total, done = sum(units), 0
         for i, stage in enumerate(plan.stages):
             t0 = time.perf_counter()
-            run_stage([c for c in stage.commands if not c.background])
+            start = done
+            if len(pieces[i]) == 1 and len(pieces[i][0]) > 1:  # one long batch: piece by piece
+                for piece in pieces[i][0]:
+                    run_stage([piece])
+                    done += (piece.stdin or "").count("\n")
+                    if progress:
+                        progress(done, total, stage.name)
+            else:
+                def each(name: str = stage.name) -> None:
+                    nonlocal done
+                    done += 1
+                    if progress:
+                        progress(done, total, name)
+
+                cmds = [c for ps in pieces[i] for c in ps]
+                if progress:
+                    run_stage(cmds, on_each=each)
+                else:
+                    run_stage(cmds)
+            done = start + units[i]
+            if progress:
+                progress(done, total, stage.name)
             if i == 0:  # the namespaces exist: start the services' interpreter meanwhile
                 started = [(c, spawn_background(c, run)) for s in plan.stages for c in s.commands
                            if c.background]

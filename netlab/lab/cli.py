@@ -3,7 +3,9 @@
 ``netlab lab plan`` / ``netlab lab up --dry-run`` print the shell script the lab
 runs; ``netlab lab up`` builds it and prints its prefix (it stays up until
 ``netlab lab down --prefix nl…``); ``netlab lab down --all`` removes every lab
-namespace and process, after a crash too.
+namespace and process, after a crash too.  A build that takes more than a second
+(hundreds of containers) shows a progress bar on standard error when that is a
+terminal, and one final line otherwise (``--no-progress``: none).
 """
 
 from __future__ import annotations
@@ -76,8 +78,18 @@ def _up(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(lab.plan().script(), end="")
         return 0
-    lab.up()
+    from netlab.lab.progress import Progress
+
+    bar = None if args.no_progress else Progress("lab up")
+    try:
+        lab.up(progress=bar.update if bar else None)
+    except BaseException:
+        if bar:
+            bar.finish("stopped, nothing left behind")  # the bar's line ends before the error
+        raise
     lab.detach()  # the lab outlives this command: the state file remembers it
+    if bar:
+        bar.finish(f"{len(lab.netns)} namespaces up")
     print(f"lab {lab.prefix} is up ({lab.build_seconds:.3f} s): namespaces "
           + " ".join(lab.netns.values()))
     print(f"remove it with: netlab lab down --prefix {lab.prefix}")
@@ -116,6 +128,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("--scenario", help="seed (default), a catalogue name, or a scenario .json file")
     up.add_argument("--prefix", type=_prefix_arg, help="namespace prefix nl + 6 hex (default: a fresh one)")
     up.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
+    up.add_argument("--no-progress", action="store_true",
+                    help="no progress bar on standard error (shown for builds over a second)")
     up.set_defaults(func=_up)
     down = sub.add_parser("down", help="remove a lab (or every lab with --all)")
     down.add_argument("--prefix", type=_prefix_arg, help="the lab to remove")

@@ -103,14 +103,15 @@ class Lab(Prober):
     def is_up(self) -> bool:
         return self._run is not None
 
-    def up(self) -> Lab:
+    def up(self, *, progress: build.ProgressFn | None = None) -> Lab:
+        """Build the lab (``progress(done, total, stage)`` hears how far it is)."""
         if self._run is not None:
             return self
         reason = lab_unavailable_reason(self.scenario)
         if reason:
             raise ToolsMissing(reason)
         t0 = time.perf_counter()
-        self._run = build.up(self.plan())
+        self._run = build.up(self.plan(), progress=progress)
         self.build_seconds = time.perf_counter() - t0
         # a lesson leaves its lab up for its widgets and exercises (Run All, then
         # everything still answers); the namespaces go when the kernel stops

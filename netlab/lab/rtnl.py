@@ -18,6 +18,7 @@ import os
 import socket
 import struct
 import threading
+from collections.abc import Callable
 
 from netlab.errors import LabError
 
@@ -123,8 +124,9 @@ def _apply_here(batch: str) -> None:
                     break
 
 
-def apply(batches: dict[str, str]) -> None:
-    """Apply ``{netns: batch text}``: one thread enters each namespace in turn."""
+def apply(batches: dict[str, str], on_each: Callable[[], None] | None = None) -> None:
+    """Apply ``{netns: batch text}``: one thread enters each namespace in turn (and calls
+    ``on_each`` after each one)."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -143,6 +145,8 @@ def apply(batches: dict[str, str]) -> None:
                     _apply_here(batch)
                 except LabError as exc:
                     raise LabError(f"in {ns}: {exc}") from None
+                if on_each is not None:
+                    on_each()
         except BaseException as exc:  # handed to the caller
             error.append(exc)
 
