@@ -49,4 +49,15 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "json_nesting": lambda n: _rep("[", n // 2) + _rep("]", n // 2),
     "json_long_number": lambda n: '[{"ifname": "eth0", "mtu": ' + _rep("9", n) + "}]",
     "control_chars": lambda n: _rep("\x00\x01\x1c\x85\u2028a ", n),
+    # issue 14: prose, quotes, HTML folds, pipes, loose prompts, IPv6 markers, mixed pastes
+    "many_fences": lambda n: _rep("```\n", n),
+    "quoted_lines": lambda n: _rep("> > 1: lo: <LOOPBACK>\n", n),
+    "html_entities": lambda n: "<pre>\n" + _rep("&lt;&gt;&amp", n),
+    "pipe_prompt": lambda n: "$ ip addr " + _rep("| '", n),
+    "loose_prompt_words": lambda n: "/ # " + _rep("# ", n) + "ip addr",
+    "zsh_prompt_words": lambda n: "\u279c " + _rep("x ", n),
+    "v6_markers": lambda n: "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s " + _rep(" -s ", n) + "\nCOMMIT\n",
+    "icmp6_run": lambda n: "-A INPUT -p icmp6-" + _rep("a", n),
+    "many_bad_parts": lambda n: _rep("$ foo\nbar\n", n),
+    "json_cut_off": lambda n: '[{"IPAM": "' + _rep("a", n),
 }
