@@ -57,6 +57,8 @@ def test_09_cells_show_what_the_text_says(l09: dict[str, Any]) -> None:
     legacy = net.probe("dns", src="legacy", dst="127.0.0.11", name="db", timeout=0.5)
     assert legacy.outcome == "rejected" and legacy.result["answer"] is None
     assert not l09["isolation"]("29.0.0") and len(l09["isolation"]("27")) == 9
+    ss = l09["listeners"](net, "web")
+    assert "127.0.0.11:60369" in ss and ":53 " not in ss
 
 
 def test_09_capture_is_real_dns(l09: dict[str, Any]) -> None:
