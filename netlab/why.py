@@ -3,7 +3,9 @@
 It runs the probe (``net.probe``) on the simulator and reads the journey: the rule or
 chain policy that dropped it (raw, filter, and whether the bridge sent it through
 iptables: br_netfilter), a missing route, ``ip_forward`` off, nothing listening, a
-program bound to 127.0.0.1 only.  The journey is kept for the detail.
+program bound to 127.0.0.1 only.  The journey is kept for the detail.  When a rule the
+packet matched was read from a listing that does not show all of it (``iptables -L``),
+the answer says it is uncertain (``Why.uncertain``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Why:
     text: str
     journey: Journey
     stopped: bool
+    uncertain: bool = False  # a matched rule was read from `iptables -L`, which hides some of it
 
     def __str__(self) -> str:
         return self.text
@@ -46,6 +49,17 @@ def _bound_local(scenario: Scenario, node: str | None, port: int | None, proto: 
     return None
 
 
+def _port_after_dnat(journey: Journey, port: int | None) -> int | None:
+    """The destination port the packet had when it stopped (a DNAT may have changed it:
+    8080 on the host is 80 in the container)."""
+    for e in journey.steps:
+        if e.kind == "nat" and e.after and (e.nat_side == "dst" or e.nat_kind == "DNAT"):
+            tail = e.after.rsplit(":", 1)[-1]
+            if tail.isdigit():
+                port = int(tail)
+    return port
+
+
 def _same_bridge(scenario: Scenario, a: str | None, b: str | None) -> str | None:
     na, nb = scenario.nodes.get(a or ""), scenario.nodes.get(b or "")
     if na is None or nb is None or na.role != "container" or nb.role != "container":
@@ -53,8 +67,28 @@ def _same_bridge(scenario: Scenario, a: str | None, b: str | None) -> str | None
     return na.network if na.network and na.network == nb.network else None
 
 
+def _uncertainty(journey: Journey) -> str | None:
+    """Why a verdict on the way is uncertain (a trace said so), or None."""
+    for e in journey.steps:
+        tr = e.trace if e.kind == "netfilter" else None
+        if tr is not None and getattr(tr, "uncertain", False):
+            lost = next((n for n in getattr(tr, "notes", []) if "iptables -L" in n), None)
+            return (f" The verdict in {e.node} at {e.hook} is uncertain: "
+                    + (lost or "; ".join(getattr(tr, "notes", [])[:1]) or "see the journey") + ".")
+    return None
+
+
 def explain(journey: Journey, scenario: Scenario) -> Why:
     """The one-paragraph answer for a journey the probe already ran."""
+    answer = _explain(journey, scenario)
+    doubt = _uncertainty(journey)
+    if doubt:
+        answer.text += doubt
+        answer.uncertain = True
+    return answer
+
+
+def _explain(journey: Journey, scenario: Scenario) -> Why:
     p = journey.probe
     proto = "udp" if p.kind == "udp" else "tcp"
     what = f"{p.kind} from {p.src} to {p.dst}" + (f":{p.dport}" if p.dport else "")
@@ -93,12 +127,13 @@ def explain(journey: Journey, scenario: Scenario) -> Why:
         elif "route" in reason:
             parts.append(f"{e.node} has no route for the destination (see its `ip route`)")
         elif "listens" in reason:
-            local = _bound_local(scenario, e.node, p.dport, proto)
+            port = _port_after_dnat(journey, p.dport)
+            local = _bound_local(scenario, e.node, port, proto)
             if local:
-                parts.append(f"a program listens on port {p.dport} but bound to {local} only: "
+                parts.append(f"a program listens on port {port} but bound to {local} only: "
                              "it answers only on the loopback, not on this address")
             else:
-                parts.append(f"no program listens on {proto} port {p.dport} there "
+                parts.append(f"no program listens on {proto} port {port} there "
                              "(is the service running, and on that port?)")
     else:
         parts.append(f"it ended {journey.outcome}" + (f": {journey.reason}" if journey.reason else ""))

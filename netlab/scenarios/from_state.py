@@ -18,6 +18,7 @@ from netlab.model import DockerContainer
 from netlab.parse.docker_inspect import container_of, parse_docker_inspect
 from netlab.scenarios.docker import host_sysctls, sort_routes
 from netlab.scenarios.errors import ScenarioError
+from netlab.scenarios.listeners import host_services, listeners_of, service_of
 from netlab.scenarios.seeded import Draws, ip_mac
 from netlab.scenarios.topology import (
     BridgeNetwork,
@@ -51,6 +52,8 @@ _DNAT = re.compile(
     r"(?:-m (?:tcp|udp) )?--dport (?P<hport>\d{1,5}) -j DNAT --to-destination "
     r"(?P<ip>[\d.]{7,15}):(?P<port>\d{1,5})$"
 )
+
+_COUNTERS = re.compile(r"^\[\d{1,20}:\d{1,20}\] ")
 
 
 def _routes(state: HostState, netns: str) -> list[RouteSpec]:
@@ -250,7 +253,8 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
                         c.veth = peer.name
             break
     for line in firewall.splitlines():
-        m = _DNAT.match(line.strip())
+        # (`iptables-save -c` and rules read from `iptables -L -v` start with [packets:bytes])
+        m = _DNAT.match(_COUNTERS.sub("", line.strip(), count=1))
         if not m:
             continue
         ip = m["ip"]
@@ -355,6 +359,22 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
     if "-m addrtype --src-type LOCAL -j MASQUERADE" in firewall:
         # the hairpin rule Docker (17.x - 28.x) adds only with userland-proxy=false
         userland_proxy = False
+    host_svcs, proxied = host_services(state, notes)
+    published = sorted({(pm.proto, pm.host_port) for c in ctrs.values() for pm in c.ports})
+    shows_processes = any(s.process for s in listeners_of(state, ""))
+    if proxied:
+        if not userland_proxy:
+            notes.append("docker-proxy holds ports in the pasted sockets although the rules look like "
+                         "userland-proxy=false: the proxy taken as on")
+        userland_proxy = True
+        for proto, port in published:
+            if (proto, port) not in proxied:
+                notes.append(f"no docker-proxy listens on {proto} port {port} in the pasted sockets: "
+                             "none is simulated for it")
+    elif shows_processes and published and userland_proxy:
+        userland_proxy = False
+        notes.append("ports are published but no docker-proxy is among the pasted listening sockets: "
+                     "the userland proxy taken as off (dockerd --userland-proxy=false)")
     pasted = dict(state.sysctls.get("", {}))
     ip_forward = pasted.get("net.ipv4.ip_forward", "1") == "1"
     if "net.ipv4.ip_forward" not in pasted:
@@ -372,8 +392,12 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
     if userland_proxy:
         for c in ctrs.values():
             for pm in c.ports:
+                if proxied and (pm.proto, pm.host_port) not in proxied:
+                    continue
                 services.append(Service(pm.proto, pm.host_port, "docker-proxy", bind=pm.host_ip,
                                         target=f"{c.ip}:{pm.container_port}"))
+    taken = {(s.proto, s.port) for s in services}
+    services += [s for s in host_svcs if (s.proto, s.port) not in taken]
     host = Node(name="host", role="host", interfaces=host_ifaces, routes=sort_routes(routes),
                 iptables=firewall, sysctls=sysctls, services=services,
                 label=f"Docker host{' ' + state.hostname if state.hostname else ''} (pasted)")
@@ -388,6 +412,8 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
                              extra={"source": f"from_state ({state.source})"}),
     )
     scenario.add(host)
+    # the namespace each container's own pastes (`docker exec NAME ...`) were read into
+    ns_of_ctr = {_safe_name(ns.name): ns.name for ns in state.namespaces if ns.name}
     for c in ctrs.values():
         net = bridge_of(c.ip)
         assert net is not None
@@ -396,15 +422,36 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
         if c.mac is None:
             c.mac = ip_mac(c.ip)
             notes.append(f"MAC of {c.name} unknown: {c.mac} assumed (Docker derives it from the IP)")
-        svc = [Service(pm.proto, pm.container_port, "http" if pm.proto == "tcp" else "udp-echo")
-               for pm in c.ports]
-        if c.ports:
-            notes.append(f"{c.name}: assumed to serve its published ports "
-                         f"({', '.join(str(p) for p in c.ports)}) on all addresses")
+        ns_name = ns_of_ctr.get(c.name)
+        own = listeners_of(state, ns_name) if ns_name is not None else []
+        if own:  # `docker exec NAME ss -tlnp`: the ports it really serves, bound as shown
+            svc: list[Service] = []
+            for listener in own:
+                one = service_of(listener)
+                if all((x.proto, x.port, x.bind) != (one.proto, one.port, one.bind) for x in svc):
+                    svc.append(one)
+            for pm in c.ports:
+                at = [x for x in svc if (x.proto, x.port) == (pm.proto, pm.container_port)]
+                if not at:
+                    notes.append(f"{c.name}: nothing listens on {pm.proto} port {pm.container_port} "
+                                 f"in its pasted sockets: the published {pm} is refused")
+                elif all(x.bind.startswith("127.") for x in at):
+                    notes.append(f"{c.name}: port {pm.container_port} is bound to {at[0].bind} only: "
+                                 f"the published {pm} does not reach it")
+        else:
+            svc = [Service(pm.proto, pm.container_port, "http" if pm.proto == "tcp" else "udp-echo")
+                   for pm in c.ports]
+            if c.ports:
+                notes.append(f"{c.name}: assumed to serve its published ports "
+                             f"({', '.join(str(p) for p in c.ports)}) on all addresses")
+        own_default = next((r.gateway for r in state.route_list if ns_name is not None
+                            and r.netns == ns_name and r.family == 4 and r.dst == "default"
+                            and r.gateway), None)
         scenario.add(Node(
             name=c.name, role="container",
             interfaces=[loopback(), Interface("eth0", mac=c.mac, addresses=[cidr])],
-            routes=[RouteSpec("default", "eth0", via=c.gateway or net.gateway), connected("eth0", cidr)],
+            routes=[RouteSpec("default", "eth0", via=c.gateway or own_default or net.gateway),
+                    connected("eth0", cidr)],
             services=svc, image=c.image, network=net.bridge, ports=list(c.ports),
             label=c.name,
         ))
