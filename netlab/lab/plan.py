@@ -257,15 +257,18 @@ def _nftables_command(ns: str, node: Node) -> Command | None:
 def service_specs(scenario: Scenario, netns: dict[str, str]) -> list[dict]:
     """The services to run, as the JSON the server process reads."""
     specs = []
+    dns_records: dict[str | None, dict[str, str]] | None = None
     for node in scenario.nodes.values():
         for s in node.services:
             from netlab.scenarios.names import check_service
 
             spec = {"netns": netns[node.name], "node": node.name, **check_service(node.name, s)}
             if s.kind == "dns":  # the names this container's embedded resolver answers
-                from netlab.scenarios.embedded_dns import records
+                if dns_records is None:
+                    from netlab.scenarios.embedded_dns import network_records
 
-                spec["records"] = records(scenario, node)
+                    dns_records = network_records(scenario)
+                spec["records"] = dns_records.get(node.network, {})
             specs.append(spec)
     return specs
 

@@ -78,18 +78,25 @@ def network_name(scenario: Scenario, bridge: str | None) -> str | None:
     return None
 
 
+def network_records(scenario: Scenario) -> dict[str | None, dict[str, str]]:
+    """For every bridge, the names its containers' embedded resolvers answer (one pass over
+    the scenario: :func:`records` of each container is its bridge's entry)."""
+    names = {net.bridge: net.name for net in (scenario.docker.networks if scenario.docker else [])}
+    out: dict[str | None, dict[str, str]] = {}
+    for other in scenario.nodes.values():
+        if other.role != "container" or other.ip is None:
+            continue
+        table = out.setdefault(other.network, {})
+        net_name = names.get(other.network or "")
+        for n in [other.name, *getattr(other, "aliases", [])]:
+            table.setdefault(n.lower(), other.ip)
+            if net_name:
+                table.setdefault(f"{n}.{net_name}".lower(), other.ip)
+    return out
+
+
 def records(scenario: Scenario, node: Node) -> dict[str, str]:
     """The names ``node``'s embedded resolver answers, lower-case, each with its address:
     every container on the same network by ``name``, ``name.network`` and each alias
     (libnetwork ``Sandbox.ResolveName``)."""
-    out: dict[str, str] = {}
-    net_name = network_name(scenario, node.network)
-    for other in scenario.nodes.values():
-        if other.role != "container" or other.network != node.network or other.ip is None:
-            continue
-        names = [other.name, *getattr(other, "aliases", [])]
-        for n in names:
-            out.setdefault(n.lower(), other.ip)
-            if net_name:
-                out.setdefault(f"{n}.{net_name}".lower(), other.ip)
-    return out
+    return dict(network_records(scenario).get(node.network, {}))

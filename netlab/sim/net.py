@@ -81,6 +81,7 @@ class SimNet(Prober):
         # only ones the end of a run has to tidy (a 1,000-container host costs no more)
         self.unsettled: dict[str, Kernel] = {}
         self.kernels: dict[str, Kernel] = {}
+        self.dns_records: dict[str | None, dict[str, str]] | None = None  # embedded DNS, per bridge
         for name, node in scenario.nodes.items():
             self.kernels[name] = Kernel(self, node)
         for name, node in scenario.nodes.items():

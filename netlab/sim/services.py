@@ -420,9 +420,11 @@ def install_service(k: Kernel, svc: Any) -> None:
     kind = svc.kind
     proto = (svc.proto or "tcp").lower()
     if kind == "dns":
-        from netlab.scenarios.embedded_dns import records
+        from netlab.scenarios.embedded_dns import network_records
 
-        resolver = DnsResolver(records(k.net.scenario, k.node))
+        if k.net.dns_records is None:  # once per network, not once per container
+            k.net.dns_records = network_records(k.net.scenario)
+        resolver = DnsResolver(k.net.dns_records.get(k.node.network, {}))
         if proto == "udp":
             factory: Any = resolver
         else:
