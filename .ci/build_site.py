@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Build the course site: every lesson executed in sim mode, rendered by Sphinx + MyST-NB.
+
+    python .ci/build_site.py [OUT]      # default: build/site (open build/site/index.html)
+
+Why not Jupyter Book 2 (mystmd): its HTML themes are downloaded from GitHub when the site
+builds, which this project's machines cannot reach; MyST-NB reads the same MyST markdown
+and notebooks from PyPI packages alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# executed lessons are kept (jupyter-cache, keyed by each notebook's code): a rebuild runs only
+# the lessons whose code changed
+CACHE = Path(os.environ.get("NETLAB_SITE_CACHE", Path.home() / ".cache" / "netlab" / "site"))
+
+
+def build(out: Path, jobs: str = "auto") -> Path:
+    """Copy site/ and the lessons to a scratch source folder, build HTML into ``out``."""
+    with tempfile.TemporaryDirectory(prefix="netlab-site-") as tmp:
+        src = Path(tmp) / "src"
+        shutil.copytree(ROOT / "site", src)
+        # the lessons with their data/ (captures and pastes they open by relative path)
+        shutil.copytree(ROOT / "notebooks", src / "notebooks",
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        env = {**os.environ, "NETLAB_MODE": "sim", "NETLAB_REPO": str(ROOT),
+               "NETLAB_SITE_CACHE": str(CACHE),
+               "MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join(
+                   p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+        if out.exists():
+            shutil.rmtree(out)
+        subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-j", jobs,
+                        "-d", str(Path(tmp) / "doctrees"), str(src), str(out)],
+                       check=True, env=env, cwd=tmp)
+    return out
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "build" / "site"
+    print(build(target.resolve()) / "index.html")
