@@ -101,6 +101,9 @@ def test_13_draws_the_pasted_host(l13: dict[str, Any]) -> None:
     fig = nl.draw_topology(l13["pasted"])
     names = {c.name for c in fig.netlab_layout.model.containers}
     assert names == {"web", "api", "db"}
+    boxes = {c.name: c for c in nl.draw_topology(l13["state"]).netlab_layout.model.containers}
+    assert set(boxes) == {"web", "api", "db"} and all(b.known and b.veth for b in boxes.values())
+    assert boxes["api"].ports == ["127.0.0.1:5000:5000/tcp"] and boxes["web"].bridge == "docker0"
 
 
 # ---------------------------------------------------------------- the exercises

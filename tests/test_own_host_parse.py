@@ -296,3 +296,24 @@ def test_only_ipv6_rules_pasted_refuses_an_ipv4_trace() -> None:
     assert v6.verdict in ("ACCEPT", "DROP")
     with nl.connect(mode="sim", scenario=from_state(seed_state().merge(state)), quiet=True) as net:
         assert net.probe("tcp", src="client", dst="192.168.56.38", dport=80).outcome == "answered"
+
+
+def test_draw_topology_of_a_paste_names_containers_from_docker_inspect() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    addr = ("$ ip addr\n"
+            "3: docker0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default\n"
+            "    link/ether 02:42:5e:11:22:33 brd ff:ff:ff:ff:ff:ff\n"
+            "    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0\n"
+            "7: veth1a2b3c4@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue master docker0 "
+            "state UP group default\n"
+            "    link/ether 9a:1b:2c:3d:4e:5f brd ff:ff:ff:ff:ff:ff link-netnsid 0\n")
+    inspect = json.dumps([_inspect("shop", "172.17.0.2", "02:42:ac:11:00:02",
+                                   {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}),
+                          _inspect("cache", "172.17.0.3", "02:42:ac:11:00:03", {})])
+    state = nl.parse_host(addr, "$ docker inspect shop cache\n" + inspect)
+    boxes = nl.draw_topology(state).netlab_layout.model.containers
+    assert [(b.name, b.veth, b.ports) for b in boxes] == [("shop", "veth1a2b3c4", ["8080:80/tcp"]),
+                                                         ("cache", None, [])]
+    assert boxes[1].addresses == ["172.17.0.3/16"]

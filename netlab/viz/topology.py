@@ -237,6 +237,7 @@ def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
             model.containers.append(ContainerInfo(name="other namespace", veth=p.port,
                                                   eth="?", bridge=p.bridge, known=False,
                                                   unknown_note=note))
+    _containers_from_inspect(state, model)
     # the outside: the default gateway, and the LAN behind each other NIC
     gw_nics = set()
     for r in state.route_list:
@@ -251,6 +252,43 @@ def model_from_state(state: Any, title: str | None = None) -> TopologyModel:
         net = ipaddress.ip_interface(nic.addresses[0]).network
         model.peers.append(PeerInfo(f"LAN {net}", "client", [], nic.name))
     return _sort(model)
+
+
+def _containers_from_inspect(state: Any, model: TopologyModel) -> None:
+    """Name the boxes behind the host's veths after ``docker inspect`` (``state.containers``):
+    on each bridge, the containers whose address is on its subnet take its unknown boxes in
+    order (one each: the host's pastes do not say which veth is whose); a container with
+    no veth box in the paste gets a box of its own."""
+    inspected = getattr(state, "containers", None) or []
+    if not inspected:
+        return
+    subnets = {b.name: [ipaddress.ip_interface(a).network for a in b.addresses] for b in model.bridges}
+    on_bridge: dict[str, list[tuple[Any, Any, int]]] = {}
+    for ctr in inspected:
+        for ep in ctr.networks:
+            if not ep.ip or ":" in ep.ip:
+                continue
+            ip = ipaddress.ip_address(ep.ip)
+            for bridge, nets in subnets.items():
+                net = next((n for n in nets if ip in n), None)
+                if net is not None:
+                    on_bridge.setdefault(bridge, []).append((ctr, ep, ep.prefixlen or net.prefixlen))
+                    break
+    shown = {c.name for c in model.containers if c.known}
+    for bridge, items in on_bridge.items():
+        items = [item for item in items if item[0].name not in shown]
+        boxes = [c for c in model.containers if c.bridge == bridge and not c.known]
+        for i, (ctr, ep, plen) in enumerate(items):
+            ports = [f"{p.host_ip + ':' if p.host_ip not in (None, '0.0.0.0') else ''}"
+                     f"{p.host_port}:{p.container_port}/{p.proto}"
+                     for p in ctr.ports if p.host_port and ":" not in (p.host_ip or "")]
+            if i < len(boxes):
+                box = boxes[i]
+                box.name, box.known, box.mac = ctr.name, True, ep.mac or box.mac
+                box.addresses, box.ports = [f"{ep.ip}/{plen}"], ports
+            else:
+                model.containers.append(ContainerInfo(name=ctr.name, veth=None, addresses=[f"{ep.ip}/{plen}"],
+                                                      mac=ep.mac, bridge=bridge, ports=ports))
 
 
 def is_scenario(obj: Any) -> bool:
