@@ -28,6 +28,10 @@ PARSERS = {
     "docker": netlab.parse_docker_network_inspect,
     "sysctl": netlab.parse_sysctl,
     "iptables": parse_iptables_text,
+    "iptables_list": netlab.parse_iptables_list,
+    "ifconfig": netlab.parse_ifconfig,
+    "route_n": netlab.parse_route_n,
+    "sockets": netlab.parse_sockets,
     "host": netlab.parse_host,
 }
 
@@ -49,6 +53,8 @@ OWN_PREFIX = {
     "bridge_fdb": ("bridge-fdb", "real-bridge-fdb"), "ip_json": ("ip-j", "bridge-j", "real-ip-j"),
     "conntrack": ("conntrack", "nf_conntrack"), "docker": ("docker",), "sysctl": ("sysctl",),
     "iptables": ("iptables",), "host": ("",),
+    "iptables_list": ("iptables-L",), "ifconfig": ("ifconfig",), "route_n": ("route-n", "netstat-rn"),
+    "sockets": ("ss-", "netstat-tlnp"),
 }
 
 
@@ -199,6 +205,36 @@ def _docker(n: int) -> str:
                        for i in range(n)])
 
 
+def _iptables_list(n: int) -> str:
+    row = ("{i}     {p}K  {b}M ACCEPT     tcp  --  !docker0 docker0  0.0.0.0/0            "
+           "172.17.{x}.{y}           tcp dpt:{port} /* web {i} */")
+    return ("Chain DOCKER (1 references)\n"
+            "num   pkts bytes target     prot opt in     out     source               destination\n"
+            + "\n".join(row.format(i=i + 1, p=i % 900, b=i % 90, x=i >> 8 & 255, y=i & 255,
+                                   port=i % 60000 + 1) for i in range(n)))
+
+
+def _ifconfig(n: int) -> str:
+    return "\n".join(f"veth{i:07x}: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n"
+                     f"        inet 10.{i >> 8 & 255}.{i & 255}.1  netmask 255.255.255.0  "
+                     f"broadcast 10.{i >> 8 & 255}.{i & 255}.255\n"
+                     f"        ether 02:42:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}:01  "
+                     "txqueuelen 0  (Ethernet)\n" for i in range(n))
+
+
+def _route_n(n: int) -> str:
+    return ("Kernel IP routing table\nDestination     Gateway         Genmask         Flags Metric "
+            "Ref    Use Iface\n" + "\n".join(
+                f"10.{i >> 8 & 255}.{i & 255}.0     0.0.0.0         255.255.255.0   U     0      0"
+                f"        0 veth{i}" for i in range(n)))
+
+
+def _sockets(n: int) -> str:
+    return ("State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n" + "\n".join(
+        f"LISTEN 0      4096         0.0.0.0:{i % 60000 + 1}       0.0.0.0:*     "
+        f'users:(("docker-proxy",pid={i + 100},fd=4))' for i in range(n)))
+
+
 def _host(n: int) -> str:
     return f"$ ip addr\n{_ip_addr(n)}\n$ ip route\n{_ip_route(n)}\n$ brctl show\n{_brctl(n)}\n"
 
@@ -214,6 +250,10 @@ GENERATORS = {
     "bridge_link": (netlab.parse_bridge_link, _bridge_link),
     "sysctl": (netlab.parse_sysctl, _sysctl),
     "docker": (netlab.parse_docker_network_inspect, _docker),
+    "iptables_list": (netlab.parse_iptables_list, _iptables_list),
+    "ifconfig": (netlab.parse_ifconfig, _ifconfig),
+    "route_n": (netlab.parse_route_n, _route_n),
+    "sockets": (netlab.parse_sockets, _sockets),
     "host": (netlab.parse_host, _host),
 }
 

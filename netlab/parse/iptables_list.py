@@ -41,6 +41,7 @@ _CHAIN = re.compile(r"^Chain (\S+) \((?:policy (\w+)(?: (\S+) packets, (\S+) byt
 _HEADER = re.compile(r"^(?:num\s+)?(?:pkts\s+bytes\s+)?target\s+prot\s+opt\b")
 _COUNT = re.compile(r"^(\d{1,20})([KMGT]?)$")
 _OPT = frozenset(("--", "-f", "!f"))
+_MAX_WRAPPED = 6  # continuation lines one rule may have
 _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _IPV4 = re.compile(r"^!?\d{1,3}(?:\.\d{1,3}){3}(?:/(?:\d{1,2}|\d{1,3}(?:\.\d{1,3}){3}))?$")
 # the services iptables prints by name without -n (netbase's /etc/services)
@@ -286,7 +287,9 @@ def _check(save: str, origin: dict[int, tuple[int, str]]) -> None:
 
 def _read(cleaned: Cleaned) -> list[_Table]:
     tables = [_Table(None)]
+    names: set[str] = set()  # the chains of the table being read
     chain: _Chain | None = None
+    wrapped = 0  # continuation lines of the last rule (a terminal wraps a long one)
     verbose: bool | None = None
     for lineno, raw in cleaned.lines:
         line = raw.strip()
@@ -296,16 +299,17 @@ def _read(cleaned: Cleaned) -> list[_Table]:
             body = line.strip("#- ").strip()
             if line.startswith("# ----") and "tables" in body:  # `# ---- iptables -t nat -L ----`
                 tables.append(_Table(table_from_command(body) or "filter"))
-                chain = None
+                chain, names = None, set()
             continue  # `# Warning: iptables-legacy tables present, ...` and other comments
         if line.startswith("Chain "):
             m = _CHAIN.match(line)
             if not m:
                 raise parse_error(COMMAND, "a chain line is `Chain NAME (policy P ...)` or "
                                   "`Chain NAME (N references)`", cleaned, lineno, raw)
-            names = {c.name for c in tables[-1].chains}
             if m.group(1) in names:
                 tables.append(_Table(None))  # a second table's listing begins
+                names = set()
+            names.add(m.group(1))
             counters = None
             if m.group(3) is not None:
                 pk, by = _count(m.group(3)), _count(m.group(4))
@@ -329,11 +333,17 @@ def _read(cleaned: Cleaned) -> list[_Table]:
                 raise parse_error(COMMAND, "expected a rule: [num] [pkts bytes] target prot opt "
                                   "[in out] source destination [...]", cleaned, lineno, raw)
             prev = chain.rules[-1]  # a line the terminal wrapped: the end of the rule above
+            wrapped += 1
+            if wrapped > _MAX_WRAPPED:  # (and each rule's words are re-read a bounded number of times)
+                raise parse_error(COMMAND, f"more than {_MAX_WRAPPED} lines after a rule that "
+                                  "are not rules: a terminal wraps one rule onto a few lines, "
+                                  "not this many", cleaned, lineno, raw)
             _extras(prev, [*prev.extras, *line.split()], replace=True)
             prev.line = prev.line + " " + line
             prev.hidden.append(f"line {lineno} read as the end of line {prev.lineno} (wrapped)")
             continue
         chain.rules.append(rule)
+        wrapped = 0
     return [t for t in tables if t.chains]
 
 
