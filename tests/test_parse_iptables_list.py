@@ -248,3 +248,9 @@ def test_listing_survives_the_snapshot_json_and_from_state():
     rule = again.ruleset().tables["filter"].chains["FORWARD"].rules[2]
     assert rule.lost
 
+
+
+def test_iptables_keyword_takes_a_listing_too():
+    state = netlab.parse_host(iptables=FILTER_V, iptables_list=NAT_X)
+    rs = state.ruleset()
+    assert rs.tables["filter"].chains["DOCKER"].rules and rs.tables["nat"].chains["DOCKER"].rules

@@ -343,7 +343,9 @@ def parse_host(*texts: str | bytes, netns: str = "", **named: str | bytes | Iter
     (``$ ip route``) — one paste may hold several commands, each after its
     prompt.  Keywords say what a paste is: ``ip_addr``, ``ip_link``, ``ip_route``,
     ``brctl``, ``bridge_link``, ``bridge_fdb``, ``iptables``, ``ip_json``,
-    ``conntrack``, ``docker``, ``sysctl``.  Lesson 1 builds the article's host::
+    ``conntrack``, ``docker``, ``sysctl``, ``iptables_list`` (``iptables -L``), ``ifconfig``,
+    ``route_n`` (``route -n``, ``netstat -rn``), ``ss`` / ``netstat`` / ``sockets``
+    (listening sockets) and ``nft``.  Lesson 1 builds the article's host::
 
         state = netlab.parse_host(ip_addr=..., ip_route=..., brctl=..., iptables=...)
     """
@@ -361,7 +363,10 @@ def parse_host(*texts: str | bytes, netns: str = "", **named: str | bytes | Iter
         for text in values:
             if not isinstance(text, (str, bytes)):
                 raise ParseError(f"{key}= must be text, not {type(text).__name__}")
-            partials.append(KEYWORDS[key](text, netns=netns))
+            parser = KEYWORDS[key]
+            if parser is parse_iptables_text and detect(text) == "iptables -L":
+                parser = parse_iptables_list  # iptables=<an `iptables -L` listing>: read it as one
+            partials.append(parser(text, netns=netns))
     state = HostState(source="paste")
     state.merge(_combine(partials))
     state.namespace(netns)
