@@ -93,6 +93,11 @@ def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostStat
     state = HostState(source="paste")
     known: dict[str, int] = {}
     for number, net in enumerate(data, 1):
+        if isinstance(net, dict) and "NetworkSettings" in net:
+            raise parse_error(command, f"item {number} is a container, not a network (it has "
+                              "NetworkSettings)", cleaned, *first,
+                              hint="that is `docker inspect CONTAINER` output: read it with "
+                                   "netlab.parse_docker_inspect() (or parse_host(), which recognises it)")
         if not isinstance(net, dict) or not isinstance(net.get("Name"), str) or not (
                 "IPAM" in net or "Driver" in net):
             raise parse_error(command, f"item {number} is not a Docker network (it has no Name, "
