@@ -254,3 +254,44 @@ def test_iptables_keyword_takes_a_listing_too():
     state = netlab.parse_host(iptables=FILTER_V, iptables_list=NAT_X)
     rs = state.ruleset()
     assert rs.tables["filter"].chains["DOCKER"].rules and rs.tables["nat"].chains["DOCKER"].rules
+
+
+def test_ufw_chains_in_lower_case_are_targets_not_protocols():
+    text = ("$ sudo iptables -L -n -v\n"
+            "Chain INPUT (policy DROP 1520 packets, 91200 bytes)\n"
+            " pkts bytes target     prot opt in     out     source               destination\n"
+            " 512K  980M ufw-before-logging-input  all  --  *      *       0.0.0.0/0            0.0.0.0/0\n"
+            " 512K  980M ufw-before-input  all  --  *      *       0.0.0.0/0            0.0.0.0/0\n"
+            "\nChain ufw-before-input (1 references)\n"
+            " pkts bytes target     prot opt in     out     source               destination\n"
+            " 1200 90000 ACCEPT     all  --  lo     *       0.0.0.0/0            0.0.0.0/0\n"
+            "    0     0 ufw-logging-deny  all  --  *      *       0.0.0.0/0            0.0.0.0/0"
+            "            ctstate INVALID\n"
+            "    0     0 ACCEPT     udp  --  *      *       0.0.0.0/0            224.0.0.251          udp dpt:5353\n"
+            "\nChain ufw-before-logging-input (1 references)\n"
+            " pkts bytes target     prot opt in     out     source               destination\n"
+            "\nChain ufw-logging-deny (1 references)\n"
+            " pkts bytes target     prot opt in     out     source               destination\n"
+            "    0     0 LOG        all  --  *      *       0.0.0.0/0            0.0.0.0/0"
+            '            limit: avg 3/min burst 10 LOG flags 0 level 4 prefix "[UFW BLOCK] "\n')
+    rs = netlab.parse_host(text).ruleset()
+    f = rs.tables["filter"]
+    assert [r.save_line() for r in f.chains["INPUT"].rules] == [
+        "-A INPUT -j ufw-before-logging-input", "-A INPUT -j ufw-before-input"]
+    assert f.chains["ufw-before-input"].rules[1].save_line() == (
+        "-A ufw-before-input -m conntrack --ctstate INVALID -j ufw-logging-deny")
+    assert f.chains["ufw-logging-deny"].rules[0].save_line() == (
+        '-A ufw-logging-deny -m limit --limit 3/min --limit-burst 10 -j LOG --log-prefix "[UFW BLOCK] "')
+    t = rs.trace({"proto": "tcp", "src": "198.51.100.7", "dst": "10.0.0.5", "dport": 8080},
+                 hook="INPUT", in_iface="eth0", local_addrs=["10.0.0.5"])
+    assert t.verdict == "DROP" and not t.uncertain
+
+
+def test_mac_match_with_and_without_the_space_old_iptables_left_out():
+    text = ("Chain INPUT (policy ACCEPT)\ntarget     prot opt source               destination\n"
+            "DROP       all  --  0.0.0.0/0            0.0.0.0/0            MAC 02:42:AC:11:00:02\n"
+            "DROP       all  --  0.0.0.0/0            0.0.0.0/0            MAC02:42:AC:11:00:03\n")
+    rules = parse_iptables_list(text).ruleset().tables["filter"].chains["INPUT"].rules
+    assert [r.save_line() for r in rules] == [
+        "-A INPUT -m mac --mac-source 02:42:AC:11:00:02 -j DROP",
+        "-A INPUT -m mac --mac-source 02:42:AC:11:00:03 -j DROP"]

@@ -68,6 +68,7 @@ PROTO_NUMBERS = {"0": "all", "1": "icmp", "6": "tcp", "17": "udp", "33": "dccp",
 # the names iptables prints without -n for networks (netbase's /etc/networks)
 NETWORKS = {"loopback": "127.0.0.0", "link-local": "169.254.0.0", "default": "0.0.0.0"}
 _HOSTNAME = re.compile(r"^!?[A-Za-z0-9][\w.-]{0,252}(?:/\d{1,2})?$")
+_KNOWN_PROTOS = frozenset([*PROTO_NUMBERS, *PROTO_NUMBERS.values(), "icmpv6", "mh", "ipv6"])
 _TCP_FLAGS = (("FIN", 1), ("SYN", 2), ("RST", 4), ("PSH", 8), ("ACK", 16), ("URG", 32),
               ("ECE", 64), ("CWR", 128))
 
@@ -369,8 +370,8 @@ def _rule(line: str, lineno: int, raw: str, verbose: bool | None) -> _Rule | Non
         (pk, r1), (by, r2) = lead[nlead - 2], lead[nlead - 1]
         counters, rounded = (pk, by), r1 or r2
     # target (may be blank), prot, opt (blank in ip6tables), [in out], source, destination
-    if len(rest) >= 2 and _is_proto(rest[0]) and (rest[1] in _OPT or _is_addr(rest[1])):
-        target = None
+    if len(rest) >= 2 and rest[0].lstrip("!") in _KNOWN_PROTOS and not _is_proto(rest[1]):
+        target = None  # a rule with no -j: its target column is blank
     elif len(rest) >= 2 and _is_proto(rest[1]):
         target, rest = rest[0], rest[1:]
     else:
@@ -676,8 +677,9 @@ class _Extras:
                 inv = True
             self.match("connmark", *(["!"] if inv else []), "--mark", self.take())
             return True
-        if word == "MAC" and self.peek() is not None:
-            value = self.take()
+        if word.startswith("MAC") and len(word) in (3, 20) and (len(word) == 20 or self.peek()):
+            # (iptables before 1.8.8 printed no space after MAC: libxt_mac's listing fix, 2021)
+            value = word[3:] if len(word) == 20 else self.take()
             inv = neg
             if value == "!" and self.peek() is not None:
                 inv, value = True, self.take()
