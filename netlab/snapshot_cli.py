@@ -158,6 +158,23 @@ def render(state: HostState) -> str:
         rules = sum(1 for line in text.splitlines() if line.startswith("-A "))
         out.append(f"\niptables{'' if not ns else ' in ' + ns}: {rules} rule(s) "
                    "(`netlab trace` walks a packet through them)")
+    for ns, text in sorted(state.firewall6.items()):
+        rules = sum(1 for line in text.splitlines() if line.startswith("-A "))
+        out.append(f"ip6tables{'' if not ns else ' in ' + ns}: {rules} rule(s) (IPv6, kept and "
+                   "shown; netlab does not trace IPv6 yet)")
+    if state.containers:
+        crows: list[tuple[str, ...]] = []
+        for c in state.containers:
+            published = ", ".join(f"{p.host_ip + ':' if p.host_ip and p.host_ip != '0.0.0.0' else ''}"
+                                  f"{p.host_port}->{p.container_port}/{p.proto}" for p in c.ports
+                                  if p.host_port and ":" not in (p.host_ip or ""))
+            for ep in c.networks:
+                crows.append((c.name, c.network_mode or "", ep.network, ep.ip or "", ep.mac or "",
+                              ep.gateway or "", published))
+            if not c.networks:
+                crows.append((c.name, c.network_mode or "", "", "", "", "", published))
+        out.append(f"\nContainers, from docker inspect ({len(state.containers)})")
+        out.append(table(crows, ["name", "mode", "network", "ip", "mac", "gateway", "published"]))
     if state.notes:
         out.append("\nNotes")
         out.extend(f"- {n}" for n in state.notes)

@@ -317,3 +317,16 @@ def test_draw_topology_of_a_paste_names_containers_from_docker_inspect() -> None
     assert [(b.name, b.veth, b.ports) for b in boxes] == [("shop", "veth1a2b3c4", ["8080:80/tcp"]),
                                                          ("cache", None, [])]
     assert boxes[1].addresses == ["172.17.0.3/16"]
+
+
+def test_netlab_show_lists_containers_and_the_ipv6_rules(tmp_path, capsys) -> None:
+    from netlab.cli import main
+
+    inspect = json.dumps([_inspect("shop", "172.17.0.2", "02:42:ac:11:00:02",
+                                   {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]})])
+    path = tmp_path / "paste.txt"
+    path.write_text(f"$ docker inspect shop\n{inspect}\n$ sudo ip6tables-save\n{V6}", encoding="utf-8")
+    assert main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ip6tables: 3 rule(s)" in out and "not trace IPv6" in out
+    assert "shop" in out and "127.0.0.1:8080->80/tcp" in out
