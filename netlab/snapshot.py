@@ -276,14 +276,63 @@ def _fill(state: HostState, plan: _Plan) -> None:
                 state.notes.append(f"sysctl {key}{where}: not present")
 
 
+_CONTAINER_ID = re.compile(r"[0-9a-f]{12,64}")
+DOCKER_TIMEOUT = 10.0
+
+
+def _docker_run(argv: list[str]) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of a read-only docker command, bounded by DOCKER_TIMEOUT."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, timeout=DOCKER_TIMEOUT,
+                              env={**os.environ, "LC_ALL": "C"}, check=False)
+    except subprocess.TimeoutExpired:
+        return -1, "", f"timed out after {DOCKER_TIMEOUT:.0f} s"
+    except OSError as exc:
+        return -1, "", f"could not be started ({exc.strerror})"
+    return (proc.returncode, proc.stdout.decode("utf-8", errors="replace"),
+            proc.stderr.decode("utf-8", errors="replace").strip())
+
+
+def _read_containers(state: HostState) -> None:
+    """``docker inspect`` of the running containers → ``state.containers`` (their names,
+    networks and published ports, which ``from_state`` uses).  Read-only; a host without the
+    docker CLI is left as it is, a daemon that cannot be asked is a note."""
+    from netlab.parse.docker_inspect import parse_docker_inspect
+
+    docker = shutil.which("docker")
+    if docker is None:
+        return
+    rc, out, err = _docker_run([docker, "ps", "-q", "--no-trunc"])
+    if rc != 0:
+        why = err.splitlines()[-1] if err else f"exit status {rc}"
+        if "permission denied" in why.lower():
+            why += " — run as root (sudo) or as a member of the docker group to read them"
+        state.notes.append(f"containers not read (`docker ps`): {why}")
+        return
+    ids = [line.strip() for line in out.splitlines() if line.strip()]
+    ids = [i for i in ids if _CONTAINER_ID.fullmatch(i)]
+    if not ids:
+        return
+    rc, out, err = _docker_run([docker, "inspect", *ids[:1000]])
+    if rc != 0:
+        state.notes.append(f"containers not read (`docker inspect`): "
+                           f"{err.splitlines()[-1] if err else f'exit status {rc}'}")
+        return
+    try:
+        state.containers.extend(parse_docker_inspect(out).containers)
+    except ParseError as exc:
+        state.notes.append(f"containers not read (`docker inspect`): {exc}")
+
+
 def snapshot(netns: str | Sequence[str] | None = None) -> HostState:
     """Read this machine's networking, read-only, as a :class:`HostState`.
 
     ``netns`` None reads the namespace netlab runs in (items get netns ``""``);
     a name reads that namespace (``ip netns list``; items carry its name); a
     list reads several at once and joins them, resolving which netnsid is which
-    namespace so veth pairs meet across namespaces.  Lesson 1 compares this with
-    the article's pastes.
+    namespace so veth pairs meet across namespaces.  Reading this namespace also asks
+    Docker (``docker ps``, ``docker inspect``, read-only) for the containers' names,
+    networks and published ports.  Lesson 1 compares this with the article's pastes.
     """
     if netns is None:
         names: list[str] = [""]
@@ -317,6 +366,7 @@ def snapshot(netns: str | Sequence[str] | None = None) -> HostState:
     if "" in names:
         state.hostname = socket.gethostname()
         state.namespace("").hostname = state.hostname
+        _read_containers(state)
     state.normalise()
     state.resolve_netnsids()
     if "" not in names:

@@ -330,3 +330,43 @@ def test_netlab_show_lists_containers_and_the_ipv6_rules(tmp_path, capsys) -> No
     out = capsys.readouterr().out
     assert "ip6tables: 3 rule(s)" in out and "not trace IPv6" in out
     assert "shop" in out and "127.0.0.1:8080->80/tcp" in out
+
+
+def _stand_in_docker(tmp_path, script: str):
+    """A `docker` program on PATH that prints what a real one would (no daemon needed)."""
+    import os
+    import stat
+    import sys
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    prog = bindir / "docker"
+    prog.write_text(f"#!{sys.executable}\nimport sys\n{script}\n", encoding="utf-8")
+    prog.chmod(prog.stat().st_mode | stat.S_IEXEC)
+    return str(bindir) + os.pathsep + os.environ.get("PATH", "")
+
+
+def test_snapshot_reads_the_containers_from_docker(tmp_path, monkeypatch) -> None:
+    cid = "4f7c2b9a1e3d" + "0" * 52
+    obj = _inspect("shop", "172.17.0.2", "02:42:ac:11:00:02",
+                   {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]})
+    (tmp_path / "inspect.json").write_text(json.dumps([obj]), encoding="utf-8")
+    script = (f"args = sys.argv[1:]\n"
+              f"if args[:1] == ['ps']: print({cid!r})\n"
+              f"elif args == ['inspect', {cid!r}]: print(open({str(tmp_path / 'inspect.json')!r}).read())\n"
+              f"else: sys.exit('unexpected: ' + ' '.join(args))\n")
+    monkeypatch.setenv("PATH", _stand_in_docker(tmp_path, script))
+    state = nl.snapshot()
+    assert [c.name for c in state.containers] == ["shop"]
+    assert state.containers[0].ports[0].host_port == 8080
+    assert not any("containers not read" in n for n in state.notes)
+
+
+def test_snapshot_says_when_docker_cannot_be_asked(tmp_path, monkeypatch) -> None:
+    script = ("sys.stderr.write('permission denied while trying to connect to the Docker daemon socket "
+              "at unix:///var/run/docker.sock\\n'); sys.exit(1)")
+    monkeypatch.setenv("PATH", _stand_in_docker(tmp_path, script))
+    state = nl.snapshot()
+    (note,) = [n for n in state.notes if "containers not read" in n]
+    assert "permission denied" in note and "docker group" in note
+    assert not state.containers
