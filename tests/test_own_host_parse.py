@@ -370,3 +370,26 @@ def test_snapshot_says_when_docker_cannot_be_asked(tmp_path, monkeypatch) -> Non
     (note,) = [n for n in state.notes if "containers not read" in n]
     assert "permission denied" in note and "docker group" in note
     assert not state.containers
+
+
+@pytest.mark.parametrize("opener,closer", [
+    ("ada@build-01:~$ docker exec -it web sh", "/ # exit\n"),
+    ("ada@build-01:~$ sudo docker exec -it -u root web /bin/bash", ""),  # no exit: the outer prompt ends it
+    ("root@build-01:~# ip netns exec web bash", "root@build-01:~# exit\n"),
+])
+def test_commands_typed_in_a_container_shell_are_the_containers(opener: str, closer: str) -> None:
+    outer = opener.split("$ ")[0] + "$ " if "$ " in opener else opener.split("# ")[0] + "# "
+    text = (f"{opener}\n/ # ip route\ndefault via 172.17.0.1 dev eth0\n"
+            "172.17.0.0/16 dev eth0 scope link  src 172.17.0.2\n" + closer +
+            f"{outer}ip route\ndefault via 10.0.2.2 dev enp0s3 proto dhcp src 10.0.2.15 metric 100\n")
+    state = nl.parse_host(text)
+    assert sorted((r.netns, r.dst, r.gateway) for r in state.route_list) == [
+        ("", "default", "10.0.2.2"), ("web", "172.17.0.0/16", None), ("web", "default", "172.17.0.1")]
+
+
+def test_a_shell_session_pairs_the_containers_veth_with_the_hosts() -> None:
+    from tests._pastes import PASTES
+
+    state = nl.parse_host((PASTES / "own-host" / "prompt-docker-exec-shell-session.txt").read_text())
+    ((end, peer, _),) = state.veth_pairs()
+    assert (end.netns, end.name, peer.netns, peer.name) == ("web", "eth0", "", "vethd74ad1b")

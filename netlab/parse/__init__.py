@@ -288,6 +288,22 @@ def split_pipeline(cmd: str) -> tuple[str, list[str]]:
     return pieces[0], [p for p in pieces[1:] if p]
 
 
+_SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "busybox"))
+
+
+def _shell_in(cmd: str) -> str | None:
+    """The namespace an interactive shell opens in: ``docker exec -it web sh``, ``ip netns exec
+    web bash``, ``nsenter -t 4242 -n sh`` → the commands typed after it ran there (until ``exit``
+    or the outer prompt comes back)."""
+    words = cmd.split()
+    while words and words[0] in ("sudo", "doas"):
+        words = words[1:]
+    if not words or words[-1].rsplit("/", 1)[-1] not in _SHELLS:
+        return None
+    key, ran_in = parse_command(" ".join(words[:-1] + ["true"]))
+    return ran_in if ran_in and key is None else None
+
+
 def _parse_paste(text: str, netns: str) -> list[HostState]:
     """One positional paste: its code blocks (prose, quotes and HTML folds dropped), each
     command's part read.  In a paste of several commands a part netlab cannot read becomes
@@ -297,14 +313,27 @@ def _parse_paste(text: str, netns: str) -> list[HostState]:
     errors: list[tuple[int, int, str | None, ParseError]] = []
     parts = split_by_prompts(code)
     lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    session: tuple[str, str] | None = None  # (namespace, the outer prompt) inside `docker exec -it web sh`
     for cmd, part, start in parts:
+        prompt_line = lines[start - 1] if cmd and start - 1 < len(lines) else ""
+        outer = prompt_line[:prompt_line.find(cmd)].strip() if cmd and cmd in prompt_line else ""
+        if session is not None and cmd and (cmd.split()[0] in ("exit", "logout")
+                                            or (outer and outer == session[1])):
+            ended = cmd.split()[0] in ("exit", "logout")
+            session = None
+            if ended:
+                continue
+        opened = _shell_in(cmd) if cmd else None
+        if opened is not None and not netns:
+            session = (opened, outer)
+            continue
         main_cmd, filters = split_pipeline(cmd) if cmd else (cmd, [])
         filters = [f for f in filters if f.split()[0].rsplit("/", 1)[-1] not in _NOT_FILTERS]
         end = min(start + part.replace("\r\n", "\n").replace("\r", "\n").count("\n"), len(lines))
         while end > start and not lines[end - 1].strip():
             end -= 1
         try:
-            partial = _parse_part(main_cmd, part, start, netns)
+            partial = _parse_part(main_cmd, part, start, session[0] if session else netns)
         except ParseError as exc:
             error = exc
             if filters:

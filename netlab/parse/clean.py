@@ -45,7 +45,7 @@ KNOWN_COMMANDS = frozenset(
     "ip bridge brctl iptables iptables-save iptables-legacy iptables-legacy-save iptables-nft "
     "iptables-nft-save ip6tables ip6tables-save ip6tables-legacy-save ip6tables-nft-save "
     "xtables-save xtables-legacy-multi xtables-nft-multi nft conntrack docker sysctl cat sudo doas "
-    "ifconfig route netstat ss arp grep tcpdump nsenter podman".split()
+    "ifconfig route netstat ss arp grep tcpdump nsenter podman exit logout".split()
 )
 # What a prompt may end with: `/ # `, `~ $ `, `host:~ # `, `[root@h]:[/etc/docker]# `,
 # `bash-5.1# `, zsh's `➜ ` / `± ` / `❯ `, `# $: ` (a `$:` or `#:` token).
