@@ -44,7 +44,18 @@ def figure_png(fig: Any, dpi: int = 100) -> bytes:
     """The figure as PNG bytes (what widgets show and tests save)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
+    release_renderer(fig)
     return buf.getvalue()
+
+
+def release_renderer(fig: Any) -> None:
+    """Drop the pixel buffer Agg keeps after drawing (width × height × 4 bytes, about 3 MB
+    for a wide figure): a notebook keeps every figure it showed (``Out``, variables), and
+    the next draw makes a fresh one.  Measured by benchmarks/bench_memory.py (issue 18)."""
+    canvas = getattr(fig, "canvas", None)
+    if canvas is not None and getattr(canvas, "renderer", None) is not None and hasattr(canvas, "_lastKey"):
+        canvas._lastKey = None  # FigureCanvasAgg.get_renderer then builds a new one
+        canvas.renderer = None
 
 
 def text_boxes(fig: Any) -> list[tuple[str, Any]]:
