@@ -95,7 +95,7 @@ def parse_docker_network_inspect(text: str | bytes, netns: str = "") -> HostStat
     for number, net in enumerate(data, 1):
         if isinstance(net, dict) and "NetworkSettings" in net:
             raise parse_error(command, f"item {number} is a container, not a network (it has "
-                              "NetworkSettings)", cleaned, *first,
+                              "NetworkSettings)", cleaned, first[0], first[1],
                               hint="that is `docker inspect CONTAINER` output: read it with "
                                    "netlab.parse_docker_inspect() (or parse_host(), which recognises it)")
         if not isinstance(net, dict) or not isinstance(net.get("Name"), str) or not (
