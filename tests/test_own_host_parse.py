@@ -393,3 +393,19 @@ def test_a_shell_session_pairs_the_containers_veth_with_the_hosts() -> None:
     state = nl.parse_host((PASTES / "own-host" / "prompt-docker-exec-shell-session.txt").read_text())
     ((end, peer, _),) = state.veth_pairs()
     assert (end.netns, end.name, peer.netns, peer.name) == ("web", "eth0", "", "vethd74ad1b")
+
+
+@pytest.mark.parametrize("pipe,filtered", [("| grep -v lo", True), ("| head -20", True), ("| less", False),
+                                           ("| tee route.txt", False), ("| column -t", False)])
+def test_only_pipes_that_drop_lines_are_a_filtered_paste(pipe: str, filtered: bool) -> None:
+    state = nl.parse_host(f"$ ip route {pipe}\n" + ROUTE)
+    assert any("filtered paste" in n for n in state.notes) is filtered
+
+
+def test_pretty_printed_inspect_is_not_filtered() -> None:
+    obj = json.dumps(_inspect("web", "172.17.0.2", "02:42:ac:11:00:02", {}), indent=4)
+    for pipe in ("| python3 -m json.tool", "| jq .", "| jq '.'"):
+        state = nl.parse_host(f"$ docker inspect web --format '{{{{json .}}}}' {pipe}\n{obj}\n")
+        assert [c.name for c in state.containers] == ["web"] and not state.notes, pipe
+    state = nl.parse_host(f"$ docker inspect web | jq '.[0]'\n{obj}\n")
+    assert any("filtered paste" in n for n in state.notes)

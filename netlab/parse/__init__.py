@@ -258,8 +258,19 @@ def _with_table(cmd: str, cleaned: Cleaned) -> Cleaned:
                    prompts=cleaned.prompts, elided=cleaned.elided)
 
 
-# programs after a `|` that only pass the output on whole
-_NOT_FILTERS = frozenset(("tee", "cat", "sudo"))
+# programs after a `|` that pass the output on whole (a pager, a pretty-printer)
+_NOT_FILTERS = frozenset(("tee", "cat", "sudo", "less", "more", "column"))
+
+
+def _passes_whole(stage: str) -> bool:
+    """``| less``, ``| tee out.txt``, ``| python3 -m json.tool``, ``| jq .``: nothing dropped."""
+    words = stage.split()
+    prog = words[0].rsplit("/", 1)[-1]
+    if prog in _NOT_FILTERS:
+        return True
+    if prog.startswith("python") and "json.tool" in words:
+        return True
+    return prog == "jq" and [w.strip("'\"") for w in words[1:] if not w.startswith("-")] in ([], ["."])
 
 
 def split_pipeline(cmd: str) -> tuple[str, list[str]]:
@@ -328,7 +339,7 @@ def _parse_paste(text: str, netns: str) -> list[HostState]:
             session = (opened, outer)
             continue
         main_cmd, filters = split_pipeline(cmd) if cmd else (cmd, [])
-        filters = [f for f in filters if f.split()[0].rsplit("/", 1)[-1] not in _NOT_FILTERS]
+        filters = [f for f in filters if not _passes_whole(f)]
         end = min(start + part.replace("\r\n", "\n").replace("\r", "\n").count("\n"), len(lines))
         while end > start and not lines[end - 1].strip():
             end -= 1
