@@ -39,6 +39,7 @@ def test_samples_are_realistic_pastes_that_rebuild_their_host(name: str) -> None
     assert sorted(str(p) for c in built.containers for p in c.ports) == \
         sorted(str(p) for c in original.containers for p in c.ports)
     assert built.docker.userland_proxy == original.docker.userland_proxy
+    assert built.docker.version.split(".")[0] == original.docker.version.split(".")[0]  # from the rules
     with nl.connect(mode="sim", scenario=built, quiet=True) as a, \
             nl.connect(mode="sim", scenario=original, quiet=True) as b:
         for c in original.containers:

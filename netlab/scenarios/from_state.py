@@ -355,6 +355,10 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
 
     # ---- sysctls and the Docker profile
     version = "28" if ("DOCKER-FORWARD" in firewall or "DOCKER-CT" in firewall) else "27"
+    if version == "28" and "DOCKER-ISOLATION-STAGE-1" not in firewall and (
+            "DOCKER-INTERNAL" in firewall or "-j DOCKER-FORWARD" in firewall):
+        # docker-v29.0.0 dropped the isolation chains (moby commit 1ad9599da7) and kept DOCKER-FORWARD
+        version = "29"
     userland_proxy = True
     if "-m addrtype --src-type LOCAL -j MASQUERADE" in firewall:
         # the hairpin rule Docker (17.x - 28.x) adds only with userland-proxy=false
