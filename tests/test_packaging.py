@@ -132,8 +132,9 @@ def test_ci_script_installs_tools_and_checks() -> None:
 
 def _ci_packages() -> set[str]:
     ci = (ROOT / ".ci" / "run").read_text()
-    line = re.search(r"apt-get install ((?:[^\n]*\\\n)*[^\n]*)", ci).group(1)
-    words = line.replace("\\\n", " ").split()
+    words = []  # every apt-get install in the script (Node.js and npm have a line of their own)
+    for line in re.findall(r"apt-get install ((?:[^\n]*\\\n)*[^\n]*)", ci):
+        words += line.split(">", 1)[0].replace("\\\n", " ").split()
     return {w for w in words if not w.startswith("-") and w[0].isalpha() and w != "python3-venv"}
 
 
