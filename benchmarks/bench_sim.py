@@ -112,14 +112,16 @@ def main() -> None:
           "the figure to trust when other work shares the machine)")
 
     # 3b. 1,000 containers: build, and a journey on it against one on 10 containers
-    t = time.perf_counter()
-    scenario_k = catalogue.build("many-containers", n=1000)
-    t_scn = time.perf_counter() - t
-    t = time.perf_counter()
-    huge = SimNet(scenario_k)
-    t_build = time.perf_counter() - t
-    _line("1,000-container SimNet build (scenario given)", t_build, "s", 0.3)
-    _line("1,000-container scenario + SimNet build", t_build + t_scn, "s", 0.3)
+    t_scn = t_build = float("inf")
+    for _ in range(3):  # best of 3: the machine is shared
+        t = time.perf_counter()
+        scenario_k = catalogue.build("many-containers", n=1000)
+        t_scn = min(t_scn, time.perf_counter() - t)
+        t = time.perf_counter()
+        huge = SimNet(scenario_k)
+        t_build = min(t_build, time.perf_counter() - t)
+    _line("1,000-container SimNet build (scenario given, best of 3)", t_build, "s", 0.3)
+    _line("1,000-container scenario + SimNet build (best of 3)", t_build + t_scn, "s", 0.3)
     per = {}
     for n, host in ((10, SimNet(catalogue.build("many-containers", n=10))), (1000, huge)):
         port = 8000 + n - 1  # the last container's: its DNAT rule is the chain's last
