@@ -409,3 +409,14 @@ def test_pretty_printed_inspect_is_not_filtered() -> None:
         assert [c.name for c in state.containers] == ["web"] and not state.notes, pipe
     state = nl.parse_host(f"$ docker inspect web | jq '.[0]'\n{obj}\n")
     assert any("filtered paste" in n for n in state.notes)
+
+
+def test_prose_lines_around_an_unfenced_paste_are_skipped() -> None:
+    text = ("Here is the output of `ip route` on my server:\n\n" + ROUTE + "\nThanks in advance!\n")
+    state = nl.parse_host(text)
+    assert {r.dst for r in state.route_list} == {"default", "172.17.0.0/16"}
+    assert "prose around the output skipped (lines 1, 6)" in state.notes
+    with pytest.raises(ParseError) as err:  # a line in the middle is still the paste's error
+        nl.parse_host("$ ip route\ndefault via 10.0.2.2 dev enp0s3\nthis is not a route at all.\n"
+                      "172.17.0.0/99 dev docker0\n")
+    assert err.value.lineno == 3

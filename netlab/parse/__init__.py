@@ -26,7 +26,7 @@ from netlab.parse.iproute import parse_ip_addr, parse_ip_link, parse_ip_route
 from netlab.parse.iptables import parse_iptables_text
 from netlab.parse.iptables_list import parse_iptables_list, table_from_command
 from netlab.parse.nft import parse_nft_ruleset
-from netlab.parse.prose import extract_code, line_range
+from netlab.parse.prose import extract_code, line_range, ranges
 from netlab.parse.route_table import parse_route_n
 from netlab.parse.sockets import parse_sockets
 from netlab.parse.sysctl import parse_sysctl, proc_path_to_key
@@ -299,6 +299,31 @@ def split_pipeline(cmd: str) -> tuple[str, list[str]]:
     return pieces[0], [p for p in pieces[1:] if p]
 
 
+_PROSE = re.compile(r"^[A-Za-z(][^\t=]{0,300}[:.!?)]$")
+
+
+def _looks_like_prose(line: str) -> bool:
+    """A sentence a person wrote around a paste: "Here is `ip route`:", "Thanks!"."""
+    text = line.strip()
+    return bool(text) and ("`" in text or (text.count(" ") >= 2 and bool(_PROSE.match(text))))
+
+
+def _without_prose_edges(part: str, *, skip_first: bool) -> tuple[str, list[int]]:
+    """``part`` with up to three prose lines blanked at its start and at its end (the line
+    count kept), and their offsets in the part."""
+    lines = part.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    dropped: list[int] = []
+    body = [i for i, line in enumerate(lines) if line.strip() and not (skip_first and i == 0)]
+    for order in (body, body[::-1]):
+        for i in order[:3]:
+            if i in dropped or not _looks_like_prose(lines[i]):
+                break
+            dropped.append(i)
+    for i in dropped:
+        lines[i] = ""
+    return "\n".join(lines), sorted(dropped)
+
+
 _SHELLS = frozenset(("sh", "bash", "ash", "dash", "zsh", "busybox"))
 
 
@@ -343,8 +368,23 @@ def _parse_paste(text: str, netns: str) -> list[HostState]:
         end = min(start + part.replace("\r\n", "\n").replace("\r", "\n").count("\n"), len(lines))
         while end > start and not lines[end - 1].strip():
             end -= 1
+        where = session[0] if session else netns
         try:
-            partial = _parse_part(main_cmd, part, start, session[0] if session else netns)
+            try:
+                partial = _parse_part(main_cmd, part, start, where)
+            except ParseError:
+                # "Here is my `ip route`:" above the output, "Thanks!" below it: blank such
+                # lines at the part's edges and read it again (the first error stands otherwise)
+                trimmed, dropped = _without_prose_edges(part, skip_first=cmd is not None)
+                if not dropped:
+                    raise
+                try:
+                    partial = _parse_part(main_cmd, trimmed, start, where)
+                except ParseError:
+                    partial = _parse_part(main_cmd, part, start, where)  # re-raise the original
+                if partial is not None:
+                    partial.notes.append(f"prose around the output skipped "
+                                         f"({ranges([start + i for i in dropped])})")
         except ParseError as exc:
             error = exc
             if filters:

@@ -77,11 +77,11 @@ def extract_code(text: str) -> tuple[str, list[str]]:
             continue
         out.append(line)
     if prose:
-        notes.append(f"prose outside the code blocks skipped ({_ranges(prose)})")
+        notes.append(f"prose outside the code blocks skipped ({ranges(prose)})")
     return "\n".join(out), notes
 
 
-def _ranges(numbers: list[int]) -> str:
+def ranges(numbers: list[int]) -> str:
     """``[1, 2, 3, 7]`` → ``"lines 1-3, 7"``."""
     spans: list[list[int]] = []
     for n in numbers:
