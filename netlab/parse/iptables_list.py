@@ -41,6 +41,7 @@ _CHAIN = re.compile(r"^Chain (\S+) \((?:policy (\w+)(?: (\S+) packets, (\S+) byt
 _HEADER = re.compile(r"^(?:num\s+)?(?:pkts\s+bytes\s+)?target\s+prot\s+opt\b")
 _COUNT = re.compile(r"^(\d{1,20})([KMGT]?)$")
 _OPT = frozenset(("--", "-f", "!f"))
+_NEEDS_QUOTE = re.compile(r"[ \t\"'\\]")
 _MAX_WRAPPED = 6  # continuation lines one rule may have
 _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _IPV4 = re.compile(r"^!?\d{1,3}(?:\.\d{1,3}){3}(?:/(?:\d{1,2}|\d{1,3}(?:\.\d{1,3}){3}))?$")
@@ -180,8 +181,8 @@ def parse_iptables_list(text: str | bytes | Cleaned, netns: str = "", *,
     out: list[str] = []
     origin: dict[int, tuple[int, str]] = {}  # line of the save text -> line of the paste
     chosen: dict[str, _Table] = {}
-    v6 = ipv6 or any(":" in w for t in tables for c in t.chains for r in c.rules for w in r.words
-             if w not in ("-j", "-g") and _looks_v6(w))
+    v6 = ipv6 or any(_looks_v6(w) for t in tables for c in t.chains for r in c.rules
+                     for w in r.words if ":" in w)
     for i, tbl in enumerate(tables):
         name = tbl.name or table
         if name is None or (i > 0 and tbl.name is None):
@@ -267,7 +268,7 @@ def _emit(name: str, tbl: _Table, out: list[str], origin: dict[int, tuple[int, s
 
 
 def _quote(word: str) -> str:
-    if not word or any(c in word for c in ' \t"\'\\'):
+    if not word or _NEEDS_QUOTE.search(word):
         return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return word
 
