@@ -10,6 +10,7 @@ and notebooks from PyPI packages alone.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -18,9 +19,24 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# executed lessons are kept (jupyter-cache, keyed by each notebook's code): a rebuild runs only
-# the lessons whose code changed
-CACHE = Path(os.environ.get("NETLAB_SITE_CACHE", Path.home() / ".cache" / "netlab" / "site"))
+# executed lessons are kept (jupyter-cache, keyed by each notebook's code) per version of
+# netlab's own code: a rebuild runs only the lessons whose code changed, unless netlab did
+CACHES = Path(os.environ.get("NETLAB_SITE_CACHE", Path.home() / ".cache" / "netlab" / "site"))
+
+
+def _cache() -> Path:
+    """The cache folder for this netlab source (older ones are removed)."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "netlab").rglob("*.py")) + sorted((ROOT / "notebooks" / "data")
+                                                                  .rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    folder = CACHES / digest.hexdigest()[:16]
+    if CACHES.is_dir():
+        for old in CACHES.iterdir():
+            if old != folder and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+    return folder
 
 
 def build(out: Path, jobs: str = "auto") -> Path:
@@ -32,7 +48,7 @@ def build(out: Path, jobs: str = "auto") -> Path:
         shutil.copytree(ROOT / "notebooks", src / "notebooks",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         env = {**os.environ, "NETLAB_MODE": "sim", "NETLAB_REPO": str(ROOT),
-               "NETLAB_SITE_CACHE": str(CACHE),
+               "NETLAB_SITE_JUPYTER_CACHE": str(_cache()),
                "MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join(
                    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
         if out.exists():

@@ -25,8 +25,8 @@ exclude_patterns = ["_build", "**/.ipynb_checkpoints", "notebooks/data"]
 
 # execute every lesson, in sim mode (the build sets NETLAB_MODE=sim), and fail on an error
 nb_execution_mode = "cache"  # jupyter-cache: a lesson whose code did not change is not rerun
-nb_execution_cache_path = os.environ.get("NETLAB_SITE_CACHE",
-                                         str(Path.home() / ".cache" / "netlab" / "site"))
+nb_execution_cache_path = os.environ.get("NETLAB_SITE_JUPYTER_CACHE",
+                                         str(Path.home() / ".cache" / "netlab" / "site" / "any"))
 nb_execution_timeout = 180
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
