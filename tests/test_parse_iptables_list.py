@@ -295,3 +295,14 @@ def test_mac_match_with_and_without_the_space_old_iptables_left_out():
     assert [r.save_line() for r in rules] == [
         "-A INPUT -m mac --mac-source 02:42:AC:11:00:02 -j DROP",
         "-A INPUT -m mac --mac-source 02:42:AC:11:00:03 -j DROP"]
+
+
+def test_wildcard_and_overlong_interfaces():
+    text = ("Chain FORWARD (policy ACCEPT 0 packets, 0 bytes)\n"
+            " pkts bytes target     prot opt in     out     source               destination\n"
+            "    0     0 ACCEPT     all  --  docker+ *       0.0.0.0/0            0.0.0.0/0\n"
+            "    0     0 DROP       all  --  br-3f2a1b4c5d6e7f8 *   0.0.0.0/0            0.0.0.0/0\n")
+    rules = parse_iptables_list(text).ruleset().rules
+    assert rules[0].save_line() == "-A FORWARD -i docker+ -j ACCEPT"
+    assert any("wildcard" in h for h in rules[0].hidden) and not rules[0].lost
+    assert rules[1].save_line() == "-A FORWARD -j DROP" and any("15" in x for x in rules[1].lost)

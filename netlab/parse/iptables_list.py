@@ -402,9 +402,13 @@ def _rule(line: str, lineno: int, raw: str, verbose: bool | None) -> _Rule | Non
             continue
         neg = iface.startswith("!")
         name = iface.lstrip("!")
-        if "\u2026" in name or len(name) > 15:
-            rule.lost.append(f"interface {iface!r} is cut short in the paste; left out")
+        if "\u2026" in name or len(name) > 15:  # (IFNAMSIZ: 15 characters at most)
+            rule.lost.append(f"interface {iface!r} is cut short or too long (an interface name "
+                             "has at most 15 characters); left out")
             continue
+        if name.endswith("+"):
+            rule.hidden.append(f"{flag} {name} is a wildcard: every interface whose name starts "
+                               f"with {name[:-1]!r}")
         w.extend(["!", flag, name] if neg else [flag, name])
     neg_p = prot.startswith("!")
     p = prot.lstrip("!")
