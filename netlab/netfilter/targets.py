@@ -140,7 +140,7 @@ def _nat_to(rule: Rule, t: Target, kind: str, opt_name: str) -> TargetFn:
 
 
 def _masquerade(rule: Rule, t: Target) -> TargetFn:
-    ports = t.option("--to-ports").value if t.option("--to-ports") else None
+    ports = o.value if (o := t.option("--to-ports")) else None
     rnd = t.option("--random") is not None or t.option("--random-fully") is not None
     position = rule.position
 
@@ -177,7 +177,7 @@ def _masquerade(rule: Rule, t: Target) -> TargetFn:
 
 
 def _redirect(rule: Rule, t: Target) -> TargetFn:
-    ports = t.option("--to-ports").value if t.option("--to-ports") else None
+    ports = o.value if (o := t.option("--to-ports")) else None
     rnd = t.option("--random") is not None
     position = rule.position
 
@@ -209,7 +209,7 @@ def _redirect(rule: Rule, t: Target) -> TargetFn:
 
 
 def _reject(rule: Rule, t: Target) -> TargetFn:
-    with_ = t.option("--reject-with").value if t.option("--reject-with") else "icmp-port-unreachable"
+    with_ = o.value if (o := t.option("--reject-with")) else "icmp-port-unreachable"
 
     def fn(ctx: Context) -> Action:
         itype, icode, name = REJECT_REPLIES.get(with_ or "", (None, None, with_ or "?"))

@@ -154,7 +154,7 @@ def _port_error(text: str, what: str, proto: str, ranges: bool = True) -> str | 
     parts = text.split(":") if ranges else [text]
     if len(parts) > 2:
         return f"{what} {text!r} is not a port or a range like 1024:65535"
-    nums = []
+    nums: list[int | None] = []
     for p in parts:
         if p == "" and len(parts) == 2:
             nums.append(None)

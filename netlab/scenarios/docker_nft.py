@@ -224,13 +224,13 @@ def docker_nft_rules(networks: Sequence[BridgeNetwork], endpoints: Sequence[Endp
             continue
         _network(t, net, str(sub), hairpin)
     for ep in endpoints:
-        net = by_bridge.get(ep.bridge)
-        if net is None:
+        on = by_bridge.get(ep.bridge)
+        if on is None:
             raise ScenarioError(f"endpoint {ep.ip} is on bridge {ep.bridge!r}, which no network has")
         if _v6(ep.ip) != (family == "ip6"):
             continue
-        _endpoint(t, net, ep)
-        _ports(t, net, ep, hairpin)
+        _endpoint(t, on, ep)
+        _ports(t, on, ep, hairpin)
     return t.to_nft()
 
 

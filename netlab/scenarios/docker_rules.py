@@ -385,11 +385,11 @@ def docker_rules(
     for net in nets:
         _network(rt, p, net, hairpin=hairpin, controller=controller, ipsets=ipsets)
     for ep in endpoints:
-        net = by_bridge.get(ep.bridge)
-        if net is None:
+        on = by_bridge.get(ep.bridge)
+        if on is None:
             raise ScenarioError(
                 f"container {ep.ip} is on bridge {ep.bridge!r}, which none of the networks "
                 f"({', '.join(by_bridge) or 'none'}) uses"
             )
-        _endpoint(rt, p, net, ep, hairpin)
+        _endpoint(rt, p, on, ep, hairpin)
     return DockerRules(profile=p, tables=rt, ipsets=ipsets)
