@@ -81,6 +81,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "eth.src": ("mac", "Ethernet source"), "eth.dst": ("mac", "Ethernet destination"),
     "eth.addr": ("mac", "Ethernet source or destination"),
     "frame.number": ("int", "packet number"), "frame.len": ("int", "length on the wire"),
+    "frame.packet_flags_direction": ("int", "direction on its interface (1 inbound, 2 outbound)"),
     "iface": ("str", "interface the packet was seen on"), "netns": ("str", "network namespace"),
     "frame.interface_name": ("str", "the interface's name as written in pcapng (\"ns/iface\")"),
     "comment": ("str", "the packet's comment"), "tag": ("str", "one of the packet's tags"),
@@ -384,6 +385,8 @@ def _present(name: str, cap: Capture) -> np.ndarray:
         return (c.src_mac >= 0) | (c.dst_mac >= 0)
     if name == "vlan.id":
         return c.vlan_outer >= 0
+    if name == "frame.packet_flags_direction":  # as tshark: only where the direction is known
+        return cap.directions() > 0
     if kind_is_annotation(name):
         return _text_compare(name, "exists", "", cap)
     return np.ones(c.n, dtype=bool)
@@ -416,6 +419,7 @@ def _arrays(name: str, cap: Capture) -> list[np.ndarray]:
         "arp.src.proto_ipv4": [c.arp_spa], "arp.dst.proto_ipv4": [c.arp_tpa],
         "eth.src": [c.src_mac], "eth.dst": [c.dst_mac], "eth.addr": [c.src_mac, c.dst_mac],
         "frame.number": [np.arange(1, c.n + 1)], "frame.len": [cap._raw.origlens],
+        "frame.packet_flags_direction": [cap.directions().astype(np.int64)],
     }
     return table[name]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from netlab.errors import ParseError
@@ -55,8 +56,25 @@ def _balanced_end(line: str) -> int:
     return m.end() if m else 0
 
 
-def _rule_words(line: str, lineno: int, raw: str, command: str) -> list[str]:
+# The words of rule lines already read (a paste repeats lines: every `-A DOCKER ... -j
+# RETURN`): one shared tuple per distinct line, so repeats cost no new objects.
+_WORDS_SEEN: dict[str, tuple[str, ...]] = {}
+_WORDS_SEEN_MAX = 4096
+
+
+def _rule_words(line: str, lineno: int, raw: str, command: str) -> tuple[str, ...]:
     """The words of a rule line, refused as iptables-restore refuses too many or too long ones."""
+    seen = _WORDS_SEEN.get(line)
+    if seen is not None:
+        return seen
+    words = _read_rule_words(line, lineno, raw, command)
+    if len(_WORDS_SEEN) >= _WORDS_SEEN_MAX:
+        _WORDS_SEEN.clear()
+    _WORDS_SEEN[line] = words
+    return words
+
+
+def _read_rule_words(line: str, lineno: int, raw: str, command: str) -> tuple[str, ...]:
     if len(line) > (_MAX_PARAM + 1) * _MAX_ARGC:
         raise ParseError(f"a {len(line):,}-character line: iptables-restore reads at most {_MAX_ARGC} "
                          f"words of at most {_MAX_PARAM} characters on a line", command=command,
@@ -76,7 +94,7 @@ def _rule_words(line: str, lineno: int, raw: str, command: str) -> list[str]:
         raise ParseError(f"a {len(w):,}-character word ({w[:20]!r}…): iptables-restore refuses a word over "
                          f"{_MAX_PARAM} characters (\"Parameter too long!\")", command=command, lineno=lineno,
                          line=raw[:200], hint="no iptables-save line holds such a word; was the paste joined?")
-    return words
+    return tuple(words)
 
 
 def _prompt_words(text: str) -> list[str]:
@@ -152,7 +170,7 @@ class _Segment:
 
     table: str | None = None
     chain_only: str | None = None
-    lines: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    lines: list[tuple[int, str, Sequence[str]]] = field(default_factory=list)
     policies: list[str] = field(default_factory=list)
     has_rules: bool = False
 
@@ -651,7 +669,21 @@ def _apply_segments(rs: Ruleset, segments: list[_Segment], family: int = 4,
             _apply(rs, table, words, line, lineno, None, "iptables -S", family, None, unmodelled)
 
 
-def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
+def _shared(line: str, rest: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """One line object and token tuple for every repeat of a rule line (memory, issue 10)."""
+    seen = _RULES_SEEN.get(line)
+    if seen is not None and seen[1] == rest:
+        return seen
+    if len(_RULES_SEEN) >= _WORDS_SEEN_MAX:
+        _RULES_SEEN.clear()
+    _RULES_SEEN[line] = (line, rest)
+    return line, rest
+
+
+_RULES_SEEN: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _apply(rs: Ruleset, table: Table, words: Sequence[str], line: str, lineno: int,
            counters: tuple[int, int] | None, command: str = "iptables-save", family: int = 4,
            jumps: list[tuple[str, int, str]] | None = None, unmodelled: set[str] | None = None) -> None:
     """Apply one ``-P``/``-N``/``-A``/``-I`` line to ``table``; ``jumps`` (iptables-save
@@ -706,6 +738,8 @@ def _apply(rs: Ruleset, table: Table, words: list[str], line: str, lineno: int,
             if rest and _numberish(rest[0]):
                 pos = _rule_number(rest[0], command, lineno, line)
                 rest = rest[1:]
+        line, rest = _shared(line, rest)
+        if op in ("-I", "--insert"):
             _insert(chain, pos, Rule(table.name, chain.name, pos, rest, line, counters, lineno),
                     command, lineno, line)
         else:

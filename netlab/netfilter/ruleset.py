@@ -213,6 +213,9 @@ def render_words(tokens: tuple[str, ...] | list[str]) -> str:
     return " ".join(out)
 
 
+_SPECS: dict[tuple[str, ...], RuleSpec] = {}
+
+
 class Rule:
     """One ``-A CHAIN ...`` line.  ``text`` is the line as read; ``tokens`` its
     words after the chain name; ``position`` is ``"table:CHAIN:index"``."""
@@ -244,7 +247,15 @@ class Rule:
     @property
     def spec(self) -> RuleSpec:
         if self._spec is None:
-            self._spec = decode_rule(self.tokens, lineno=self.lineno, line=self.text)
+            # rules with the same words share one decoded spec (read-only): a paste of many
+            # repeated lines costs one spec, not one per line (issue 10)
+            spec = _SPECS.get(self.tokens)
+            if spec is None:
+                spec = decode_rule(self.tokens, lineno=self.lineno, line=self.text)
+                if len(_SPECS) >= 4096:
+                    _SPECS.clear()
+                _SPECS[self.tokens] = spec
+            self._spec = spec
         return self._spec
 
     @property

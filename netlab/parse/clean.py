@@ -53,6 +53,7 @@ _PROMPT_ENDS = frozenset("#$%>")
 _PROMPT_GLYPHS = frozenset(("\u00b1", "\u279c", "\u276f", "\u03bb", "\u00bb", "\u2192", "\u2717",
                             "\u2718", "\u2714", "$:", "#:", "%:"))
 _PROMPT_SCAN = frozenset("#$%>\u00b1\u279c\u276f\u03bb\u00bb\u2192\u2717\u2718\u2714")
+_PROMPT_SCAN_RX = re.compile("[" + re.escape("".join(sorted(_PROMPT_SCAN))) + "]")  # one C-level scan
 _TOKEN = re.compile(r"\S++")
 _PROGRAM = re.compile(r"^[A-Za-z_./][\w./+-]{0,200}$")
 _PROMPT_USER_HOST = re.compile(r"[\w.-]{1,64}@([\w.-]{1,253})")
@@ -71,7 +72,7 @@ _USER_PROMPT = re.compile(
 _BARE_PROMPT = re.compile(r"^\s*+(?:[$%>#\u276f\u03bb]|\u279c\s++\S++)\s++(?P<cmd>\S.*)$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Prompt:
     """A shell prompt line: the command typed and the host named in the prompt."""
 
@@ -148,7 +149,7 @@ def _loose_prompt(line: str) -> Prompt | None:
     last ending in a prompt character, then a command netlab knows.  Linear: at most
     seven words of the line are looked at."""
     head = line[:512]
-    if not any(c in _PROMPT_SCAN for c in head) or head.lstrip()[:1] in ("-", '"', "{", "}", ",", ":"):
+    if not _PROMPT_SCAN_RX.search(head) or head.lstrip()[:1] in ("-", '"', "{", "}", ",", ":"):
         return None
     tokens = []
     for m in _TOKEN.finditer(line):
