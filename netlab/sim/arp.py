@@ -119,14 +119,14 @@ def _retry(k: Kernel, dev: str, target: str) -> None:
 
 def arp_rcv(k: Kernel, dev: str, skb: Skb) -> None:
     """Answer requests for our addresses, learn from requests and replies."""
-    from netlab.sim.kernel import Skb
-
     f = skb.f
     now = k.net.now
     sip, smac = f.arp_sender_ip or "", f.arp_sender_mac or ""
     if f.arp_op == 1:
         tip = f.arp_target_ip or ""
         if tip in k.local_ips and not tip.startswith("127."):
+            from netlab.sim.kernel import Skb  # here: most requests a flood brings are not for us
+
             _learn(k, dev, sip, smac, "STALE", now)  # neigh_event_ns: the asker is learnt
             iface = k.ifaces[dev]
             reply = arp_frame(2, iface.mac, smac, tip, sip, target_mac=smac)
