@@ -165,7 +165,7 @@ def _runner(nb_path: str, timeout: float, max_output: int) -> int:
     size = [0]
 
     class Client(NotebookClient):
-        def output(self, outs: list, msg: dict, display_id: str, cell_index: int) -> Any:
+        def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
             size[0] += len(json.dumps(msg.get("content", {}), default=str))
             if size[0] > max_output:
                 return None  # keep nothing more: the notebook is flagged below

@@ -322,7 +322,7 @@ def draw_hooks(obj: Any, node: str = "host", packet: int | None | str = "first",
         for i, (key, label, table) in enumerate(rows_of[hook]):
             y = top - HEAD_H - ROW_H * (i + 0.5)
             ran = visit is not None and not stopped
-            if ran and visit.tables_run is not None and table != "conntrack":
+            if ran and visit is not None and visit.tables_run is not None and table != "conntrack":
                 ran = table in visit.tables_run or key in visit.tables
             decided = visit.tables.get(key, "") if visit else ""
             if (table == "nat" and visit is not None and not ran and visit.ct_state
