@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from netlab.lazy import lazy_exports
-
-__version__ = "0.1.0"
+from netlab.version import __version__ as __version__
 
 # public name -> (module, attribute)
 _EXPORTS: dict[str, tuple[str, str | None]] = {

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def version() -> str:
     """netlab's version (the wheel's version is read from the same ``__version__``)."""
-    from netlab import __version__
+    from netlab.version import __version__
 
     return __version__
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netlab.journey import Journey
+from netlab.numbers import is_decimal
 from netlab.scenarios.topology import Scenario
 
 
@@ -55,7 +56,7 @@ def _port_after_dnat(journey: Journey, port: int | None) -> int | None:
     for e in journey.steps:
         if e.kind == "nat" and e.after and (e.nat_side == "dst" or e.nat_kind == "DNAT"):
             tail = e.after.rsplit(":", 1)[-1]
-            if tail.isdigit():
+            if is_decimal(tail):
                 port = int(tail)
     return port
 

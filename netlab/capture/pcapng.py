@@ -447,7 +447,7 @@ def write_pcapng(interfaces: list[Interface], packets: list[tuple],
     comments[, epb_flags]).  Timestamps are written in nanoseconds (``if_tsresol`` 9); the
     section says which OS and netlab version wrote it (``shb_os``, ``shb_userappl``) and
     keeps ``section_options`` (other tools' options read from the file this came from)."""
-    from netlab import __version__
+    from netlab.version import __version__
 
     out = []
     shb_opts = _text_opts(1, list(section_comments or []))

@@ -23,6 +23,7 @@ from netlab.netfilter.matches import Unsupported, compile_matches
 from netlab.netfilter.packet import PROTO_NUMBER, Packet
 from netlab.netfilter.ruleset import ALWAYS_ONE_ARG, TWO_ARG_OPTIONS, Chain, Rule, Ruleset, Table
 from netlab.netfilter.targets import Action, NatRewrite, compile_target
+from netlab.numbers import is_decimal
 
 INDEX_MIN_RULES = 48  # chains at least this long get a destination index
 
@@ -225,7 +226,7 @@ def _exact_dport(rule: Rule) -> tuple[int, int] | None:
                     return None
                 proto = PROTO_NUMBER.get(value)
             elif opt.name in ("--dport", "--destination-port") and m.module in PORT_PROTOCOLS:
-                if opt.negated or port is not None or not (opt.value or "").isdigit():
+                if opt.negated or port is not None or not is_decimal(opt.value or ""):
                     return None
                 port = int(opt.value or "")
     if proto is None or port is None:

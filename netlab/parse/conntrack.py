@@ -11,7 +11,7 @@ import ipaddress
 import re
 
 from netlab.model import ConntrackEntry, ConntrackTuple, HostState
-from netlab.numbers import to_int
+from netlab.numbers import is_decimal, to_int
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse.clean import clean_lines
 
@@ -60,7 +60,7 @@ def parse_conntrack(text: str | bytes, netns: str = "") -> HostState:
             stamp = float(m.group(1))
             i += 1
         if i < len(words) and words[i].startswith("[") and words[i].endswith("]") \
-                and not words[i][1:-1].isdigit():
+                and not is_decimal(words[i][1:-1]):
             event = words[i][1:-1]
             if event not in EVENTS:
                 raise parse_error(command, f"[{event}] is not a conntrack -E event (those are "

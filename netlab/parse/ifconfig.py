@@ -23,6 +23,7 @@ import ipaddress
 import re
 
 from netlab.model import Address, HostState, Link
+from netlab.numbers import is_decimal
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse._links import infer_kind
 from netlab.parse.clean import Cleaned, clean_lines
@@ -173,7 +174,7 @@ def _detail(state: HostState, link: Link, label: str | None, w: list[str], netns
     if head in _FLAG_WORDS:  # old form: UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1
         link.flags = [x for x in w if x in _FLAG_WORDS]
         for x in w:
-            if x.startswith("MTU:") and x[4:].isdigit():
+            if x.startswith("MTU:") and is_decimal(x[4:]):
                 link.mtu = int(x[4:])
         return
     # RX/TX counters, collisions, Interrupt:, Memory:, "device interrupt ...": nothing to keep

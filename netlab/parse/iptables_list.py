@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from netlab.errors import ParseError
 from netlab.model import HostState
+from netlab.numbers import is_decimal
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse.clean import Cleaned, clean_lines
 
@@ -426,8 +427,8 @@ def _rule(line: str, lineno: int, raw: str, verbose: bool | None) -> _Rule | Non
 
 def _is_proto(word: str) -> bool:
     w = word.lstrip("!")
-    return bool(w) and len(w) <= 16 and (w.isdigit() or w.replace("-", "").isalnum()) and not (
-        w.isupper() and len(w) > 4) and w[0].isalnum() and (w.islower() or w.isdigit())
+    return bool(w) and len(w) <= 16 and (is_decimal(w) or w.replace("-", "").isalnum()) and not (
+        w.isupper() and len(w) > 4) and w[0].isalnum() and (w.islower() or is_decimal(w))
 
 
 def _is_addr(word: str) -> bool:
@@ -437,7 +438,7 @@ def _is_addr(word: str) -> bool:
     if _IPV4.match(word) or _looks_v6(w):
         return True
     # a host or network name (iptables -L without -n)
-    return bool(_HOSTNAME.match(word)) and not w.isdigit()
+    return bool(_HOSTNAME.match(word)) and not is_decimal(w)
 
 
 def _addr(rule: _Rule, flag: str, value: str) -> None:
@@ -467,7 +468,7 @@ def _port(word: str, rule: _Rule) -> str | None:
     parts = word.split(":")
     out = []
     for part in parts:
-        if part.isdigit():
+        if is_decimal(part):
             out.append(part)
         elif part in SERVICES:
             out.append(str(SERVICES[part]))
@@ -609,7 +610,7 @@ class _Extras:
             typ = word.replace("icmp", "").replace("!", "").replace("type", "")
             if not typ:
                 typ = self.take() if self.peek() is not None else ""
-            if not typ.isdigit():
+            if not is_decimal(typ):
                 self.lost(f"icmp type {typ!r} not read; left out")
                 return True
             value = typ

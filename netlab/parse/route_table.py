@@ -18,6 +18,7 @@ from typing import Literal
 
 from netlab.errors import ParseError
 from netlab.model import HostState, Route
+from netlab.numbers import is_decimal
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse.clean import Cleaned, clean_lines
 
@@ -109,7 +110,7 @@ def _v4(w: list[str], columns: list[str], netns: str, skipped: list[str],
     route = Route(dst="default" if net.prefixlen == 0 else str(net),
                   dev=None if iface in (None, "-", "*") else iface,
                   gateway=gw if "G" in flags and gw != "0.0.0.0" else None,
-                  metric=int(metric) if metric and metric.isdigit() else None, netns=netns)
+                  metric=int(metric) if metric and is_decimal(metric) else None, netns=netns)
     if "!" in flags:
         route.type = "unreachable"  # RTF_REJECT: unreachable or prohibit (route -n cannot say)
     elif route.gateway is None:
@@ -138,7 +139,7 @@ def _v6(w: list[str], columns: list[str], netns: str) -> Route | None | Literal[
                      family=6, netns=netns)  # `Un ... lo`: an address of this host
     route = Route(dst="default" if net.prefixlen == 0 else str(net), dev=iface,
                   gateway=str(hop) if "G" in flags and not hop.is_unspecified else None,
-                  metric=int(metric) if metric and metric.isdigit() else None, family=6,
+                  metric=int(metric) if metric and is_decimal(metric) else None, family=6,
                   netns=netns)
     if "!" in flags:
         route.type = "unreachable"

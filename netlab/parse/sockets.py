@@ -22,6 +22,7 @@ import re
 from typing import Literal
 
 from netlab.model import HostState, Listener
+from netlab.numbers import is_decimal
 from netlab.parse._errors import empty_error, parse_error
 from netlab.parse.clean import Cleaned, clean_lines
 
@@ -117,7 +118,7 @@ def _ss(w: list[str], line: str, netns: str) -> Listener | None | Literal[False]
                       "p_dgr", "mptcp"):
         proto = w[0]
         i = 1
-    if len(w) < i + 5 or w[i] not in _STATES or not (w[i + 1].isdigit() and w[i + 2].isdigit()):
+    if len(w) < i + 5 or w[i] not in _STATES or not (is_decimal(w[i + 1]) and is_decimal(w[i + 2])):
         return None
     if proto not in ("tcp", "udp", "raw", "sctp", "mptcp"):
         return False  # UNIX / netlink sockets: not network ones
@@ -125,7 +126,7 @@ def _ss(w: list[str], line: str, netns: str) -> Listener | None | Literal[False]
     if state == "UNCONN" and i == 0:
         proto = "udp"  # `ss -ulnp` without -t prints no Netid
     local = _split_addr(w[i + 3])
-    if local is None or not local[1].isdigit() and local[1] != "*":
+    if local is None or not is_decimal(local[1]) and local[1] != "*":
         return None
     if state not in _LISTENING:
         return False
@@ -143,11 +144,11 @@ def _ss(w: list[str], line: str, netns: str) -> Listener | None | Literal[False]
 
 
 def _netstat(w: list[str], netns: str) -> Listener | None | Literal[False]:
-    if len(w) < 5 or w[0] not in _PROTOS or not (w[1].isdigit() and w[2].isdigit()):
+    if len(w) < 5 or w[0] not in _PROTOS or not (is_decimal(w[1]) and is_decimal(w[2])):
         return None
     proto = _PROTOS[w[0]]
     local = _split_addr(w[3])
-    if local is None or not local[1].isdigit():
+    if local is None or not is_decimal(local[1]):
         return None
     rest = w[5:]
     state = rest[0] if rest and rest[0] in _STATES else None
@@ -162,7 +163,7 @@ def _netstat(w: list[str], netns: str) -> Listener | None | Literal[False]:
         host = "::"
     listener = Listener(proto, host, int(local[1]), _family(host, w[0]),
                         state=state or ("LISTEN" if proto == "tcp" else "UNCONN"), netns=netns)
-    if rest and "/" in rest[0] and rest[0].split("/", 1)[0].isdigit():
+    if rest and "/" in rest[0] and is_decimal(rest[0].split("/", 1)[0]):
         pid, _, name = rest[0].partition("/")
         listener.pid, listener.process = int(pid), name or None
         if name and len(rest) > 1 and rest[0].endswith(":"):
