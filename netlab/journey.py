@@ -123,7 +123,7 @@ def nat_fields(side: str, before: str, after: str, *, rule: str | None = None, k
     if rule is not None:
         kind = kind or ("DNAT" if side == "dst" else "SNAT")
         detail = f"{kind} {before} → {after} by {rule}"
-        ct = {"nat_by": rule}
+        ct: dict[str, Any] = {"nat_by": rule}
     else:
         kind = kind or (("DNAT" if side == "dst" else "SNAT") if ct_direction == "original" else "de-NAT")
         detail = (f"conntrack rewrites {'destination' if side == 'dst' else 'source'} {before} → {after} "

@@ -188,7 +188,7 @@ def draw_flow(capture: Capture, stream: int | None = None, *, max_packets: int =
     server = _endpoint(cap, first[-1] - 1, "dst")
     # direction of each logical packet, and interface order along the forward direction
     client_of: dict[int, tuple[str, int]] = {}
-    position: dict[str, list[float]] = defaultdict(list)
+    position: dict[tuple[str, int], list[float]] = defaultdict(list)
     directions = []
     errors = [_is_error(cap, g[0] - 1) for g in groups]
     for g, err in zip(groups, errors, strict=True):
