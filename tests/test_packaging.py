@@ -85,7 +85,8 @@ def test_wheel_and_sdist_ship_the_licence_and_typing_marker(tmp_path) -> None:
     assert "Requires-Dist: jupyterlab" not in meta.split("Provides-Extra")[0]
     with tarfile.open(sdist) as t:
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
-    assert {"LICENSE", "pyproject.toml", "netlab/py.typed", "CHANGELOG.md"} <= names
+    assert {"LICENSE", "pyproject.toml", "netlab/py.typed", "CHANGELOG.md", ".ci/run",
+            "site/conf.py", "tests/pyodide/smoke.py", "binder/requirements.txt"} <= names
 
 
 def test_python_m_netlab_answers_version() -> None:
