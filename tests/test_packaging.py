@@ -47,7 +47,7 @@ def test_pyproject_dependencies_and_extras() -> None:
     assert not scapy.contains("2.5.0")
     test_extra = _names(extras["test"])
     assert {"pytest", "nbmake", "hypothesis", "ruff", "mypy", "hatchling", "uv"} <= set(test_extra)
-    assert test_extra["netlab-docker"].extras == {"course", "scapy", "site"}  # tests need all
+    assert test_extra["netlab-docker"].extras == {"course", "scapy", "site", "lite"}
 
 
 def test_metadata_licence_urls_and_classifiers() -> None:
