@@ -14,10 +14,10 @@ from pathlib import Path
 
 ROOT = Path(os.environ.get("NETLAB_REPO", Path(__file__).resolve().parents[1]))
 _project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-_init = (ROOT / "netlab" / "__init__.py").read_text()
+_version_py = (ROOT / "netlab" / "version.py").read_text()  # hatch reads the same file
 
 project = "netlab: how Docker networking really works on Linux"
-release = version = re.search(r'__version__ = "([^"]+)"', _init)[1]
+release = version = re.search(r'__version__ = "([^"]+)"', _version_py)[1]
 copyright = "netlab authors, MIT licence"
 extensions = ["myst_nb"]
 root_doc = "index"
