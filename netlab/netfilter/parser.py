@@ -597,7 +597,9 @@ def _rule_number(word: str, command: str, lineno: int, line: str) -> int:
 
 def _insert(chain: Chain, pos: int, rule: Rule, command: str, lineno: int, line: str) -> None:
     """``-I CHAIN pos``: pos 1 is O(1) (kept in a reversed front list until _settle)."""
-    front: list[Rule] = chain.__dict__.setdefault("_front", [])
+    if chain._front is None:
+        chain._front = []
+    front = chain._front
     size = len(front) + len(chain.rules)
     if pos > size + 1:
         raise ParseError(f"-I {chain.name} {pos}: index of insertion too big (the chain has {size} "
@@ -611,8 +613,8 @@ def _insert(chain: Chain, pos: int, rule: Rule, command: str, lineno: int, line:
     else:
         moved = size - i
         chain.rules.insert(i - len(front), rule)
-    budget = chain.__dict__.get("_moved", 0) + moved
-    chain.__dict__["_moved"] = budget
+    budget = chain._moved + moved
+    chain._moved = budget
     if budget > _MOVE_BUDGET:
         raise ParseError(f"too many -I inserts into the middle of chain {chain.name} for netlab to read "
                          "in time", command=command, lineno=lineno, line=line,
@@ -620,8 +622,7 @@ def _insert(chain: Chain, pos: int, rule: Rule, command: str, lineno: int, line:
 
 
 def _settle_chain(chain: Chain) -> None:
-    front = chain.__dict__.pop("_front", None)
-    chain.__dict__.pop("_moved", None)
+    front, chain._front, chain._moved = chain._front, None, 0
     if front:
         chain.rules[:0] = front[::-1]
     for i, r in enumerate(chain.rules, 1):

@@ -292,7 +292,7 @@ class Rule:
         return f"<Rule {self.position}: {self.save_line()}>"
 
 
-@dataclass
+@dataclass(slots=True)
 class Chain:
     """A chain: built-in ones have a ``policy`` (ACCEPT/DROP), user chains None."""
 
@@ -301,6 +301,11 @@ class Chain:
     policy: str | None = None
     counters: tuple[int, int] | None = None
     rules: list[Rule] = field(default_factory=list)
+    # while parsing: ``-I CHAIN 1`` rules not yet put in place, and the list slots middle
+    # inserts moved (netlab.netfilter.parser._insert); __slots__: a paste of a million
+    # chains costs a million small objects, not a million dicts (issue 10)
+    _front: list[Rule] | None = field(default=None, repr=False, compare=False)
+    _moved: int = field(default=0, repr=False, compare=False)
 
     @property
     def builtin(self) -> bool:

@@ -188,6 +188,9 @@ def as_text(text: object) -> str:
                           "subprocess.run([...], capture_output=True, text=True).stdout")
 
 
+_SEEN_MAX = 4096  # distinct lines whose prompt reading clean_lines remembers
+
+
 def clean_lines(text: str | bytes | Cleaned, *, keep_blank: bool = False, start: int = 1) -> Cleaned:
     """Clean a paste: drop prompts, fences, elisions (and blank lines unless asked).
 
@@ -198,6 +201,7 @@ def clean_lines(text: str | bytes | Cleaned, *, keep_blank: bool = False, start:
         return text
     text = as_text(text)
     out = Cleaned()
+    seen: dict[str, Prompt | None] = {}
     # splitlines() also splits on \x1c-\x1e, \x85, \u2028: only real line ends count here.
     for lineno, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start):
         line = normalise_line(raw)
@@ -211,7 +215,15 @@ def clean_lines(text: str | bytes | Cleaned, *, keep_blank: bool = False, start:
             continue
         if (first == "`" or first == "~") and FENCE.match(line):
             continue
-        prompt = prompt_command(line)
+        # a paste repeats lines (`$ ip addr` before each command, the same rule in many
+        # chains): a line read before is not read again, and its prompt shares the text
+        if line in seen:
+            known = seen[line]
+            prompt = None if known is None else Prompt(lineno, known.command, known.host)
+        else:
+            prompt = prompt_command(line)
+            if len(seen) < _SEEN_MAX:
+                seen[line] = prompt
         if prompt is not None:
             prompt.lineno = lineno
             out.prompts.append(prompt)
