@@ -303,3 +303,38 @@ def test_conntrack_events_are_recognised(parse):
     assert (e.event, e.time) == ("NEW", 1712345678.123456)
     with pytest.raises(ParseError):
         netlab.parse_conntrack(EVENTS.replace("[NEW]", "[NOPE]"))
+
+
+CT_WORD = st.sampled_from(["src=172.17.0.2", "dst=192.0.2.1", "sport=40000", "dport=80", "src=192.0.2.1",
+                           "dst=172.17.0.2", "type=8", "code=0", "id=35", "id=4294967296", "id=" + "9" * 30,
+                           "mark=0", "use=1", "[ASSURED]", "[UNREPLIED]", "zone=1", "id=-1", "id=٣"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["", "[NEW] ", " [UPDATE] ", "[DESTROY] ", "[1712345678.5] [NEW] ", "[X] ", "[] ",
+                        "[99999999999999999999.1] [NEW] "]),
+       st.sampled_from(["tcp      6 120 SYN_SENT", "icmp     1 29", "udp      17 30"]),
+       st.lists(CT_WORD, max_size=14))
+def test_conntrack_lines_only_raise_parse_error(prefix, head, words):
+    """Property: events, ids and tuples in any order are read with their meaning, or refused."""
+    from netlab.parse.conntrack import EVENTS
+
+    text = prefix + head + " " + " ".join(words)
+    state = _only_parse_error(netlab.parse_conntrack, text)
+    if state is not None:
+        for e in state.conntrack_entries:
+            assert e.event in (None, *EVENTS)
+            assert e.id is None or 0 <= e.id < 2**32
+            assert e.orig.src and e.reply.src
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["10.8.0.1", "peer", "10.8.0.2/32", "fe80::1/64", "fe80::2", "<UP>",
+                                 "02:42:ac:11:00:02", "x", "10.8.0.1/24"]), max_size=8),
+       st.sampled_from(["tun0", "eth0@if7", "v1@v2", "lo"]))
+def test_brief_lines_only_raise_parse_error(words, name):
+    """Property: a `peer` is read with the address before it (that is this end), or refused."""
+    state = _only_parse_error(netlab.parse_ip_addr, f"{name}  UNKNOWN  " + " ".join(words) + "\n")
+    if state is not None:
+        for a in state.addrs:
+            assert a.peer is None or a.peer != a.address or words.count(a.address) > 1
