@@ -14,14 +14,41 @@ the CDN has (see docs/packaging.md).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
+# The Pyodide kernel is NOT installed into the environment: its JupyterLab extension would load
+# into the course's own JupyterLab too (and fail there: "Shared module @jupyterlite/services
+# doesn't exist"). Its wheel is fetched once into a cache, imported from there for the build
+# (piplite) and handed to the build as a federated extension.
+KERNEL = "jupyterlite-pyodide-kernel"
+CACHE = Path(os.environ.get("NETLAB_LITE_CACHE", Path.home() / ".cache" / "netlab" / "lite"))
+
+
+def kernel_wheel() -> tuple[Path, Path]:
+    """(the kernel's wheel, a folder it is unpacked in) for jupyterlite-core's version."""
+    from importlib.metadata import version
+
+    pin = version("jupyterlite-core")  # the two are released together, same numbers
+    folder = CACHE / f"pyodide-kernel-{pin}"
+    wheels = sorted(folder.glob("jupyterlite_pyodide_kernel-*.whl"))
+    if not wheels:
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d",
+                        str(folder), f"{KERNEL}=={pin}"], check=True)
+        wheels = sorted(folder.glob("jupyterlite_pyodide_kernel-*.whl"))
+    unpacked = folder / "site"
+    if not unpacked.exists():
+        with zipfile.ZipFile(wheels[-1]) as z:
+            z.extractall(unpacked)
+    return wheels[-1], unpacked
 
 
 def build(out: Path, pyodide: Path | None = None) -> Path:
@@ -35,9 +62,13 @@ def build(out: Path, pyodide: Path | None = None) -> Path:
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         if out.exists():
             shutil.rmtree(out)
+        kernel, unpacked = kernel_wheel()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(unpacked), os.environ.get("PYTHONPATH", "")) if p)}
         subprocess.run([sys.executable, "-m", "jupyterlite_core", "build", "--contents",
-                        str(contents), "--piplite-wheels", str(wheel), "--output-dir", str(out)],
-                       cwd=tmp, check=True, capture_output=True, text=True)
+                        str(contents), "--piplite-wheels", str(wheel), "--output-dir", str(out),
+                        f"--LiteBuildConfig.federated_extensions={kernel}"],
+                       cwd=tmp, check=True, capture_output=True, text=True, env=env)
     if pyodide is not None:
         shutil.copytree(pyodide, out / "static" / "pyodide")
         config = out / "jupyter-lite.json"
