@@ -80,7 +80,7 @@ def defer_scapy_manuf() -> None:
     52,000 entries, about 12 MB of a learner's kernel; benchmarks/bench_memory.py).  Nothing
     netlab shows needs it: scapy only reads it to name vendors when ``conf.resolve`` asks,
     and a lazy stand-in loads it back the moment anything does."""
-    data = sys.modules.get("scapy.data")
+    data: Any = sys.modules.get("scapy.data")  # a module: its MANUFDB is swapped below
     real = getattr(data, "MANUFDB", None)
     if data is None or real is None or isinstance(real, _LazyManuf) or not hasattr(data, "load_manuf"):
         return
