@@ -379,6 +379,38 @@ def packet_order(journey) -> list[tuple]:  # noqa: ANN001 - a Journey
     return [first[k] for k in sorted(first)]
 
 
+def without_lone_fin_acks(journey):  # noqa: ANN001, ANN201 - a Journey
+    """``journey`` without the bare ACKs a node sent for a FIN just before sending its own FIN
+    on the same connection.
+
+    Whether the kernel acknowledges a peer's FIN alone, or folds the ACK into its own FIN,
+    depends on how soon the application closes (a delayed ACK timer against a busy CPU),
+    not on anything the rules or routes decide: the one piece of kernel timing the
+    sim-vs-kernel comparison lays aside, on both sides alike."""
+    import dataclasses
+
+    sent: dict[int, tuple] = {}  # packet id -> (node, sport, dport, flags, payload) where first sent
+    for e in journey.steps:
+        f = e.frame
+        if (e.kind == "seen" and e.packet_id is not None and e.packet_id not in sent
+                and f is not None and f.proto == "tcp" and e.direction == "out"):
+            sent[e.packet_id] = (e.node, f.sport, f.dport, f.flags or "", bool(f.payload))
+    order = sorted(sent)
+    lone = set()
+    for k, pid in enumerate(order):
+        node, sport, dport, flags, data = sent[pid]
+        if flags != "A" or data:
+            continue
+        if not any(sent[q][1:3] == (dport, sport) and "F" in sent[q][3] for q in order[:k]):
+            continue  # not the ACK of the peer's FIN
+        nxt = next((q for q in order[k + 1:] if sent[q][:3] == (node, sport, dport)), None)
+        if nxt is not None and "F" in sent[nxt][3]:
+            lone.add(pid)
+    if not lone:
+        return journey
+    return dataclasses.replace(journey, steps=[e for e in journey.steps if e.packet_id not in lone])
+
+
 def _fmt(item: tuple) -> str:
     return " ".join("-" if x is None else str(x) for x in item)
 
