@@ -31,7 +31,7 @@ def _frame_key(f: Frame) -> tuple:
     proto = {"tcp": P_TCP, "udp": P_UDP, "icmp": P_ICMP, "arp": P_ARP}.get(f.proto, -9)
     if f.proto == "arp":
         return (proto, f.arp_op, _ip(f.arp_sender_ip), _ip(f.arp_target_ip))
-    key = (proto, _ip(f.src), _ip(f.dst), f.sport if f.sport is not None else -1,
+    key: tuple[int | None, ...] = (proto, _ip(f.src), _ip(f.dst), f.sport if f.sport is not None else -1,
            f.dport if f.dport is not None else -1)
     if f.proto == "tcp":
         key += (flags_to_int(f.flags or ""), f.seq or 0, f.ack or 0)
@@ -45,7 +45,7 @@ def _packet_key(cap: Capture, i: int) -> tuple:
     p = int(c.proto[i])
     if p == P_ARP:
         return (p, int(c.arp_op[i]), int(c.arp_spa[i]), int(c.arp_tpa[i]))
-    key = (p, int(c.v4src[i]), int(c.v4dst[i]), int(c.sport[i]), int(c.dport[i]))
+    key: tuple[int, ...] = (p, int(c.v4src[i]), int(c.v4dst[i]), int(c.sport[i]), int(c.dport[i]))
     if p == P_TCP:
         key += (int(c.flags[i]), int(c.seq[i]), int(c.ack[i]))
     if p == P_ICMP:

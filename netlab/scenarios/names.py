@@ -132,7 +132,7 @@ def check_service(node: str, svc: Any) -> dict[str, Any]:
 
 def _ipv4(text: object, what: str) -> str:
     try:
-        return str(ipaddress.IPv4Address(text))  # type: ignore[arg-type]
+        return str(ipaddress.IPv4Address(text))
     except (ValueError, TypeError):
         raise NameRefused(f"{what} {text!r} is not an IPv4 address") from None
 

@@ -50,7 +50,7 @@ class RouteSpec:
     scope: str | None = None  # None: "link" without via, "global" with via
     proto: str | None = None  # "kernel" for the prefix routes addresses create
 
-    def network(self) -> ipaddress.IPv4Network:
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         return ipaddress.ip_network("0.0.0.0/0" if self.dst == "default" else self.dst, strict=False)
 
 
@@ -281,7 +281,7 @@ class Scenario:
         return cls(
             name=d["name"],
             nodes=nodes,
-            wires=[Wire(tuple(w["a"]), tuple(w["b"])) for w in d["wires"]],  # type: ignore[arg-type]
+            wires=[Wire(tuple(w["a"]), tuple(w["b"])) for w in d["wires"]],
             docker=docker,
             description=d.get("description", ""),
             seed=d.get("seed", 0),

@@ -113,7 +113,8 @@ class Kernel:
         self.listeners: dict[tuple[str, int], list[tuple[str, Any]]] = {}
         self.socks: dict[tuple, Any] = {}
         self.ping_socks: dict[int, Any] = {}
-        self.udp_socks: dict[tuple[str, int], Any] = {}
+        # keyed (ip, port); looked up with a frame's optional fields, which then simply miss
+        self.udp_socks: dict[tuple[str | None, int | None], Any] = {}
         self._ip_id = net.rng.randrange(65536)
         self._redirects: dict[str, tuple[int, float]] = {}
         self._build(node)
@@ -131,8 +132,8 @@ class Kernel:
             iface.hairpin = spec.hairpin
             iface.peer = self.net.peers.get((node.name, spec.name))
             for cidr in spec.addresses:
-                ip, _, plen = cidr.partition("/")
-                iface.addrs.append((ip, int(plen or 32)))
+                ip, _, plen_text = cidr.partition("/")
+                iface.addrs.append((ip, int(plen_text or 32)))
             self.ifaces[spec.name] = iface
         if "lo" not in self.ifaces:
             lo = Iface("lo", "loopback", ZERO_MAC)

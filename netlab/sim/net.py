@@ -234,7 +234,7 @@ class SimNet(Prober):
         else:
             journey.outcome, journey.reason = "timeout", "no answer before the timeout"
 
-    def _finish(self, journey: Journey) -> Journey:
+    def _finish(self, journey: SimJourney) -> SimJourney:
         """Attach the conntrack entries and capture records the journey made."""
         journey.conntrack_entries = [e.describe() for e in self._touched.values()]
         journey.capture_records = self._records
@@ -438,7 +438,7 @@ class SimJourney(Journey):
 
     capture_records: list[tuple] | None = None
 
-    @property  # type: ignore[override]
+    @property
     def capture(self) -> Any:
         cap = self.__dict__.get("_capture")
         if cap is None and self.capture_records is not None:

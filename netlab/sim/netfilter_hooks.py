@@ -135,6 +135,7 @@ class Hooks:
             kwargs.pop("ipsets", None)
             tr = self.nft.trace(packet, nat=new_conn, iptables=self.ruleset, ipsets=self.ipsets or None, **kwargs)
         else:
+            assert self.ruleset is not None  # no nft: the iptables engine parsed in __init__
             tr = self.ruleset.trace(packet, **kwargs)
         res = HookResult(hook, str(tr.verdict or "ACCEPT").upper(), tr,
                          uncertain=bool(getattr(tr, "uncertain", False)))
@@ -158,7 +159,7 @@ class Hooks:
                 res.nat_rule = getattr(res.nat_rule, "position", str(res.nat_rule))
             res.nat_rule_text = getattr(nat, "rule_text", None)
             if res.nat_rule_text is None and res.nat_rule:
-                for rs in (self.nft, self.ruleset):
+                for rs in (r for r in (self.nft, self.ruleset) if r is not None):
                     try:
                         res.nat_rule_text = rs.rule(res.nat_rule).text
                         break

@@ -69,19 +69,19 @@ def kernel_state(k: Kernel, net: SimNet) -> HostState:
     if k.hooks.text.strip():
         st.firewall[""] = k.hooks.text
     if k.ct is not None:
-        for e in k.ct.entries:
-            o, r = e.orig, e.reply
+        for ce in k.ct.entries:
+            o, rp = ce.orig, ce.reply
             if o[0] == "icmp":
                 ot = ConntrackTuple(o[1], o[3], icmp_type=8, icmp_code=0, icmp_id=o[2])
-                rt = ConntrackTuple(r[1], r[3], icmp_type=0, icmp_code=0, icmp_id=r[2])
+                rt = ConntrackTuple(rp[1], rp[3], icmp_type=0, icmp_code=0, icmp_id=rp[2])
             else:
                 ot = ConntrackTuple(o[1], o[3], o[2], o[4])
-                rt = ConntrackTuple(r[1], r[3], r[2], r[4])
-            status = sorted(s for s in e.status if s in ("ASSURED",))
-            if "SEEN_REPLY" not in e.status:
+                rt = ConntrackTuple(rp[1], rp[3], rp[2], rp[4])
+            status = sorted(s for s in ce.status if s in ("ASSURED",))
+            if "SEEN_REPLY" not in ce.status:
                 status.append("UNREPLIED")
             st.conntrack_entries.append(ConntrackEntry(
-                o[0], ot, rt, state=e.tcp_state, timeout=max(0, int(e.expires - net.now)),
+                o[0], ot, rt, state=ce.tcp_state, timeout=max(0, int(ce.expires - net.now)),
                 status=status))
     return st
 
