@@ -6,9 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from netlab.netfilter.limits import MAX_CHAINS, MAX_RULES
+
 
 def _rep(unit: str, n: int) -> str:
     return unit * max(1, n // len(unit))
+
+
+def _at_limit(n: int, limit: int, width: int, line: Callable[[str, int], str]) -> str:
+    count = max(1, min(limit, n // width))
+    pad = "x" * max(1, n // count - width)
+    return "*filter\n:INPUT ACCEPT [0:0]\n" + "".join(line(pad, i) for i in range(count)) + "COMMIT\n"
 
 
 SHAPES: dict[str, Callable[[int], str]] = {
@@ -60,4 +68,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "icmp6_run": lambda n: "-A INPUT -p icmp6-" + _rep("a", n),
     "many_bad_parts": lambda n: _rep("$ foo\nbar\n", n),
     "json_cut_off": lambda n: '[{"IPAM": "' + _rep("a", n),
+    # as many rules / chains as netlab.netfilter.limits lets through, padded to n characters
+    "rules_at_limit": lambda n: _at_limit(n, MAX_RULES, 40, lambda pad, i: f"-I INPUT -m comment --comment {pad} -j ACCEPT\n"),
+    "chains_at_limit": lambda n: _at_limit(n, MAX_CHAINS, 16, lambda pad, i: f":C{pad}{i} - [0:0]\n"),
 }

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 import netlab
 from netlab import HostState, ParseError
+from netlab.netfilter.limits import MAX_CHAINS, MAX_RULES, MAX_TABLES
 from netlab.netfilter.ruleset import Ruleset
+from netlab.parse import parse_iptables_text
 from netlab.parse.clean import clean_lines
 from tests._adversarial import SHAPES
 from tests.test_parse_properties import PARSERS, _cpu_times
@@ -338,3 +340,30 @@ def test_brief_lines_only_raise_parse_error(words, name):
     if state is not None:
         for a in state.addrs:
             assert a.peer is None or a.peer != a.address or words.count(a.address) > 1
+
+
+OVER_LIMIT = {
+    "rules": lambda: _H + "-A INPUT -j ACCEPT\n" * (MAX_RULES + 1) + "COMMIT\n",
+    "inserted rules": lambda: _H + "-I INPUT -j ACCEPT\n" * (MAX_RULES + 1) + "COMMIT\n",
+    "counted rules": lambda: _H + "[0:0] -A INPUT -j ACCEPT\n" * (MAX_RULES + 1) + "COMMIT\n",
+    "chains": lambda: "*filter\n" + "".join(f":C{i} - [0:0]\n" for i in range(MAX_CHAINS + 1)) + "COMMIT\n",
+    "tables": lambda: "*filter\nCOMMIT\n" * (MAX_TABLES + 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVER_LIMIT))
+@pytest.mark.parametrize("fn", [netlab.parse_iptables, netlab.parse_host, parse_iptables_text],
+                         ids=["parse_iptables", "parse_host", "parse_iptables_text"])
+def test_a_paste_over_the_documented_limits_is_refused_saying_what_to_do(case, fn):
+    with pytest.raises(ParseError) as exc:
+        fn(OVER_LIMIT[case]())
+    assert "more than netlab reads" in str(exc.value) and "kube-proxy" in str(exc.value)
+    assert "paste only the tables or chains" in (exc.value.hint or "")
+
+
+def test_a_paste_at_the_limits_is_read():
+    text = _H + "".join(f":C{i} - [0:0]\n" for i in range(MAX_CHAINS - 1)) \
+        + "-A INPUT -j ACCEPT\n" * MAX_RULES + "COMMIT\n"
+    rs = netlab.parse_iptables(text)
+    assert {"INPUT", f"C{MAX_CHAINS - 2}"} <= set(rs.tables["filter"].chains)
+    assert len(rs.tables["filter"].chains["INPUT"].rules) == MAX_RULES

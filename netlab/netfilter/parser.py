@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from netlab.errors import ParseError
+from netlab.netfilter.limits import check_size
 from netlab.netfilter.ruleset import BUILTIN_CHAINS, Chain, Rule, Ruleset, Table
 from netlab.netfilter.validate import TARGET_EXTENSIONS, V6_IN_V4, check_rule, policy_error
 from netlab.numbers import is_decimal, starts_numeric, to_int
@@ -256,6 +257,8 @@ def parse_iptables(text: str) -> Ruleset:
     # (for a big paste, one full pass at the end: the cost is paid here, once,
     # instead of by whatever code allocates next, such as the first trace)
     text = _as_text(text)
+    if isinstance(text, str):
+        check_size(text)
     if not isinstance(text, str) or len(text) < 500_000 or not gc.isenabled():
         return _prepared(_parse_any_family(text))
     gc.disable()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from netlab.errors import ParseError
 from netlab.model import HostState
+from netlab.netfilter.limits import check_size
 from netlab.parse.bridge import parse_brctl_show, parse_bridge_fdb, parse_bridge_link
 from netlab.parse.clean import Cleaned, as_text, clean_lines, split_by_prompts
 from netlab.parse.conntrack import parse_conntrack
@@ -343,7 +344,10 @@ def _shell_in(cmd: str) -> str | None:
 def _parse_paste(text: str, netns: str) -> list[HostState]:
     """One positional paste: its code blocks (prose, quotes and HTML folds dropped), each
     command's part read.  In a paste of several commands a part netlab cannot read becomes
-    a note with its line range; a paste with nothing readable raises the first error."""
+    a note with its line range; a paste with nothing readable raises the first error.
+    A paste with more iptables rules, chains or tables than any real host is refused first
+    (:mod:`netlab.netfilter.limits`)."""
+    check_size(text)
     code, notes = extract_code(text)
     out: list[HostState] = []
     errors: list[tuple[int, int, str | None, ParseError]] = []

@@ -13,8 +13,9 @@ import re
 from netlab.errors import NetlabError, ParseError
 from netlab.model import HostState
 from netlab.netfilter import parse_iptables
+from netlab.netfilter.limits import check_size
 from netlab.parse._errors import empty_error, parse_error
-from netlab.parse.clean import Cleaned, clean_lines
+from netlab.parse.clean import Cleaned, as_text, clean_lines
 
 _LINE = re.compile(
     r"^(?:\*[A-Za-z_][\w-]*"  # *nat
@@ -76,6 +77,9 @@ def parse_iptables_text(text: str | bytes | Cleaned, netns: str = "", *, validat
     is reported now, with its line, rather than when a packet is traced.
     """
     command = "iptables-save"
+    if not isinstance(text, Cleaned):
+        text = as_text(text)
+        check_size(text, command)
     cleaned = _with_elisions(clean_lines(text))
     for lineno, line in cleaned.lines:
         if not _LINE.match(line.strip()):
