@@ -14,7 +14,7 @@ def _rep(unit: str, n: int) -> str:
 
 
 def _at_limit(n: int, limit: int, width: int, line: Callable[[str, int], str]) -> str:
-    count = max(1, min(limit, n // width))
+    count = max(1, min(limit - 1, n // width))  # the INPUT line counts too
     pad = "x" * max(1, n // count - width)
     return "*filter\n:INPUT ACCEPT [0:0]\n" + "".join(line(pad, i) for i in range(count)) + "COMMIT\n"
 
