@@ -254,12 +254,12 @@ def _fill(state: HostState, plan: _Plan) -> None:
             state.merge(parse_conntrack(job.out, netns=plan.netns))
         except ParseError as exc:
             state.notes.append(f"conntrack table{where} not read: {exc}")
-    job = jobs.get("nftables")
-    if job is not None:
-        if job.missing or job.rc != 0:
-            state.notes.append(f"nftables ruleset{where} not read: {_why(job)}")
+    nft_job = jobs.get("nftables")
+    if nft_job is not None:
+        if nft_job.missing or nft_job.rc != 0:
+            state.notes.append(f"nftables ruleset{where} not read: {_why(nft_job)}")
         else:
-            state.nftables[plan.netns] = job.out
+            state.nftables[plan.netns] = nft_job.out
     ifnames = [link.name for link in state.links if link.netns == plan.netns]
     try:
         values, missing = _read_sysctls(plan, _sysctl_keys(ifnames))

@@ -16,7 +16,7 @@ from netlab.errors import SnapshotError
 from netlab.model import HostState
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     snap = subparsers.add_parser(
         "snapshot", help="read this machine's networking (read-only) into a JSON snapshot",
         description="Read interfaces, veth peers, bridges, addresses, routes, sysctls, "
@@ -109,7 +109,7 @@ def _ns(name: str | None) -> str:
 def render(state: HostState) -> str:
     """The interfaces, routes, bridge ports, veth pairs (and sysctls, conntrack) as text tables."""
     out = []
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for link in sorted(state.links, key=lambda x: (x.netns, x.ifindex or 0, x.name)):
         addrs = ", ".join(a.cidr for a in state.addresses_of(link.name, link.netns))
         rows.append((_ns(link.netns), link.ifindex, link.name, link.kind, link.mac, link.mtu,

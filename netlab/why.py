@@ -11,11 +11,14 @@ the answer says it is uncertain (``Why.uncertain``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from netlab.journey import Journey
 from netlab.numbers import is_decimal
 from netlab.scenarios.topology import Scenario
+
+if TYPE_CHECKING:
+    from netlab.probe import Backend
 
 
 @dataclass
@@ -149,6 +152,7 @@ def why(scenario: Scenario | Any, *, src: str, dst: str, dport: int | str | None
     Scenario or a backend ``netlab.connect(...)`` returned."""
     from netlab.mode import connect
 
-    net = scenario if hasattr(scenario, "probe") else connect(mode="sim", scenario=scenario, quiet=True)
+    net = (cast("Backend", scenario) if hasattr(scenario, "probe")  # a backend: it probes
+           else connect(mode="sim", scenario=scenario, quiet=True))
     journey = net.probe(kind, src=src, dst=dst, dport=dport)
     return explain(journey, net.scenario)

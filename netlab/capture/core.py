@@ -523,6 +523,7 @@ class Capture:
     def _save_merged(self) -> None:
         """Write the sidecar under its lock, folding in what another notebook saved since
         this one read it; the merged notes become this capture's."""
+        assert self.sidecar is not None  # both callers checked it is set
         merged, notes, self._base_id = save_merged(self.sidecar, self._sidecar(), self._base,
                                                    self._base_id)
         self._adopt(merged)

@@ -418,7 +418,7 @@ def _number_by_creation(packets: list[_Logical]) -> list[_Logical]:
 def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
                   grown: dict[str, list[tuple[ctr.Counter, int]]], res: probes.ProbeResult,
                   src_node: str, tracked: dict[str, list[ConntrackEntry]] | None = None,
-                  learnt: dict[str, list[tuple[str, str, str]]] | None = None,
+                  learnt: dict[str, list[tuple[str, ...]]] | None = None,
                   ct_next_id: dict[str, int] | None = None) -> Journey:
     """The Journey of a probe from its records, counter growth, conntrack, the bridges'
     newly learnt FDB entries and what the prober saw."""
@@ -478,10 +478,10 @@ def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
                 rule = None
                 if fresh:
                     kind = "DNAT" if side == "dst" else "SNAT"
-                    want = ("DNAT", "REDIRECT") if side == "dst" else ("SNAT", "MASQUERADE")
+                    nat_targets = ("DNAT", "REDIRECT") if side == "dst" else ("SNAT", "MASQUERADE")
                     # the packet as the nat hook saw it: SNAT comes after the DNAT of PREROUTING
                     at_hook = ref if side == "dst" else ref.copy(dst=o.frame.dst, dport=o.frame.dport)
-                    grown_nat = [c for c, _d in nat_rules.get(node, []) if c.target in want]
+                    grown_nat = [c for c, _d in nat_rules.get(node, []) if c.target in nat_targets]
                     fitting = [c for c in grown_nat if _fits(c, at_hook, None if side == "dst" else o.rec.iface)]
                     if fitting or grown_nat:
                         rule = (fitting or grown_nat)[0]
@@ -548,14 +548,14 @@ def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
             refusal = _refusal(packets, lp, node) if local else None
             dropper = _dropping_rule(grown.get(node, []))
             if (end.frame.ttl or 0) <= 1 and not local and evidence.forwarding.get(node, True) and dropper is None:
-                reason: tuple[str, str | None] | None = ("TTL exceeded", None)
+                why_dropped: tuple[str, str | None] | None = ("TTL exceeded", None)
             elif dropper is not None and not refusal:
-                reason = dropper
+                why_dropped = dropper
             elif local:
-                reason = None
+                why_dropped = None
             else:
-                reason = _drop_reason(evidence, node, grown.get(node, []))
-            if reason is None or refusal:  # it passed INPUT: conntrack confirmed its entry
+                why_dropped = _drop_reason(evidence, node, grown.get(node, []))
+            if why_dropped is None or refusal:  # it passed INPUT: conntrack confirmed its entry
                 for pid, conn in ended_at:
                     if pid == lp.pid:
                         cts.passed(conn, True)
@@ -565,12 +565,12 @@ def build_journey(evidence: Evidence, probe: ProbeRecord, records: list[Record],
                            packet_id=lp.pid, time=end.rec.time)
                 add_after(end, ev)
                 drops.append(ev)
-            elif reason is None:
+            elif why_dropped is None:
                 add_after(end, Event(0, "deliver", node, f"delivered to {node} ({_endpoint(end.frame, 'dst')})",
                                      frame=end.frame, packet_id=lp.pid, time=end.rec.time))
             else:
-                ev = Event(0, "drop", node, f"dropped in {node}: {reason[0]}", reason=reason[0],
-                           rule=reason[1], frame=end.frame, packet_id=lp.pid, time=end.rec.time,
+                ev = Event(0, "drop", node, f"dropped in {node}: {why_dropped[0]}", reason=why_dropped[0],
+                           rule=why_dropped[1], frame=end.frame, packet_id=lp.pid, time=end.rec.time,
                            verdict="DROP")
                 add_after(end, ev)
                 drops.append(ev)

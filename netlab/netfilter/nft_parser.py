@@ -12,7 +12,7 @@ values, jumps to missing chains and references to missing sets raise
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from netlab.errors import ParseError
 from netlab.netfilter.nft_ruleset import (
@@ -34,7 +34,7 @@ from netlab.netfilter.nft_ruleset import (
     Verdict,
     VMap,
 )
-from netlab.netfilter.nft_values import FLAG_TYPES, parse_atom
+from netlab.netfilter.nft_values import FLAG_TYPES, Interval, parse_atom
 
 COMMAND = "nft list ruleset"
 _TOK = re.compile(r'"(?:[^"\\]|\\.)*"|[{}(),]|[^\s{}(),"]+')
@@ -421,11 +421,11 @@ class _Rule:
                 w = self.take()
                 for part in w.split("|"):
                     if part and part != ",":
-                        v |= parse_atom(vtype, part)[0]  # type: ignore[index]
+                        v |= cast(Interval, parse_atom(vtype, part))[0]
             self.take()
             return v
-        a = parse_atom(vtype if vtype != "ifname" else "integer", self.take())
-        return a[0]  # type: ignore[index]
+        # a number, a symbol or an index of a numeric type: an Interval (not a string)
+        return cast(Interval, parse_atom(vtype if vtype != "ifname" else "integer", self.take()))[0]
 
     def selector_item(self, start: int) -> Any:
         sels = self.concat()
@@ -619,7 +619,7 @@ class _Rule:
                 a = parse_atom("inet_service", w)
             except ValueError as exc:
                 raise _Err(str(exc)) from None
-            port = a  # type: ignore[assignment]
+            port = a
         flags = self.nat_flags()
         return Nat(kind, None, port, self.family == "ip6", flags,  # type: ignore[arg-type]
                    self.src(start))

@@ -197,11 +197,22 @@ def _getter(sel: Any) -> Any:
         def fam_check(c: _Ctx) -> None:
             if c.v6 != want6:
                 raise _Miss(f"not an {'IPv6' if want6 else 'IPv4'} packet")
+        def saddr(c: _Ctx) -> Any:
+            fam_check(c)
+            return c.src
+
+        def daddr(c: _Ctx) -> Any:
+            fam_check(c)
+            return c.dst
+
+        def protocol(c: _Ctx) -> Any:
+            fam_check(c)
+            return c.proto_num
         if field == "saddr":
-            return lambda c: (fam_check(c), c.src)[1]
+            return saddr
         if field == "daddr":
-            return lambda c: (fam_check(c), c.dst)[1]
-        return lambda c: (fam_check(c), c.proto_num)[1]
+            return daddr
+        return protocol
     if proto in _PORT_PROTOS and field in ("dport", "sport"):
         protos = _PORT_PROTOS[proto]
         attr = field
@@ -275,11 +286,11 @@ def _getter(sel: Any) -> Any:
         idx = {"saddr": 0, "daddr": 1, "proto-src": 2, "proto-dst": 3}[part]
         return lambda c: c.orig[idx]
     if key == "fib type":
-        flags = sel.args
+        fib_flags = sel.args
 
         def fib(c: _Ctx) -> int:
-            addr = c.dst if "daddr" in flags else c.src
-            iface = c.in_iface if "iif" in flags else (c.out_iface if "oif" in flags else None)
+            addr = c.dst if "daddr" in fib_flags else c.src
+            iface = c.in_iface if "iif" in fib_flags else (c.out_iface if "oif" in fib_flags else None)
             if c.v6:
                 if addr in c.local6 and (iface is None or addr == 1 or not c.iface_addrs_given or iface != "lo"):
                     return FIB_TYPES["local"]
@@ -355,7 +366,11 @@ def _compile_match(m: Match) -> Any:
                 vals = _values(sels, getters, c)
             except _Miss as exc:
                 return f"{label}: {exc}"
-            lk = lookup if lookup is not None else c.table.sets[ref].lookup  # type: ignore[union-attr]
+            if lookup is not None:
+                lk = lookup
+            else:  # a named set (@ref) of the table being run
+                assert c.table is not None and ref is not None
+                lk = c.table.sets[ref].lookup
             found = lk.find(vals) is not None
             if found == (op == "=="):
                 return None
@@ -376,7 +391,7 @@ def _compile_match(m: Match) -> Any:
         else:
             v, lo = vals[0], atoms[0]
             bound = lo if isinstance(lo, str) else lo[0]
-            ok = {"<": v < bound, ">": v > bound, "<=": v <= bound, ">=": v >= bound}[op]  # type: ignore[operator]
+            ok = {"<": v < bound, ">": v > bound, "<=": v <= bound, ">=": v >= bound}[op]
         if ok:
             return None
         return f"{label} is {shown(vals, c)}, not {m.text[len(label):].strip()}"
@@ -641,25 +656,25 @@ def _run_chain(table: NftTable, start: NftChain, c: _Ctx, steps: list[Step], bud
         if action is None:
             step.note = "; ".join(notes) or "go on with the next rule"
             continue
-        k = action.kind
-        if k in ("jump", "goto"):
+        verb = action.kind
+        if verb in ("jump", "goto"):
             target = table.chains[action.chain]  # type: ignore[index]
             if target.name in path:
                 loop = " -> ".join([*path[path.index(target.name):], target.name])
                 step.note = f"jump cycle {loop}: the kernel refuses to load such rules; netlab skips this jump"
                 c.note(f"{rule.position}: {step.note}", uncertain=True)
                 continue
-            step.note = "; ".join([*notes, f"{k} to {target.name}"]) if not notes else "; ".join(notes)
-            if k == "jump":
+            step.note = "; ".join([*notes, f"{verb} to {target.name}"]) if not notes else "; ".join(notes)
+            if verb == "jump":
                 stack.append((chain, i, len(path)))
                 depth += 1
             path.append(target.name)
             chain, i = target, 0
             continue
-        if k == "continue":
+        if verb == "continue":
             step.note = "; ".join([*notes, "continue: the next rule"])
             continue
-        if k == "return":
+        if verb == "return":
             if stack:
                 caller, i, plen = stack.pop()
                 step.note = "; ".join([*notes, f"return to {caller.name}"])
@@ -669,14 +684,14 @@ def _run_chain(table: NftTable, start: NftChain, c: _Ctx, steps: list[Step], bud
                 continue
             step.note = "; ".join([*notes, f"return from base chain {start.name}: its policy decides"])
             return policy_step(f"return in base chain {start.name}, so its policy applies")
-        if k == "accept":
+        if verb == "accept":
             step.note = "; ".join([*notes, f"accept: done with {tname} {start.name} (later base chains "
                                           "at this hook still run)"])
             return _Outcome("ACCEPT", step)
-        if k == "drop":
+        if verb == "drop":
             step.note = "; ".join([*notes, "drop: the packet is gone (no later chain sees it)"])
             return _Outcome("DROP", step)
-        if k == "reject":
+        if verb == "reject":
             reply = _reply(action, c)
             step.note = "; ".join([*notes, f"reply: {reply}"])
             return _Outcome("REJECT", step, reply=reply)

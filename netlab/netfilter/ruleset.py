@@ -349,7 +349,7 @@ class Ruleset:
         self.tables: dict[str, Table] = tables or {}
         self.warnings: list[str] = []
         self.family = 4  # 6: ip6tables rules (kept and shown; IPv4 packets are not traced through them)
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str | tuple[str, ...], Any] = {}
 
     # ------------------------------------------------------------ access
     def table(self, name: str) -> Table:

@@ -170,7 +170,7 @@ def _compiled(rule: Rule, table: Table) -> _Compiled:
         except Exception as exc:  # a rule netlab cannot decode: say so, do not guess
             c = _Compiled.__new__(_Compiled)
             reason = Unsupported(f"unsupported: netlab cannot read this rule ({exc})")
-            c.preds = [lambda ctx, r=reason: r]
+            c.preds = [lambda ctx: reason]
             c.target = lambda ctx: Action("continue")
             c.target_name = None
         rule._compiled = c

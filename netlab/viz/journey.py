@@ -297,10 +297,10 @@ def model_from_journey(journey: Any) -> TopologyModel:
         on_bridge = next((i for it in its for n, i in facts.neighbours((node, it))
                           if n == host and i in bridges), None)
         if node in plugged or on_bridge is not None:
-            iface, port = plugged.get(node, (its[0], None))
+            iface, veth = plugged.get(node, (its[0], None))
             model.containers.append(ContainerInfo(
-                node, port, iface, facts.cidrs(node, iface), facts.macs.get((node, iface)),
-                bridge=bridge_of(port) if port else on_bridge))
+                node, veth, iface, facts.cidrs(node, iface), facts.macs.get((node, iface)),
+                bridge=bridge_of(veth) if veth else on_bridge))
             continue
         nic = next(((i, it) for it in its for n, i in facts.neighbours((node, it))
                     if n == host and i not in ports), None)
@@ -451,16 +451,22 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
                                      connectionstyle="arc3,rad=-0.12", shrinkA=6,
                                      shrinkB=6 if head else 0))
 
-    prev = prev_hop = None
+    prev: tuple[float, float] | None = None
+    prev_hop: Hop | None = None
     nat_labels: list[str] = []
     for i, (h, pt) in enumerate(zip(hops, points, strict=True)):
         if pt is None or (here is not None and i > here):
             continue
         if prev is not None and prev != pt:
-            kinds = {lay.anchor(prev_hop.node, prev_hop.iface).kind,
-                     lay.anchor(h.node, h.iface).kind}
+            # prev_hop is set with prev, and a hop with a point has a box
+            assert prev_hop is not None
+            prev_box, box = lay.anchor(prev_hop.node, prev_hop.iface), lay.anchor(h.node, h.iface)
+            assert prev_box is not None and box is not None
+            kinds = {prev_box.kind, box.kind}
             routed = ("nic" in kinds and bool(kinds & {"bridge", "veth"})) or kinds == {"nic"}
-            if router is not None and h.node == prev_hop.node == lay.model.host and routed:
+            # (layout_topology draws the router box only with its model: lay.model is set)
+            if router is not None and lay.model is not None and \
+                    h.node == prev_hop.node == lay.model.host and routed:
                 # host NIC <-> bridge: the kernel's routing decision sits in between
                 mid = (router.cx, router.y + router.h)
                 arrow(prev, mid, head=False)
@@ -500,8 +506,8 @@ def draw_journey(journey: Any, on: Any = None, packet: int | None | str = "first
                 **({"backgroundcolor": "#fcf3cf"} if is_here else {}))
         y -= LINE
         for when, items in (("before", h.nat), ("after", h.nat_after)):
-            for n in items:
-                ax.text(0.15, y, f"     ↳ {when} this hop: {n}", fontsize=FONT,
+            for note in items:
+                ax.text(0.15, y, f"     ↳ {when} this hop: {note}", fontsize=FONT,
                         family="DejaVu Sans Mono", va="top", color="#c0392b")
                 y -= LINE
     for text, n in drop_lines.items():

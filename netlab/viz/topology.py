@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from netlab.viz.figure import FONT, new_figure
+
+if TYPE_CHECKING:  # for the type checker only: at run time this module never imports scenarios
+    from netlab.scenarios.topology import Scenario
 
 # ---------------------------------------------------------------- the model
 
@@ -291,7 +294,7 @@ def _containers_from_inspect(state: Any, model: TopologyModel) -> None:
                                                       mac=ep.mac, bridge=bridge, ports=ports))
 
 
-def is_scenario(obj: Any) -> bool:
+def is_scenario(obj: Any) -> TypeGuard[Scenario]:
     """A Scenario (checked by shape, so this module never imports the scenarios package)."""
     return hasattr(obj, "nodes") and hasattr(obj, "wires") and hasattr(obj, "peer")
 
@@ -413,8 +416,8 @@ def layout_topology(obj: Any) -> Layout:
     """Place every box on the fixed grid (deterministic; see module docstring)."""
     model = topology_model(obj)
     groups: list[tuple[BridgeInfo | None, list[ContainerInfo]]] = []
-    for br in model.bridges:
-        groups.append((br, [c for c in model.containers if c.bridge == br.name]))
+    for bi in model.bridges:
+        groups.append((bi, [c for c in model.containers if c.bridge == bi.name]))
     loose = [c for c in model.containers if c.bridge not in {b.name for b in model.bridges}]
     if loose:
         groups.append((None, loose))

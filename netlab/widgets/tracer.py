@@ -340,10 +340,10 @@ class RuleTracer:
 
         proto = self.proto.value
         ports = proto in ("tcp", "udp")
+        extra: dict[str, Any] = {"icmp_type": 8} if proto == "icmp" else {}
         return Packet(proto, self.src.value.strip(), self.dst.value.strip(),
                       sport=self.sport.value if ports else None,
-                      dport=self.dport.value if ports else None,
-                      **({"icmp_type": 8} if proto == "icmp" else {}))
+                      dport=self.dport.value if ports else None, **extra)
 
     def local_addresses(self) -> tuple[str, ...]:
         """The host's own addresses typed in the editor (raises PacketError for a bad one)."""
