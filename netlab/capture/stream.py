@@ -79,8 +79,9 @@ def follow_stream(capture: Capture, packet: int) -> Stream:
     dst_cat = capture._address_categorical("dst")
     s_codes, d_codes = np.asarray(src_cat.codes), np.asarray(dst_cat.codes)
     # address text -> comparable: map both categoricals onto their text
-    s_txt = np.append(np.asarray(src_cat.categories, dtype=object), None)[s_codes]
-    d_txt = np.append(np.asarray(dst_cat.categories, dtype=object), None)[d_codes]
+    # (numpy's stubs leave None out of ArrayLike; an object array holds it: code -1 -> None)
+    s_txt = np.append(np.asarray(src_cat.categories, dtype=object), None)[s_codes]  # type: ignore[call-overload]
+    d_txt = np.append(np.asarray(dst_cat.categories, dtype=object), None)[d_codes]  # type: ignore[call-overload]
     a = (s_txt[i], int(c.sport[i]))
     b = (d_txt[i], int(c.dport[i]))
     iface = capture._raw.ifaces[i]

@@ -11,7 +11,7 @@ rendered as their JSON key (``xt match recent``, ``synproxy``…) and stay uncer
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 from netlab.errors import ParseError
 
@@ -188,18 +188,26 @@ def _settype(t: Any) -> str:
     return " . ".join(t) if isinstance(t, list) else str(t)
 
 
+class _TableText(TypedDict):
+    """One table's text pieces while :func:`json_to_text` collects them."""
+
+    sets: list[str]
+    chains: dict[str, list[str]]
+    chain_order: list[str]
+
+
 def json_to_text(data: Any) -> str:
     """The ``nft list ruleset`` text of ``nft -j`` output (a dict or its JSON text)."""
     objs = data.get("nftables") if isinstance(data, dict) else data
     if not isinstance(objs, list):
         raise ValueError('the JSON has no "nftables" list')
-    tables: dict[tuple[str, str], dict[str, list[str]]] = {}
+    tables: dict[tuple[str, str], _TableText] = {}
     order: list[tuple[str, str]] = []
 
-    def tab(o: dict) -> dict[str, list[str]]:
+    def tab(o: dict) -> _TableText:
         key = (o["family"], o["table"] if "table" in o else o["name"])
         if key not in tables:
-            tables[key] = {"sets": [], "chains": {}, "chain_order": []}  # type: ignore[dict-item]
+            tables[key] = {"sets": [], "chains": {}, "chain_order": []}
             order.append(key)
         return tables[key]
 
@@ -213,15 +221,15 @@ def json_to_text(data: Any) -> str:
             tab(o)
         elif kind in ("set", "map"):
             lines = [f"\t{kind} {o['name']} {{"]
-            t = _settype(o["type"])
+            stype = _settype(o["type"])
             if kind == "map":
-                t += f" : {_settype(o['map'])}"
-            lines.append(f"\t\ttype {t}")
+                stype += f" : {_settype(o['map'])}"
+            lines.append(f"\t\ttype {stype}")
             if o.get("flags"):
                 fl = o["flags"] if isinstance(o["flags"], list) else [o["flags"]]
                 lines.append(f"\t\tflags {','.join(fl)}")
             if o.get("elem"):
-                quote = "ifname" in t.split(":")[0]
+                quote = "ifname" in stype.split(":")[0]
                 lines.append("\t\telements = { " + ", ".join(_elem(x, quote) for x in o["elem"]) + " }")
             lines.append("\t}")
             tab(o)["sets"].append("\n".join(lines))
@@ -234,14 +242,14 @@ def json_to_text(data: Any) -> str:
                 dev = f" device {_q(o['dev'])}" if o.get("dev") else ""
                 head.append(f"\t\ttype {o['type']} hook {o['hook']}{dev} priority {prio}; "
                             f"policy {o.get('policy', 'accept')};")
-            t["chains"].setdefault(o["name"], head)  # type: ignore[union-attr]
+            t["chains"].setdefault(o["name"], head)
             t["chain_order"].append(o["name"])
         elif kind == "rule":
             t = tab(o)
             words = " ".join(_stmt(e) for e in o.get("expr", []))
             if o.get("comment"):
                 words += f" comment {_q(o['comment'])}"
-            t["chains"].setdefault(o["chain"], []).append("\t\t" + words)  # type: ignore[union-attr]
+            t["chains"].setdefault(o["chain"], []).append("\t\t" + words)
         else:  # flowtables, counters, quotas…: not modelled
             continue
     out = []
@@ -249,7 +257,7 @@ def json_to_text(data: Any) -> str:
         t = tables[(fam, name)]
         blocks = list(t["sets"])
         for c in t["chain_order"]:
-            blocks.append(f"\tchain {c} {{\n" + "\n".join(t["chains"][c]) + "\n\t}")  # type: ignore[index]
+            blocks.append(f"\tchain {c} {{\n" + "\n".join(t["chains"][c]) + "\n\t}")
         out.append(f"table {fam} {name} {{\n" + "\n\n".join(blocks) + "\n}")
     return "\n".join(out) + "\n"
 
