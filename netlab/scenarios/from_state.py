@@ -156,11 +156,11 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
     # ---- Docker networks (bridges with an IPv4 address)
     networks: list[BridgeNetwork] = []
     net_names = {}
-    for net in state.docker_networks:
+    for dnet in state.docker_networks:
         from netlab.parse.docker import bridge_name
-        b = bridge_name(net)
-        if b and isinstance(net.get("Name"), str):
-            net_names[b] = net["Name"]
+        b = bridge_name(dnet)
+        if b and isinstance(dnet.get("Name"), str):
+            net_names[b] = dnet["Name"]
     inspected = {c.name: c for c in state.containers}
     inspected.update({c.name: c for c in _inspect_containers(docker)})
     for obj in inspected.values():  # `docker inspect` names the network each address is on
@@ -316,10 +316,10 @@ def from_state(state: HostState, *, docker: Any = None, name: str = "pasted-host
         if dev == "lo":
             continue
         for cidr in cidrs:
-            net = str(ipaddress.IPv4Interface(cidr).network)
-            if (net, dev) not in have and (not routes or dev in nic_names + bridges):
+            prefix = str(ipaddress.IPv4Interface(cidr).network)
+            if (prefix, dev) not in have and (not routes or dev in nic_names + bridges):
                 routes.append(connected(dev, cidr))
-                have.add((net, dev))
+                have.add((prefix, dev))
     if default is None and not any(r.dst == "default" for r in routes):
         wan = nic_names[0]
         gw = str(next(ipaddress.IPv4Interface(nic_v4[wan]).network.hosts()))
