@@ -480,14 +480,14 @@ class HostState:
     def merge(self, other: HostState) -> HostState:
         """Add what ``other`` knows (used when several pastes describe one host)."""
         by_name = {ns.name: ns for ns in self.namespaces}
-        for ns in other.namespaces:
-            mine = by_name.get(ns.name)
+        for space in other.namespaces:
+            mine = by_name.get(space.name)
             if mine is None:
-                mine = by_name[ns.name] = Namespace(ns.name)
+                mine = by_name[space.name] = Namespace(space.name)
                 self.namespaces.append(mine)
-            for nsid, name in ns.ids.items():
+            for nsid, name in space.ids.items():
                 mine.ids.setdefault(nsid, name)
-            mine.hostname = mine.hostname or ns.hostname
+            mine.hostname = mine.hostname or space.hostname
         known = {(link.netns, link.name): link for link in self.links}
         for link in other.links:
             mine_link = known.get((link.netns, link.name))
@@ -591,8 +591,8 @@ class HostState:
         for f in dataclasses.fields(Link):
             value = getattr(new, f.name)
             default = f.default if f.default is not dataclasses.MISSING else None
-            if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-                default = f.default_factory()  # type: ignore[misc]
+            if f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
             if value not in (None, default) and getattr(mine, f.name) in (None, default):
                 setattr(mine, f.name, value)
 
