@@ -85,7 +85,7 @@ def port_range(text: str) -> tuple[int, int]:
     return p, p
 
 
-def _need(neg: bool, text: str) -> str:
+def _need(neg: bool, text: str | None) -> str | None:
     return f"not {text}" if neg else text
 
 
@@ -474,7 +474,7 @@ def _compile_conntrack(m: Match) -> list[Predicate]:
             key, idx, label = _CT_PORT[n]
             lo, hi = port_range(opt.value or "")
 
-            def pred(ctx: Context, key=key, idx=idx, label=label, lo=lo, hi=hi, neg=neg,  # noqa: ANN001
+            def pred_port(ctx: Context, key=key, idx=idx, label=label, lo=lo, hi=hi, neg=neg,  # noqa: ANN001
                      shown=opt.value) -> str | None:
                 val = _ct_value(ctx, key, idx, label)
                 hit = val is not None and lo <= val <= hi
@@ -482,11 +482,11 @@ def _compile_conntrack(m: Match) -> list[Predicate]:
                     return None
                 return f"{label} is {val}, rule needs {_need(neg, shown)}"
 
-            preds.append(pred)
+            preds.append(pred_port)
         elif n == "--ctdir":
             want = (opt.value or "").upper()
 
-            def pred(ctx: Context, want=want, neg=neg) -> str | None:  # noqa: ANN001
+            def pred_dir(ctx: Context, want=want, neg=neg) -> str | None:  # noqa: ANN001
                 d = ct_field(ctx.conntrack, "direction", "dir", "ctdir")
                 if d:
                     d = str(d).upper()
@@ -500,13 +500,13 @@ def _compile_conntrack(m: Match) -> list[Predicate]:
                     return None
                 return f"packet travels in the {d} direction, rule needs {_need(neg, want)}"
 
-            preds.append(pred)
+            preds.append(pred_dir)
         elif n == "--ctproto":
             preds.append(_proto_pred(Option("-p", opt.values, neg)))
         elif n == "--ctstatus":
-            want = {s.upper() for s in (opt.value or "").split(",")}
+            wanted = {s.upper() for s in (opt.value or "").split(",")}
 
-            def pred(ctx: Context, want=want, neg=neg, shown=opt.value) -> str | None:  # noqa: ANN001
+            def pred_status(ctx: Context, want=wanted, neg=neg, shown=opt.value) -> str | None:  # noqa: ANN001
                 status = ct_field(ctx.conntrack, "status", "ctstatus")
                 if status is None:
                     ctx.note("--ctstatus needs conntrack= with a status", uncertain=True)
@@ -518,7 +518,7 @@ def _compile_conntrack(m: Match) -> list[Predicate]:
                     return None
                 return f"connection status is {','.join(status) or 'unknown'}, rule needs {_need(neg, shown)}"
 
-            preds.append(pred)
+            preds.append(pred_status)
         else:
             preds.append(_unsupported(f"-m conntrack {n}"))
     return preds
@@ -643,7 +643,7 @@ def _compile_iprange(m: Match) -> list[Predicate]:
 
 
 def _compile_statistic(m: Match) -> list[Predicate]:
-    mode = (m.option("--mode").value if m.option("--mode") else "random") or "random"
+    mode = ((o.value if (o := m.option("--mode")) else "random") or "random")
     neg = any(o.negated for o in m.options)
     if mode == "random":
         p_opt = m.option("--probability")
@@ -659,8 +659,8 @@ def _compile_statistic(m: Match) -> list[Predicate]:
 
         return [pred]
     if mode == "nth":
-        every = int(m.option("--every").value or 1) if m.option("--every") else 1
-        packet = int(m.option("--packet").value or 0) if m.option("--packet") else 0
+        every = int(o_every.value or 1) if (o_every := m.option("--every")) else 1
+        packet = int(o_packet.value or 0) if (o_packet := m.option("--packet")) else 0
 
         def pred_nth(ctx: Context) -> str | None:
             hit = (ctx.seed % every) == packet
@@ -690,7 +690,7 @@ def _compile_physdev(m: Match) -> list[Predicate]:
 
             preds.append(pred)
         elif n in ("--physdev-is-in", "--physdev-is-out", "--physdev-is-bridged"):
-            def pred(ctx: Context, n=n, neg=neg) -> str | None:  # noqa: ANN001
+            def pred_is(ctx: Context, n=n, neg=neg) -> str | None:  # noqa: ANN001
                 if n == "--physdev-is-in":
                     hit = ctx.physdev_in is not None
                 elif n == "--physdev-is-out":
@@ -701,7 +701,7 @@ def _compile_physdev(m: Match) -> list[Predicate]:
                     return None
                 return f"packet {'is' if hit else 'is not'} bridged that way, rule needs {'! ' if neg else ''}{n}"
 
-            preds.append(pred)
+            preds.append(pred_is)
         else:
             preds.append(_unsupported(f"-m physdev {n}"))
     return preds
