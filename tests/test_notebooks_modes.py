@@ -1,8 +1,9 @@
 """Every lesson runs headless in simulated mode (what Binder uses) and, as root, in lab mode.
 
-The README's test command also runs ``--nbmake notebooks``, which uses ``mode="auto"``:
-simulated for a normal user, the real kernel as root.  This file runs every lesson in both
-modes explicitly (Run All, then press every exercise's Check), whoever runs it.
+This is where the README's test command runs the notebooks (headless, each in its own
+kernel): every lesson in both modes explicitly — Run All, then press every exercise's Check —
+whoever runs it; the lab run is skipped, with the reason, without root.  (``pytest --nbmake
+notebooks`` still works for one lesson at a time: it runs it in ``mode="auto"``.)
 """
 
 from __future__ import annotations
