@@ -176,7 +176,7 @@ def as_text(text: object) -> str:
     if isinstance(text, (bytes, bytearray)):
         return bytes(text).decode("utf-8", errors="replace")
     if hasattr(text, "__iter__") and not isinstance(text, dict):
-        lines = list(text)  # type: ignore[call-overload]
+        lines = list(text)
         if all(isinstance(line, (str, bytes)) for line in lines):
             return "\n".join((line.decode("utf-8", errors="replace")
                               if isinstance(line, bytes) else line).rstrip("\r\n")

@@ -243,10 +243,10 @@ class _AddrReader:
             else:
                 i += 1
         if plen:
-            value = _int(plen)
-            if value is None or not 0 <= value <= (32 if family == 4 else 128):
+            prefixlen = _int(plen)
+            if prefixlen is None or not 0 <= prefixlen <= (32 if family == 4 else 128):
                 raise self.fail(lineno, line, f"prefix length {plen!r} is out of range")
-            addr.prefixlen = value
+            addr.prefixlen = prefixlen
         else:
             addr.prefixlen = 32 if family == 4 else 128
         addr.label = label if family == 4 else None
