@@ -32,8 +32,8 @@ def test_mypy_finds_no_errors_in_netlab() -> None:
 
 
 def test_typing_debt_only_shrinks() -> None:
-    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
-    assert len(overrides) <= 27, "a module joined the typing-debt list: fix its errors instead"
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"].get("overrides", [])
+    assert len(overrides) <= 0, "a module joined the typing-debt list: fix its errors instead"
     for entry in overrides:
         assert set(entry) == {"module", "disable_error_code"}, entry  # no ignore_errors = true
         assert (ROOT / (entry["module"].replace(".", "/") + ".py")).exists(), entry["module"]

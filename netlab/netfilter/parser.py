@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from netlab.errors import ParseError
 from netlab.netfilter.limits import check_size
@@ -256,14 +257,14 @@ def parse_iptables(text: str) -> Ruleset:
     # garbage collector would only slow the reading down
     # (for a big paste, one full pass at the end: the cost is paid here, once,
     # instead of by whatever code allocates next, such as the first trace)
-    text = _as_text(text)
-    if isinstance(text, str):
-        check_size(text)
-    if not isinstance(text, str) or len(text) < 500_000 or not gc.isenabled():
-        return _prepared(_parse_any_family(text))
+    data = _as_text(text)  # (callers also pass bytes or a path; _parse judges the rest)
+    if isinstance(data, str):
+        check_size(data)
+    if not isinstance(data, str) or len(data) < 500_000 or not gc.isenabled():
+        return _prepared(_parse_any_family(cast(str, data)))  # not a str: _parse says so
     gc.disable()
     try:
-        return _prepared(_parse_any_family(text))
+        return _prepared(_parse_any_family(data))
     finally:
         gc.enable()
         gc.collect()
@@ -393,19 +394,19 @@ def _parse(text: str, keep_v6: bool = False) -> Ruleset:
                 raise ParseError("a chain header (:CHAIN POLICY [p:b]) outside a *table section",
                                  command="iptables-save", lineno=lineno, line=raw,
                                  hint="the paste is missing its `*filter`/`*nat` line")
-            words = line[1:].split()
-            if not words:
+            header = line[1:].split()
+            if not header:
                 raise ParseError("empty chain header", command="iptables-save", lineno=lineno, line=raw)
-            chain = table.chain(words[0])
-            if len(words) > 1 and words[1] != "-":
-                err = policy_error(words[1])
+            chain = table.chain(header[0])
+            if len(header) > 1 and header[1] != "-":
+                err = policy_error(header[1])
                 if err is not None:
                     raise ParseError(err, command="iptables-save", lineno=lineno, line=raw)
-                chain.policy = words[1]
-            if len(words) > 2:
-                chain.counters = _parse_counters(words[2])
+                chain.policy = header[1]
+            if len(header) > 2:
+                chain.counters = _parse_counters(header[2])
                 if chain.counters is None:
-                    raise ParseError(f"chain counters {words[2]!r} are not [packets:bytes] (two numbers)",
+                    raise ParseError(f"chain counters {header[2]!r} are not [packets:bytes] (two numbers)",
                                      command="iptables-save", lineno=lineno, line=raw)
             continue
         if line == "COMMIT":
@@ -662,9 +663,9 @@ def _apply_segments(rs: Ruleset, segments: list[_Segment], family: int = 4,
             existing = table.chains.get(s.chain_only)
             if existing is not None:
                 _settle_chain(existing)
-            words = [w for _, _, w in s.lines if w[0] in ("-A", "--append")]
+            appends = [w for _, _, w in s.lines if w[0] in ("-A", "--append")]
             if existing is not None and existing.rules:
-                if [r.tokens for r in existing.rules] == [tuple(w[2:]) for w in words]:
+                if [r.tokens for r in existing.rules] == [tuple(w[2:]) for w in appends]:
                     continue  # the same chain listed again (iptables -S CHAIN)
                 rs.warnings.append(f"chain {name}:{s.chain_only} listed twice with different rules; "
                                    "the later listing wins")

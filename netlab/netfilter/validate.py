@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from netlab.netfilter.modules import ADDR_TYPES, CT_STATES, MATCHES, SERVICES, TARGETS, TCP_FLAGS
 from netlab.numbers import c_number, is_decimal
@@ -214,7 +214,7 @@ def _owned(name: str, table: dict[str, int], k: int) -> dict[str, tuple[int, int
     return d
 
 
-def rule_error(words: list[str] | tuple[str, ...], start: int = 2, family: int = 4,
+def rule_error(words: Sequence[str], start: int = 2, family: int = 4,
                unmodelled: set[str] | None = None) -> tuple[str | None, str | None]:
     """Check the words of a rule from ``start`` on (after ``-A CHAIN``).
 
@@ -532,7 +532,7 @@ def _addr_check(value: str, option: str, proto: str, family: int) -> str | None:
     return _addr_error(value, "address", family)
 
 
-def _plan(words: list[str] | tuple[str, ...], start: int, family: int) -> _Plan | None:
+def _plan(words: Sequence[str], start: int, family: int) -> _Plan | None:
     """The shape of a valid rule of (option, value) pairs, or None when it has another."""
     fixed: list[tuple[int, str]] = []
     checks: list[tuple[int, Callable[..., str | None], str]] = []
@@ -576,7 +576,7 @@ def _plan(words: list[str] | tuple[str, ...], start: int, family: int) -> _Plan 
     return tuple(fixed), tuple(checks), target_at, target, proto
 
 
-def check_rule(words: list[str] | tuple[str, ...], start: int = 2, family: int = 4,
+def check_rule(words: Sequence[str], start: int = 2, family: int = 4,
                unmodelled: set[str] | None = None) -> tuple[str | None, str | None]:
     """:func:`rule_error`, answered from the rule's shape when one like it was judged."""
     if (len(words) - start) & 1 or "!" in words:
