@@ -65,6 +65,18 @@ DIRECTIONS = {None: 0, "in": EPB_INBOUND, "inbound": EPB_INBOUND, "out": EPB_OUT
 PACKET_OUTGOING = 4  # Linux packet type of a packet the host sent (linux/if_packet.h)
 
 
+
+def _writable(text: object) -> None:
+    """Refuse text a pcapng comment cannot hold (UTF-8): a lone surrogate, e.g. from bytes
+    decoded with ``errors="surrogateescape"``; nothing is written on the packet then."""
+    if isinstance(text, str):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise CaptureError(f"character {exc.start + 1} of this note ({text[exc.start]!r}) is "
+                               "half of a UTF-16 pair, which a pcapng comment (UTF-8) cannot "
+                               "hold: retype that character") from None
+
 class CaptureWarning(UserWarning):
     """A capture loaded only in part, or a sidecar that was not applied."""
 
@@ -422,6 +434,9 @@ class Capture:
         """Write on packet ``n``: ``comment`` replaces the comment (``""`` clears it),
         ``tags`` replaces the tags, ``add_tags`` adds some.  Saved to the sidecar at once."""
         n = self._check(n)
+        for text in [comment, hop, hook, rule, *([tags] if isinstance(tags, str) else tags or []),
+                     *([add_tags] if isinstance(add_tags, str) else add_tags or [])]:
+            _writable(text)
         a = self.annotations.get(n) or Annotation()
         if comment is not None:
             a.comment = str(comment)

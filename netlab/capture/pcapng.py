@@ -413,8 +413,8 @@ def _text_opts(code: int, texts: list[str]) -> bytes:
     """Text options; one longer than an option holds (65,535 bytes) is split at character
     boundaries into pieces the reader joins back (see :data:`CONTINUED`)."""
     out = []
-    for text in texts:
-        raw = text.encode("utf-8")
+    for text in texts:  # (annotate refuses lone surrogates; one from a hand-edited sidecar is
+        raw = text.encode("utf-8", "backslashreplace")  # written visibly as \\udXXX)
         if len(raw) <= MAX_OPTION:
             out.append(_opt(code, raw))
             continue
