@@ -29,7 +29,6 @@ from netlab.numbers import is_decimal, starts_numeric, to_int
 _WORD = re.compile(r"""(?:"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)|'[^']*+(?:'|\Z)|[^\s"']++)+""", re.S)
 _SEGMENT = re.compile(r""""((?:[^"\\]++|\\.)*+)("|\\?\Z)|'([^']*+)('|\Z)|((?:[^"'\\]++|\\.|\\\Z)++)""", re.S)
 # a line's quoted and unquoted stretches, possessively: where it stops, a quote is unclosed
-_BALANCED = re.compile(r"""(?:[^"'\\]++|\\.|"(?:[^"\\]++|\\.)*+"|'[^']*+')*+""", re.S)
 _DQ_ESCAPE = re.compile(r"""\\([\\"$`\n])""")
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -52,10 +51,38 @@ _MAX_ARGC = 254
 _MAX_PARAM = 1023
 
 
+_QUOTE_OR_ESCAPE = re.compile(r"""["'\\]""")
+
+
 def _balanced_end(line: str) -> int:
-    """Where the closed quotes of ``line`` stop: its length unless a quote is left open."""
-    m = _BALANCED.match(line)
-    return m.end() if m else 0
+    """Where the closed quotes of ``line`` stop: its length unless a quote is left open (then
+    where that quote opens).  A plain scan, one pass: Python 3.11.2's ``re`` (Debian 12's)
+    mis-matches possessive repeats of alternations, which a single regex for this needs."""
+    n, i = len(line), 0
+    while (m := _QUOTE_OR_ESCAPE.search(line, i)) is not None:
+        i = m.start()
+        c = line[i]
+        if c == "\\":
+            i += 2
+        elif c == "'":  # shell single quotes: no escapes inside
+            j = line.find("'", i + 1)
+            if j < 0:
+                return i
+            i = j + 1
+        else:  # double quotes: backslash escapes the next character
+            j = i + 1
+            while True:
+                k = _QUOTE_OR_ESCAPE.search(line, j)
+                while k is not None and line[k.start()] == "'":
+                    k = _QUOTE_OR_ESCAPE.search(line, k.start() + 1)
+                if k is None:
+                    return i
+                if line[k.start()] == "\\":
+                    j = k.start() + 2
+                    continue
+                i = k.start() + 1
+                break
+    return n
 
 
 # The words of rule lines already read (a paste repeats lines: every `-A DOCKER ... -j
