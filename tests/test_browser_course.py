@@ -409,6 +409,7 @@ def _drive_right_typed(driver) -> bool:
         for question, answer in RIGHT_TYPED:
             if fields and re.search(question, box.text):
                 _type(driver, fields[0], answer)
+                _settle(driver, 0.5)
                 [b for b in box.find_elements("css selector", "button") if b.text.strip() == "Check"][0].click()
                 _settle(driver)
                 feedback = _wait(lambda b=box: "✔" in b.text or "✘" in b.text, 20, "the feedback")

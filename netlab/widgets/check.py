@@ -208,8 +208,11 @@ class Check:
                 (str(o), o) for o in self.options]], value=None,
                 layout=w.Layout(width="auto"))
         else:
+            # synced when the box loses focus (clicking Check does that), in one message: a
+            # key-by-key sync can still be queued in the browser when the click arrives, and
+            # the kernel would read half the answer ("i" of "if5")
             self.answer = w.Text(placeholder=placeholder or form or "your answer",
-                                 continuous_update=True,
+                                 continuous_update=False,
                                  layout=w.Layout(width="28em"))
         self.button = w.Button(description="Check", button_style="primary", icon="check")
         self.button.on_click(lambda _b: self.check())
