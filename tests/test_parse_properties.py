@@ -259,11 +259,14 @@ GENERATORS = {
 }
 
 
-def _cpu_times(fn, texts: list[str], rounds: int) -> list[float]:
+def _cpu_times(fn, texts: list[str], rounds: int, *, collect: bool = True) -> list[float]:
     """Fastest CPU time (this process only: other jobs on a shared machine do not count)
-    of each text over interleaved rounds, with the garbage collector paused."""
+    of each text over interleaved rounds, with the garbage collector paused (and run first
+    unless ``collect=False``: late in a full run a collection of the test process's heap
+    costs ~0.5 s, more than the timing itself)."""
     best = [float("inf")] * len(texts)
-    gc.collect()
+    if collect:
+        gc.collect()
     gc.disable()
     try:
         for _ in range(rounds):
