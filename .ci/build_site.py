@@ -39,8 +39,10 @@ def _cache() -> Path:
     return folder
 
 
-def build(out: Path, jobs: str = "auto") -> Path:
-    """Copy site/ and the lessons to a scratch source folder, build HTML into ``out``."""
+def build(out: Path, jobs: str = "1") -> Path:
+    """Copy site/ and the lessons to a scratch source folder, build HTML into ``out``.
+    One job by default: parallel readers race to create MyST-NB's jupyter-cache database
+    ("table settings already exists" in a fresh CI run)."""
     with tempfile.TemporaryDirectory(prefix="netlab-site-") as tmp:
         src = Path(tmp) / "src"
         shutil.copytree(ROOT / "site", src)
