@@ -12,10 +12,8 @@ and ``seed_host()``.  Goal: the whole 50-container path under 5 s on one core.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import netlab as nl
+from benchmarks._timing import best_time
 from netlab.parse.clean import split_by_prompts
 from netlab.scenarios import Container, docker_host, from_state, seed_host
 from netlab.scenarios.samples import render_pastes
@@ -24,14 +22,6 @@ from netlab.scenarios.seed import seed_state
 GOAL_TOTAL = 5.0  # seconds, parse + build + simulate of 50 containers
 N = 50
 
-
-def _best(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def pasted_host(n: int = N) -> str:
@@ -55,16 +45,16 @@ def main() -> None:
     scenario = from_state(state)
     ports = [p.host_port for c in scenario.containers for p in c.ports]
     assert len(ports) == N, ports
-    parse = _best(lambda: nl.parse_host(text))
-    build = _best(lambda: from_state(state))
-    simulate = _best(lambda: _simulate(scenario, ports), repeat=2)
+    parse = best_time(lambda: nl.parse_host(text))
+    build = best_time(lambda: from_state(state))
+    simulate = best_time(lambda: _simulate(scenario, ports), repeat=2)
 
-    base_parse = _best(seed_state)
+    base_parse = best_time(seed_state)
     base_state = seed_state()
-    base_build = _best(lambda: from_state(base_state))
+    base_build = best_time(lambda: from_state(base_state))
     base_scenario = from_state(base_state)
-    base_sim = _best(lambda: _simulate(base_scenario, [80]))
-    base_seed_host = _best(seed_host)
+    base_sim = best_time(lambda: _simulate(base_scenario, [80]))
+    base_seed_host = best_time(seed_host)
     total, base_total = parse + build + simulate, base_parse + base_build + base_sim
     lines = sum(len(p[1].splitlines()) for p in split_by_prompts(text))
     print(f"{'figure':48} {'measured':>10} {'goal':>8} {'baseline':>10} {'ratio':>8}")

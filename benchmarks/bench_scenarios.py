@@ -7,22 +7,14 @@ container costs as much as a whole one-container host").
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from collections.abc import Callable
 
+from benchmarks._timing import best_time
 from netlab.scenarios import Container, docker_host, seed_host
 
 GOAL_100 = 0.5  # seconds
 
-
-def _best(fn: Callable[[], object], repeat: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _host(n: int, version: str) -> Callable[[], object]:
@@ -34,8 +26,8 @@ def main() -> None:
     docker_host("27")  # import and warm up
     print(f"{'figure':44} {'measured':>10} {'goal':>8} {'baseline':>10} {'ratio':>8}")
     for version in ("27", "28.2.2", "29"):
-        one = _best(_host(1, version))
-        hundred = _best(_host(100, version))
+        one = best_time(_host(1, version), repeat=5)
+        hundred = best_time(_host(100, version), repeat=5)
         per_container = (hundred - one) / 99
         ok = "ok" if hundred < GOAL_100 else "MISSED"
         print(f"{'build 100-container host (' + version + ')':44} {hundred * 1e3:8.1f}ms "
@@ -47,9 +39,9 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(f"{'peak memory building 100 containers (29)':44} {peak / 2**20:8.2f}MB")
-    seed = _best(seed_host)
+    seed = best_time(seed_host, repeat=5)
     print(f"{'seed_host() (parse the article + build)':44} {seed * 1e3:8.2f}ms {'':>8} "
-          f"{_best(_host(1, '27')) * 1e3:8.2f}ms {seed / _best(_host(1, '27')):7.1f}x")
+          f"{best_time(_host(1, '27'), repeat=5) * 1e3:8.2f}ms {seed / best_time(_host(1, '27'), repeat=5):7.1f}x")
 
 
 if __name__ == "__main__":

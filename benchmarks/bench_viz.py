@@ -7,20 +7,13 @@ the same way (what matplotlib costs before netlab draws anything).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+
+from benchmarks._timing import best_time
 
 GOAL_FIGURE = 1.0  # seconds, draw + PNG
 GOAL_STEP = 0.5  # seconds per stepper move (draws the diagram for the new position)
 
-
-def _best(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main() -> None:
@@ -29,7 +22,7 @@ def main() -> None:
     from netlab.viz.figure import figure_png, new_figure
     from netlab.widgets import JourneyStepper
 
-    base = _best(lambda: figure_png(new_figure(14.0, 6.0)[0]))
+    base = best_time(lambda: figure_png(new_figure(14.0, 6.0)[0]))
     net = nl.connect(mode="sim", quiet=True)
     journey = net.probe("http", src="client", dst="192.168.56.38", dport=80)
     hosts = {n: nl.docker_host("27", [Container(f"c{i}") for i in range(n)]) for n in (1, 5, 20)}
@@ -47,7 +40,7 @@ def main() -> None:
                   lambda: stepper.go(next(positions)), GOAL_STEP))
     print(f"{'figure':44} {'measured':>10} {'goal':>8} {'baseline':>10} {'ratio':>8}")
     for name, fn, goal in cases:
-        took = _best(fn)
+        took = best_time(fn)
         verdict = "ok" if took < goal else "MISSED"
         print(f"{name:44} {took:9.3f}s {goal:7.1f}s {base:9.3f}s {took / base:7.1f}x  {verdict}")
 

@@ -173,9 +173,11 @@ def tcp(ns: str, dst: str, dport: int, sport: int | None, timeout: float, reques
     return r
 
 
-def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: float,
-        payload: bytes | None, ttl: int | None, bind: str | None = None) -> ProbeResult:
-    r = ProbeResult("udp")
+def _udp_connected(ns: str, dst: str, dport: int, sport: int | None, ttl: int | None,
+                   bind: str | None, r: ProbeResult) -> socket.socket | None:
+    """A UDP socket in ``ns`` connected to ``dst:dport`` (ICMP errors reported, ``ttl``,
+    bound to ``bind``/``sport``), ``r.sport`` set; None with ``r`` saying so when there is no
+    route (the kernel's ENETUNREACH at connect)."""
     s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
@@ -183,14 +185,24 @@ def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: f
             s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         if sport or bind:
             s.bind((bind or "0.0.0.0", sport or 0))
-        try:
-            s.connect((dst, dport))
-        except OSError as exc:
-            if exc.errno != errno.ENETUNREACH:
-                raise
-            r.no_route, r.error = True, "network is unreachable (no route: ENETUNREACH)"
-            return r
-        r.sport = s.getsockname()[1]
+        s.connect((dst, dport))
+    except OSError as exc:
+        s.close()
+        if exc.errno != errno.ENETUNREACH:
+            raise
+        r.no_route, r.error = True, "network is unreachable (no route: ENETUNREACH)"
+        return None
+    r.sport = s.getsockname()[1]
+    return s
+
+
+def udp(ns: str, dst: str, dport: int, sport: int | None, count: int, timeout: float,
+        payload: bytes | None, ttl: int | None, bind: str | None = None) -> ProbeResult:
+    r = ProbeResult("udp")
+    s = _udp_connected(ns, dst, dport, sport, ttl, bind, r)
+    if s is None:
+        return r
+    try:
         s.settimeout(timeout)
         for _ in range(count):
             s.send(payload if payload is not None else b"netlab probe\n")
@@ -222,21 +234,10 @@ def dns_lookup(ns: str, dst: str, dport: int, sport: int | None, name: str, coun
 
     r = ProbeResult("dns")
     r.info = {"name": name, "server": dst, "port": dport, "rcode": None, "answer": None, "answers": []}
-    s = nsmod.socket_in(ns, socket.AF_INET, socket.SOCK_DGRAM)
+    s = _udp_connected(ns, dst, dport, sport, ttl, bind, r)
+    if s is None:
+        return r
     try:
-        s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
-        if ttl:
-            s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-        if sport or bind:
-            s.bind((bind or "0.0.0.0", sport or 0))
-        try:
-            s.connect((dst, dport))
-        except OSError as exc:
-            if exc.errno != errno.ENETUNREACH:
-                raise
-            r.no_route, r.error = True, "network is unreachable (no route: ENETUNREACH)"
-            return r
-        r.sport = s.getsockname()[1]
         ident = random.randrange(65536)
         query = dns.query(name, ident)
         for _ in range(count):

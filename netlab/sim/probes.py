@@ -231,6 +231,21 @@ def start_tcp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl:
     tcp_connect(k, dst, dport, app, sport=sport, src=src, ttl=ttl or 64)
 
 
+def _send_until_answered(k: Kernel, src: str, dst: str, sport: int, dport: int, ttl: int | None,
+                         data: bytes, result: ProbeResult, count: int) -> None:
+    """Send ``data`` as a datagram up to ``count`` times, a second apart, until the prober's
+    socket got an answer (or an ICMP error)."""
+    def send(left: int) -> None:
+        if result.answered or result.rejected or left <= 0:
+            return
+        f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=dport, ttl=ttl or 64,
+                  ip_id=k.next_ip_id(), payload=data)
+        send_ip(k, f)
+        k.net.schedule(send, left - 1, delay=1.0)
+
+    send(count)
+
+
 def start_udp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl: int | None,
               payload: bytes | None, result: ProbeResult, count: int) -> None:
     """Send a datagram, wait for the echo; up to ``count`` tries, stopping at the first
@@ -239,16 +254,7 @@ def start_udp(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl:
     sport = sport or net.ephemeral_port()
     UdpSock(k, src, sport, UdpClient(result))
     data = payload if payload is not None else b"netlab probe\n"
-
-    def send(left: int) -> None:
-        if result.answered or result.rejected or left <= 0:
-            return
-        f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=dport, ttl=ttl or 64,
-                  ip_id=k.next_ip_id(), payload=data)
-        send_ip(k, f)
-        net.schedule(send, left - 1, delay=1.0)
-
-    send(count)
+    _send_until_answered(k, src, dst, sport, dport, ttl, data, result, count)
 
 
 def start_dns(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl: int | None, name: str,
@@ -264,16 +270,7 @@ def start_dns(k: Kernel, src: str, dst: str, dport: int, sport: int | None, ttl:
                         "answers": []})
     UdpSock(k, src, sport, DnsClient(result, ident, name))
     data = dns.query(name, ident)
-
-    def send(left: int) -> None:
-        if result.answered or result.rejected or left <= 0:
-            return
-        f = Frame(proto="udp", src=src, dst=dst, sport=sport, dport=dport, ttl=ttl or 64,
-                  ip_id=k.next_ip_id(), payload=data)
-        send_ip(k, f)
-        net.schedule(send, left - 1, delay=1.0)
-
-    send(count)
+    _send_until_answered(k, src, dst, sport, dport, ttl, data, result, count)
 
 
 def start_traceroute(k: Kernel, src: str, dst: str, dport: int | None, result: ProbeResult,
